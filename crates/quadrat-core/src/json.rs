@@ -1,0 +1,103 @@
+//! JSON as the real server writes it: MySQL's stored key order and PHP's string escaping.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Reorders every object the way a MySQL JSON column returns it: shorter keys first, then by
+/// bytes. Definitions, mappings and entry data read back from the real server come out so.
+pub fn mysql_order(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|(a, _), (b, _)| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, mysql_order(v)))
+                    .collect::<Map<String, Value>>(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(mysql_order).collect()),
+        other => other,
+    }
+}
+
+/// Encodes like PHP's `json_encode`: non-ASCII as `\uXXXX`; `/` kept as is for success bodies
+/// (`JSON_UNESCAPED_SLASHES`) or written `\/` for error bodies.
+pub fn to_php_json<T: Serialize + ?Sized>(value: &T, escape_slashes: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, PhpFormatter { escape_slashes });
+    // Serialising plain data into a Vec cannot fail.
+    value
+        .serialize(&mut ser)
+        .expect("serialising JSON into memory");
+    out
+}
+
+struct PhpFormatter {
+    escape_slashes: bool,
+}
+
+impl serde_json::ser::Formatter for PhpFormatter {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            let escaped_slash = c == '/' && self.escape_slashes;
+            if c.is_ascii() && !escaped_slash {
+                continue;
+            }
+            writer.write_all(&fragment.as_bytes()[start..i])?;
+            if escaped_slash {
+                writer.write_all(b"\\/")?;
+            } else {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    write!(writer, "\\u{:04x}", unit)?;
+                }
+            }
+            start = i + c.len_utf8();
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+}
+
+/// An empty object written as PHP writes an empty array: `[]`.
+pub fn object_or_empty_array(map: Map<String, Value>) -> Value {
+    if map.is_empty() {
+        Value::Array(Vec::new())
+    } else {
+        Value::Object(map)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn orders_keys_by_length_then_bytes() {
+        let v = mysql_order(json!({"type": 1, "id": 2, "attributes": 3, "entry": {"was_jumped": 1, "answer": 2}}));
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"{"id":2,"type":1,"entry":{"answer":2,"was_jumped":1},"attributes":3}"#
+        );
+    }
+
+    #[test]
+    fn escapes_like_php() {
+        let v = json!({"a": "x/y é 😀", "n": 12.0});
+        assert_eq!(
+            String::from_utf8(to_php_json(&v, false)).unwrap(),
+            r#"{"a":"x/y \u00e9 \ud83d\ude00","n":12.0}"#
+        );
+        assert_eq!(
+            String::from_utf8(to_php_json(&json!("a/b"), true)).unwrap(),
+            r#""a\/b""#
+        );
+    }
+}
