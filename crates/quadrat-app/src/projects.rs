@@ -1,0 +1,391 @@
+//! Projects: import, list, export, settings, deletion, and the project-level read API.
+
+use quadrat_core::definition::{Definition, edit, extra, mapping, validate};
+use quadrat_core::json::mysql_order;
+use quadrat_core::stats::{Counter, ProjectStats};
+use quadrat_core::time::{now_millis, sql_datetime, whole_seconds};
+use quadrat_core::{Ec5Error, slug};
+use quadrat_store::{NewProject, ProjectField, ProjectRow, StoreError, StructureRow};
+use serde_json::{Value, json};
+
+use crate::{App, AppError, Result};
+
+/// How a definition file becomes a project.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// A new name (the slug follows it); the file's name otherwise.
+    pub name: Option<String>,
+    /// `public` or `private`, overriding the file.
+    pub access: Option<String>,
+    /// Give the project, its forms and inputs fresh refs, as the real server's web import does.
+    pub new_ref: bool,
+    pub created_by: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    pub slug: String,
+    pub project_ref: String,
+    pub name: String,
+}
+
+/// A project found by slug, with its stored structure.
+#[derive(Debug, Clone)]
+pub struct ResolvedProject {
+    pub row: ProjectRow,
+    pub structure: StructureRow,
+}
+
+impl ResolvedProject {
+    pub fn definition_data(&self) -> Result<Value> {
+        parse_stored(&self.structure.project_definition)
+    }
+
+    pub fn definition(&self) -> Result<Definition> {
+        Definition::from_data(&self.definition_data()?)
+            .map_err(|e| AppError::Internal(format!("stored definition unreadable: {e}")))
+    }
+
+    pub fn is_private(&self) -> bool {
+        self.row.access == "private"
+    }
+}
+
+const ACCESS: &[&str] = &["public", "private"];
+const VISIBILITY: &[&str] = &["listed", "hidden"];
+const STATUS: &[&str] = &["active", "trashed", "locked"];
+
+impl App {
+    /// Validates a definition file in full and stores it with its project_extra and EC5_AUTO
+    /// mapping. Keeps the file's refs unless `new_ref`. Nothing is stored on any error.
+    pub async fn import_project(&self, file: &Value, opts: &ImportOptions) -> Result<Imported> {
+        let mut data = validate::validate_envelope(file)
+            .map_err(AppError::invalid)?
+            .clone();
+        if opts.new_ref {
+            let old = edit::project_str(&data, "ref")
+                .unwrap_or_default()
+                .to_string();
+            let fresh = uuid::Uuid::new_v4().simple().to_string();
+            data = edit::replace_project_ref(&data, &old, &fresh);
+            edit::set_project_field(&mut data, "ref", json!(fresh));
+        }
+        if let Some(name) = &opts.name {
+            edit::set_project_field(&mut data, "name", json!(name));
+        }
+        if let Some(access) = &opts.access {
+            check_choice("access", access, ACCESS)?;
+            edit::set_project_field(&mut data, "access", json!(access));
+        }
+        let name = edit::project_str(&data, "name")
+            .unwrap_or_default()
+            .to_string();
+        let new_slug = slug::normalize(&name);
+        edit::set_project_field(&mut data, "slug", json!(new_slug));
+        // A logo never travels with a definition file.
+        edit::set_project_field(&mut data, "logo_url", json!(""));
+        validate::validate_definition(&data).map_err(AppError::invalid)?;
+        let data = mysql_order(data);
+        let def = Definition::from_data(&data).map_err(|e| AppError::invalid(vec![e]))?;
+        let now = whole_seconds(now_millis());
+        let project = NewProject {
+            project_ref: def.project_ref.0.clone(),
+            name: def.name.clone(),
+            slug: new_slug.clone(),
+            access: def.access.clone(),
+            visibility: def.visibility.clone(),
+            status: def.status.clone(),
+            category: def.category.clone(),
+            small_description: def.small_description.clone(),
+            description: def.description.clone(),
+            can_bulk_upload: can_bulk_upload(&data),
+            created_by: opts.created_by,
+            definition: to_stored(&data),
+            extra: to_stored(&mysql_order(extra::project_extra(&data))),
+            mapping: to_stored(&mapping::regenerate(&data, None)),
+            now,
+        };
+        match self.store.insert_project(&project).await {
+            Ok(_) => Ok(Imported {
+                slug: new_slug,
+                project_ref: def.project_ref.0,
+                name: def.name,
+            }),
+            Err(StoreError::Conflict(what)) if what == "slug" => Err(AppError::client(
+                400,
+                "ec5_85",
+                format!("name: a project with slug {new_slug:?} already exists"),
+            )),
+            Err(StoreError::Conflict(_)) => Err(AppError::client(
+                400,
+                "ec5_224",
+                format!(
+                    "ref: project ref {} is already in use; import with --new-ref to give the copy fresh refs",
+                    def.project_ref
+                ),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn list_projects(&self) -> Result<Vec<ProjectRow>> {
+        Ok(self.store.list_projects().await?)
+    }
+
+    /// A project by slug as typed (normalised first), whatever its status.
+    pub async fn find_project(&self, raw_slug: &str) -> Result<ResolvedProject> {
+        let wanted = slug::normalize(raw_slug);
+        if wanted.is_empty() {
+            return Err(AppError::client(404, "ec5_21", "slug"));
+        }
+        let row = self
+            .store
+            .project_by_slug(&wanted)
+            .await?
+            .ok_or_else(|| AppError::client(404, "ec5_11", format!("no project {wanted:?}")))?;
+        let structure = self.store.structure(row.id).await?;
+        Ok(ResolvedProject { row, structure })
+    }
+
+    /// The definition file of a project, re-importable as it is.
+    pub async fn export_definition(&self, raw_slug: &str) -> Result<Value> {
+        let project = self.find_project(raw_slug).await?;
+        Ok(json!({ "data": project.definition_data()? }))
+    }
+
+    /// Sets access, visibility or status on the row and inside the stored definition and extra.
+    pub async fn set_project_field(
+        &self,
+        raw_slug: &str,
+        field: ProjectField,
+        value: &str,
+    ) -> Result<()> {
+        let allowed = match field {
+            ProjectField::Access => ACCESS,
+            ProjectField::Visibility => VISIBILITY,
+            ProjectField::Status => STATUS,
+        };
+        check_choice(field.column(), value, allowed)?;
+        let project = self.find_project(raw_slug).await?;
+        let mut data = project.definition_data()?;
+        edit::set_project_field(&mut data, field.column(), json!(value));
+        let mut extra = parse_stored(&project.structure.project_extra)?;
+        if let Some(details) = extra
+            .get_mut("project")
+            .and_then(|p| p.get_mut("details"))
+            .and_then(Value::as_object_mut)
+        {
+            details.insert(field.column().to_string(), json!(value));
+        }
+        self.store
+            .update_project_field(
+                project.row.id,
+                field,
+                value,
+                &to_stored(&data),
+                &to_stored(&extra),
+                whole_seconds(now_millis()),
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_project(&self, raw_slug: &str) -> Result<ProjectRow> {
+        let project = self.find_project(raw_slug).await?;
+        self.store.delete_project(project.row.id).await?;
+        Ok(project.row)
+    }
+
+    /// Project resolution for the public export routes (export-api.md §9.2): trashed and
+    /// archived projects do not exist; private ones need a client token (not yet issued by
+    /// this server, so they are denied).
+    pub async fn resolve_for_export(&self, raw_slug: &str) -> Result<ResolvedProject> {
+        let project = self.find_live_project(raw_slug).await?;
+        if project.is_private() {
+            return Err(AppError::client(404, "ec5_256", "middleware"));
+        }
+        Ok(project)
+    }
+
+    /// A project that is neither trashed nor archived, else 404 `ec5_11`.
+    pub async fn find_live_project(&self, raw_slug: &str) -> Result<ResolvedProject> {
+        let project = self.find_project(raw_slug).await.map_err(|e| match e {
+            AppError::Client {
+                status: 404,
+                errors,
+            } => AppError::Client {
+                status: 404,
+                errors: errors
+                    .into_iter()
+                    .map(|e| Ec5Error::new(&e.code, "middleware"))
+                    .collect(),
+            },
+            other => other,
+        })?;
+        if matches!(project.row.status.as_str(), "trashed" | "archived") {
+            return Err(AppError::client(404, "ec5_11", "middleware"));
+        }
+        Ok(project)
+    }
+
+    /// The stats of a project, from the counters kept at write time.
+    pub async fn project_stats(&self, project: &ResolvedProject) -> Result<ProjectStats> {
+        let def = project.definition()?;
+        let counters = self.store.counters(project.row.id).await?;
+        let media = self.store.media_totals(project.row.id).await?;
+        let counter = |form_ref: &str, branch_ref: &str| {
+            counters
+                .iter()
+                .find(|c| c.form_ref == form_ref && c.branch_ref == branch_ref)
+                .map(|c| Counter {
+                    count: c.entry_count,
+                    first_created_at: c.first_created_at.unwrap_or_default(),
+                    last_created_at: c.last_created_at.unwrap_or_default(),
+                })
+                .unwrap_or_default()
+        };
+        let mut stats = ProjectStats {
+            total_files: media.photo_files + media.audio_files + media.video_files,
+            total_bytes: media.photo_bytes + media.audio_bytes + media.video_bytes,
+            structure_last_updated: project.structure.updated_at,
+            ..Default::default()
+        };
+        for form in &def.forms {
+            let c = counter(form.form_ref.as_str(), "");
+            stats.total_entries += c.count;
+            stats.form_counts.push((form.form_ref.0.clone(), c));
+            for branch in form.branches() {
+                let c = counter(form.form_ref.as_str(), branch.input_ref.as_str());
+                stats.branch_counts.push((branch.input_ref.0.clone(), c));
+            }
+        }
+        Ok(stats)
+    }
+
+    /// `GET /api/export/project/{slug}` (export-api.md §3).
+    pub async fn project_export_body(&self, project: &ResolvedProject) -> Result<Value> {
+        let stats = self.project_stats(project).await?;
+        let mut data = project.definition_data()?;
+        self.inject_project_fields(&mut data, project, false);
+        Ok(json!({
+            "meta": {
+                "project_mapping": parse_stored(&project.structure.project_mapping)?,
+                "project_stats": stats.to_json(),
+            },
+            "data": data,
+        }))
+    }
+
+    /// `GET /api/project/{slug}`: what the mobile app downloads (data-model.md §2.4), for an
+    /// anonymous user.
+    pub async fn project_download_body(&self, project: &ResolvedProject) -> Result<Value> {
+        let stats = self.project_stats(project).await?;
+        let mut data = project.definition_data()?;
+        self.inject_project_fields(&mut data, project, true);
+        Ok(json!({
+            "meta": {
+                "project_extra": parse_stored(&project.structure.project_extra)?,
+                "project_user": {
+                    "name": "User",
+                    "avatar": format!("{}/images/avatar-placeholder.png", self.config.public_url),
+                    "role": null,
+                    "id": null,
+                },
+                "project_mapping": parse_stored(&project.structure.project_mapping)?,
+                "project_stats": stats.to_json(),
+            },
+            "data": data,
+        }))
+    }
+
+    /// `GET /api/project-version/{slug}`.
+    pub async fn project_version_body(&self, raw_slug: &str) -> Result<Value> {
+        let project = self
+            .find_live_project(raw_slug)
+            .await
+            .map_err(|e| match e {
+                AppError::Client { .. } => AppError::client(400, "ec5_11", "version"),
+                other => other,
+            })?;
+        let version = project.structure.updated_at;
+        Ok(json!({
+            "data": {
+                "type": "project-version",
+                "id": project.row.slug,
+                "attributes": {
+                    "structure_last_updated": sql_datetime(version),
+                    "version": (version.div_euclid(1000)).to_string(),
+                }
+            }
+        }))
+    }
+
+    /// `GET /api/projects/{name}` (export-api.md §5).
+    pub async fn search_projects_body(&self, name: &str, exact: bool) -> Result<Value> {
+        if name.is_empty() {
+            return Ok(json!({ "data": [] }));
+        }
+        let rows = self
+            .store
+            .search_projects(name, exact, if exact { 1 } else { 50 })
+            .await?;
+        let hits: Vec<Value> = rows
+            .into_iter()
+            .map(|r| {
+                json!({
+                    "type": "project",
+                    "id": r.project_ref,
+                    "project": {"name": r.name, "slug": r.slug, "access": r.access, "ref": r.project_ref},
+                })
+            })
+            .collect();
+        Ok(json!({ "data": hits }))
+    }
+
+    fn inject_project_fields(&self, data: &mut Value, project: &ResolvedProject, app: bool) {
+        let Some(obj) = data.get_mut("project").and_then(Value::as_object_mut) else {
+            return;
+        };
+        obj.insert(
+            "created_at".into(),
+            json!(sql_datetime(project.row.created_at)),
+        );
+        if app {
+            obj.insert("can_bulk_upload".into(), json!(project.row.can_bulk_upload));
+        }
+        obj.insert(
+            "homepage".into(),
+            json!(format!(
+                "{}/project/{}",
+                self.config.public_url, project.row.slug
+            )),
+        );
+    }
+}
+
+fn check_choice(field: &str, value: &str, allowed: &[&str]) -> Result<()> {
+    if allowed.contains(&value) {
+        Ok(())
+    } else {
+        Err(AppError::client(
+            400,
+            "ec5_29",
+            format!("{field}: {value:?} is not one of {}", allowed.join(", ")),
+        ))
+    }
+}
+
+fn can_bulk_upload(data: &Value) -> String {
+    match edit::project_str(data, "can_bulk_upload") {
+        Some(v @ ("nobody" | "members" | "everybody")) => v.to_string(),
+        _ => "nobody".to_string(),
+    }
+}
+
+fn to_stored(v: &Value) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+fn parse_stored(s: &str) -> Result<Value> {
+    serde_json::from_str(s).map_err(|e| AppError::Internal(format!("stored JSON unreadable: {e}")))
+}

@@ -1,0 +1,52 @@
+//! The route table.
+
+mod fallback;
+mod projects;
+
+use axum::Router;
+use axum::routing::{MethodRouter, get};
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/export/project/{slug}",
+            readable(get(projects::export_project)),
+        )
+        .route(
+            "/api/projects",
+            readable(get(projects::search_projects_empty)),
+        )
+        .route(
+            "/api/projects/{name}",
+            readable(get(projects::search_projects)),
+        )
+        .route(
+            "/api/json/projects",
+            readable(get(projects::search_projects_empty)),
+        )
+        .route(
+            "/api/json/projects/{name}",
+            readable(get(projects::search_projects)),
+        )
+        .route(
+            "/api/project-version/{slug}",
+            readable(get(projects::project_version)),
+        )
+        .route(
+            "/api/project/{slug}",
+            readable(get(projects::download_project)),
+        )
+        .route(
+            "/api/json/project/{slug}",
+            readable(get(projects::download_project)),
+        )
+        .fallback(fallback::page_not_found)
+        .method_not_allowed_fallback(fallback::method_not_allowed)
+}
+
+/// A GET route that also answers a CORS preflight.
+fn readable(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    route.options(fallback::preflight_get)
+}

@@ -1,0 +1,64 @@
+//! Project-level routes: export, search, version, the app's download.
+
+use axum::extract::{RawQuery, State};
+use axum::response::Response;
+
+use crate::AppState;
+use crate::extract::Segment;
+use crate::respond::{ApiError, json_ok};
+
+/// `GET /api/export/project/{slug}`
+pub async fn export_project(
+    State(state): State<AppState>,
+    Segment(slug): Segment,
+) -> Result<Response, ApiError> {
+    let project = state.app.resolve_for_export(&slug).await?;
+    Ok(json_ok(&state.app.project_export_body(&project).await?))
+}
+
+/// `GET /api/project/{slug}`: the app's project download.
+pub async fn download_project(
+    State(state): State<AppState>,
+    Segment(slug): Segment,
+) -> Result<Response, ApiError> {
+    let project = state.app.find_live_project(&slug).await?;
+    if project.is_private() {
+        // Members log in through the app's user JWT; no user is known on this request.
+        return Err(ApiError::new(404, "ec5_77", "middleware"));
+    }
+    Ok(json_ok(&state.app.project_download_body(&project).await?))
+}
+
+/// `GET /api/project-version/{slug}`
+pub async fn project_version(
+    State(state): State<AppState>,
+    Segment(slug): Segment,
+) -> Result<Response, ApiError> {
+    Ok(json_ok(&state.app.project_version_body(&slug).await?))
+}
+
+/// `exact` read with PHP truthiness: present, non-empty and not `"0"` (so `exact=false` means
+/// exact too). The last occurrence wins, as in PHP.
+fn exact_param(query: Option<&str>) -> bool {
+    form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .filter(|(k, _)| k == "exact")
+        .last()
+        .is_some_and(|(_, v)| !v.is_empty() && v != "0")
+}
+
+/// `GET /api/projects/{name}`
+pub async fn search_projects(
+    State(state): State<AppState>,
+    Segment(name): Segment,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let exact = exact_param(query.as_deref());
+    Ok(json_ok(
+        &state.app.search_projects_body(&name, exact).await?,
+    ))
+}
+
+/// `GET /api/projects` with no name.
+pub async fn search_projects_empty(State(state): State<AppState>) -> Result<Response, ApiError> {
+    Ok(json_ok(&state.app.search_projects_body("", false).await?))
+}

@@ -1,0 +1,48 @@
+//! One module per command group; each calls the use-cases of `quadrat-app`.
+
+mod project;
+mod serve;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use quadrat_app::{App, AppConfig};
+use quadrat_store::Store;
+
+use crate::cli::{Cli, Command};
+use crate::config::Config;
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut overrides = cli.global.overrides();
+    if let Command::Serve(args) = &cli.command {
+        overrides.listen = args.listen.clone();
+        overrides.public_url = args.public_url.clone();
+    }
+    let config = Config::load(overrides)?;
+    match cli.command {
+        Command::Serve(args) => serve::run(config, args).await,
+        Command::Migrate => {
+            let app = open(&config).await?;
+            app.store.close().await;
+            println!("database is up to date");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Project(cmd) => project::run(open(&config).await?, cmd).await,
+    }
+}
+
+/// Opens (creating if needed) the data directory and database, migrated.
+pub async fn open(config: &Config) -> anyhow::Result<App> {
+    config.ensure_dirs()?;
+    let url = config.database_url();
+    let store = Store::connect(&url)
+        .await
+        .with_context(|| format!("opening database {}", quadrat_store::redact(&url)))?;
+    store.migrate().await.context("migrating the database")?;
+    Ok(App::new(
+        store,
+        AppConfig {
+            public_url: config.public_url(),
+        },
+    ))
+}

@@ -1,0 +1,148 @@
+//! `quadrat project …`
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use quadrat_app::projects::ImportOptions;
+use quadrat_app::{App, AppError};
+use quadrat_core::Ec5Error;
+use quadrat_store::ProjectField;
+use serde_json::{Value, json};
+
+use crate::cli::{Field, ImportArgs, ProjectCommand};
+
+pub async fn run(app: App, cmd: ProjectCommand) -> anyhow::Result<ExitCode> {
+    let code = match cmd {
+        ProjectCommand::Import(args) => import(&app, args).await?,
+        ProjectCommand::List { json } => list(&app, json).await?,
+        ProjectCommand::Export { slug, output } => {
+            let file = app.export_definition(&slug).await.map_err(cli_error)?;
+            let text = serde_json::to_string_pretty(&file)? + "\n";
+            match output {
+                Some(path) => std::fs::write(&path, text)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => std::io::stdout().write_all(text.as_bytes())?,
+            }
+            ExitCode::SUCCESS
+        }
+        ProjectCommand::Set { slug, field, value } => {
+            let field = match field {
+                Field::Access => ProjectField::Access,
+                Field::Visibility => ProjectField::Visibility,
+                Field::Status => ProjectField::Status,
+            };
+            app.set_project_field(&slug, field, &value)
+                .await
+                .map_err(cli_error)?;
+            println!("{} of {slug} set to {value}", field.column());
+            ExitCode::SUCCESS
+        }
+        ProjectCommand::Delete { slug } => {
+            let row = app.delete_project(&slug).await.map_err(cli_error)?;
+            println!("deleted project {} ({})", row.name, row.slug);
+            ExitCode::SUCCESS
+        }
+    };
+    app.store.close().await;
+    Ok(code)
+}
+
+async fn import(app: &App, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let file = match read_definition_file(&args.file) {
+        Ok(v) => v,
+        Err(err) => return Ok(refuse(&args, vec![err])),
+    };
+    let opts = ImportOptions {
+        name: args.name.clone(),
+        access: args.access.clone(),
+        new_ref: args.new_ref,
+        created_by: None,
+    };
+    match app.import_project(&file, &opts).await {
+        Ok(done) => {
+            if args.json {
+                println!("{}", json!({"slug": done.slug, "ref": done.project_ref}));
+            } else {
+                println!(
+                    "imported {} as {} (ref {})",
+                    done.name, done.slug, done.project_ref
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(AppError::Client { errors, .. }) => Ok(refuse(&args, errors)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Reads and parses the file; an unreadable or non-JSON file is refused like a bad definition.
+fn read_definition_file(path: &std::path::Path) -> Result<Value, Ec5Error> {
+    let text = std::fs::read(path)
+        .map_err(|e| Ec5Error::new("ec5_62", format!("{}: cannot read: {e}", path.display())))?;
+    serde_json::from_slice(&text)
+        .map_err(|e| Ec5Error::new("ec5_62", format!("{}: not JSON: {e}", path.display())))
+}
+
+fn refuse(args: &ImportArgs, errors: Vec<Ec5Error>) -> ExitCode {
+    if args.json {
+        println!("{}", json!({ "errors": errors }));
+    } else {
+        eprintln!(
+            "error: {} was refused; nothing was stored ({} error{}):",
+            args.file.display(),
+            errors.len(),
+            if errors.len() == 1 { "" } else { "s" }
+        );
+        for e in &errors {
+            eprintln!("  {}  {}  (source: {})", e.code, e.title.trim(), e.source);
+        }
+    }
+    ExitCode::FAILURE
+}
+
+async fn list(app: &App, as_json: bool) -> anyhow::Result<ExitCode> {
+    let rows = app.list_projects().await.map_err(cli_error)?;
+    if as_json {
+        let items: Vec<Value> = rows
+            .iter()
+            .map(|r| {
+                json!({"slug": r.slug, "name": r.name, "ref": r.project_ref, "access": r.access,
+                       "visibility": r.visibility, "status": r.status})
+            })
+            .collect();
+        println!("{}", Value::Array(items));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        println!("no projects yet: import one with `quadrat project import FILE`");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let width = rows.iter().map(|r| r.slug.len()).max().unwrap_or(4).max(4);
+    println!(
+        "{:width$}  {:7}  {:10}  {:7}  NAME",
+        "SLUG", "ACCESS", "VISIBILITY", "STATUS"
+    );
+    for r in rows {
+        println!(
+            "{:width$}  {:7}  {:10}  {:7}  {}",
+            r.slug, r.access, r.visibility, r.status, r.name
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A use-case error as a CLI message.
+fn cli_error(e: AppError) -> anyhow::Error {
+    match e {
+        AppError::Client { errors, .. } => anyhow::anyhow!(
+            "{}",
+            errors
+                .iter()
+                .map(|e| format!("{} {} ({})", e.code, e.title.trim(), e.source))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => anyhow::anyhow!(other),
+    }
+}

@@ -1,0 +1,110 @@
+//! Configuration: defaults → `quadrat.toml` in the data directory → `QUADRAT_*` environment →
+//! command-line flags, each layer overriding the one before.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+pub const DEFAULT_DATA_DIR: &str = "./quadrat-data";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// The settings every command shares.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub listen: String,
+    /// `sqlite://PATH` or `postgres://…`; the SQLite file in the data directory when unset.
+    pub database_url: Option<String>,
+    /// The URL users reach this server at (project homepages); `http://<listen>` when unset.
+    pub public_url: Option<String>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(quadrat_store::redact),
+            )
+            .field("public_url", &self.public_url)
+            .finish()
+    }
+}
+
+/// Values given on the command line (unset ones leave lower layers alone).
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+}
+
+impl Config {
+    /// Resolves the layers. The data directory is settled first (flag, then
+    /// `QUADRAT_DATA_DIR`, then the default) because `quadrat.toml` lives in it.
+    pub fn load(flags: Overrides) -> anyhow::Result<Config> {
+        let data_dir = flags
+            .data_dir
+            .clone()
+            .or_else(|| std::env::var_os("QUADRAT_DATA_DIR").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let defaults = Config {
+            data_dir: data_dir.clone(),
+            listen: DEFAULT_LISTEN.to_string(),
+            database_url: None,
+            public_url: None,
+        };
+        let toml_path = data_dir.join("quadrat.toml");
+        let mut config: Config = Figment::from(Serialized::defaults(defaults))
+            .merge(Toml::file(&toml_path))
+            .merge(Env::prefixed("QUADRAT_").ignore(&["data_dir"]))
+            .merge(Serialized::defaults(flags))
+            .extract()
+            .with_context(|| format!("reading configuration (file {})", toml_path.display()))?;
+        config.data_dir = data_dir;
+        Ok(config)
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.is_empty() => url.clone(),
+            _ => format!(
+                "sqlite://{}",
+                self.data_dir.join("quadrat.sqlite").display()
+            ),
+        }
+    }
+
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) if !url.is_empty() => url.trim_end_matches('/').to_string(),
+            _ => format!("http://{}", self.listen),
+        }
+    }
+
+    pub fn media_dir(&self) -> PathBuf {
+        self.data_dir.join("media")
+    }
+
+    /// Creates the data directory and the media folder if they are missing.
+    pub fn ensure_dirs(&self) -> anyhow::Result<()> {
+        for dir in [self.data_dir.as_path(), self.media_dir().as_path()] {
+            create_dir(dir)?;
+        }
+        Ok(())
+    }
+}
+
+fn create_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
+}
