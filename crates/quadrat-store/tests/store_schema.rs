@@ -1,0 +1,49 @@
+//! Migrations on both engines, and the two schemas kept equal.
+
+use quadrat_testkit::{TestDb, both_engines};
+
+async fn migrate_twice_applies_once(db: TestDb) {
+    let store = db.store().await;
+    let again = store.migrate().await.expect("second migrate");
+    assert!(again.is_empty(), "nothing left to apply, got {again:?}");
+    let (tables, indexes) = store.schema_outline().await.expect("outline");
+    let names: Vec<&str> = tables.iter().map(|(t, _)| t.as_str()).collect();
+    for expected in [
+        "projects",
+        "project_structures",
+        "project_stats",
+        "entries",
+        "branch_entries",
+        "entry_counters",
+        "users",
+        "project_roles",
+        "oauth_clients",
+        "oauth_access_tokens",
+    ] {
+        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+    }
+    assert!(
+        indexes
+            .iter()
+            .any(|i| i == "entries_project_id_form_ref_created_at_id_idx"),
+        "export index missing: {indexes:?}"
+    );
+    store.close().await;
+}
+
+both_engines!(migrate_twice_applies_once);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_and_postgres_schemas_have_same_tables_columns_and_indexes() {
+    let Some(pg) = TestDb::postgres().await else {
+        return;
+    };
+    let lite = TestDb::sqlite().await;
+    let (a, b) = (lite.store().await, pg.store().await);
+    let (lite_tables, lite_indexes) = a.schema_outline().await.expect("sqlite outline");
+    let (pg_tables, pg_indexes) = b.schema_outline().await.expect("postgres outline");
+    assert_eq!(lite_tables, pg_tables);
+    assert_eq!(lite_indexes, pg_indexes);
+    a.close().await;
+    b.close().await;
+}
