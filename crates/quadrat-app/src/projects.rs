@@ -322,7 +322,8 @@ impl App {
 
     /// `GET /api/projects/{name}` (export-api.md §5).
     pub async fn search_projects_body(&self, name: &str, exact: bool) -> Result<Value> {
-        if name.is_empty() {
+        // No project name holds a NUL, and PostgreSQL refuses one in a query parameter.
+        if name.is_empty() || name.contains('\0') {
             return Ok(json!({ "data": [] }));
         }
         let rows = self
