@@ -98,7 +98,10 @@ async fn export_project_returns_definition_with_auto_mapping_and_stats(db: TestD
         .map(String::as_str)
         .collect();
     assert_eq!(pkeys[pkeys.len() - 2..], ["created_at", "homepage"]);
-    assert_eq!(project["homepage"], format!("http://quadrat.test/project/{SLUG}"));
+    assert_eq!(
+        project["homepage"],
+        format!("http://quadrat.test/project/{SLUG}")
+    );
     assert!(project.get("can_bulk_upload").is_none());
     // The stored definition is the file's, refs kept.
     let original = fixture("tree-survey-2024.json");
@@ -128,7 +131,11 @@ async fn export_project_of_missing_trashed_or_private_project_is_404(db: TestDb)
     assert_eq!(status, 404);
     assert_eq!(
         error_of(&body),
-        ("ec5_11".into(), "Project does not exist.".into(), "middleware".into())
+        (
+            "ec5_11".into(),
+            "Project does not exist.".into(),
+            "middleware".into()
+        )
     );
     let (status, _, body) = get(&server, "/api/export/project/---").await;
     assert_eq!(status, 404);
@@ -164,7 +171,11 @@ async fn export_project_of_missing_trashed_or_private_project_is_404(db: TestDb)
     assert_eq!(status, 404);
     assert_eq!(
         error_of(&body),
-        ("ec5_256".into(), "Access denied.".into(), "middleware".into())
+        (
+            "ec5_256".into(),
+            "Access denied.".into(),
+            "middleware".into()
+        )
     );
 }
 
@@ -311,8 +322,16 @@ async fn hostile_paths_never_answer_500(db: TestDb) {
     let server = server_with_tree_survey(&db).await;
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut nasty: Vec<String> = [
-        "%00", "%FF%FE", "..%2F..%2Fetc", "%E2%80%AE", "a%2Fb", "%25", "😀", "'%20OR%201=1",
-        "\u{0}", "%C0%AF",
+        "%00",
+        "%FF%FE",
+        "..%2F..%2Fetc",
+        "%E2%80%AE",
+        "a%2Fb",
+        "%25",
+        "😀",
+        "'%20OR%201=1",
+        "\u{0}",
+        "%C0%AF",
     ]
     .iter()
     .map(|s| s.to_string())

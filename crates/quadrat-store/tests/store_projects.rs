@@ -29,7 +29,11 @@ async fn insert_then_read_back_returns_same_values(db: TestDb) {
         .insert_project(&new_project(&"a".repeat(32), "alpha"))
         .await
         .expect("insert");
-    let row = store.project_by_slug("alpha").await.unwrap().expect("found");
+    let row = store
+        .project_by_slug("alpha")
+        .await
+        .unwrap()
+        .expect("found");
     assert_eq!(row.id, id);
     assert_eq!(row.project_ref, "a".repeat(32));
     assert_eq!(row.created_at, 1_717_237_233_000);
@@ -115,13 +119,22 @@ async fn search_matches_prefix_case_insensitively_exact_first(db: TestDb) {
     p.name = "Bird Trashed".into();
     p.status = "trashed".into();
     store.insert_project(&p).await.unwrap();
-    let hits = store.search_projects("bird count", false, 50).await.unwrap();
+    let hits = store
+        .search_projects("bird count", false, 50)
+        .await
+        .unwrap();
     let names: Vec<&str> = hits.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names, ["Bird Count", "Bird Count North"]);
     let exact = store.search_projects("BIRD COUNT", true, 1).await.unwrap();
     assert_eq!(exact.len(), 1);
     assert_eq!(exact[0].name, "Bird Count");
-    assert!(store.search_projects("zzz", false, 50).await.unwrap().is_empty());
+    assert!(
+        store
+            .search_projects("zzz", false, 50)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     store.close().await;
 }
 

@@ -20,7 +20,10 @@ async fn migrate_twice_applies_once(db: TestDb) {
         "oauth_clients",
         "oauth_access_tokens",
     ] {
-        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
     }
     assert!(
         indexes

@@ -209,3 +209,25 @@ mod tests {
         );
     }
 }
+
+/// The Epicollect5 team's JSON Schema for definition files, from `$QUADRAT_SCHEMA` or
+/// `../shared/reference/project.schema.json` beside the checkout; `None` (reason printed) when
+/// neither exists. CI always has it.
+pub fn project_schema() -> Option<serde_json::Value> {
+    let path = std::env::var_os("QUADRAT_SCHEMA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../../shared/reference/project.schema.json")
+        });
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Some(serde_json::from_str(&text).expect("the schema is JSON")),
+        Err(e) => {
+            eprintln!(
+                "skipped schema check: {} unreadable ({e}); set QUADRAT_SCHEMA",
+                path.display()
+            );
+            None
+        }
+    }
+}
