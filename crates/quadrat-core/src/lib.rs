@@ -4,6 +4,7 @@ pub mod codes;
 pub mod definition;
 pub mod ids;
 pub mod json;
+pub mod roles;
 pub mod slug;
 pub mod stats;
 pub mod time;
