@@ -1031,11 +1031,28 @@ fn validate_photo_with_answers_returns_ec5_398() {
 }
 
 #[test]
-fn validate_location_with_answers_is_accepted() {
-    // The real server only refuses possible answers on photo, audio and video inputs.
+fn validate_location_with_answers_returns_ec5_398() {
+    // Quadrat extends the real server's media-only rule to every non-choice type.
     let mut d = data();
+    let r = site_ref(&d, LOCATION);
     site_input(&mut d, LOCATION)["possible_answers"] = answers(1);
-    assert_valid(&d);
+    assert_errors(&d, &[("ec5_398", &r), ("question", "question")]);
+}
+
+#[test]
+fn validate_text_with_branch_children_returns_ec5_29() {
+    let mut d = data();
+    let r = site_ref(&d, SITE_NAME);
+    site_input(&mut d, SITE_NAME)["branch"] = json!([new_input(&r, 1, "text")]);
+    assert_errors(&d, &[("ec5_65", &r), ("ec5_29", "branch")]);
+}
+
+#[test]
+fn validate_branch_with_group_children_returns_ec5_29() {
+    let mut d = data();
+    let r = site_ref(&d, TREES);
+    site_input(&mut d, TREES)["group"] = json!([new_input(&r, 1, "text")]);
+    assert_errors(&d, &[("ec5_65", &r), ("ec5_29", "group")]);
 }
 
 #[test]

@@ -100,6 +100,8 @@ impl Place<'_> {
 pub fn check(input: &Value, place: &Place, seen_refs: &mut HashSet<String>) -> ErrorMap {
     let mut errors = ErrorMap::default();
     let Some(input) = input.as_object() else {
+        // The real server answers its generic "not an array" code, ec5_269 ("Missing 'data'
+        // key"), which says nothing about an input.
         errors.set("validation", "ec5_29");
         return errors;
     };
@@ -130,8 +132,9 @@ fn field_codes(key: &str, input: &Map<String, Value>, place: &Place) -> Vec<&'st
         }
         "max" => return max_codes(value, &input["min"]),
         "min" => (is_set(value) && numeric_value(value).is_none()).then_some("ec5_27"),
-        "possible_answers" | "jumps" | "branch" | "group" => {
-            (!value.is_array()).then_some("ec5_29")
+        "possible_answers" | "jumps" => (!value.is_array()).then_some("ec5_29"),
+        "branch" | "group" => {
+            (!is_child_list_allowed(key, value, &input["type"])).then_some("ec5_29")
         }
         "type" => {
             let allowed = value
@@ -155,6 +158,14 @@ fn field_codes(key: &str, input: &Map<String, Value>, place: &Place) -> Vec<&'st
         _ => None,
     };
     code.into_iter().collect()
+}
+
+/// `branch` and `group` must be lists; Quadrat also wants them empty unless the input is of
+/// that type (the real server ignores such children; the definition schema forbids them).
+fn is_child_list_allowed(key: &str, value: &Value, kind: &Value) -> bool {
+    value
+        .as_array()
+        .is_some_and(|children| children.is_empty() || kind.as_str() == Some(key))
 }
 
 /// Set for the nullable rules: neither `null` nor a blank string.
@@ -253,8 +264,10 @@ impl<'a> Subject<'a> {
     }
 
     fn check_type_rules(&mut self) {
+        if !self.kind.is_multiple_choice() {
+            self.check_no_answers();
+        }
         match self.kind {
-            InputType::Photo | InputType::Audio | InputType::Video => self.check_no_answers(),
             InputType::Date | InputType::Time => self.check_datetime_format(),
             InputType::Radio => self.check_choices("ec5_337", ANSWERS_MAX),
             InputType::Dropdown => self.check_choices("ec5_338", ANSWERS_MAX),
@@ -268,7 +281,9 @@ impl<'a> Subject<'a> {
         }
     }
 
-    /// Media inputs take no possible answers; the real server reuses `ec5_398` for it.
+    /// Only choice inputs take possible answers. The real server checks this for photo, audio
+    /// and video only, with the unrelated code `ec5_398`; Quadrat checks every other type too,
+    /// with the same code, so that what it stores also passes the definition schema.
     fn check_no_answers(&mut self) {
         if !self.list("possible_answers").is_empty() {
             self.fail_with_question("ec5_398");
