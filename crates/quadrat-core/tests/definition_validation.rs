@@ -654,6 +654,13 @@ fn validate_input_not_object_returns_ec5_65_and_ec5_29() {
 }
 
 #[test]
+fn validate_input_blank_ref_returns_ec5_21() {
+    let mut d = data();
+    site_input(&mut d, LOCATION)["ref"] = json!("");
+    assert_errors(&d, &[("ec5_65", "ruleInput"), ("ec5_21", "ref")]);
+}
+
+#[test]
 fn validate_input_unknown_type_returns_ec5_29() {
     let mut d = data();
     let r = site_ref(&d, LOCATION);
@@ -667,6 +674,8 @@ fn validate_input_without_question_returns_ec5_21() {
     let r = site_ref(&d, LOCATION);
     site_input(&mut d, LOCATION)["question"] = json!(" ");
     assert_errors(&d, &[("ec5_65", &r), ("ec5_21", "question")]);
+    let errors = validate_definition(&d).expect_err("refused");
+    assert_eq!(errors[1].title, "Required field is missing.");
 }
 
 #[test]
@@ -1239,6 +1248,14 @@ fn validate_jump_to_end_is_accepted() {
     let mut d = data();
     site_input(&mut d, PHOTO)["jumps"] = json!([jump("END", "ALL", json!(null))]);
     assert_valid(&d);
+}
+
+#[test]
+fn validate_jump_with_empty_to_returns_ec5_264() {
+    // Destinations are checked with the form, before the input's own jump rules.
+    let mut d = data();
+    site_input(&mut d, ACCESSIBLE)["jumps"][0]["to"] = json!("");
+    assert_errors(&d, &[("ec5_264", "validation")]);
 }
 
 #[test]

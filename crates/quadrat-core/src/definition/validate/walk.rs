@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::errors::ErrorMap;
 use super::form;
@@ -56,26 +56,8 @@ impl Walker {
         refs: &mut Vec<&'a Value>,
     ) -> Result<(), &'static str> {
         let form = form.as_object().ok_or("ec5_29")?;
-        let name = form.get("name").unwrap_or(&Value::Null);
-        if is_empty(name) {
-            return Err("ec5_246");
-        }
-        // The incoming name is compared with the trimmed names seen before.
-        if names.iter().any(|seen| loose_eq(seen, name)) {
-            return Err("ec5_245");
-        }
-        let trimmed = match name {
-            Value::String(s) => trim(s).to_string(),
-            Value::Number(n) => n.to_string(),
-            _ => return Err("ec5_29"),
-        };
-        names.push(Value::String(trimmed.clone()));
-        if let Some(form_ref) = form.get("ref") {
-            if refs.iter().any(|seen| loose_eq(seen, form_ref)) {
-                return Err("ec5_224");
-            }
-            refs.push(form_ref);
-        }
+        let name = unique_name(form, names)?;
+        unique_ref(form, refs)?;
         let inputs = match form.get("inputs") {
             Some(Value::Array(inputs)) if !inputs.is_empty() => inputs,
             _ => return Err("ec5_68"),
@@ -83,19 +65,23 @@ impl Walker {
         if inputs.len() > INPUTS_MAX {
             return Err("ec5_262");
         }
-        if let Some(code) = form::first_error(project_ref, form, &trimmed) {
+        if let Some(code) = form::first_error(project_ref, form, &name) {
             return Err(code);
         }
-        let form_ref = form["ref"].as_str().unwrap_or_default();
+        self.top_level(form["ref"].as_str().unwrap_or_default(), inputs);
+        Ok(())
+    }
+
+    fn top_level(&mut self, form_ref: &str, inputs: &[Value]) {
         self.form_inputs = inputs.len();
+        let place = Place {
+            slot: Slot::Top,
+            parent_ref: form_ref,
+            in_branch: false,
+        };
         for input in inputs {
-            let place = Place {
-                slot: Slot::Top,
-                parent_ref: form_ref,
-                in_branch: false,
-            };
             let Some(kind) = self.input(input, &place, None) else {
-                break;
+                return;
             };
             let input_ref = input["ref"].as_str().unwrap_or_default();
             match kind {
@@ -106,7 +92,6 @@ impl Walker {
                 _ => {}
             }
         }
-        Ok(())
     }
 
     /// Checks one input and counts its title and search use; its type when it is valid.
@@ -205,6 +190,39 @@ impl Walker {
         self.errors.push(VALIDATION, code);
         false
     }
+}
+
+/// The form name, trimmed; `ec5_246` when empty, `ec5_245` when an earlier form has it. The
+/// incoming name is compared with the trimmed names seen before, as on the real server.
+fn unique_name(form: &Map<String, Value>, names: &mut Vec<Value>) -> Result<String, &'static str> {
+    let name = form.get("name").unwrap_or(&Value::Null);
+    if is_empty(name) {
+        return Err("ec5_246");
+    }
+    if names.iter().any(|seen| loose_eq(seen, name)) {
+        return Err("ec5_245");
+    }
+    let trimmed = match name {
+        Value::String(s) => trim(s).to_string(),
+        Value::Number(n) => n.to_string(),
+        _ => return Err("ec5_29"),
+    };
+    names.push(Value::String(trimmed.clone()));
+    Ok(trimmed)
+}
+
+/// `ec5_224` when an earlier form has this ref.
+fn unique_ref<'a>(
+    form: &'a Map<String, Value>,
+    refs: &mut Vec<&'a Value>,
+) -> Result<(), &'static str> {
+    if let Some(form_ref) = form.get("ref") {
+        if refs.iter().any(|seen| loose_eq(seen, form_ref)) {
+            return Err("ec5_224");
+        }
+        refs.push(form_ref);
+    }
+    Ok(())
 }
 
 fn children<'a>(input: &'a Value, key: &str) -> &'a [Value] {
