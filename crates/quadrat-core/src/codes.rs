@@ -124,7 +124,7 @@ const TITLES: &[(&str, &str)] = &[
     ("ec5_263", "Too many forms in this project."),
     ("ec5_264", "Invalid question jump reference "),
     ("ec5_265", "Possible answer not matched in jump"),
-    ("ec5_268", "Missing 'data.project' key in structure"),
+    ("ec5_268", "'project' value must be array []"),
     ("ec5_269", "Missing 'data' key in structure"),
     ("ec5_281", "Missing 'data.type' key in structure"),
     ("ec5_289", "Missing 'data.id' key in structure"),

@@ -1,0 +1,55 @@
+//! The whole-payload scan that runs before any structural check: no `<`/`>` (`ec5_220`) and no
+//! emoji (`ec5_323`) anywhere. The real server scans only values (formbuilder path only);
+//! Quadrat scans object keys too and applies the scan to imports as well.
+
+use serde_json::Value;
+
+/// Code points the real server's `Strings::containsEmoji` refuses (the database is 3-byte UTF-8).
+const EMOJI_RANGES: &[(u32, u32)] = &[
+    (0x1F600, 0x1F64F),
+    (0x1F300, 0x1F5FF),
+    (0x1F680, 0x1F6FF),
+    (0x2600, 0x26FF),
+    (0x2700, 0x27BF),
+    (0x1F1E6, 0x1F1FF),
+    (0x1F910, 0x1F95E),
+    (0x1F980, 0x1F991),
+    (0x1F9C0, 0x1F9C0),
+    (0x1F9F9, 0x1F9F9),
+];
+
+pub fn is_emoji(c: char) -> bool {
+    let cp = c as u32;
+    EMOJI_RANGES.iter().any(|&(lo, hi)| (lo..=hi).contains(&cp))
+}
+
+/// The code of the first scan failure: markup wins over emoji, as on the real server.
+pub fn payload_error(data: &Value) -> Option<&'static str> {
+    let (mut markup, mut emoji) = (false, false);
+    let mut note = |s: &str| {
+        markup |= s.contains(['<', '>']);
+        emoji |= s.chars().any(is_emoji);
+    };
+    // Iterative on purpose: a definition can be nested deeper than the stack allows.
+    let mut stack = vec![data];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::String(s) => note(s),
+            Value::Array(items) => stack.extend(items.iter()),
+            Value::Object(map) => {
+                for (k, item) in map {
+                    note(k);
+                    stack.push(item);
+                }
+            }
+            _ => {}
+        }
+    }
+    if markup {
+        Some("ec5_220")
+    } else if emoji {
+        Some("ec5_323")
+    } else {
+        None
+    }
+}
