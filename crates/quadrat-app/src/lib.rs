@@ -1,6 +1,7 @@
 //! Use-cases shared by the HTTP server and the CLI. Neither HTTP nor SQL appears here: requests
 //! come in as plain values, storage goes through [`quadrat_store::Store`].
 
+pub mod accounts;
 pub mod error;
 pub mod projects;
 
