@@ -8,7 +8,10 @@ const TITLES: &[(&str, &str)] = &[
     ("ec5_11", "Project does not exist."),
     ("ec5_14", "No data attribute found in json structure."),
     ("ec5_15", "Form does not exist."),
-    ("ec5_17", "A required owner entry for this branch does not exist."),
+    (
+        "ec5_17",
+        "A required owner entry for this branch does not exist.",
+    ),
     ("ec5_18", "A required parent form does not exist."),
     ("ec5_19", "A required parent form entry does not exist."),
     ("ec5_20", "JSON missing attribute."),
@@ -39,7 +42,10 @@ const TITLES: &[(&str, &str)] = &[
     ("ec5_69", "No File Uploaded."),
     ("ec5_76", "There was a problem with one of the answers."),
     ("ec5_77", "This project is private. Please log in."),
-    ("ec5_78", "This project is private. \n You need permission to access it."),
+    (
+        "ec5_78",
+        "This project is private. \n You need permission to access it.",
+    ),
     ("ec5_79", "Date/time format incorrect"),
     ("ec5_80", "Question answer missing."),
     ("ec5_81", "File type incorrect."),
@@ -73,7 +79,10 @@ const TITLES: &[(&str, &str)] = &[
     ),
     ("ec5_227", "Reserved Word, cannot use anything with ec5_ "),
     ("ec5_228", "Mapping name already exists."),
-    ("ec5_229", "Sorry, you have reached the max number of allowed maps."),
+    (
+        "ec5_229",
+        "Sorry, you have reached the max number of allowed maps.",
+    ),
     ("ec5_230", "This map doesn't exist."),
     ("ec5_232", "File is currently being written to."),
     ("ec5_233", "Mapped question invalid."),
@@ -102,7 +111,10 @@ const TITLES: &[(&str, &str)] = &[
         "The website is currently undergoing maintenance. Please try again later.",
     ),
     ("ec5_253", "Invalid client credentials."),
-    ("ec5_254", "Could not generate access token. Please contact support."),
+    (
+        "ec5_254",
+        "Could not generate access token. Please contact support.",
+    ),
     ("ec5_255", "Too many requests. Try again later."),
     ("ec5_256", "Access denied."),
     ("ec5_257", "Unauthorized client access."),
@@ -137,7 +149,10 @@ const TITLES: &[(&str, &str)] = &[
     ("ec5_353", "Missing 'data.project' key in structure"),
     ("ec5_355", "Possible answer 'answer_ref' invalid"),
     ("ec5_357", "Existing entry updated."),
-    ("ec5_358", "Owner uuid for this branch entry does not match."),
+    (
+        "ec5_358",
+        "Owner uuid for this branch entry does not match.",
+    ),
     ("ec5_359", "Parent uuid for this entry does not match."),
     ("ec5_360", "Bulk uploads are disabled."),
     ("ec5_363", "Bulk uploads not allowed."),
@@ -182,7 +197,13 @@ impl Ec5Error {
 
 impl std::fmt::Display for Ec5Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {} (source: {})", self.code, self.title.trim(), self.source)
+        write!(
+            f,
+            "{} {} (source: {})",
+            self.code,
+            self.title.trim(),
+            self.source
+        )
     }
 }
 
@@ -202,6 +223,9 @@ mod tests {
     fn unknown_code_copies_sentence_into_title() {
         let e = Ec5Error::new("Something happened", "x");
         assert_eq!(e.title, "Something happened");
-        assert_eq!(Ec5Error::new("ec5_256", "middleware").title, "Access denied.");
+        assert_eq!(
+            Ec5Error::new("ec5_256", "middleware").title,
+            "Access denied."
+        );
     }
 }

@@ -68,7 +68,9 @@ pub fn uniqid(unix_micros: i64, counter: u32) -> String {
 
 /// True when `s` is a 32-character lowercase hex project ref.
 pub fn is_project_ref(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 32
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 #[cfg(test)]

@@ -81,7 +81,9 @@ mod tests {
 
     #[test]
     fn orders_keys_by_length_then_bytes() {
-        let v = mysql_order(json!({"type": 1, "id": 2, "attributes": 3, "entry": {"was_jumped": 1, "answer": 2}}));
+        let v = mysql_order(
+            json!({"type": 1, "id": 2, "attributes": 3, "entry": {"was_jumped": 1, "answer": 2}}),
+        );
         assert_eq!(
             serde_json::to_string(&v).unwrap(),
             r#"{"id":2,"type":1,"entry":{"answer":2,"was_jumped":1},"attributes":3}"#

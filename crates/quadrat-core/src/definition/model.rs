@@ -233,7 +233,9 @@ impl Definition {
     }
 
     pub fn form_index(&self, form_ref: &str) -> Option<usize> {
-        self.forms.iter().position(|f| f.form_ref.as_str() == form_ref)
+        self.forms
+            .iter()
+            .position(|f| f.form_ref.as_str() == form_ref)
     }
 
     /// Every input at any depth, depth-first in definition order.
