@@ -7,7 +7,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{InputType, php};
+use super::InputType;
+use super::php::{self, assoc};
 use crate::json::{mysql_order, object_or_empty_array};
 use crate::slug;
 
@@ -47,16 +48,17 @@ pub(crate) fn build(data: &Value) -> Value {
         form_refs.push(Value::String(form_ref.clone()));
         forms.insert(form_ref, extra.into_json(form_obj));
     }
-    json!({
-        "forms": object_or_empty_array(forms),
-        "inputs": object_or_empty_array(inputs),
-        "project": {
-            "forms": form_refs,
-            "details": project_details(project),
-            // Always empty here: the real limits live in the definition.
-            "entries_limits": [],
-        },
-    })
+    let project_extra = assoc([
+        ("forms", Value::Array(form_refs)),
+        ("details", project_details(project)),
+        // Always empty here: the real limits live in the definition.
+        ("entries_limits", json!([])),
+    ]);
+    assoc([
+        ("forms", object_or_empty_array(forms)),
+        ("inputs", object_or_empty_array(inputs)),
+        ("project", project_extra),
+    ])
 }
 
 fn project_details(project: Option<&Value>) -> Value {
@@ -146,19 +148,17 @@ impl FormExtra {
         let kind = type_of(input);
         if kind == "location" {
             self.has_location = true;
-            self.locations.push(json!({
-                "question": question_of(obj),
-                "input_ref": input_ref,
-                "branch_ref": branch_ref,
-            }));
+            self.locations.push(assoc([
+                ("question", question_of(obj)),
+                ("input_ref", Value::String(input_ref.clone())),
+                ("branch_ref", Value::String(branch_ref.to_string())),
+            ]));
         }
         if is_multiple_choice(kind) {
             self.add_choice(obj, &input_ref, branch_ref);
         }
-        inputs.insert(
-            input_ref.clone(),
-            json!({ "data": emptied_children(obj, kind) }),
-        );
+        let data = assoc([("data", emptied_children(obj, kind))]);
+        inputs.insert(input_ref.clone(), data);
         Some(input_ref)
     }
 
@@ -181,27 +181,32 @@ impl FormExtra {
         }
         list.insert(
             input_ref.to_string(),
-            json!({
-                "question": question_of(input),
-                "possible_answers": answer_labels(input.get("possible_answers")),
-            }),
+            assoc([
+                ("question", question_of(input)),
+                (
+                    "possible_answers",
+                    answer_labels(input.get("possible_answers")),
+                ),
+            ]),
         );
     }
 
     fn into_json(self, form: &Map<String, Value>) -> Value {
-        json!({
-            "details": form_details(form, self.has_location),
-            "inputs": self.top_level,
-            "lists": {
-                "location_inputs": self.locations,
-                "multiple_choice_inputs": {
-                    "form": self.choices_form,
-                    "branch": object_or_empty_array(self.choices_branch),
-                },
-            },
-            "branch": object_or_empty_array(self.branches),
-            "group": object_or_empty_array(self.groups),
-        })
+        let choices = assoc([
+            ("form", Value::Object(self.choices_form)),
+            ("branch", object_or_empty_array(self.choices_branch)),
+        ]);
+        let lists = assoc([
+            ("location_inputs", Value::Array(self.locations)),
+            ("multiple_choice_inputs", choices),
+        ]);
+        assoc([
+            ("details", form_details(form, self.has_location)),
+            ("inputs", Value::Array(self.top_level)),
+            ("lists", lists),
+            ("branch", object_or_empty_array(self.branches)),
+            ("group", object_or_empty_array(self.groups)),
+        ])
     }
 }
 
@@ -228,10 +233,17 @@ fn form_details(form: &Map<String, Value>, has_location: bool) -> Value {
 /// The input as stored under `inputs`: the child list named after its own type (`branch` of a
 /// branch, `group` of a group) is emptied, whatever else it holds is kept.
 fn emptied_children(input: &Map<String, Value>, kind: &str) -> Value {
-    let mut data = input.clone();
-    if let Some(children) = data.get_mut(kind).filter(|v| !v.is_null()) {
-        *children = json!([]);
-    }
+    let data = input
+        .iter()
+        .map(|(key, value)| {
+            let value = if key == kind && !value.is_null() {
+                json!([])
+            } else {
+                value.clone()
+            };
+            (key.clone(), value)
+        })
+        .collect();
     Value::Object(data)
 }
 

@@ -3,7 +3,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{InputType, extra, php};
+use super::php::{self, assoc};
+use super::{InputType, extra};
 use crate::json::{mysql_order, object_or_empty_array};
 
 pub const AUTO_MAP_NAME: &str = "EC5_AUTO";
@@ -45,7 +46,11 @@ pub fn regenerate(data: &Value, existing: Option<&Value>) -> Value {
 }
 
 fn build_auto(extra: &Value) -> Value {
-    let mut walk = AutoWalk { extra, counter: 0 };
+    let mut walk = AutoWalk {
+        extra,
+        counter: 0,
+        open: Vec::new(),
+    };
     let mut forms = Map::new();
     if let Some(form_extras) = extra.get("forms").and_then(Value::as_object) {
         for (form_ref, form) in form_extras {
@@ -53,12 +58,12 @@ fn build_auto(extra: &Value) -> Value {
             forms.insert(form_ref.clone(), object_or_empty_array(mapped));
         }
     }
-    json!({
-        "forms": object_or_empty_array(forms),
-        "name": AUTO_MAP_NAME,
-        "is_default": true,
-        "map_index": 0,
-    })
+    assoc([
+        ("forms", object_or_empty_array(forms)),
+        ("name", json!(AUTO_MAP_NAME)),
+        ("is_default", json!(true)),
+        ("map_index", json!(0)),
+    ])
 }
 
 /// One counter over the whole project, in definition order: an input takes its number before its
@@ -66,6 +71,10 @@ fn build_auto(extra: &Value) -> Value {
 struct AutoWalk<'a> {
     extra: &'a Value,
     counter: usize,
+    /// Refs of the inputs being mapped, outermost first. A definition that reuses a ref can list
+    /// a group or branch among its own children; such a child is left out instead of recursing
+    /// for ever.
+    open: Vec<String>,
 }
 
 impl AutoWalk<'_> {
@@ -76,8 +85,10 @@ impl AutoWalk<'_> {
             let Some(input) = self.extra["inputs"].get(&input_ref).map(|i| &i["data"]) else {
                 continue;
             };
-            if type_of(input) != "readme" {
+            if type_of(input) != "readme" && !self.open.contains(&input_ref) {
+                self.open.push(input_ref.clone());
                 let entry = self.map_input(form, &input_ref, input);
+                self.open.pop();
                 mapped.insert(input_ref, entry);
             }
         }
@@ -106,13 +117,13 @@ impl AutoWalk<'_> {
         } else {
             Map::new()
         };
-        json!({
-            "map_to": map_to,
-            "hide": false,
-            "possible_answers": object_or_empty_array(possible_answers),
-            "group": object_or_empty_array(group),
-            "branch": object_or_empty_array(branch),
-        })
+        assoc([
+            ("map_to", Value::String(map_to)),
+            ("hide", json!(false)),
+            ("possible_answers", object_or_empty_array(possible_answers)),
+            ("group", object_or_empty_array(group)),
+            ("branch", object_or_empty_array(branch)),
+        ])
     }
 }
 
@@ -121,7 +132,7 @@ fn answer_maps(answers: Option<&Value>) -> Map<String, Value> {
         .filter(|a| a.is_object())
         .map(|a| {
             let label = a.get("answer").cloned().unwrap_or(Value::Null);
-            (php::key(a.get("answer_ref")), json!({ "map_to": label }))
+            (php::key(a.get("answer_ref")), assoc([("map_to", label)]))
         })
         .collect()
 }
@@ -354,6 +365,30 @@ mod tests {
         )])));
         assert_eq!(auto["forms"]["f"], json!([]));
         assert_eq!(auto_mapping(&json!(null))["forms"], json!([]));
+    }
+
+    #[test]
+    fn a_group_listing_itself_does_not_recurse() {
+        let inner = input(
+            "g",
+            "group",
+            "Inner",
+            json!({"group": [input("x", "text", "X", json!({}))]}),
+        );
+        let outer = input("g", "group", "Outer", json!({"group": [inner]}));
+        let auto = auto_mapping(&def(json!([form("f", json!([outer]))])));
+        assert_eq!(auto["forms"]["f"]["g"]["map_to"], "1_Inner");
+        assert_eq!(auto["forms"]["f"]["g"]["group"], json!([]));
+
+        let child = input(
+            "b",
+            "branch",
+            "Child",
+            json!({"branch": [input("y", "text", "Y", json!({}))]}),
+        );
+        let branch = input("b", "branch", "Parent", json!({"branch": [child]}));
+        let auto = auto_mapping(&def(json!([form("f", json!([branch]))])));
+        assert_eq!(auto["forms"]["f"]["b"]["branch"], json!([]));
     }
 
     #[test]

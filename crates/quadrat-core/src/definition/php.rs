@@ -70,6 +70,12 @@ pub(crate) fn canonical_index(key: &str) -> Option<usize> {
     }
 }
 
+/// A PHP array literal `['key' => value, …]` as a JSON object. Unlike `json!`, which serialises
+/// every embedded `Value` again, it moves the values in.
+pub(crate) fn assoc<const N: usize>(pairs: [(&str, Value); N]) -> Value {
+    Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
