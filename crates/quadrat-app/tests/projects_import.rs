@@ -52,11 +52,14 @@ async fn every_fixture_imports_with_its_extra_and_mapping(db: TestDb) {
     assert_eq!(app.list_projects().await.unwrap().len(), 4);
 }
 
+/// One way to spoil a good definition file.
+type Breakage = Box<dyn Fn(&mut Value)>;
+
 async fn invalid_definitions_are_refused_and_store_nothing(db: TestDb) {
     let app = db.app().await;
     let good = fixture("tree-survey-2024.json");
     let form0 = "/data/project/forms/0";
-    let breakages: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let breakages: Vec<(&str, Breakage)> = vec![
         ("ec5_269", Box::new(|v| *v = json!({"nodata": 1}))),
         (
             "ec5_321",
