@@ -112,10 +112,10 @@ pub fn verify(token: &str, secret: &[u8], now_secs: i64) -> Result<UserClaims, J
     m.verify_slice(&signature)
         .map_err(|_| JwtError::Signature)?;
     let number = |key: &str| payload.get(key).map(|v| v.as_f64().ok_or(JwtError::Claims));
-    if let Some(nbf) = number("nbf") {
-        if nbf? > now_secs as f64 {
-            return Err(JwtError::NotYetValid);
-        }
+    if let Some(nbf) = number("nbf").transpose()?
+        && nbf > now_secs as f64
+    {
+        return Err(JwtError::NotYetValid);
     }
     let claims: UserClaims = serde_json::from_value(payload).map_err(|_| JwtError::Claims)?;
     if claims.iat > now_secs {
