@@ -146,11 +146,13 @@ impl App {
             (LoginField::Text(u), LoginField::Text(p)) => (u, p),
             _ => return Err(login_refused()),
         };
-        let user = self
-            .store
-            .user_by_email(&users::normalize_email(&username))
-            .await?
-            .filter(|u| u.state == UserState::Active.as_str());
+        let email = users::normalize_email(&username);
+        // No stored email holds a NUL, and PostgreSQL refuses one in a query parameter.
+        let user = match email.contains('\0') {
+            true => None,
+            false => self.store.user_by_email(&email).await?,
+        }
+        .filter(|u| u.state == UserState::Active.as_str());
         let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
         if !password_matches(password, stored_hash).await? {
             return Err(login_refused());

@@ -143,6 +143,9 @@ async fn login_local_with_bad_credentials_is_404_ec5_12(db: TestDb) {
         json!({"username": ["ann@example.org"], "password": PASSWORD}),
         json!({"username": "ann@example.org", "password": {"a": PASSWORD}}),
         json!({"username": "ann@example.org", "password": "x".repeat(5000)}),
+        // PostgreSQL refuses NUL in text: it must still be a plain refusal.
+        json!({"username": "ann@example.org\u{0}", "password": PASSWORD}),
+        json!({"username": "\u{0}", "password": "\u{0}"}),
     ] {
         let (status, text) = login_json(&server, body.clone()).await;
         assert_eq!((status, text.as_str()), (404, EC5_12), "{body}");

@@ -12,7 +12,7 @@ use reqwest::header::HeaderValue;
 use serde_json::Value;
 
 const SLUG: &str = "tree-survey-2024";
-const CASES: usize = 96;
+const CASES: usize = 128;
 
 /// JSON values of any shape, strings included that look like emails and tokens.
 fn json_value() -> impl Strategy<Value = Value> {
@@ -22,8 +22,7 @@ fn json_value() -> impl Strategy<Value = Value> {
         any::<i64>().prop_map(Value::from),
         any::<f64>()
             .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
-        ".{0,40}".prop_map(Value::from),
-        "[a-z]{1,8}@[a-z]{1,8}\\.org".prop_map(Value::from),
+        text().prop_map(Value::from),
     ];
     leaf.prop_recursive(3, 16, 4, |inner| {
         prop_oneof![
@@ -34,18 +33,32 @@ fn json_value() -> impl Strategy<Value = Value> {
     })
 }
 
+/// Strings for credential fields: email-like, control characters (NUL included), anything.
+fn text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-z]{1,8}@[a-z]{1,8}\\.org",
+        "[a-z@. \\x00\\x01\\x7f]{1,16}",
+        ".{0,40}",
+    ]
+}
+
+/// What goes in a credential field: mostly a string, sometimes JSON of another shape.
+fn credential() -> impl Strategy<Value = Value> {
+    prop_oneof![3 => text().prop_map(Value::from), 1 => json_value()]
+}
+
 /// A login body: structured credentials of any type, JSON of any shape, or raw bytes.
 fn body() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
-        (json_value(), json_value()).prop_map(|(u, p)| {
+        3 => (credential(), credential()).prop_map(|(u, p)| {
             serde_json::json!({"username": u, "password": p})
                 .to_string()
                 .into_bytes()
         }),
-        json_value().prop_map(|v| v.to_string().into_bytes()),
-        "(username|password|jwt|%[0-9A-F]{2}|[&=+\\[\\]]|[a-z@.]){0,30}"
+        1 => json_value().prop_map(|v| v.to_string().into_bytes()),
+        1 => "(username|password|jwt|%[0-9A-F]{2}|[&=+\\[\\]]|[a-z@.]){0,30}"
             .prop_map(String::into_bytes),
-        prop::collection::vec(any::<u8>(), 0..300),
+        1 => prop::collection::vec(any::<u8>(), 0..300),
     ]
 }
 
