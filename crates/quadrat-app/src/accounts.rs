@@ -1,22 +1,336 @@
-//! Who is asking: user accounts, logins and project roles.
+//! Who is asking: user accounts, the mobile app's login and the actor behind a request.
 
-use quadrat_core::roles::Actor;
+use std::sync::OnceLock;
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use quadrat_core::jwt::{self, UserClaims};
+use quadrat_core::roles::{Actor, Role};
+use quadrat_core::time::now_millis;
+use quadrat_core::users::{
+    self, PASSWORD_MAX_BYTES, ServerRole, UserState, check_new_password, parse_email, parse_name,
+};
+use quadrat_store::{NewUser, StoreError, UserRow};
+use serde_json::{Value, json};
 
 use crate::projects::ResolvedProject;
-use crate::{App, Result};
+use crate::{App, AppError, Result};
+
+/// The name of the user-token signing key in `login_secrets`.
+const USER_TOKEN_SECRET: &str = "user_jwt";
+/// The `source` of every login error, as the real server names it.
+const LOGIN_SOURCE: &str = "api-local-login";
+
+/// One field of a login request as it arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginField {
+    /// The request did not carry it.
+    Absent,
+    /// A string.
+    Text(String),
+    /// Anything else (`null`, a number, a list…): it can never match.
+    Other,
+}
 
 impl App {
-    /// The actor behind a request to `project` carrying the user JWT `bearer` (the mobile app's
-    /// login token). No token means an anonymous actor.
-    pub async fn actor_for_project(
+    /// Creates a user. Without a password the user cannot log in until one is set (like the
+    /// placeholders made by adding an unknown email to a project). Nothing is stored on error.
+    pub async fn create_user(
         &self,
-        _project: &ResolvedProject,
-        bearer: Option<&str>,
-    ) -> Result<Actor> {
-        match bearer {
-            None => Ok(Actor::anonymous()),
-            // User logins arrive with the accounts work; until then a token proves nothing.
-            Some(_) => Ok(Actor::anonymous()),
+        email: &str,
+        name: Option<&str>,
+        password: Option<String>,
+        admin: bool,
+    ) -> Result<UserRow> {
+        let email = parse_email(email).map_err(|e| AppError::invalid(vec![e]))?;
+        let name = parse_name(name.unwrap_or_default()).map_err(|e| AppError::invalid(vec![e]))?;
+        if let Some(existing) = self.store.user_by_email(&email).await? {
+            return Err(duplicate_email(&existing));
+        }
+        let password_hash = match password {
+            Some(p) => {
+                check_new_password(&p, &email).map_err(|e| AppError::invalid(vec![e]))?;
+                Some(hash_password(p).await?)
+            }
+            None => None,
+        };
+        let role = if admin {
+            ServerRole::Admin
+        } else {
+            ServerRole::Basic
+        };
+        let new = NewUser {
+            email: email.clone(),
+            name,
+            password_hash,
+            server_role: role.as_str().to_string(),
+            now: now_millis(),
+        };
+        match self.store.insert_user(&new).await {
+            Ok(row) => Ok(row),
+            // Someone else created it between our check and our insert.
+            Err(StoreError::Conflict(_)) => Err(AppError::client(
+                400,
+                "ec5_41",
+                format!("email: {email} already has an account"),
+            )),
+            Err(e) => Err(e.into()),
         }
     }
+
+    pub async fn list_users(&self) -> Result<Vec<UserRow>> {
+        Ok(self.store.list_users().await?)
+    }
+
+    /// The user with this email (normalised first), else `ec5_34`.
+    pub async fn find_user(&self, email: &str) -> Result<UserRow> {
+        let email = parse_email(email).map_err(|e| AppError::invalid(vec![e]))?;
+        self.store
+            .user_by_email(&email)
+            .await?
+            .ok_or_else(|| AppError::client(404, "ec5_34", format!("email: no user {email}")))
+    }
+
+    /// Sets a user's password and ends their current login.
+    pub async fn set_user_password(&self, email: &str, password: String) -> Result<UserRow> {
+        let user = self.find_user(email).await?;
+        check_new_password(&password, &user.email).map_err(|e| AppError::invalid(vec![e]))?;
+        let hash = hash_password(password).await?;
+        self.store
+            .set_password_hash(user.id, &hash, now_millis())
+            .await?;
+        Ok(user)
+    }
+
+    /// Enables or disables a user; disabling ends their login and refuses the next ones.
+    pub async fn set_user_state(&self, email: &str, state: UserState) -> Result<UserRow> {
+        let user = self.find_user(email).await?;
+        self.store
+            .set_user_state(user.id, state.as_str(), now_millis())
+            .await?;
+        Ok(user)
+    }
+
+    /// Deletes a user and their project roles. The creator of a project is refused: a project
+    /// keeps its one creator until it is handed over.
+    pub async fn delete_user(&self, email: &str) -> Result<UserRow> {
+        let user = self.find_user(email).await?;
+        let created = self.store.projects_created_by(user.id).await?;
+        if !created.is_empty() {
+            return Err(AppError::client(
+                400,
+                "ec5_91",
+                format!(
+                    "email: {} is the creator of {}; hand each over first \
+                     (quadrat project member add SLUG OTHER-EMAIL creator --transfer) \
+                     or delete it",
+                    user.email,
+                    created.join(", ")
+                ),
+            ));
+        }
+        self.store.delete_user(user.id).await?;
+        Ok(user)
+    }
+
+    /// `POST /api/login/local`: checks the credentials of an active user with a password and
+    /// answers with a fresh user token (which revokes the user's earlier ones) and the user's
+    /// name and email.
+    pub async fn login_local(&self, username: LoginField, password: LoginField) -> Result<Value> {
+        let (username, password) = match (username, password) {
+            (LoginField::Absent, _) | (_, LoginField::Absent) => {
+                // The real server fails with a 500 here (an undefined array key).
+                return Err(AppError::client(400, "ec5_21", LOGIN_SOURCE));
+            }
+            (LoginField::Text(u), LoginField::Text(p)) => (u, p),
+            _ => return Err(login_refused()),
+        };
+        let email = users::normalize_email(&username);
+        // No stored email holds a NUL, and PostgreSQL refuses one in a query parameter.
+        let user = match email.contains('\0') {
+            true => None,
+            false => self.store.user_by_email(&email).await?,
+        }
+        .filter(|u| u.state == UserState::Active.as_str());
+        let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
+        if !password_matches(password, stored_hash).await? {
+            return Err(login_refused());
+        }
+        let Some(user) = user else {
+            return Err(login_refused());
+        };
+        let token = self.issue_user_token(&user).await?;
+        Ok(json!({
+            "meta": {"user": {"name": user.name, "email": user.email}},
+            "data": {"type": "jwt", "jwt": token},
+        }))
+    }
+
+    /// Starts a new login for `user` and returns its token. Earlier tokens stop working.
+    pub async fn issue_user_token(&self, user: &UserRow) -> Result<String> {
+        let api_token = format!("{}-{}", user.id, random_hex(16)?);
+        let now = now_millis();
+        self.store.set_api_token(user.id, &api_token, now).await?;
+        let claims = UserClaims::new(
+            &api_token,
+            &random_hex(8)?,
+            &self.config.public_url,
+            now.div_euclid(1000),
+        );
+        Ok(jwt::sign(&claims, &self.user_token_secret().await?))
+    }
+
+    /// The key user tokens are signed with, shared by every instance through the database and
+    /// made on first use.
+    pub async fn user_token_secret(&self) -> Result<Vec<u8>> {
+        let candidate = random_hex(32)?;
+        let secret = self
+            .store
+            .login_secret(USER_TOKEN_SECRET, &candidate, now_millis())
+            .await?;
+        Ok(secret.into_bytes())
+    }
+
+    /// The active user a token belongs to, or `None` for a token that is malformed, tampered
+    /// with, signed with another key, expired, or revoked by a later login.
+    pub async fn user_for_token(&self, token: &str) -> Result<Option<UserRow>> {
+        if token.is_empty() {
+            return Ok(None);
+        }
+        let secret = self.user_token_secret().await?;
+        let claims = match jwt::verify(token, &secret, now_millis().div_euclid(1000)) {
+            Ok(c) => c,
+            Err(why) => {
+                tracing::debug!(%why, "user token refused");
+                return Ok(None);
+            }
+        };
+        if claims.sub.is_empty() {
+            return Ok(None);
+        }
+        Ok(self
+            .store
+            .user_by_api_token(&claims.sub)
+            .await?
+            .filter(|u| u.state == UserState::Active.as_str()))
+    }
+
+    /// The actor behind a request to `project` carrying the user token `bearer` (the mobile
+    /// app's login token). No token, or one that does not name an active user, means an
+    /// anonymous actor, as the real server's guard treats it.
+    pub async fn actor_for_project(
+        &self,
+        project: &ResolvedProject,
+        bearer: Option<&str>,
+    ) -> Result<Actor> {
+        let Some(user) = self.user_for_token(bearer.unwrap_or_default()).await? else {
+            return Ok(Actor::anonymous());
+        };
+        let project_role = self
+            .store
+            .project_role(project.row.id, user.id)
+            .await?
+            .as_deref()
+            .and_then(Role::parse);
+        Ok(Actor {
+            user_id: user.id,
+            email: Some(user.email),
+            name: Some(user.name),
+            is_server_admin: ServerRole::parse(&user.server_role).is_some_and(ServerRole::is_admin),
+            project_role,
+        })
+    }
+
+    /// The actor of a request to one of the app's routes (entry upload, project download), or
+    /// the refusal the real server's middleware gives: on a private project `404 ec5_77` without
+    /// a user, `ec5_78` without a role, `ec5_91` for a viewer, all with source `middleware`.
+    pub async fn actor_for_app_route(
+        &self,
+        project: &ResolvedProject,
+        bearer: Option<&str>,
+    ) -> Result<Actor> {
+        let actor = self.actor_for_project(project, bearer).await?;
+        match actor.app_route_denial(project.is_private()) {
+            Some(code) => Err(AppError::client(404, code, "middleware")),
+            None => Ok(actor),
+        }
+    }
+}
+
+fn login_refused() -> AppError {
+    AppError::client(404, "ec5_12", LOGIN_SOURCE)
+}
+
+fn duplicate_email(existing: &UserRow) -> AppError {
+    AppError::client(
+        400,
+        "ec5_41",
+        format!(
+            "email: {} already has an account (quadrat user set-password gives it a password)",
+            existing.email
+        ),
+    )
+}
+
+fn internal(what: &str) -> impl FnOnce(String) -> AppError + '_ {
+    move |detail| AppError::Internal(format!("{what}: {detail}"))
+}
+
+/// `n` random bytes, hex-encoded.
+fn random_hex(n: usize) -> Result<String> {
+    let mut bytes = vec![0u8; n];
+    getrandom::fill(&mut bytes).map_err(|e| internal("random bytes")(e.to_string()))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Argon2id with the crate's defaults (19 MiB, 2 passes), off the async threads.
+async fn hash_password(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| internal("password hashing")(e.to_string()))?
+    .map_err(internal("password hashing"))
+}
+
+/// Whether `password` matches `stored`. A user without a hash (unknown, placeholder) still costs
+/// one verification, so the answer time does not tell which emails have accounts.
+async fn password_matches(password: String, stored: Option<String>) -> Result<bool> {
+    if password.len() > PASSWORD_MAX_BYTES {
+        return Ok(false);
+    }
+    tokio::task::spawn_blocking(move || {
+        let (hash, real) = match stored {
+            Some(h) => (h, true),
+            None => (dummy_hash().to_string(), false),
+        };
+        let Ok(parsed) = PasswordHash::new(&hash) else {
+            tracing::error!("a stored password hash is unreadable");
+            return false;
+        };
+        let ok = Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
+        ok && real
+    })
+    .await
+    .map_err(|e| internal("password check")(e.to_string()))
+}
+
+/// A hash of nothing anyone knows, made once per process, to verify against when there is no
+/// real one.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let mut salt = [0u8; 16];
+        let _ = getrandom::fill(&mut salt);
+        Argon2::default()
+            .hash_password_with_salt(&salt, &salt)
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    })
 }

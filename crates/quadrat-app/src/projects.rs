@@ -2,6 +2,7 @@
 
 use quadrat_core::definition::{Definition, edit, extra, mapping, validate};
 use quadrat_core::json::mysql_order;
+use quadrat_core::roles::{Actor, Role};
 use quadrat_core::stats::{Counter, ProjectStats};
 use quadrat_core::time::{now_millis, sql_datetime, whole_seconds};
 use quadrat_core::{Ec5Error, slug};
@@ -276,20 +277,30 @@ impl App {
         }))
     }
 
-    /// `GET /api/project/{slug}`: what the mobile app downloads (data-model.md §2.4), for an
-    /// anonymous user.
-    pub async fn project_download_body(&self, project: &ResolvedProject) -> Result<Value> {
+    /// `GET /api/project/{slug}`: what the mobile app downloads (data-model.md §2.4), for
+    /// `actor` (see [`App::actor_for_app_route`]). `project_user` names the logged-in user (the
+    /// real server's "User" when nobody is), their role (creator for a server admin without one)
+    /// and id. Quadrat keeps no avatars, so it is always the placeholder image.
+    pub async fn project_download_body(
+        &self,
+        project: &ResolvedProject,
+        actor: &Actor,
+    ) -> Result<Value> {
         let stats = self.project_stats(project).await?;
         let mut data = project.definition_data()?;
         self.inject_project_fields(&mut data, project, true);
+        let (name, id) = match actor.is_anonymous() {
+            true => ("User".to_string(), Value::Null),
+            false => (actor.name.clone().unwrap_or_default(), json!(actor.user_id)),
+        };
         Ok(json!({
             "meta": {
                 "project_extra": parse_stored(&project.structure.project_extra)?,
                 "project_user": {
-                    "name": "User",
+                    "name": name,
                     "avatar": format!("{}/images/avatar-placeholder.png", self.config.public_url),
-                    "role": null,
-                    "id": null,
+                    "role": actor.effective_role().map(Role::as_str),
+                    "id": id,
                 },
                 "project_mapping": parse_stored(&project.structure.project_mapping)?,
                 "project_stats": stats.to_json(),

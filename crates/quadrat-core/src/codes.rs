@@ -6,6 +6,7 @@ use serde::Serialize;
 /// server's, because clients compare them.
 const TITLES: &[(&str, &str)] = &[
     ("ec5_11", "Project does not exist."),
+    ("ec5_12", "User could not be authenticated."),
     ("ec5_14", "No data attribute found in json structure."),
     ("ec5_15", "Form does not exist."),
     (
@@ -22,6 +23,9 @@ const TITLES: &[(&str, &str)] = &[
     ("ec5_28", "Value outside range."),
     ("ec5_29", "Value invalid."),
     ("ec5_30", "Location data not valid."),
+    ("ec5_34", "User not found."),
+    ("ec5_41", "Email address must be unique."),
+    ("ec5_42", "Email address is not correct."),
     ("ec5_43", "Length too short"),
     ("ec5_44", "Value too long"),
     ("ec5_45", "Data could not be inserted into the database."),
@@ -156,6 +160,7 @@ const TITLES: &[(&str, &str)] = &[
     ("ec5_359", "Parent uuid for this entry does not match."),
     ("ec5_360", "Bulk uploads are disabled."),
     ("ec5_363", "Bulk uploads not allowed."),
+    ("ec5_377", "Password too weak!"),
     ("ec5_392", "The regular expression is invalid or malformed."),
     ("ec5_397", "Only one single answer is allowed"),
     ("ec5_398", "Token revoked"),

@@ -4,9 +4,11 @@ pub mod codes;
 pub mod definition;
 pub mod ids;
 pub mod json;
+pub mod jwt;
 pub mod roles;
 pub mod slug;
 pub mod stats;
 pub mod time;
+pub mod users;
 
 pub use codes::Ec5Error;

@@ -71,6 +71,8 @@ pub struct Actor {
     /// 0 for anonymous requests, as the real server stores them.
     pub user_id: i64,
     pub email: Option<String>,
+    /// The user's display name (`None` for anonymous requests).
+    pub name: Option<String>,
     pub is_server_admin: bool,
     pub project_role: Option<Role>,
 }
@@ -88,6 +90,24 @@ impl Actor {
     pub fn effective_role(&self) -> Option<Role> {
         self.project_role
             .or(self.is_server_admin.then_some(Role::Creator))
+    }
+
+    /// The code the app's routes (upload, project download) refuse this actor with, as the real
+    /// server's `project.permissions` and `project.permissions.viewer.role` middleware do: on a
+    /// private project no user is `ec5_77`, no role `ec5_78`, a viewer `ec5_91`. Public projects
+    /// accept everyone.
+    pub fn app_route_denial(&self, project_is_private: bool) -> Option<&'static str> {
+        if !project_is_private {
+            return None;
+        }
+        if self.is_anonymous() {
+            return Some("ec5_77");
+        }
+        match self.effective_role() {
+            None => Some("ec5_78"),
+            Some(Role::Viewer) => Some("ec5_91"),
+            Some(_) => None,
+        }
     }
 }
 
@@ -121,5 +141,35 @@ mod tests {
         assert_eq!(admin.effective_role(), Some(Role::Creator));
         assert_eq!(Actor::anonymous().effective_role(), None);
         assert!(Actor::anonymous().is_anonymous());
+    }
+
+    #[test]
+    fn app_routes_refuse_per_the_middleware_order() {
+        let member = |role| Actor {
+            user_id: 9,
+            project_role: role,
+            ..Actor::default()
+        };
+        for private in [false, true] {
+            let expect = |code| if private { Some(code) } else { None };
+            assert_eq!(
+                Actor::anonymous().app_route_denial(private),
+                expect("ec5_77")
+            );
+            assert_eq!(member(None).app_route_denial(private), expect("ec5_78"));
+            assert_eq!(
+                member(Some(Role::Viewer)).app_route_denial(private),
+                expect("ec5_91")
+            );
+            for role in [Role::Creator, Role::Manager, Role::Curator, Role::Collector] {
+                assert_eq!(member(Some(role)).app_route_denial(private), None);
+            }
+        }
+        let admin = Actor {
+            user_id: 3,
+            is_server_admin: true,
+            ..Actor::default()
+        };
+        assert_eq!(admin.app_route_denial(true), None);
     }
 }

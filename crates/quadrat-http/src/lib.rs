@@ -5,6 +5,7 @@ mod cors;
 mod extract;
 mod respond;
 mod routes;
+mod user_token;
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
 pub use respond::ApiError;
+pub use user_token::UserToken;
 
 /// What every handler gets.
 #[derive(Debug, Clone)]

@@ -4,6 +4,7 @@
 mod migrate;
 mod projects;
 mod rows;
+mod users;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -15,6 +16,7 @@ use sqlx::sqlite::{
 
 pub use projects::{NewProject, ProjectField};
 pub use rows::{CounterRow, MediaTotalsRow, ProjectRow, StructureRow};
+pub use users::{MemberRow, NewUser, UserRow};
 
 /// A storage failure. `Conflict` and `NotFound` are the caller's to turn into client errors;
 /// everything else is an internal error.

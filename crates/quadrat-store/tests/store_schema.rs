@@ -19,6 +19,7 @@ async fn migrate_twice_applies_once(db: TestDb) {
         "project_roles",
         "oauth_clients",
         "oauth_access_tokens",
+        "login_secrets",
     ] {
         assert!(
             names.contains(&expected),
@@ -30,6 +31,10 @@ async fn migrate_twice_applies_once(db: TestDb) {
             .iter()
             .any(|i| i == "entries_project_id_form_ref_created_at_id_idx"),
         "export index missing: {indexes:?}"
+    );
+    assert!(
+        indexes.iter().any(|i| i == "project_roles_one_creator_idx"),
+        "one-creator index missing: {indexes:?}"
     );
     store.close().await;
 }

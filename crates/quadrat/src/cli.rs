@@ -49,6 +49,9 @@ pub enum Command {
     /// Manage projects
     #[command(subcommand)]
     Project(ProjectCommand),
+    /// Manage user accounts (who may log in from the mobile app)
+    #[command(subcommand)]
+    User(crate::commands::user::UserCommand),
 }
 
 #[derive(Debug, Args)]
@@ -97,6 +100,9 @@ pub enum ProjectCommand {
         /// Project slug (or name)
         slug: String,
     },
+    /// Manage who holds which role on a project
+    #[command(subcommand)]
+    Member(crate::commands::member::MemberCommand),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -1,10 +1,11 @@
 //! The route table.
 
+mod auth;
 mod fallback;
 mod projects;
 
 use axum::Router;
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, get, post};
 
 use crate::AppState;
 
@@ -41,6 +42,12 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/json/project/{slug}",
             readable(get(projects::download_project)),
+        )
+        .route("/api/login", readable(get(auth::login_methods)))
+        .route("/api/json/login", readable(get(auth::login_methods)))
+        .route(
+            "/api/login/local",
+            post(auth::login_local).options(auth::preflight_post),
         )
         .fallback(fallback::page_not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)

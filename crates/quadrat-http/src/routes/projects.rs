@@ -6,6 +6,7 @@ use axum::response::Response;
 use crate::AppState;
 use crate::extract::Segment;
 use crate::respond::{ApiError, json_ok};
+use crate::user_token::UserToken;
 
 /// `GET /api/export/project/{slug}`
 pub async fn export_project(
@@ -16,17 +17,18 @@ pub async fn export_project(
     Ok(json_ok(&state.app.project_export_body(&project).await?))
 }
 
-/// `GET /api/project/{slug}`: the app's project download.
+/// `GET /api/project/{slug}`: the app's project download. Private projects answer to their
+/// members (not viewers) logged in with the app's user token.
 pub async fn download_project(
     State(state): State<AppState>,
     Segment(slug): Segment,
+    token: UserToken,
 ) -> Result<Response, ApiError> {
     let project = state.app.find_live_project(&slug).await?;
-    if project.is_private() {
-        // Members log in through the app's user JWT; no user is known on this request.
-        return Err(ApiError::new(404, "ec5_77", "middleware"));
-    }
-    Ok(json_ok(&state.app.project_download_body(&project).await?))
+    let actor = state.app.actor_for_app_route(&project, token.get()).await?;
+    Ok(json_ok(
+        &state.app.project_download_body(&project, &actor).await?,
+    ))
 }
 
 /// `GET /api/project-version/{slug}`

@@ -1,7 +1,9 @@
 //! One module per command group; each calls the use-cases of `quadrat-app`.
 
+pub mod member;
 mod project;
 mod serve;
+pub mod user;
 
 use std::process::ExitCode;
 
@@ -28,6 +30,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Project(cmd) => project::run(open(&config).await?, cmd).await,
+        Command::User(cmd) => {
+            let app = open(&config).await?;
+            let code = user::run(&app, cmd).await;
+            app.store.close().await;
+            code
+        }
     }
 }
 

@@ -43,6 +43,7 @@ pub async fn run(app: App, cmd: ProjectCommand) -> anyhow::Result<ExitCode> {
             println!("deleted project {} ({})", row.name, row.slug);
             ExitCode::SUCCESS
         }
+        ProjectCommand::Member(cmd) => super::member::run(&app, cmd).await?,
     };
     app.store.close().await;
     Ok(code)
@@ -133,7 +134,7 @@ async fn list(app: &App, as_json: bool) -> anyhow::Result<ExitCode> {
 }
 
 /// A use-case error as a CLI message.
-fn cli_error(e: AppError) -> anyhow::Error {
+pub(super) fn cli_error(e: AppError) -> anyhow::Error {
     match e {
         AppError::Client { errors, .. } => anyhow::anyhow!(
             "{}",

@@ -1,0 +1,180 @@
+//! Project members: who holds which role on a project (data-model.md §6.1).
+//!
+//! These are the server administrator's tools (the CLI), so every role may be granted; the rules
+//! that still hold are the project's: exactly one creator, who can be neither removed nor demoted
+//! except by handing the project over.
+
+use quadrat_core::roles::Role;
+use quadrat_core::time::now_millis;
+use quadrat_core::users::parse_email;
+use quadrat_store::{MemberRow, StoreError, UserRow};
+
+use crate::projects::ResolvedProject;
+use crate::{App, AppError, Result};
+
+/// What adding a member did.
+#[derive(Debug, Clone)]
+pub struct MemberAdded {
+    pub user: UserRow,
+    pub role: Role,
+    /// A placeholder user was created for an unknown email (no name, no password: they cannot
+    /// log in until `quadrat user set-password`).
+    pub placeholder_created: bool,
+    /// The role the user held before, if any.
+    pub previous_role: Option<Role>,
+    /// With `transfer`: the email of the former creator, now a manager.
+    pub former_creator: Option<String>,
+}
+
+impl App {
+    /// Gives the user with `email` the role `role` on the project (replacing any role they had),
+    /// creating a placeholder user for an unknown email as the real server does. A second creator
+    /// is refused unless `transfer`, which makes the current creator a manager. Nothing changes on
+    /// any refusal.
+    pub async fn add_member(
+        &self,
+        raw_slug: &str,
+        email: &str,
+        role: &str,
+        transfer: bool,
+    ) -> Result<MemberAdded> {
+        let role = parse_role(role)?;
+        let email = parse_email(email).map_err(|e| AppError::invalid(vec![e]))?;
+        let project = self.find_project(raw_slug).await?;
+        if transfer && role != Role::Creator {
+            return Err(AppError::client(
+                400,
+                "ec5_29",
+                "--transfer: only hands over the creator role (ROLE must be creator)",
+            ));
+        }
+        let members = self.store.project_members(project.row.id).await?;
+        let creator = members.iter().find(|m| m.role == Role::Creator.as_str());
+        let previous_role = members
+            .iter()
+            .find(|m| m.email == email)
+            .and_then(|m| Role::parse(&m.role));
+        if let Some(creator) = creator {
+            if creator.email == email && role != Role::Creator {
+                return Err(creator_is_fixed(&project, creator, "change the role of"));
+            }
+            if creator.email != email && role == Role::Creator && !transfer {
+                return Err(second_creator(&project, creator, &email));
+            }
+        }
+        let now = now_millis();
+        let (user, placeholder_created) = self.store.ensure_user(&email, now).await?;
+        let stored = if transfer {
+            self.store
+                .transfer_creator(project.row.id, user.id, now)
+                .await
+        } else {
+            self.store
+                .put_project_role(project.row.id, user.id, role.as_str(), now)
+                .await
+        };
+        match stored {
+            Ok(()) => {}
+            // Another process made someone else the creator meanwhile.
+            Err(StoreError::Conflict(_)) => {
+                return Err(AppError::client(
+                    400,
+                    "ec5_91",
+                    format!(
+                        "role: {} already has a creator; a project has exactly one",
+                        project.row.slug
+                    ),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        Ok(MemberAdded {
+            user,
+            role,
+            placeholder_created,
+            previous_role,
+            former_creator: creator
+                .filter(|c| transfer && c.email != email)
+                .map(|c| c.email.clone()),
+        })
+    }
+
+    /// Takes the user's role on the project away. The creator cannot be removed.
+    pub async fn remove_member(&self, raw_slug: &str, email: &str) -> Result<(UserRow, Role)> {
+        let email = parse_email(email).map_err(|e| AppError::invalid(vec![e]))?;
+        let project = self.find_project(raw_slug).await?;
+        let user = self.find_user(&email).await?;
+        let role = self
+            .store
+            .project_role(project.row.id, user.id)
+            .await?
+            .as_deref()
+            .and_then(Role::parse)
+            .ok_or_else(|| {
+                AppError::client(
+                    404,
+                    "ec5_34",
+                    format!("email: {email} is not a member of {}", project.row.slug),
+                )
+            })?;
+        if role == Role::Creator {
+            let member = MemberRow {
+                user_id: user.id,
+                email: user.email.clone(),
+                name: user.name.clone(),
+                role: role.as_str().to_string(),
+                created_at: 0,
+            };
+            return Err(creator_is_fixed(&project, &member, "remove"));
+        }
+        self.store
+            .remove_project_role(project.row.id, user.id)
+            .await?;
+        Ok((user, role))
+    }
+
+    /// The project and its members, creator first.
+    pub async fn list_members(&self, raw_slug: &str) -> Result<(ResolvedProject, Vec<MemberRow>)> {
+        let project = self.find_project(raw_slug).await?;
+        let members = self.store.project_members(project.row.id).await?;
+        Ok((project, members))
+    }
+}
+
+fn parse_role(raw: &str) -> Result<Role> {
+    Role::parse(raw).ok_or_else(|| {
+        AppError::client(
+            400,
+            "ec5_29",
+            format!(
+                "role: {raw:?} is not one of {}",
+                Role::ALL.map(Role::as_str).join(", ")
+            ),
+        )
+    })
+}
+
+fn creator_is_fixed(project: &ResolvedProject, creator: &MemberRow, action: &str) -> AppError {
+    AppError::client(
+        400,
+        "ec5_91",
+        format!(
+            "role: {} is the creator of {}; you cannot {action} the creator. Hand the project \
+             over first: quadrat project member add {} OTHER-EMAIL creator --transfer \
+             ({} becomes a manager)",
+            creator.email, project.row.slug, project.row.slug, creator.email
+        ),
+    )
+}
+
+fn second_creator(project: &ResolvedProject, creator: &MemberRow, email: &str) -> AppError {
+    AppError::client(
+        400,
+        "ec5_91",
+        format!(
+            "role: {} already has a creator ({}) and a project has exactly one. To hand it \
+             over: quadrat project member add {} {email} creator --transfer ({} becomes a manager)",
+            project.row.slug, creator.email, project.row.slug, creator.email
+        ),
+    )
+}
