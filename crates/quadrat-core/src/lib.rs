@@ -4,6 +4,8 @@ pub mod codes;
 pub mod definition;
 pub mod ids;
 pub mod json;
+pub mod oauth;
+pub mod ratelimit;
 pub mod roles;
 pub mod slug;
 pub mod stats;

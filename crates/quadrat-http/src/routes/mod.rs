@@ -1,10 +1,11 @@
 //! The route table.
 
 mod fallback;
+mod oauth;
 mod projects;
 
 use axum::Router;
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, get, post};
 
 use crate::AppState;
 
@@ -42,6 +43,20 @@ pub fn routes() -> Router<AppState> {
             "/api/json/project/{slug}",
             readable(get(projects::download_project)),
         )
+        .route("/api/oauth/token", post(oauth::issue_token))
+        .route(
+            "/myprojects/{slug}/apps",
+            get(oauth::show_app).post(oauth::create_app),
+        )
+        .route(
+            "/myprojects/{slug}/app-revoke",
+            post(oauth::revoke_app_tokens),
+        )
+        .route(
+            "/myprojects/{slug}/app-rotate-secret",
+            post(oauth::rotate_app_secret),
+        )
+        .route("/myprojects/{slug}/app-delete", post(oauth::delete_app))
         .fallback(fallback::page_not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
 }

@@ -1,5 +1,7 @@
 //! One module per command group; each calls the use-cases of `quadrat-app`.
 
+mod app;
+mod keys;
 mod project;
 mod serve;
 
@@ -17,6 +19,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Serve(args) = &cli.command {
         overrides.listen = args.listen.clone();
         overrides.public_url = args.public_url.clone();
+        if args.no_rate_limits {
+            overrides.rate_limits = Some(crate::config::RateLimitOverrides { enabled: false });
+        }
     }
     let config = Config::load(overrides)?;
     match cli.command {
@@ -28,6 +33,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Project(cmd) => project::run(open(&config).await?, cmd).await,
+        Command::App(cmd) => app::run(open(&config).await?, cmd).await,
+        Command::Keys(cmd) => keys::run(&config, cmd),
     }
 }
 
@@ -43,6 +50,7 @@ pub async fn open(config: &Config) -> anyhow::Result<App> {
         store,
         AppConfig {
             public_url: config.public_url(),
+            ..AppConfig::default()
         },
     ))
 }
