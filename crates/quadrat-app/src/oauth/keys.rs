@@ -106,8 +106,11 @@ struct Signing {
     key: EncodingKey,
 }
 
+/// Modification time, length and (on Unix) inode: a file replaced by rename always differs.
+type Stamp = Option<(SystemTime, u64, u64)>;
+
 struct Loaded {
-    stamp: Vec<Option<(SystemTime, u64)>>,
+    stamp: Vec<Stamp>,
     signing: Option<Signing>,
     verifying: Vec<(String, DecodingKey)>,
 }
@@ -390,12 +393,16 @@ fn watched(settings: &KeySettings) -> Vec<PathBuf> {
     paths
 }
 
-fn stamp(settings: &KeySettings) -> Vec<Option<(SystemTime, u64)>> {
+fn stamp(settings: &KeySettings) -> Vec<Stamp> {
     watched(settings)
         .iter()
         .map(|p| {
             let meta = std::fs::metadata(p).ok()?;
-            Some((meta.modified().ok()?, meta.len()))
+            #[cfg(unix)]
+            let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+            #[cfg(not(unix))]
+            let inode = 0;
+            Some((meta.modified().ok()?, meta.len(), inode))
         })
         .collect()
 }
