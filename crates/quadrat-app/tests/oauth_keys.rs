@@ -63,7 +63,11 @@ fn generate_force_rotates_and_old_tokens_still_verify_on_a_running_ring() {
     assert_ne!(rotated.kid, old_kid);
     assert_eq!(
         rotated.retired.as_deref(),
-        Some(dir.path().join(format!("keys/retired/{old_kid}.pem")).as_path())
+        Some(
+            dir.path()
+                .join(format!("keys/retired/{old_kid}.pem"))
+                .as_path()
+        )
     );
     // The ring already held in memory notices the change at its next use.
     assert_eq!(ring.kid().as_deref(), Some(rotated.kid.as_str()));
@@ -122,11 +126,20 @@ fn verify_refuses_tampered_unsigned_and_kidless_tokens() {
     let token = ring.sign(&json!({"aud": "1"})).unwrap();
     let parts: Vec<&str> = token.split('.').collect();
     let forged_claims = base64_url(br#"{"aud":"2"}"#);
-    assert_eq!(aud_of(&ring, &format!("{}.{}.{}", parts[0], forged_claims, parts[2])), None);
+    assert_eq!(
+        aud_of(
+            &ring,
+            &format!("{}.{}.{}", parts[0], forged_claims, parts[2])
+        ),
+        None
+    );
     let none_header = base64_url(br#"{"alg":"none","typ":"JWT"}"#);
     assert_eq!(aud_of(&ring, &format!("{none_header}.{}.", parts[1])), None);
     let no_kid = base64_url(br#"{"alg":"RS256","typ":"JWT"}"#);
-    assert_eq!(aud_of(&ring, &format!("{no_kid}.{}.{}", parts[1], parts[2])), None);
+    assert_eq!(
+        aud_of(&ring, &format!("{no_kid}.{}.{}", parts[1], parts[2])),
+        None
+    );
     assert_eq!(aud_of(&ring, "not a token"), None);
 }
 
@@ -134,7 +147,11 @@ fn verify_refuses_tampered_unsigned_and_kidless_tokens() {
 fn unreadable_key_file_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.pem");
-    std::fs::write(&path, "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n").unwrap();
+    std::fs::write(
+        &path,
+        "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+    )
+    .unwrap();
     let err = KeyRing::open(KeySettings {
         private_key_file: Some(path.clone()),
         ..settings(dir.path())
@@ -147,7 +164,10 @@ fn base64_url(bytes: &[u8]) -> String {
     const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
         for i in 0..=chunk.len() {
             out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
         }

@@ -52,7 +52,7 @@ async fn manage_app_without_login_is_refused_and_changes_nothing(db: TestDb) {
     let p = project(&server, PRIVATE).await;
     let still = server.app.client_app(&p).await.unwrap().unwrap();
     assert_eq!((still.client_id, still.live_tokens), (app.client_id, 1));
-    assert_eq!(token_for(&server, &app).await.is_empty(), false);
+    assert!(!token_for(&server, &app).await.is_empty());
     let export = get(
         &server,
         &format!("/api/export/project/{PRIVATE}"),

@@ -42,7 +42,8 @@ async fn matrix_setup(server: &TestServer) -> Headers {
 
     // Signed by a key this server does not know, with this server's key id: a bad signature.
     let stranger_dir = tempfile::tempdir().unwrap();
-    let (stranger, _) = KeyRing::open_or_generate(KeySettings::in_data_dir(stranger_dir.path())).unwrap();
+    let (stranger, _) =
+        KeyRing::open_or_generate(KeySettings::in_data_dir(stranger_dir.path())).unwrap();
     let (_, claims) = jwt_parts(&valid);
     let claims: serde_json::Value = serde_json::from_str(&claims).unwrap();
     let forged = stranger.sign(&claims).unwrap();
@@ -197,7 +198,8 @@ async fn export_any_authorization_header_is_denied_without_500(db: TestDb) {
     let segment = "[A-Za-z0-9_-]{0,40}";
     let value = prop_oneof![
         proptest::collection::vec(header_byte, 0..120),
-        (segment, segment, segment).prop_map(|(a, b, c)| format!("Bearer {a}.{b}.{c}").into_bytes()),
+        (segment, segment, segment)
+            .prop_map(|(a, b, c)| format!("Bearer {a}.{b}.{c}").into_bytes()),
         (segment, segment).prop_map({
             let header = header.to_string();
             move |(b, c)| format!("Bearer {header}.{b}.{c}").into_bytes()

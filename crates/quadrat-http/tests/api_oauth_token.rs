@@ -10,6 +10,9 @@ use quadrat_app::oauth::ClientSecret;
 use quadrat_testkit::{TestDb, TestServer, both_engines};
 use serde_json::{Value, json};
 
+/// A form's fields.
+type Fields<'a> = Vec<(&'a str, &'a str)>;
+
 async fn server_with_app(db: &TestDb) -> (TestServer, ClientSecret) {
     let server = TestServer::start(db).await;
     import(&server, None, "private").await;
@@ -79,7 +82,13 @@ async fn token_each_request_style_is_issued(db: TestDb) {
 
     // JSON, client id as a number.
     let body = json!({"grant_type": "client_credentials", "client_id": id, "client_secret": s});
-    let reply = post_raw(&server, Some("application/json"), None, body.to_string().into()).await;
+    let reply = post_raw(
+        &server,
+        Some("application/json"),
+        None,
+        body.to_string().into(),
+    )
+    .await;
     assert_token_works(&server, &secret, &reply).await;
 
     // JSON:API content type, client id as a string.
@@ -153,13 +162,25 @@ async fn token_claims_and_header_are_passports_with_integer_times(db: TestDb) {
     assert_eq!(v["aud"], secret.client_id.to_string());
     let jti = v["jti"].as_str().unwrap();
     assert!(quadrat_core::oauth::is_token_id(jti), "{jti}");
-    assert!(v["iat"].is_i64() && v["nbf"].is_i64() && v["exp"].is_i64(), "{claims}");
+    assert!(
+        v["iat"].is_i64() && v["nbf"].is_i64() && v["exp"].is_i64(),
+        "{claims}"
+    );
     assert_eq!(v["iat"], v["nbf"]);
-    assert_eq!(v["exp"].as_i64().unwrap() - v["iat"].as_i64().unwrap(), 7200);
+    assert_eq!(
+        v["exp"].as_i64().unwrap() - v["iat"].as_i64().unwrap(),
+        7200
+    );
     assert_eq!(v["sub"], "");
     assert_eq!(v["scopes"], json!([]));
     // The jti is the token row's id.
-    let row = server.app.store.token(jti).await.unwrap().expect("token row");
+    let row = server
+        .app
+        .store
+        .token(jti)
+        .await
+        .unwrap()
+        .expect("token row");
     assert_eq!(row.client_id, secret.client_id);
     assert!(!row.revoked);
     assert_eq!(row.expires_at, v["exp"].as_i64().unwrap() * 1000);
@@ -170,26 +191,46 @@ async fn token_every_error_has_its_code(db: TestDb) {
     let id = secret.client_id.to_string();
     let s = secret.client_secret.as_str();
     let unknown = (secret.client_id + 1000).to_string();
-    let cases: Vec<(&str, Vec<(&str, &str)>, &str)> = vec![
-        ("no grant type", vec![("client_id", &id), ("client_secret", s)], "ec5_261"),
+    let cases: Vec<(&str, Fields, &str)> = vec![
+        (
+            "no grant type",
+            vec![("client_id", &id), ("client_secret", s)],
+            "ec5_261",
+        ),
         (
             "password grant",
-            vec![("grant_type", "password"), ("client_id", &id), ("client_secret", s)],
+            vec![
+                ("grant_type", "password"),
+                ("client_id", &id),
+                ("client_secret", s),
+            ],
             "ec5_261",
         ),
         (
             "unknown grant",
-            vec![("grant_type", "magic"), ("client_id", &id), ("client_secret", s)],
+            vec![
+                ("grant_type", "magic"),
+                ("client_id", &id),
+                ("client_secret", s),
+            ],
             "ec5_261",
         ),
         (
             "unknown client",
-            vec![("grant_type", "client_credentials"), ("client_id", &unknown), ("client_secret", s)],
+            vec![
+                ("grant_type", "client_credentials"),
+                ("client_id", &unknown),
+                ("client_secret", s),
+            ],
             "ec5_253",
         ),
         (
             "wrong secret",
-            vec![("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", "x")],
+            vec![
+                ("grant_type", "client_credentials"),
+                ("client_id", &id),
+                ("client_secret", "x"),
+            ],
             "ec5_253",
         ),
         (
@@ -199,17 +240,29 @@ async fn token_every_error_has_its_code(db: TestDb) {
         ),
         (
             "non-numeric client id",
-            vec![("grant_type", "client_credentials"), ("client_id", "abc"), ("client_secret", s)],
+            vec![
+                ("grant_type", "client_credentials"),
+                ("client_id", "abc"),
+                ("client_secret", s),
+            ],
             "ec5_253",
         ),
         (
             "personal access grant",
-            vec![("grant_type", "personal_access"), ("client_id", &id), ("client_secret", s)],
+            vec![
+                ("grant_type", "personal_access"),
+                ("client_id", &id),
+                ("client_secret", s),
+            ],
             "ec5_253",
         ),
         (
             "authorization code, bad client",
-            vec![("grant_type", "authorization_code"), ("client_id", &id), ("client_secret", "x")],
+            vec![
+                ("grant_type", "authorization_code"),
+                ("client_id", &id),
+                ("client_secret", "x"),
+            ],
             "ec5_253",
         ),
         (
@@ -229,19 +282,31 @@ async fn token_every_error_has_its_code(db: TestDb) {
         ),
         (
             "authorization code, no code",
-            vec![("grant_type", "authorization_code"), ("client_id", &id), ("client_secret", s)],
+            vec![
+                ("grant_type", "authorization_code"),
+                ("client_id", &id),
+                ("client_secret", s),
+            ],
             "ec5_254",
         ),
         (
             "refresh token, no refresh token",
-            vec![("grant_type", "refresh_token"), ("client_id", &id), ("client_secret", s)],
+            vec![
+                ("grant_type", "refresh_token"),
+                ("client_id", &id),
+                ("client_secret", s),
+            ],
             "ec5_254",
         ),
     ];
     for (what, fields, code) in cases {
         let reply = token_form(&server, &fields).await;
         assert_eq!(reply.status, 400, "{what}: {}", reply.body);
-        assert_eq!(reply.error(), (code.to_string(), "token issue".to_string()), "{what}");
+        assert_eq!(
+            reply.error(),
+            (code.to_string(), "token issue".to_string()),
+            "{what}"
+        );
         assert_eq!(
             reply.header("content-type"),
             Some("application/vnd.api+json; charset=utf-8"),
@@ -253,8 +318,16 @@ async fn token_every_error_has_its_code(db: TestDb) {
     let body = json!({"grant_type": "client_credentials", "client_id": id, "client_secret": s});
     let reply = post_raw(&server, Some("text/plain"), None, body.to_string().into()).await;
     assert_eq!(reply.error().0, "ec5_261");
-    let query = format!("/api/oauth/token?grant_type=client_credentials&client_id={id}&client_secret={s}");
-    let reply = Reply::from(reqwest::Client::new().post(server.url(&query)).send().await.unwrap()).await;
+    let query =
+        format!("/api/oauth/token?grant_type=client_credentials&client_id={id}&client_secret={s}");
+    let reply = Reply::from(
+        reqwest::Client::new()
+            .post(server.url(&query))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(reply.error().0, "ec5_261");
 
     // A GET on the path is an unknown route to the real server.
@@ -267,7 +340,11 @@ async fn token_every_error_has_its_code(db: TestDb) {
     server.app.delete_client_app(&p).await.unwrap();
     let reply = token_form(
         &server,
-        &[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", s)],
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &id),
+            ("client_secret", s),
+        ],
     )
     .await;
     assert_eq!(reply.error().0, "ec5_253");
@@ -294,9 +371,17 @@ async fn token_failed_request_revokes_nothing(db: TestDb) {
     let token = token_for(&server, &secret).await;
     let id = secret.client_id.to_string();
     for fields in [
-        vec![("grant_type", "client_credentials"), ("client_id", id.as_str()), ("client_secret", "wrong")],
+        vec![
+            ("grant_type", "client_credentials"),
+            ("client_id", id.as_str()),
+            ("client_secret", "wrong"),
+        ],
         vec![("grant_type", "password"), ("client_id", id.as_str())],
-        vec![("grant_type", "client_credentials"), ("client_id", id.as_str()), ("scope", "x")],
+        vec![
+            ("grant_type", "client_credentials"),
+            ("client_id", id.as_str()),
+            ("scope", "x"),
+        ],
     ] {
         assert_eq!(token_form(&server, &fields).await.status, 400);
     }
@@ -317,7 +402,8 @@ async fn token_any_request_never_answers_500(db: TestDb) {
     let scalar = prop_oneof![
         Just(Value::Null),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
         "[ -~]{0,50}".prop_map(Value::from),
         Just(json!(id)),
         Just(json!(id.to_string())),
@@ -377,8 +463,9 @@ async fn token_any_request_never_answers_500(db: TestDb) {
                     Err(_) => return Ok(()),
                 }
             }
-            let reply =
-                tokio::task::block_in_place(|| handle.block_on(async { Reply::from(request.send().await.unwrap()).await }));
+            let reply = tokio::task::block_in_place(|| {
+                handle.block_on(async { Reply::from(request.send().await.unwrap()).await })
+            });
             prop_assert!(
                 reply.status == 200 || reply.status == 400,
                 "{:?} {:?}: {} {}",
@@ -389,7 +476,10 @@ async fn token_any_request_never_answers_500(db: TestDb) {
             );
             if reply.status == 400 {
                 let (code, source) = reply.error();
-                prop_assert!(["ec5_261", "ec5_253", "ec5_254"].contains(&code.as_str()), "{code}");
+                prop_assert!(
+                    ["ec5_261", "ec5_253", "ec5_254"].contains(&code.as_str()),
+                    "{code}"
+                );
                 prop_assert_eq!(source, "token issue");
             }
             Ok(())

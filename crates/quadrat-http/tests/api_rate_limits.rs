@@ -42,7 +42,10 @@ async fn token_eleventh_request_in_an_hour_is_429_until_the_window_ends(db: Test
         let reply = token_form(&server, &token_fields()).await;
         assert_eq!(reply.status, 400, "{}", reply.body);
         assert_eq!(reply.header("x-ratelimit-limit"), Some("10"));
-        assert_eq!(reply.header("x-ratelimit-remaining"), Some((9 - i).to_string().as_str()));
+        assert_eq!(
+            reply.header("x-ratelimit-remaining"),
+            Some((9 - i).to_string().as_str())
+        );
         clock.advance(60_000);
     }
     // 10 minutes into the window: 50 minutes (3000 s) to wait.
@@ -79,7 +82,12 @@ async fn export_slug_in_capitals_shares_the_project_bucket(db: TestDb) {
     let reply = get(&server, "/api/export/project/Tree_Survey_2024", None).await;
     assert_429(&reply, "3", "60", &((T0 + 60_000) / 1000 + 1).to_string());
     clock.advance(60_000);
-    assert_eq!(get(&server, "/api/export/project/tree-survey-2024", None).await.status, 200);
+    assert_eq!(
+        get(&server, "/api/export/project/tree-survey-2024", None)
+            .await
+            .status,
+        200
+    );
 }
 
 async fn export_denied_requests_count_and_success_shows_remaining(db: TestDb) {
@@ -137,7 +145,10 @@ async fn global_limit_counts_other_api_routes_per_ip(db: TestDb) {
     let server =
         TestServer::start_with_limiter(&db, Limiter::in_memory(limits).with_clock(clock)).await;
     assert_eq!(get(&server, "/api/projects/a", None).await.status, 200);
-    assert_eq!(get(&server, "/api/project-version/none", None).await.status, 400);
+    assert_eq!(
+        get(&server, "/api/project-version/none", None).await.status,
+        400
+    );
     let reply = get(&server, "/api/projects/b", None).await;
     assert_eq!(reply.status, 429, "{}", reply.body);
     // Preflights are not counted; tokens and exports have their own buckets.
@@ -207,7 +218,12 @@ async fn database_store_shares_one_budget_between_instances(db: TestDb) {
     assert_eq!(token_form(&b, &token_fields()).await.status, 400);
     assert_eq!(token_form(&a, &token_fields()).await.status, 400);
     let reply = token_form(&b, &token_fields()).await;
-    assert_429(&reply, "3", "3600", &((T0 + 3_600_000) / 1000 + 1).to_string());
+    assert_429(
+        &reply,
+        "3",
+        "3600",
+        &((T0 + 3_600_000) / 1000 + 1).to_string(),
+    );
     clock.advance(3_600_000);
     assert_eq!(token_form(&a, &token_fields()).await.status, 400);
 }

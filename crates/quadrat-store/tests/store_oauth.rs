@@ -44,10 +44,15 @@ async fn insert_client_second_for_project_conflicts(db: TestDb) {
         .await
         .unwrap();
     assert!(id > 0);
-    let again = store.insert_client(p, None, "App Two", "sha256:bb", 6).await;
+    let again = store
+        .insert_client(p, None, "App Two", "sha256:bb", 6)
+        .await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
     let row = store.client_by_project(p).await.unwrap().unwrap();
-    assert_eq!((row.id, row.name.as_str(), row.revoked), (id, "App One", false));
+    assert_eq!(
+        (row.id, row.name.as_str(), row.revoked),
+        (id, "App One", false)
+    );
     assert_eq!(store.client_by_id(id).await.unwrap(), Some(row));
     store.close().await;
 }
@@ -56,8 +61,14 @@ async fn revoke_tokens_marks_every_token_and_counts_live_ones(db: TestDb) {
     let store = db.store().await;
     let p = project(&store, "alpha").await;
     let c = store.insert_client(p, None, "App", "h", 1).await.unwrap();
-    store.insert_token(&token("live1", c, 10_000), 0).await.unwrap();
-    store.insert_token(&token("live2", c, 10_000), 0).await.unwrap();
+    store
+        .insert_token(&token("live1", c, 10_000), 0)
+        .await
+        .unwrap();
+    store
+        .insert_token(&token("live2", c, 10_000), 0)
+        .await
+        .unwrap();
     store.insert_token(&token("old", c, 500), 0).await.unwrap();
     assert_eq!(store.live_token_count(c, 1_000).await.unwrap(), 2);
     assert_eq!(store.revoke_tokens(c, 1_000).await.unwrap(), 2);
@@ -70,13 +81,28 @@ async fn revoke_tokens_marks_every_token_and_counts_live_ones(db: TestDb) {
 
 async fn insert_token_forgets_long_expired_tokens_of_that_client_only(db: TestDb) {
     let store = db.store().await;
-    let (a, b) = (project(&store, "alpha").await, project(&store, "beta").await);
+    let (a, b) = (
+        project(&store, "alpha").await,
+        project(&store, "beta").await,
+    );
     let ca = store.insert_client(a, None, "App", "h", 1).await.unwrap();
     let cb = store.insert_client(b, None, "App", "h", 1).await.unwrap();
-    store.insert_token(&token("a-old", ca, 100), 0).await.unwrap();
-    store.insert_token(&token("a-live", ca, 9_000), 0).await.unwrap();
-    store.insert_token(&token("b-old", cb, 100), 0).await.unwrap();
-    store.insert_token(&token("a-new", ca, 9_000), 5_000).await.unwrap();
+    store
+        .insert_token(&token("a-old", ca, 100), 0)
+        .await
+        .unwrap();
+    store
+        .insert_token(&token("a-live", ca, 9_000), 0)
+        .await
+        .unwrap();
+    store
+        .insert_token(&token("b-old", cb, 100), 0)
+        .await
+        .unwrap();
+    store
+        .insert_token(&token("a-new", ca, 9_000), 5_000)
+        .await
+        .unwrap();
     assert!(store.token("a-old").await.unwrap().is_none());
     assert!(store.token("a-live").await.unwrap().is_some());
     assert!(store.token("b-old").await.unwrap().is_some());
@@ -87,11 +113,17 @@ async fn delete_client_takes_its_tokens(db: TestDb) {
     let store = db.store().await;
     let p = project(&store, "alpha").await;
     let c = store.insert_client(p, None, "App", "h", 1).await.unwrap();
-    store.insert_token(&token("t1", c, 10_000), 0).await.unwrap();
+    store
+        .insert_token(&token("t1", c, 10_000), 0)
+        .await
+        .unwrap();
     store.delete_client(c).await.unwrap();
     assert!(store.token("t1").await.unwrap().is_none());
     assert!(store.client_by_project(p).await.unwrap().is_none());
-    assert!(matches!(store.delete_client(c).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        store.delete_client(c).await,
+        Err(StoreError::NotFound(_))
+    ));
     store.close().await;
 }
 
@@ -111,12 +143,27 @@ async fn update_client_secret_changes_hash_and_unknown_is_not_found(db: TestDb) 
 
 async fn rate_hit_counts_in_a_fixed_window_then_starts_again(db: TestDb) {
     let store = db.store().await;
-    assert_eq!(store.rate_hit("b", 1_000, 60_000).await.unwrap(), (1, 61_000));
-    assert_eq!(store.rate_hit("b", 30_000, 60_000).await.unwrap(), (2, 61_000));
-    assert_eq!(store.rate_hit("other", 30_000, 60_000).await.unwrap(), (1, 90_000));
-    assert_eq!(store.rate_hit("b", 61_000, 60_000).await.unwrap(), (1, 121_000));
+    assert_eq!(
+        store.rate_hit("b", 1_000, 60_000).await.unwrap(),
+        (1, 61_000)
+    );
+    assert_eq!(
+        store.rate_hit("b", 30_000, 60_000).await.unwrap(),
+        (2, 61_000)
+    );
+    assert_eq!(
+        store.rate_hit("other", 30_000, 60_000).await.unwrap(),
+        (1, 90_000)
+    );
+    assert_eq!(
+        store.rate_hit("b", 61_000, 60_000).await.unwrap(),
+        (1, 121_000)
+    );
     assert_eq!(store.purge_rate_windows(100_000).await.unwrap(), 1);
-    assert_eq!(store.rate_hit("b", 100_000, 60_000).await.unwrap(), (2, 121_000));
+    assert_eq!(
+        store.rate_hit("b", 100_000, 60_000).await.unwrap(),
+        (2, 121_000)
+    );
     store.close().await;
 }
 

@@ -39,7 +39,16 @@ fn fails(db: &TestDb, args: &[&str]) -> String {
 
 fn import_private(db: &TestDb) {
     let file = fixtures_dir().join("tree-survey-2024.json");
-    ok(db, &["project", "import", file.to_str().unwrap(), "--access", "private"]);
+    ok(
+        db,
+        &[
+            "project",
+            "import",
+            file.to_str().unwrap(),
+            "--access",
+            "private",
+        ],
+    );
 }
 
 fn credentials(stdout: &str) -> (i64, String) {
@@ -132,16 +141,28 @@ fn kid_of(token: &str) -> String {
 
 async fn app_create_shows_secret_once_and_refuses_a_second_app(db: TestDb) {
     import_private(&db);
-    let (id, secret) = credentials(&ok(&db, &["app", "create", SLUG, "--name", "Field App", "--json"]));
+    let (id, secret) = credentials(&ok(
+        &db,
+        &["app", "create", SLUG, "--name", "Field App", "--json"],
+    ));
     assert!(id > 0);
     assert_eq!(secret.len(), 40);
     let shown = ok(&db, &["app", "show", SLUG, "--json"]);
-    assert!(!shown.contains(&secret), "the secret is never shown again: {shown}");
+    assert!(
+        !shown.contains(&secret),
+        "the secret is never shown again: {shown}"
+    );
     let v: Value = serde_json::from_str(shown.trim()).unwrap();
-    assert_eq!((v["client_id"].as_i64(), v["name"].as_str()), (Some(id), Some("Field App")));
+    assert_eq!(
+        (v["client_id"].as_i64(), v["name"].as_str()),
+        (Some(id), Some("Field App"))
+    );
     assert_eq!(v["live_tokens"], 0);
     let human = ok(&db, &["app", "show", SLUG]);
-    assert!(human.contains("Field App") && !human.contains(&secret), "{human}");
+    assert!(
+        human.contains("Field App") && !human.contains(&secret),
+        "{human}"
+    );
 
     let err = fails(&db, &["app", "create", SLUG, "--name", "Second App"]);
     assert!(err.contains("ec5_258"), "{err}");
@@ -165,7 +186,10 @@ async fn app_commands_take_effect_on_a_running_server(db: TestDb) {
     import_private(&db);
     let server = serve(&db, &["--no-rate-limits"], &[]);
     let base = server.base.clone();
-    let (id, secret) = credentials(&ok(&db, &["app", "create", SLUG, "--name", "Field App", "--json"]));
+    let (id, secret) = credentials(&ok(
+        &db,
+        &["app", "create", SLUG, "--name", "Field App", "--json"],
+    ));
 
     let (status, body) = token_request(&base, id, &secret).await;
     assert_eq!(status, 200, "{body}");
@@ -175,12 +199,18 @@ async fn app_commands_take_effect_on_a_running_server(db: TestDb) {
     // Revoked from the CLI: refused at the next request.
     ok(&db, &["app", "revoke-tokens", SLUG]);
     let (status, body) = export(&base, &first).await;
-    assert_eq!((status, body["errors"][0]["code"].as_str()), (404, Some("ec5_256")));
+    assert_eq!(
+        (status, body["errors"][0]["code"].as_str()),
+        (404, Some("ec5_256"))
+    );
 
     // A new secret: the old one stops working at once.
     let (_, rotated) = credentials(&ok(&db, &["app", "rotate-secret", SLUG, "--json"]));
     let (status, body) = token_request(&base, id, &secret).await;
-    assert_eq!((status, body["errors"][0]["code"].as_str()), (400, Some("ec5_253")));
+    assert_eq!(
+        (status, body["errors"][0]["code"].as_str()),
+        (400, Some("ec5_253"))
+    );
     let (status, body) = token_request(&base, id, &rotated).await;
     assert_eq!(status, 200, "{body}");
     let second = body["access_token"].as_str().unwrap().to_string();
@@ -196,9 +226,15 @@ async fn app_commands_take_effect_on_a_running_server(db: TestDb) {
     // Deleted: its tokens and its credentials are gone.
     ok(&db, &["app", "delete", SLUG]);
     let (status, body) = export(&base, &third).await;
-    assert_eq!((status, body["errors"][0]["code"].as_str()), (404, Some("ec5_256")));
+    assert_eq!(
+        (status, body["errors"][0]["code"].as_str()),
+        (404, Some("ec5_256"))
+    );
     let (status, body) = token_request(&base, id, &rotated).await;
-    assert_eq!((status, body["errors"][0]["code"].as_str()), (400, Some("ec5_253")));
+    assert_eq!(
+        (status, body["errors"][0]["code"].as_str()),
+        (400, Some("ec5_253"))
+    );
 }
 
 async fn serve_limits_the_eleventh_token_request_unless_switched_off(db: TestDb) {
@@ -207,7 +243,10 @@ async fn serve_limits_the_eleventh_token_request_unless_switched_off(db: TestDb)
         assert_eq!(token_request(&limited.base, 1, "x").await.0, 400);
     }
     let (status, body) = token_request(&limited.base, 1, "x").await;
-    assert_eq!((status, body["errors"][0]["code"].as_str()), (429, Some("ec5_255")));
+    assert_eq!(
+        (status, body["errors"][0]["code"].as_str()),
+        (429, Some("ec5_255"))
+    );
     drop(limited);
 
     for (flags, env) in [
@@ -216,7 +255,11 @@ async fn serve_limits_the_eleventh_token_request_unless_switched_off(db: TestDb)
     ] {
         let open = serve(&db, flags, env);
         for _ in 0..15 {
-            assert_eq!(token_request(&open.base, 1, "x").await.0, 400, "{flags:?} {env:?}");
+            assert_eq!(
+                token_request(&open.base, 1, "x").await.0,
+                400,
+                "{flags:?} {env:?}"
+            );
         }
     }
 }
@@ -238,7 +281,11 @@ fn keys_generate_never_overwrites_without_force() {
             .unwrap()
     };
     let first = run(&["keys", "generate"]);
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     let private = dir.path().join("keys/oauth-private.pem");
     let before = std::fs::read(&private).unwrap();
     let again = run(&["keys", "generate"]);
@@ -257,7 +304,10 @@ fn serve_with_a_missing_configured_key_file_fails_clearly() {
     let missing = dir.path().join("nowhere/private.pem");
     write_toml(
         dir.path(),
-        &format!("[oauth]\nprivate_key_file = {:?}\n", missing.to_str().unwrap()),
+        &format!(
+            "[oauth]\nprivate_key_file = {:?}\n",
+            missing.to_str().unwrap()
+        ),
     );
     let out = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0"])
@@ -266,7 +316,10 @@ fn serve_with_a_missing_configured_key_file_fails_clearly() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("private.pem") && err.contains("keys generate"), "{err}");
+    assert!(
+        err.contains("private.pem") && err.contains("keys generate"),
+        "{err}"
+    );
 }
 
 fn write_toml(dir: &Path, text: &str) {

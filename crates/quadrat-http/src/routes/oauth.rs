@@ -168,8 +168,8 @@ async fn application_name(headers: &HeaderMap, body: Body) -> String {
         BodyKind::Multipart(boundary) => multipart_pairs(bytes, boundary)
             .await
             .into_iter()
-            .filter(|(k, _)| k == "application_name")
-            .last()
+            .rev()
+            .find(|(k, _)| k == "application_name")
             .map(|(_, v)| v),
         BodyKind::Other => None,
     };

@@ -118,9 +118,8 @@ pub async fn get(server: &TestServer, path: &str, authorization: Option<&str>) -
 /// The decoded header and claims of a JWT, as text (to check key order) and as JSON.
 pub fn jwt_parts(token: &str) -> (String, String) {
     let mut parts = token.split('.');
-    let mut next = || {
-        String::from_utf8(URL_SAFE_NO_PAD.decode(parts.next().unwrap()).unwrap()).unwrap()
-    };
+    let mut next =
+        || String::from_utf8(URL_SAFE_NO_PAD.decode(parts.next().unwrap()).unwrap()).unwrap();
     (next(), next())
 }
 
