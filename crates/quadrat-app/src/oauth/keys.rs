@@ -75,19 +75,19 @@ pub enum KeyError {
     Exists(PathBuf),
     #[error("{path}: {reason}")]
     Invalid { path: PathBuf, reason: String },
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("key operation failed: {0}")]
     Crypto(String),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> KeyError + '_ {
-    move |source| KeyError::Io {
+    move |error| KeyError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 
