@@ -4,18 +4,24 @@
 pub mod accounts;
 pub mod error;
 pub mod members;
+pub mod oauth;
 pub mod projects;
+pub mod ratelimit;
+
+use std::sync::Arc;
 
 use quadrat_store::Store;
 
 pub use error::{AppError, Result};
 
 /// Settings the services need.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct AppConfig {
     /// The public base URL of this server (no trailing slash), used where the real server uses
     /// its configured `APP_URL`: project homepages.
     pub public_url: String,
+    /// The keys that sign and check access tokens; without them no token is issued or accepted.
+    pub keys: Option<Arc<oauth::KeyRing>>,
 }
 
 /// The services, over one store.

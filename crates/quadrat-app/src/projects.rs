@@ -197,17 +197,6 @@ impl App {
         Ok(project.row)
     }
 
-    /// Project resolution for the public export routes (export-api.md §9.2): trashed and
-    /// archived projects do not exist; private ones need a client token (not yet issued by
-    /// this server, so they are denied).
-    pub async fn resolve_for_export(&self, raw_slug: &str) -> Result<ResolvedProject> {
-        let project = self.find_live_project(raw_slug).await?;
-        if project.is_private() {
-            return Err(AppError::client(404, "ec5_256", "middleware"));
-        }
-        Ok(project)
-    }
-
     /// A project that is neither trashed nor archived, else 404 `ec5_11`.
     pub async fn find_live_project(&self, raw_slug: &str) -> Result<ResolvedProject> {
         let project = self.find_project(raw_slug).await.map_err(|e| match e {

@@ -44,6 +44,8 @@ const TITLES: &[(&str, &str)] = &[
     ("ec5_67", "No forms in this project."),
     ("ec5_68", "No questions in this form."),
     ("ec5_69", "No File Uploaded."),
+    ("ec5_70", "Please log in to access this project."),
+    ("ec5_71", "You need permission to view this project."),
     ("ec5_76", "There was a problem with one of the answers."),
     ("ec5_77", "This project is private. Please log in."),
     (
@@ -122,7 +124,12 @@ const TITLES: &[(&str, &str)] = &[
     ("ec5_255", "Too many requests. Try again later."),
     ("ec5_256", "Access denied."),
     ("ec5_257", "Unauthorized client access."),
+    (
+        "ec5_258",
+        "You have already created an App for this project.",
+    ),
     ("ec5_259", "Project App Created."),
+    ("ec5_260", "Could not create Project App."),
     ("ec5_261", "Unsupported grant type."),
     ("ec5_262", "Too many questions in this form."),
     ("ec5_263", "Too many forms in this project."),

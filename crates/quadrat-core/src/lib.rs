@@ -5,6 +5,8 @@ pub mod definition;
 pub mod ids;
 pub mod json;
 pub mod jwt;
+pub mod oauth;
+pub mod ratelimit;
 pub mod roles;
 pub mod slug;
 pub mod stats;

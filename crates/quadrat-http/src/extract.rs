@@ -19,3 +19,35 @@ impl<S: Send + Sync> FromRequestParts<S> for Segment {
         }
     }
 }
+
+/// The first `Authorization` header as received (`None` when absent). Bytes that are not UTF-8
+/// are kept lossily: such a header is no token and must be refused like any other garbage.
+pub fn authorization(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
+/// The project of an export route (`{slug}` segment), resolved with the bearer checks of
+/// export-api.md §6.4: every export handler takes this instead of resolving the slug itself.
+/// Trashed or archived → 404 `ec5_11`; private without a live token of its own app → 404
+/// `ec5_256` / `ec5_257`. `is_private()` on the project tells whether `created_by` belongs in
+/// the export.
+pub struct ExportProject(pub quadrat_app::projects::ResolvedProject);
+
+impl FromRequestParts<crate::AppState> for ExportProject {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &crate::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Segment(slug) = Segment::from_request_parts(parts, state).await?;
+        let header = authorization(&parts.headers);
+        let project = state
+            .app
+            .resolve_for_export(&slug, header.as_deref())
+            .await?;
+        Ok(ExportProject(project))
+    }
+}

@@ -5,12 +5,14 @@ mod cors;
 mod extract;
 mod respond;
 mod routes;
+mod throttle;
 mod user_token;
 
 use std::sync::Arc;
 
 use axum::Router;
 use quadrat_app::App;
+use quadrat_app::ratelimit::Limiter;
 use tokio::net::TcpListener;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
@@ -22,12 +24,26 @@ pub use user_token::UserToken;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub app: Arc<App>,
+    pub limiter: Arc<Limiter>,
 }
 
-/// The whole API as a router (tests build the same one the server runs).
+/// The whole API as a router, with no rate limits.
 pub fn router(app: App) -> Router {
-    let state = AppState { app: Arc::new(app) };
+    router_with(app, Limiter::disabled())
+}
+
+/// The whole API as a router, every route counted by `limiter` (tests build the same one the
+/// server runs).
+pub fn router_with(app: App, limiter: Limiter) -> Router {
+    let state = AppState {
+        app: Arc::new(app),
+        limiter: Arc::new(limiter),
+    };
     routes::routes()
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            throttle::throttle,
+        ))
         .with_state(state)
         .layer(axum::middleware::from_fn(cors::add_cors_headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
@@ -36,14 +52,24 @@ pub fn router(app: App) -> Router {
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
-/// Serves the API on `listener` until `shutdown` resolves. A trailing slash is tolerated on
-/// every path, as the real server's redirect makes it.
+/// Serves the API on `listener`, with no rate limits, until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
     app: App,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let service = NormalizePathLayer::trim_trailing_slash().layer(router(app));
+    serve_with(listener, app, Limiter::disabled(), shutdown).await
+}
+
+/// Serves the API on `listener` until `shutdown` resolves, counting requests with `limiter`.
+/// A trailing slash is tolerated on every path, as the real server's redirect makes it.
+pub async fn serve_with(
+    listener: TcpListener,
+    app: App,
+    limiter: Limiter,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let service = NormalizePathLayer::trim_trailing_slash().layer(router_with(app, limiter));
     axum::serve(
         listener,
         axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<

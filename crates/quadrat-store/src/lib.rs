@@ -2,7 +2,9 @@
 //! PostgreSQL, chosen by the database URL. Engine-specific SQL lives only where it must differ.
 
 mod migrate;
+mod oauth;
 mod projects;
+mod ratelimit;
 mod rows;
 mod users;
 
@@ -14,7 +16,9 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use oauth::{ClientRow, TokenRow};
 pub use projects::{NewProject, ProjectField};
+pub use ratelimit::RedisRates;
 pub use rows::{CounterRow, MediaTotalsRow, ProjectRow, StructureRow};
 pub use users::{MemberRow, NewUser, UserRow};
 
@@ -30,6 +34,8 @@ pub enum StoreError {
     BadUrl(String),
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    #[error("redis error: {0}")]
+    Redis(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

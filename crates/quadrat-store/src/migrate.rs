@@ -4,30 +4,31 @@ use sqlx::Acquire;
 
 use crate::{Result, Store, with_pool};
 
-/// `(version, name, sql)` for each engine, in order.
-const SQLITE: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "0001_create_tables",
-        include_str!("../migrations/sqlite/0001_create_tables.sql"),
-    ),
-    (
-        3,
-        "0003_accounts",
-        include_str!("../migrations/sqlite/0003_accounts.sql"),
-    ),
-];
-const POSTGRES: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "0001_create_tables",
-        include_str!("../migrations/postgres/0001_create_tables.sql"),
-    ),
-    (
-        3,
-        "0003_accounts",
-        include_str!("../migrations/postgres/0003_accounts.sql"),
-    ),
+/// One migration: its number, its name, and its SQL for each engine.
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+/// Declares a migration from its file name, present in both engines' folders.
+macro_rules! migration {
+    ($version:literal, $name:literal) => {
+        Migration {
+            version: $version,
+            name: $name,
+            sqlite: include_str!(concat!("../migrations/sqlite/", $name, ".sql")),
+            postgres: include_str!(concat!("../migrations/postgres/", $name, ".sql")),
+        }
+    };
+}
+
+/// Every migration, in order.
+const MIGRATIONS: &[Migration] = &[
+    migration!(1, "0001_create_tables"),
+    migration!(3, "0003_accounts"),
+    migration!(4, "0004_rate_limit_windows"),
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -38,10 +39,7 @@ impl Store {
     /// several processes at once: PostgreSQL serialises them with an advisory lock, SQLite with
     /// its write lock.
     pub async fn migrate(&self) -> Result<Vec<&'static str>> {
-        let steps = match self.engine() {
-            crate::Engine::Sqlite => SQLITE,
-            crate::Engine::Postgres => POSTGRES,
-        };
+        let engine = self.engine();
         let now = quadrat_core::time::now_millis();
         let mut applied = Vec::new();
         with_pool!(self, write, |pool| {
@@ -53,7 +51,17 @@ impl Store {
             }
             let result: Result<()> = async {
                 sqlx::query(CREATE_LEDGER).execute(&mut *conn).await?;
-                for (version, name, sql) in steps {
+                for Migration {
+                    version,
+                    name,
+                    sqlite,
+                    postgres,
+                } in MIGRATIONS
+                {
+                    let sql = match engine {
+                        crate::Engine::Sqlite => sqlite,
+                        crate::Engine::Postgres => postgres,
+                    };
                     let mut tx = conn.begin().await?;
                     let done: Option<i64> =
                         sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")

@@ -7,7 +7,11 @@
 pub mod python;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, OnceLock};
 
+use quadrat_app::oauth::{KeyRing, KeySettings};
+use quadrat_app::ratelimit::{Clock, Limiter};
 use quadrat_app::{App, AppConfig};
 use quadrat_store::Store;
 use tempfile::TempDir;
@@ -71,6 +75,7 @@ impl TestDb {
             self.store().await,
             AppConfig {
                 public_url: "http://quadrat.test".into(),
+                keys: Some(test_keys()),
             },
         )
     }
@@ -124,7 +129,13 @@ pub struct TestServer {
 }
 
 impl TestServer {
+    /// A server with no rate limits (tests of other features make many requests quickly).
     pub async fn start(db: &TestDb) -> TestServer {
+        TestServer::start_with_limiter(db, Limiter::disabled()).await
+    }
+
+    /// A server counting requests with `limiter`.
+    pub async fn start_with_limiter(db: &TestDb, limiter: Limiter) -> TestServer {
         let app = db.app().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -133,7 +144,7 @@ impl TestServer {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let served = app.clone();
         tokio::spawn(async move {
-            let _ = quadrat_http::serve(listener, served, async {
+            let _ = quadrat_http::serve_with(listener, served, limiter, async {
                 let _ = rx.await;
             })
             .await;
@@ -155,6 +166,41 @@ impl Drop for TestServer {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+    }
+}
+
+/// The signing keys every test app of this process uses (RSA generation takes a moment, so
+/// it happens once). Tests that need keys of their own make them with `KeyRing`.
+pub fn test_keys() -> Arc<KeyRing> {
+    static KEYS: OnceLock<(TempDir, Arc<KeyRing>)> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let (ring, _) = KeyRing::open_or_generate(KeySettings::in_data_dir(dir.path()))
+            .expect("generating test keys");
+        (dir, Arc::new(ring))
+    })
+    .1
+    .clone()
+}
+
+/// A clock that moves only when told: rate-limit windows without waiting.
+#[derive(Debug, Default)]
+pub struct ManualClock(AtomicI64);
+
+impl ManualClock {
+    /// A clock reading `ms` (Unix milliseconds).
+    pub fn at(ms: i64) -> Arc<ManualClock> {
+        Arc::new(ManualClock(AtomicI64::new(ms)))
+    }
+
+    pub fn advance(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_millis(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
     }
 }
 

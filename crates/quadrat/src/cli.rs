@@ -52,6 +52,64 @@ pub enum Command {
     /// Manage user accounts (who may log in from the mobile app)
     #[command(subcommand)]
     User(crate::commands::user::UserCommand),
+    /// Manage a project's client app (the OAuth client of the export API)
+    #[command(subcommand)]
+    App(AppCommand),
+    /// Manage the keys that sign access tokens
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// Create the project's client app and print its client id and secret (shown only now)
+    Create {
+        /// Project slug (or name)
+        slug: String,
+        /// App name: 3–50 letters, digits, underscores or spaces
+        #[arg(long)]
+        name: String,
+        /// Print {"client_id":N,"client_secret":"…"}
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the project's client app (never its secret)
+    Show {
+        /// Project slug (or name)
+        slug: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke every access token of the project's client app
+    RevokeTokens {
+        /// Project slug (or name)
+        slug: String,
+    },
+    /// Give the project's client app a new secret (the old one stops working)
+    RotateSecret {
+        /// Project slug (or name)
+        slug: String,
+        /// Print {"client_id":N,"client_secret":"…"}
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete the project's client app; its tokens stop working
+    Delete {
+        /// Project slug (or name)
+        slug: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Generate the RSA key pair that signs access tokens (refuses to replace one without --force)
+    Generate {
+        /// Replace the existing pair; its public key is kept so tokens it signed stay valid until
+        /// they expire
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -66,6 +124,9 @@ pub struct ServeArgs {
     /// Seed a demo project (if not there yet) and print requests to try
     #[arg(long)]
     pub demo: bool,
+    /// Switch every rate limit off (benchmarks, trusted networks) [config: rate_limits.enabled]
+    #[arg(long)]
+    pub no_rate_limits: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use quadrat_app::oauth::KeySettings;
+use quadrat_app::ratelimit::{RateLimitConfig, string_list};
 use serde::{Deserialize, Serialize};
 
 pub const DEFAULT_DATA_DIR: &str = "./quadrat-data";
@@ -20,6 +22,23 @@ pub struct Config {
     pub database_url: Option<String>,
     /// The URL users reach this server at (project homepages); `http://<listen>` when unset.
     pub public_url: Option<String>,
+    /// `[oauth]`: where the token-signing keys are.
+    #[serde(default)]
+    pub oauth: OAuthSettings,
+    /// `[rate_limits]`: the limits, where counters live, trusted proxies.
+    #[serde(default)]
+    pub rate_limits: RateLimitConfig,
+}
+
+/// `[oauth]` (env `QUADRAT_OAUTH__PRIVATE_KEY_FILE`, `QUADRAT_OAUTH__PUBLIC_KEY_FILES`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OAuthSettings {
+    /// A PEM private key to sign with, instead of `<data dir>/keys/oauth-private.pem`.
+    pub private_key_file: Option<PathBuf>,
+    /// More PEM public keys whose tokens are accepted (keys being rotated out elsewhere).
+    #[serde(deserialize_with = "string_list")]
+    pub public_key_files: Vec<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -32,6 +51,8 @@ impl std::fmt::Debug for Config {
                 &self.database_url.as_deref().map(quadrat_store::redact),
             )
             .field("public_url", &self.public_url)
+            .field("oauth", &self.oauth)
+            .field("rate_limits", &self.rate_limits)
             .finish()
     }
 }
@@ -47,6 +68,14 @@ pub struct Overrides {
     pub database_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limits: Option<RateLimitOverrides>,
+}
+
+/// `serve --no-rate-limits`.
+#[derive(Debug, Default, Serialize)]
+pub struct RateLimitOverrides {
+    pub enabled: bool,
 }
 
 impl Config {
@@ -63,11 +92,13 @@ impl Config {
             listen: DEFAULT_LISTEN.to_string(),
             database_url: None,
             public_url: None,
+            oauth: OAuthSettings::default(),
+            rate_limits: RateLimitConfig::default(),
         };
         let toml_path = data_dir.join("quadrat.toml");
         let mut config: Config = Figment::from(Serialized::defaults(defaults))
             .merge(Toml::file(&toml_path))
-            .merge(Env::prefixed("QUADRAT_").ignore(&["data_dir"]))
+            .merge(Env::prefixed("QUADRAT_").split("__").ignore(&["data_dir"]))
             .merge(Serialized::defaults(flags))
             .extract()
             .with_context(|| format!("reading configuration (file {})", toml_path.display()))?;
@@ -89,6 +120,20 @@ impl Config {
         match &self.public_url {
             Some(url) if !url.is_empty() => url.trim_end_matches('/').to_string(),
             _ => format!("http://{}", self.listen),
+        }
+    }
+
+    /// Where the token-signing keys are.
+    pub fn key_settings(&self) -> KeySettings {
+        KeySettings {
+            private_key_file: self.oauth.private_key_file.clone(),
+            public_key_files: self
+                .oauth
+                .public_key_files
+                .iter()
+                .map(PathBuf::from)
+                .collect(),
+            ..KeySettings::in_data_dir(&self.data_dir)
         }
     }
 

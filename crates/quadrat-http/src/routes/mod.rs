@@ -2,6 +2,7 @@
 
 mod auth;
 mod fallback;
+mod oauth;
 mod projects;
 
 use axum::Router;
@@ -49,6 +50,20 @@ pub fn routes() -> Router<AppState> {
             "/api/login/local",
             post(auth::login_local).options(auth::preflight_post),
         )
+        .route("/api/oauth/token", post(oauth::issue_token))
+        .route(
+            "/myprojects/{slug}/apps",
+            get(oauth::show_app).post(oauth::create_app),
+        )
+        .route(
+            "/myprojects/{slug}/app-revoke",
+            post(oauth::revoke_app_tokens),
+        )
+        .route(
+            "/myprojects/{slug}/app-rotate-secret",
+            post(oauth::rotate_app_secret),
+        )
+        .route("/myprojects/{slug}/app-delete", post(oauth::delete_app))
         .fallback(fallback::page_not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
 }

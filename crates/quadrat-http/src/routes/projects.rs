@@ -4,16 +4,15 @@ use axum::extract::{RawQuery, State};
 use axum::response::Response;
 
 use crate::AppState;
-use crate::extract::Segment;
+use crate::extract::{ExportProject, Segment};
 use crate::respond::{ApiError, json_ok};
 use crate::user_token::UserToken;
 
 /// `GET /api/export/project/{slug}`
 pub async fn export_project(
     State(state): State<AppState>,
-    Segment(slug): Segment,
+    ExportProject(project): ExportProject,
 ) -> Result<Response, ApiError> {
-    let project = state.app.resolve_for_export(&slug).await?;
     Ok(json_ok(&state.app.project_export_body(&project).await?))
 }
 

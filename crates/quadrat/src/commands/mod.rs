@@ -1,5 +1,7 @@
 //! One module per command group; each calls the use-cases of `quadrat-app`.
 
+mod app;
+mod keys;
 pub mod member;
 mod project;
 mod serve;
@@ -19,6 +21,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Serve(args) = &cli.command {
         overrides.listen = args.listen.clone();
         overrides.public_url = args.public_url.clone();
+        if args.no_rate_limits {
+            overrides.rate_limits = Some(crate::config::RateLimitOverrides { enabled: false });
+        }
     }
     let config = Config::load(overrides)?;
     match cli.command {
@@ -36,6 +41,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             app.store.close().await;
             code
         }
+        Command::App(cmd) => app::run(open(&config).await?, cmd).await,
+        Command::Keys(cmd) => keys::run(&config, cmd),
     }
 }
 
@@ -51,6 +58,7 @@ pub async fn open(config: &Config) -> anyhow::Result<App> {
         store,
         AppConfig {
             public_url: config.public_url(),
+            ..AppConfig::default()
         },
     ))
 }

@@ -3,9 +3,13 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+use std::sync::Arc;
+
 use anyhow::Context;
 use quadrat_app::App;
+use quadrat_app::oauth::KeyRing;
 use quadrat_app::projects::ImportOptions;
+use quadrat_app::ratelimit::Limiter;
 
 use crate::cli::ServeArgs;
 use crate::config::Config;
@@ -15,7 +19,23 @@ const DEMO_PROJECT: &str = include_str!("../../../quadrat-core/tests/fixtures/de
 
 pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
-    let app = super::open(&config).await?;
+    let mut app = super::open(&config).await?;
+    let (keys, made) = KeyRing::open_or_generate(config.key_settings())
+        .context("loading the token-signing keys")?;
+    if let Some(kid) = made {
+        tracing::info!(
+            "generated the token-signing key {kid} at {}",
+            keys.settings().private_path().display()
+        );
+    }
+    app.config.keys = Some(Arc::new(keys));
+    let limiter = Limiter::from_config(&config.rate_limits, &app.store)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))
+        .context("setting up rate limits")?;
+    if !limiter.is_enabled() {
+        tracing::info!("rate limits are off");
+    }
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
@@ -29,7 +49,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     if args.demo {
         seed_demo(&app, &base).await?;
     }
-    quadrat_http::serve(listener, app, shutdown_signal()).await?;
+    quadrat_http::serve_with(listener, app, limiter, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
 

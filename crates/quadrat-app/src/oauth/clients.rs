@@ -1,0 +1,197 @@
+//! A project's client app (one per project, decision 2): create, show, revoke its tokens,
+//! rotate its secret, delete it. Shared by `quadrat app …` and the management routes; nothing is
+//! cached, so a change made by either is what a running server uses at its next request.
+
+use quadrat_core::Ec5Error;
+use quadrat_core::oauth::validate_app_name;
+use quadrat_core::roles::Actor;
+use quadrat_core::time::now_millis;
+use quadrat_store::{ClientRow, StoreError};
+
+use super::{hash_secret, new_secret};
+use crate::projects::ResolvedProject;
+use crate::{App, AppError, Result};
+
+/// Credentials to hand to the app's owner: the secret is shown this once and stored hashed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientSecret {
+    pub client_id: i64,
+    pub client_secret: String,
+}
+
+/// What may be shown about an app (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientApp {
+    pub client_id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Tokens neither revoked nor expired.
+    pub live_tokens: i64,
+}
+
+/// No app yet: there is no Epicollect5 code for it (the real page simply lists none).
+fn no_app(project: &ResolvedProject) -> AppError {
+    AppError::Client {
+        status: 404,
+        errors: vec![Ec5Error::new(
+            "This project has no client app.",
+            format!("project {}", project.row.slug),
+        )],
+    }
+}
+
+impl App {
+    /// Creates the project's app named `name` (data-model.md §6.3 rule). A project that already
+    /// has one is refused with `ec5_258`.
+    pub async fn create_client_app(
+        &self,
+        project: &ResolvedProject,
+        name: &str,
+        user_id: Option<i64>,
+    ) -> Result<ClientSecret> {
+        let name = validate_app_name(name).map_err(|e| AppError::invalid(vec![e]))?;
+        let taken = || AppError::client(400, "ec5_258", "application_name");
+        if self
+            .store
+            .client_by_project(project.row.id)
+            .await?
+            .is_some()
+        {
+            return Err(taken());
+        }
+        let secret = new_secret()?;
+        let id = match self
+            .store
+            .insert_client(
+                project.row.id,
+                user_id,
+                name,
+                &hash_secret(&secret),
+                now_millis(),
+            )
+            .await
+        {
+            Ok(id) => id,
+            // Two creations raced; the other one won.
+            Err(StoreError::Conflict(_)) => return Err(taken()),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(ClientSecret {
+            client_id: id,
+            client_secret: secret,
+        })
+    }
+
+    /// The project's app, if it has one.
+    pub async fn client_app(&self, project: &ResolvedProject) -> Result<Option<ClientApp>> {
+        let Some(row) = self.store.client_by_project(project.row.id).await? else {
+            return Ok(None);
+        };
+        let live_tokens = self.store.live_token_count(row.id, now_millis()).await?;
+        Ok(Some(describe(row, live_tokens)))
+    }
+
+    async fn require_client(&self, project: &ResolvedProject) -> Result<ClientRow> {
+        self.store
+            .client_by_project(project.row.id)
+            .await?
+            .ok_or_else(|| no_app(project))
+    }
+
+    /// Revokes every token of the project's app; returns how many were still live.
+    pub async fn revoke_client_tokens(&self, project: &ResolvedProject) -> Result<u64> {
+        let client = self.require_client(project).await?;
+        Ok(self.store.revoke_tokens(client.id, now_millis()).await?)
+    }
+
+    /// Gives the project's app a new secret; the old one stops working at once. Tokens already
+    /// issued stay valid until they expire or are revoked.
+    pub async fn rotate_client_secret(&self, project: &ResolvedProject) -> Result<ClientSecret> {
+        let client = self.require_client(project).await?;
+        let secret = new_secret()?;
+        self.store
+            .update_client_secret(client.id, &hash_secret(&secret), now_millis())
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound(_) => no_app(project),
+                other => other.into(),
+            })?;
+        Ok(ClientSecret {
+            client_id: client.id,
+            client_secret: secret,
+        })
+    }
+
+    /// Deletes the project's app and with it every token it was issued.
+    pub async fn delete_client_app(&self, project: &ResolvedProject) -> Result<ClientApp> {
+        let client = self.require_client(project).await?;
+        let live = self.store.live_token_count(client.id, now_millis()).await?;
+        self.store
+            .delete_client(client.id)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound(_) => no_app(project),
+                other => other.into(),
+            })?;
+        Ok(describe(client, live))
+    }
+}
+
+fn describe(row: ClientRow, live_tokens: i64) -> ClientApp {
+    ClientApp {
+        client_id: row.id,
+        name: row.name,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        live_tokens,
+    }
+}
+
+/// Who may manage a project's app over HTTP, with the real server's answers: nobody logged in →
+/// 404 `ec5_70` (its `project.permissions.required.role` middleware); no role on the project →
+/// 404 `ec5_71`; a role below manager → 400 `ec5_91` (`ProjectAppsController`, ajax).
+pub fn may_manage_client_app(actor: &Actor) -> Result<()> {
+    if actor.is_anonymous() {
+        return Err(AppError::client(404, "ec5_70", "middleware"));
+    }
+    match actor.effective_role() {
+        None => Err(AppError::client(404, "ec5_71", "middleware")),
+        Some(role) if role.can_manage_project() => Ok(()),
+        Some(_) => Err(AppError::client(400, "ec5_91", "apps")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quadrat_core::roles::Role;
+
+    use super::*;
+
+    fn code(actor: &Actor) -> Option<(u16, String)> {
+        match may_manage_client_app(actor) {
+            Ok(()) => None,
+            Err(AppError::Client { status, errors }) => Some((status, errors[0].code.clone())),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn only_creators_managers_and_admins_manage_apps() {
+        assert_eq!(code(&Actor::anonymous()), Some((404, "ec5_70".into())));
+        let user = |role: Option<Role>, admin: bool| Actor {
+            user_id: 7,
+            email: None,
+            is_server_admin: admin,
+            project_role: role,
+            ..Actor::default()
+        };
+        assert_eq!(code(&user(None, false)), Some((404, "ec5_71".into())));
+        assert_eq!(code(&user(None, true)), None);
+        assert_eq!(code(&user(Some(Role::Creator), false)), None);
+        assert_eq!(code(&user(Some(Role::Manager), false)), None);
+        for role in [Role::Curator, Role::Collector, Role::Viewer] {
+            assert_eq!(code(&user(Some(role), false)), Some((400, "ec5_91".into())));
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! `quadrat app …`: a project's client app (one per project).
+
+use std::process::ExitCode;
+
+use quadrat_app::App;
+use quadrat_app::oauth::ClientSecret;
+use quadrat_core::time::sql_datetime;
+use serde_json::json;
+
+use super::project::cli_error;
+use crate::cli::AppCommand;
+
+pub async fn run(app: App, cmd: AppCommand) -> anyhow::Result<ExitCode> {
+    let result = run_one(&app, cmd).await;
+    app.store.close().await;
+    result
+}
+
+async fn run_one(app: &App, cmd: AppCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        AppCommand::Create { slug, name, json } => {
+            let project = app.find_project(&slug).await.map_err(cli_error)?;
+            let secret = app
+                .create_client_app(&project, &name, None)
+                .await
+                .map_err(cli_error)?;
+            print_secret(
+                &secret,
+                json,
+                &format!("created client app for project {}", project.row.slug),
+            );
+        }
+        AppCommand::Show { slug, json } => {
+            let project = app.find_project(&slug).await.map_err(cli_error)?;
+            let Some(client) = app.client_app(&project).await.map_err(cli_error)? else {
+                anyhow::bail!(
+                    "project {} has no client app: create one with `quadrat app create {} --name NAME`",
+                    project.row.slug,
+                    project.row.slug
+                );
+            };
+            if json {
+                println!(
+                    "{}",
+                    json!({
+                        "client_id": client.client_id,
+                        "name": client.name,
+                        "created_at": sql_datetime(client.created_at),
+                        "updated_at": sql_datetime(client.updated_at),
+                        "live_tokens": client.live_tokens,
+                    })
+                );
+            } else {
+                println!("project:     {}", project.row.slug);
+                println!("name:        {}", client.name);
+                println!("client id:   {}", client.client_id);
+                println!("created:     {} UTC", sql_datetime(client.created_at));
+                println!("live tokens: {}", client.live_tokens);
+            }
+        }
+        AppCommand::RevokeTokens { slug } => {
+            let project = app.find_project(&slug).await.map_err(cli_error)?;
+            let revoked = app
+                .revoke_client_tokens(&project)
+                .await
+                .map_err(cli_error)?;
+            println!(
+                "revoked the tokens of the client app of {} ({revoked} were live)",
+                project.row.slug
+            );
+        }
+        AppCommand::RotateSecret { slug, json } => {
+            let project = app.find_project(&slug).await.map_err(cli_error)?;
+            let secret = app
+                .rotate_client_secret(&project)
+                .await
+                .map_err(cli_error)?;
+            print_secret(
+                &secret,
+                json,
+                &format!(
+                    "new secret for the client app of {} (the old one no longer works; tokens already issued stay valid until revoked or expired)",
+                    project.row.slug
+                ),
+            );
+        }
+        AppCommand::Delete { slug } => {
+            let project = app.find_project(&slug).await.map_err(cli_error)?;
+            let gone = app.delete_client_app(&project).await.map_err(cli_error)?;
+            println!(
+                "deleted client app {} ({}) of {}; its {} live tokens no longer work",
+                gone.client_id, gone.name, project.row.slug, gone.live_tokens
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_secret(secret: &ClientSecret, as_json: bool, headline: &str) {
+    if as_json {
+        println!(
+            "{}",
+            json!({"client_id": secret.client_id, "client_secret": secret.client_secret})
+        );
+        return;
+    }
+    println!("{headline}");
+    println!("client id:     {}", secret.client_id);
+    println!("client secret: {}", secret.client_secret);
+    println!("The secret is shown only now and stored hashed: keep it somewhere safe.");
+}
