@@ -1,6 +1,8 @@
 //! Storage behind one interface: [`Store`] runs the same queries on SQLite (embedded default) or
 //! PostgreSQL, chosen by the database URL. Engine-specific SQL lives only where it must differ.
 
+mod entries;
+mod media;
 mod migrate;
 mod projects;
 mod rows;
@@ -13,6 +15,11 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use entries::{
+    BranchEntryRow, DeleteTarget, Deleted, EntryRow, EntryTx, NewRecord, RecordEdit,
+    StoredBranchEntry, StoredEntry,
+};
+pub use media::{MediaFile, MediaStore, TempUpload};
 pub use projects::{NewProject, ProjectField};
 pub use rows::{CounterRow, MediaTotalsRow, ProjectRow, StructureRow};
 

@@ -5,16 +5,30 @@ use sqlx::Acquire;
 use crate::{Result, Store, with_pool};
 
 /// `(version, name, sql)` for each engine, in order.
-const SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "0001_create_tables",
-    include_str!("../migrations/sqlite/0001_create_tables.sql"),
-)];
-const POSTGRES: &[(i64, &str, &str)] = &[(
-    1,
-    "0001_create_tables",
-    include_str!("../migrations/postgres/0001_create_tables.sql"),
-)];
+const SQLITE: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "0001_create_tables",
+        include_str!("../migrations/sqlite/0001_create_tables.sql"),
+    ),
+    (
+        2,
+        "0002_unique_answers",
+        include_str!("../migrations/sqlite/0002_unique_answers.sql"),
+    ),
+];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "0001_create_tables",
+        include_str!("../migrations/postgres/0001_create_tables.sql"),
+    ),
+    (
+        2,
+        "0002_unique_answers",
+        include_str!("../migrations/postgres/0002_unique_answers.sql"),
+    ),
+];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
     version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";

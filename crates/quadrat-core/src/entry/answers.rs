@@ -76,11 +76,22 @@ pub fn unique_keys(inputs: &[&Input], answers: &Value, scopes: &Scopes) -> Vec<U
             out.push(UniqueKey {
                 input_ref: input.input_ref.0.clone(),
                 scope: scope.clone(),
-                key,
+                key: bounded(key),
             });
         }
     }
     out
+}
+
+/// Long keys are stored as their digest, so every key fits a database index entry.
+fn bounded(key: String) -> String {
+    use sha2::{Digest, Sha256};
+    if key.len() <= 200 {
+        return key;
+    }
+    let digest = Sha256::digest(key.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
 }
 
 fn comparison_key(input: &Input, answer: &Value) -> Option<String> {

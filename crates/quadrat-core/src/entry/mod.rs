@@ -34,12 +34,29 @@ pub fn is_entry_uuid(s: &str) -> bool {
         })
 }
 
-/// The whole-payload scan: `<`/`>` anywhere → `ec5_220`, emoji → `ec5_323`.
+/// The whole-payload scan: `<`/`>` anywhere → `ec5_220`, emoji → `ec5_323`; then a NUL
+/// character anywhere → `ec5_29` (PostgreSQL text cannot hold one; no client sends it).
 pub fn scan_payload(data: &Value) -> Result<(), Ec5Error> {
-    match crate::definition::validate::scan::payload_error(data) {
-        Some(code) => Err(Ec5Error::new(code, "validation")),
-        None => Ok(()),
+    if let Some(code) = crate::definition::validate::scan::payload_error(data) {
+        return Err(Ec5Error::new(code, "validation"));
     }
+    let mut stack = vec![data];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::String(s) if s.contains('\0') => {
+                return Err(Ec5Error::new("ec5_29", "validation"));
+            }
+            Value::Array(items) => stack.extend(items),
+            Value::Object(map) => {
+                if map.keys().any(|k| k.contains('\0')) {
+                    return Err(Ec5Error::new("ec5_29", "validation"));
+                }
+                stack.extend(map.values());
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
