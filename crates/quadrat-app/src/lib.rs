@@ -2,8 +2,12 @@
 //! come in as plain values, storage goes through [`quadrat_store::Store`].
 
 pub mod accounts;
+pub mod entries;
 pub mod error;
 pub mod projects;
+pub mod upload;
+
+use std::path::PathBuf;
 
 use quadrat_store::Store;
 
@@ -15,7 +19,14 @@ pub struct AppConfig {
     /// The public base URL of this server (no trailing slash), used where the real server uses
     /// its configured `APP_URL`: project homepages.
     pub public_url: String,
+    /// Where media files live (`<data dir>/media`).
+    pub media_dir: PathBuf,
+    /// The largest upload body accepted (a video file with its multipart wrapping).
+    pub max_upload_bytes: u64,
 }
+
+/// 512 MiB: the app's largest file (a 500 000 KB video) and its multipart wrapping.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 512 * 1024 * 1024;
 
 /// The services, over one store.
 #[derive(Debug, Clone)]

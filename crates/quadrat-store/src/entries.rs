@@ -237,40 +237,46 @@ impl EntryTx {
     /// Entries of a form (all of them: the form's counter).
     pub async fn form_count(&mut self, form_ref: &str) -> Result<i64> {
         let project_id = self.project_id;
-        let n: Option<i64> = with_tx!(self, |conn| sqlx::query_scalar(
+        let n: Option<i64> = with_tx!(self, |conn| {
+            sqlx::query_scalar(
             "SELECT entry_count FROM entry_counters WHERE project_id = $1 AND form_ref = $2 AND branch_ref = ''"
         )
         .bind(project_id)
         .bind(form_ref)
         .fetch_optional(&mut *conn)
-        .await?);
+        .await?
+        });
         Ok(n.unwrap_or(0))
     }
 
     /// Entries of a child form under one parent.
     pub async fn children_count(&mut self, form_ref: &str, parent_uuid: &str) -> Result<i64> {
         let project_id = self.project_id;
-        with_tx!(self, |conn| Ok(sqlx::query_scalar(
+        with_tx!(self, |conn| {
+            Ok(sqlx::query_scalar(
             "SELECT COUNT(*) FROM entries WHERE parent_uuid = $1 AND form_ref = $2 AND project_id = $3"
         )
         .bind(parent_uuid)
         .bind(form_ref)
         .bind(project_id)
         .fetch_one(&mut *conn)
-        .await?))
+        .await?)
+        })
     }
 
     /// Branch entries of one branch under one owner.
     pub async fn branch_count(&mut self, owner_uuid: &str, branch_ref: &str) -> Result<i64> {
         let project_id = self.project_id;
-        with_tx!(self, |conn| Ok(sqlx::query_scalar(
+        with_tx!(self, |conn| {
+            Ok(sqlx::query_scalar(
             "SELECT COUNT(*) FROM branch_entries WHERE owner_uuid = $1 AND owner_input_ref = $2 AND project_id = $3"
         )
         .bind(owner_uuid)
         .bind(branch_ref)
         .bind(project_id)
         .fetch_one(&mut *conn)
-        .await?))
+        .await?)
+        })
     }
 
     /// Stores a new hierarchy entry with its counters: the form's counter, the parent's
@@ -284,7 +290,8 @@ impl EntryTx {
         branch_counts: Option<&str>,
     ) -> Result<i64> {
         let project_id = self.project_id;
-        let id: i64 = with_tx!(self, |conn| sqlx::query_scalar(
+        let id: i64 = with_tx!(self, |conn| {
+            sqlx::query_scalar(
             "INSERT INTO entries (project_id, uuid, parent_uuid, form_ref, parent_form_ref, user_id, \
              platform, device_id, created_at, uploaded_at, title, entry_data, geo_json_data, child_counts, branch_counts) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14) RETURNING id"
@@ -305,8 +312,10 @@ impl EntryTx {
         .bind(branch_counts)
         .fetch_one(&mut *conn)
         .await
-        .map_err(|e| conflict_as(e, "entry uuid"))?);
-        self.insert_unique(Table::Entries, id, r.uuid, r.unique).await?;
+        .map_err(|e| conflict_as(e, "entry uuid"))?
+        });
+        self.insert_unique(Table::Entries, id, r.uuid, r.unique)
+            .await?;
         self.bump_counter(r.form_ref, "", r.created_at, r.uploaded_at)
             .await?;
         if !parent_uuid.is_empty() {
@@ -325,7 +334,8 @@ impl EntryTx {
         owner_input_ref: &str,
     ) -> Result<i64> {
         let project_id = self.project_id;
-        let id: i64 = with_tx!(self, |conn| sqlx::query_scalar(
+        let id: i64 = with_tx!(self, |conn| {
+            sqlx::query_scalar(
             "INSERT INTO branch_entries (project_id, uuid, owner_entry_id, owner_uuid, owner_input_ref, \
              form_ref, user_id, platform, device_id, created_at, uploaded_at, title, entry_data, geo_json_data) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id"
@@ -346,7 +356,8 @@ impl EntryTx {
         .bind(r.geo_json_data)
         .fetch_one(&mut *conn)
         .await
-        .map_err(|e| conflict_as(e, "branch entry uuid"))?);
+        .map_err(|e| conflict_as(e, "branch entry uuid"))?
+        });
         self.insert_unique(Table::BranchEntries, id, r.uuid, r.unique)
             .await?;
         self.bump_counter(r.form_ref, owner_input_ref, r.created_at, r.uploaded_at)
@@ -363,7 +374,9 @@ impl EntryTx {
         self.recount_children(e.uuid).await?;
         let branch_refs: Vec<String> = {
             let current = self.branch_counts(e.id).await?;
-            current.map(|m| m.keys().cloned().collect()).unwrap_or_default()
+            current
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default()
         };
         for branch_ref in branch_refs {
             self.recount_branch(e.id, &branch_ref).await?;
@@ -398,7 +411,10 @@ impl EntryTx {
             .execute(&mut *conn)
             .await
             .map(drop)?);
-        let clear = format!("DELETE FROM unique_answers WHERE {} = $1", table.unique_column());
+        let clear = format!(
+            "DELETE FROM unique_answers WHERE {} = $1",
+            table.unique_column()
+        );
         with_tx!(self, |conn| sqlx::query(sqlx::AssertSqlSafe(clear))
             .bind(e.id)
             .execute(&mut *conn)
@@ -429,8 +445,8 @@ impl EntryTx {
                 .bind(uuid)
                 .bind(id)
                 .execute(&mut *conn)
-            .await
-            .map(drop)?);
+                .await
+                .map(drop)?);
         }
         Ok(())
     }
@@ -444,7 +460,8 @@ impl EntryTx {
         uploaded_at: i64,
     ) -> Result<()> {
         let project_id = self.project_id;
-        with_tx!(self, |conn| sqlx::query(
+        with_tx!(self, |conn| {
+            sqlx::query(
             "INSERT INTO entry_counters (project_id, form_ref, branch_ref, entry_count, first_created_at, \
              last_created_at, first_uploaded_at, last_uploaded_at) VALUES ($1, $2, $3, 1, $4, $4, $5, $5) \
              ON CONFLICT (project_id, form_ref, branch_ref) DO UPDATE SET \
@@ -469,13 +486,19 @@ impl EntryTx {
         .bind(uploaded_at)
         .execute(&mut *conn)
             .await
-            .map(drop)?);
+            .map(drop)?
+        });
         Ok(())
     }
 
     /// An edit moved one record's `uploaded_at`: the latest is now, the earliest is looked up
     /// again (an index seek).
-    async fn touch_counter(&mut self, form_ref: &str, branch_ref: &str, uploaded_at: i64) -> Result<()> {
+    async fn touch_counter(
+        &mut self,
+        form_ref: &str,
+        branch_ref: &str,
+        uploaded_at: i64,
+    ) -> Result<()> {
         let project_id = self.project_id;
         let first = if branch_ref.is_empty() {
             "SELECT MIN(uploaded_at) FROM entries WHERE project_id = $1 AND form_ref = $2"
@@ -501,7 +524,8 @@ impl EntryTx {
     /// `child_counts` of `parent_uuid` := its direct children.
     async fn recount_children(&mut self, parent_uuid: &str) -> Result<()> {
         let project_id = self.project_id;
-        with_tx!(self, |conn| sqlx::query(
+        with_tx!(self, |conn| {
+            sqlx::query(
             "UPDATE entries SET child_counts = (SELECT COUNT(*) FROM entries c WHERE c.parent_uuid = $2 \
              AND c.project_id = $1) WHERE uuid = $2 AND project_id = $1"
         )
@@ -509,7 +533,8 @@ impl EntryTx {
         .bind(parent_uuid)
         .execute(&mut *conn)
             .await
-            .map(drop)?);
+            .map(drop)?
+        });
         Ok(())
     }
 
@@ -531,13 +556,16 @@ impl EntryTx {
 
     /// The owner's `branch_counts[branch_ref]` := its branch entries of that branch.
     async fn recount_branch(&mut self, owner_id: i64, branch_ref: &str) -> Result<()> {
-        let count: i64 = with_tx!(self, |conn| sqlx::query_scalar(
+        let count: i64 =
+            with_tx!(self, |conn| {
+                sqlx::query_scalar(
             "SELECT COUNT(*) FROM branch_entries WHERE owner_entry_id = $1 AND owner_input_ref = $2"
         )
         .bind(owner_id)
         .bind(branch_ref)
         .fetch_one(&mut *conn)
-        .await?);
+        .await?
+            });
         let mut counts = self.branch_counts(owner_id).await?.unwrap_or_default();
         counts.insert(branch_ref.to_string(), Value::from(count));
         let text = serde_json::to_string(&mysql_order(Value::Object(counts)))
@@ -548,8 +576,8 @@ impl EntryTx {
         .bind(text)
         .bind(owner_id)
         .execute(&mut *conn)
-            .await
-            .map(drop)?);
+        .await
+        .map(drop)?);
         Ok(())
     }
 
@@ -650,7 +678,8 @@ impl Store {
 
     /// A hierarchy entry of a project, by uuid.
     pub async fn entry_row(&self, project_id: i64, uuid: &str) -> Result<Option<EntryRow>> {
-        with_pool!(self, read, |pool| Ok(sqlx::query_as(
+        with_pool!(self, read, |pool| {
+            Ok(sqlx::query_as(
             "SELECT id, project_id, uuid, parent_uuid, form_ref, parent_form_ref, user_id, platform, \
              device_id, created_at, uploaded_at, title, entry_data, geo_json_data, child_counts, branch_counts \
              FROM entries WHERE project_id = $1 AND uuid = $2"
@@ -658,7 +687,8 @@ impl Store {
         .bind(project_id)
         .bind(uuid)
         .fetch_optional(pool)
-        .await?))
+        .await?)
+        })
     }
 
     /// A branch entry of a project, by uuid.
@@ -667,7 +697,8 @@ impl Store {
         project_id: i64,
         uuid: &str,
     ) -> Result<Option<BranchEntryRow>> {
-        with_pool!(self, read, |pool| Ok(sqlx::query_as(
+        with_pool!(self, read, |pool| {
+            Ok(sqlx::query_as(
             "SELECT id, project_id, uuid, owner_entry_id, owner_uuid, owner_input_ref, form_ref, user_id, \
              platform, device_id, created_at, uploaded_at, title, entry_data, geo_json_data \
              FROM branch_entries WHERE project_id = $1 AND uuid = $2"
@@ -675,16 +706,18 @@ impl Store {
         .bind(project_id)
         .bind(uuid)
         .fetch_optional(pool)
-        .await?))
+        .await?)
+        })
     }
 
     /// Rows in `entries` and `branch_entries` of a project, counted (for checks and tests).
     pub async fn entry_totals(&self, project_id: i64) -> Result<(i64, i64)> {
         with_pool!(self, read, |pool| {
-            let entries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM entries WHERE project_id = $1")
-                .bind(project_id)
-                .fetch_one(pool)
-                .await?;
+            let entries: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM entries WHERE project_id = $1")
+                    .bind(project_id)
+                    .fetch_one(pool)
+                    .await?;
             let branches: i64 =
                 sqlx::query_scalar("SELECT COUNT(*) FROM branch_entries WHERE project_id = $1")
                     .bind(project_id)
@@ -763,12 +796,14 @@ impl EntryTx {
                 .bind(project_id)
                 .bind(key)
                 .execute(&mut *conn)
-            .await
-            .map(drop)?);
+                .await
+                .map(drop)?);
         }
         let mut per_counter: BTreeMap<(String, String), i64> = BTreeMap::new();
         for d in &doomed {
-            *per_counter.entry((d.form_ref.clone(), String::new())).or_default() += 1;
+            *per_counter
+                .entry((d.form_ref.clone(), String::new()))
+                .or_default() += 1;
         }
         for b in &branches {
             *per_counter
@@ -779,7 +814,8 @@ impl EntryTx {
             self.shrink_counter(form_ref, branch_ref, *n).await?;
         }
         // Parents that survive (outside the deleted set) lose children.
-        let gone: std::collections::HashSet<&str> = doomed.iter().map(|d| d.uuid.as_str()).collect();
+        let gone: std::collections::HashSet<&str> =
+            doomed.iter().map(|d| d.uuid.as_str()).collect();
         let mut parents: Vec<&str> = doomed
             .iter()
             .map(|d| d.parent_uuid.as_str())
@@ -800,22 +836,24 @@ impl EntryTx {
     async fn delete_branch_entry(&mut self, uuid: &str) -> Result<bool> {
         let project_id = self.project_id;
         let sql = format!("{STORED_BRANCH} WHERE uuid = $1 AND project_id = $2");
-        let found: Option<StoredBranchEntry> = with_tx!(self, |conn| sqlx::query_as(
-            sqlx::AssertSqlSafe(sql)
-        )
-        .bind(uuid)
-        .bind(project_id)
-        .fetch_optional(&mut *conn)
-        .await?);
+        let found: Option<StoredBranchEntry> =
+            with_tx!(self, |conn| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(uuid)
+                .bind(project_id)
+                .fetch_optional(&mut *conn)
+                .await?);
         let Some(b) = found else {
             return Ok(false);
         };
-        with_tx!(self, |conn| sqlx::query("DELETE FROM branch_entries WHERE id = $1")
-            .bind(b.id)
-            .execute(&mut *conn)
-            .await
-            .map(drop)?);
-        self.shrink_counter(&b.form_ref, &b.owner_input_ref, 1).await?;
+        with_tx!(self, |conn| sqlx::query(
+            "DELETE FROM branch_entries WHERE id = $1"
+        )
+        .bind(b.id)
+        .execute(&mut *conn)
+        .await
+        .map(drop)?);
+        self.shrink_counter(&b.form_ref, &b.owner_input_ref, 1)
+            .await?;
         self.recount_branch(b.owner_entry_id, &b.owner_input_ref)
             .await?;
         Ok(true)
@@ -850,7 +888,8 @@ impl EntryTx {
             .execute(&mut *conn)
             .await
             .map(drop)?);
-        with_tx!(self, |conn| sqlx::query(
+        with_tx!(self, |conn| {
+            sqlx::query(
             "DELETE FROM entry_counters WHERE project_id = $1 AND form_ref = $2 AND branch_ref = $3 AND entry_count = 0"
         )
         .bind(project_id)
@@ -858,7 +897,8 @@ impl EntryTx {
         .bind(branch_ref)
         .execute(&mut *conn)
             .await
-            .map(drop)?);
+            .map(drop)?
+        });
         Ok(())
     }
 }

@@ -43,9 +43,8 @@ impl MediaStore {
     /// Where a file lives. Names and refs reach here validated; anything that could be a path
     /// is refused all the same.
     pub fn path(&self, kind: MediaKind, project_ref: &str, name: &str) -> io::Result<PathBuf> {
-        let plain = |s: &str| {
-            !s.is_empty() && s != "." && s != ".." && !s.contains(['/', '\\', '\0'])
-        };
+        let plain =
+            |s: &str| !s.is_empty() && s != "." && s != ".." && !s.contains(['/', '\\', '\0']);
         if !plain(project_ref) || !plain(name) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,

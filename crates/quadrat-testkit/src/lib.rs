@@ -69,12 +69,19 @@ impl TestDb {
             self.store().await,
             AppConfig {
                 public_url: "http://quadrat.test".into(),
+                media_dir: self.media_dir(),
+                max_upload_bytes: quadrat_app::DEFAULT_MAX_UPLOAD_BYTES,
             },
         )
     }
 
     pub fn data_dir(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// This database's own media folder.
+    pub fn media_dir(&self) -> PathBuf {
+        self.dir.path().join("media")
     }
 }
 

@@ -20,6 +20,8 @@ pub struct Config {
     pub database_url: Option<String>,
     /// The URL users reach this server at (project homepages); `http://<listen>` when unset.
     pub public_url: Option<String>,
+    /// The largest upload body accepted, in bytes (media files come in one request).
+    pub max_upload_bytes: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -32,6 +34,7 @@ impl std::fmt::Debug for Config {
                 &self.database_url.as_deref().map(quadrat_store::redact),
             )
             .field("public_url", &self.public_url)
+            .field("max_upload_bytes", &self.max_upload_bytes)
             .finish()
     }
 }
@@ -63,6 +66,7 @@ impl Config {
             listen: DEFAULT_LISTEN.to_string(),
             database_url: None,
             public_url: None,
+            max_upload_bytes: quadrat_app::DEFAULT_MAX_UPLOAD_BYTES,
         };
         let toml_path = data_dir.join("quadrat.toml");
         let mut config: Config = Figment::from(Serialized::defaults(defaults))

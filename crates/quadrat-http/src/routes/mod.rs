@@ -2,9 +2,10 @@
 
 mod fallback;
 mod projects;
+mod upload;
 
 use axum::Router;
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, get, post};
 
 use crate::AppState;
 
@@ -41,6 +42,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/json/project/{slug}",
             readable(get(projects::download_project)),
+        )
+        .route(
+            "/api/upload/{slug}",
+            post(upload::upload).options(upload::preflight),
+        )
+        .route(
+            "/api/json/upload/{slug}",
+            post(upload::upload).options(upload::preflight),
         )
         .fallback(fallback::page_not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)

@@ -1,5 +1,6 @@
 //! One module per command group; each calls the use-cases of `quadrat-app`.
 
+mod entries;
 mod project;
 mod serve;
 
@@ -28,6 +29,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Project(cmd) => project::run(open(&config).await?, cmd).await,
+        Command::Entries(cmd) => entries::run(open(&config).await?, cmd).await,
     }
 }
 
@@ -43,6 +45,8 @@ pub async fn open(config: &Config) -> anyhow::Result<App> {
         store,
         AppConfig {
             public_url: config.public_url(),
+            media_dir: config.media_dir(),
+            max_upload_bytes: config.max_upload_bytes,
         },
     ))
 }
