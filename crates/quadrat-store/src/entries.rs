@@ -216,8 +216,10 @@ impl EntryTx {
         let project_id = self.project_id;
         let mut taken = Vec::new();
         for k in keys {
-            let hit: Option<i64> = with_tx!(self, |conn| sqlx::query_scalar(
-                "SELECT 1 FROM unique_answers WHERE project_id = $1 AND input_ref = $2 \
+            let hit: Option<String> =
+                with_tx!(self, |conn| {
+                    sqlx::query_scalar(
+                "SELECT entry_uuid FROM unique_answers WHERE project_id = $1 AND input_ref = $2 \
                  AND scope = $3 AND answer_key = $4 AND entry_uuid <> $5 LIMIT 1"
             )
             .bind(project_id)
@@ -226,7 +228,8 @@ impl EntryTx {
             .bind(&k.key)
             .bind(uuid)
             .fetch_optional(&mut *conn)
-            .await?);
+            .await?
+                });
             if hit.is_some() {
                 taken.push(k.input_ref.clone());
             }
@@ -556,16 +559,15 @@ impl EntryTx {
 
     /// The owner's `branch_counts[branch_ref]` := its branch entries of that branch.
     async fn recount_branch(&mut self, owner_id: i64, branch_ref: &str) -> Result<()> {
-        let count: i64 =
-            with_tx!(self, |conn| {
-                sqlx::query_scalar(
+        let count: i64 = with_tx!(self, |conn| {
+            sqlx::query_scalar(
             "SELECT COUNT(*) FROM branch_entries WHERE owner_entry_id = $1 AND owner_input_ref = $2"
         )
         .bind(owner_id)
         .bind(branch_ref)
         .fetch_one(&mut *conn)
         .await?
-            });
+        });
         let mut counts = self.branch_counts(owner_id).await?.unwrap_or_default();
         counts.insert(branch_ref.to_string(), Value::from(count));
         let text = serde_json::to_string(&mysql_order(Value::Object(counts)))
@@ -900,5 +902,35 @@ impl EntryTx {
             .map(drop)?
         });
         Ok(())
+    }
+}
+
+impl Store {
+    /// Every entry row of a project, oldest first.
+    pub async fn entry_rows(&self, project_id: i64) -> Result<Vec<EntryRow>> {
+        with_pool!(self, read, |pool| {
+            Ok(sqlx::query_as(
+            "SELECT id, project_id, uuid, parent_uuid, form_ref, parent_form_ref, user_id, platform, \
+             device_id, created_at, uploaded_at, title, entry_data, geo_json_data, child_counts, branch_counts \
+             FROM entries WHERE project_id = $1 ORDER BY id"
+        )
+        .bind(project_id)
+        .fetch_all(pool)
+        .await?)
+        })
+    }
+
+    /// Every branch entry row of a project, oldest first.
+    pub async fn branch_entry_rows(&self, project_id: i64) -> Result<Vec<BranchEntryRow>> {
+        with_pool!(self, read, |pool| {
+            Ok(sqlx::query_as(
+            "SELECT id, project_id, uuid, owner_entry_id, owner_uuid, owner_input_ref, form_ref, user_id, \
+             platform, device_id, created_at, uploaded_at, title, entry_data, geo_json_data \
+             FROM branch_entries WHERE project_id = $1 ORDER BY id"
+        )
+        .bind(project_id)
+        .fetch_all(pool)
+        .await?)
+        })
     }
 }

@@ -4,6 +4,8 @@
 //! PostgreSQL database (created on the server named by `QUADRAT_TEST_POSTGRES_URL`, dropped when
 //! the test ends). [`both_engines!`] runs one async test body on each engine.
 
+pub mod uploads;
+
 use std::path::{Path, PathBuf};
 
 use quadrat_app::{App, AppConfig};
