@@ -78,17 +78,7 @@ impl App {
             return Err(AppError::client(404, "ec5_11", "middleware"));
         }
         let actor = self.actor_for_project(&project, bearer).await?;
-        if project.is_private() {
-            let code = match actor.effective_role() {
-                _ if actor.is_anonymous() && !actor.is_server_admin => Some("ec5_77"),
-                None => Some("ec5_78"),
-                Some(Role::Viewer) => Some("ec5_91"),
-                Some(_) => None,
-            };
-            if let Some(code) = code {
-                return Err(AppError::client(404, code, "middleware"));
-            }
-        }
+        check_upload_access(&project, &actor)?;
         Ok((project, actor))
     }
 
@@ -211,6 +201,22 @@ impl App {
         tx.add_media(kind, files, bytes).await?;
         commit(tx).await
     }
+}
+
+/// Who may upload to a private project, as the real server's middleware decides it (404):
+/// `ec5_77` without a user, `ec5_78` without a role, `ec5_91` for a viewer. Public projects
+/// take anyone.
+pub fn check_upload_access(project: &ResolvedProject, actor: &Actor) -> Result<()> {
+    if !project.is_private() {
+        return Ok(());
+    }
+    let code = match actor.effective_role() {
+        _ if actor.is_anonymous() && !actor.is_server_admin => "ec5_77",
+        None => "ec5_78",
+        Some(Role::Viewer) => "ec5_91",
+        Some(_) => return Ok(()),
+    };
+    Err(AppError::client(404, code, "middleware"))
 }
 
 /// Not found, on the upload route, is the middleware's 404.
@@ -386,14 +392,18 @@ async fn check_entry(
     let existing = match tx.entry_by_uuid(&upload.uuid).await? {
         None => Existing::New,
         Some(stored) => {
-            if stored.parent_uuid != relationships.parent_entry_uuid || stored.form_ref != form_ref
-            {
+            if stored.parent_uuid != relationships.parent_entry_uuid {
                 return Ok(Err(refuse("ec5_359", "upload")));
             }
             if stored.project_id != tx.project_id()
                 || !may_edit(actor, upload, stored.user_id, &stored.device_id)
             {
                 return Ok(Err(refuse("ec5_54", "upload")));
+            }
+            // An edit cannot move an entry to another form (the real server would keep the old
+            // form_ref beside the new form's answers).
+            if stored.form_ref != form_ref {
+                return Ok(Err(refuse("ec5_359", "upload")));
             }
             Existing::Entry(stored)
         }

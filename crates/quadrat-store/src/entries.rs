@@ -216,9 +216,8 @@ impl EntryTx {
         let project_id = self.project_id;
         let mut taken = Vec::new();
         for k in keys {
-            let hit: Option<String> =
-                with_tx!(self, |conn| {
-                    sqlx::query_scalar(
+            let hit: Option<String> = with_tx!(self, |conn| {
+                sqlx::query_scalar(
                 "SELECT entry_uuid FROM unique_answers WHERE project_id = $1 AND input_ref = $2 \
                  AND scope = $3 AND answer_key = $4 AND entry_uuid <> $5 LIMIT 1"
             )
@@ -229,7 +228,7 @@ impl EntryTx {
             .bind(uuid)
             .fetch_optional(&mut *conn)
             .await?
-                });
+            });
             if hit.is_some() {
                 taken.push(k.input_ref.clone());
             }

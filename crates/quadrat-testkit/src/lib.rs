@@ -132,7 +132,11 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(db: &TestDb) -> TestServer {
-        let app = db.app().await;
+        TestServer::start_app(db.app().await).await
+    }
+
+    /// A server around services of the test's own making (another configuration).
+    pub async fn start_app(app: App) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("binding a loopback port");

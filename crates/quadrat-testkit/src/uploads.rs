@@ -323,3 +323,147 @@ pub async fn snapshot(app: &App, project: &ResolvedProject) -> Snapshot {
         files,
     }
 }
+
+use quadrat_core::definition::{Definition, Input, InputType};
+
+/// A valid answer for any input; `seed` varies the values of inputs that must be unique.
+pub fn valid_answer(input: &Input, uuid: &str, seed: u32) -> Value {
+    let first_ref = || {
+        input
+            .possible_answers
+            .first()
+            .map(|p| p.answer_ref.clone())
+            .unwrap_or_default()
+    };
+    let unique = input.uniqueness != "none";
+    match input.kind {
+        InputType::Text | InputType::Textarea | InputType::Phone | InputType::Barcode => {
+            match input.regex.as_deref() {
+                Some(r"^[A-Z]{2}-[0-9]{3}$") => json!(format!("AB-{:03}", seed % 1000)),
+                Some(r"^[0-9 +]{6,20}$") => json!(format!("+44 {:06}", seed)),
+                _ if unique => json!(format!("value {seed}")),
+                _ => json!("some text"),
+            }
+        }
+        InputType::Integer => {
+            let min: i64 = input
+                .min
+                .as_deref()
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(0);
+            let max: i64 = input
+                .max
+                .as_deref()
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(1_000_000);
+            json!((min + i64::from(seed) % (max - min + 1).max(1)).to_string())
+        }
+        InputType::Decimal => {
+            let min: f64 = input
+                .min
+                .as_deref()
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(0.0);
+            json!(format!("{}", min + 0.5))
+        }
+        InputType::Date => {
+            let day = 1 + seed % 28;
+            let month = 1 + (seed / 28) % 12;
+            let year = 2000 + seed / 336;
+            json!(format!("{year:04}-{month:02}-{day:02}T00:00:00.000"))
+        }
+        InputType::Time => json!(format!(
+            "2024-06-03T{:02}:{:02}:{:02}.000",
+            seed / 3600 % 24,
+            seed / 60 % 60,
+            seed % 60
+        )),
+        InputType::Radio | InputType::Dropdown => json!(first_ref()),
+        InputType::Checkbox | InputType::SearchSingle | InputType::SearchMultiple => {
+            json!([first_ref()])
+        }
+        InputType::Location => json!({"latitude": 51.5, "longitude": -0.12, "accuracy": 5}),
+        InputType::Photo => json!(format!("{uuid}_1717406127.jpg")),
+        InputType::Audio | InputType::Video => json!(format!("{uuid}_1717406127.mp4")),
+        InputType::Branch | InputType::Group | InputType::Readme => json!(""),
+    }
+}
+
+fn valid_answers(inputs: &[Input], uuid: &str, seed: u32) -> Value {
+    let mut answers = serde_json::Map::new();
+    for input in quadrat_core::entry::answerable_inputs(inputs) {
+        answers.insert(
+            input.input_ref.0.clone(),
+            json!({"answer": valid_answer(input, uuid, seed), "was_jumped": false}),
+        );
+    }
+    Value::Object(answers)
+}
+
+/// A valid entry of any form of `def`; `parent` is `(parent form ref, parent uuid)` for
+/// child forms.
+pub fn valid_entry(
+    def: &Definition,
+    version: &str,
+    form_ref: &str,
+    uuid: &str,
+    parent: Option<(&str, &str)>,
+    seed: u32,
+) -> Value {
+    let form = def.form(form_ref).expect("a form of the definition");
+    let parent = match parent {
+        Some((form, uuid)) => json!({"data": {"parent_form_ref": form, "parent_entry_uuid": uuid}}),
+        None => json!({}),
+    };
+    json!({
+        "type": "entry",
+        "id": uuid,
+        "attributes": {"form": {"ref": form_ref, "type": "hierarchy"}},
+        "relationships": {"parent": parent, "branch": {}},
+        "entry": {
+            "entry_uuid": uuid,
+            "created_at": "2024-06-03T09:15:27.412Z",
+            "device_id": "device-1",
+            "platform": "Android",
+            "title": "",
+            "answers": valid_answers(&form.inputs, uuid, seed),
+            "project_version": version
+        }
+    })
+}
+
+/// A valid branch entry of `branch_ref` (a branch input of `form_ref`) under `owner`.
+pub fn valid_branch_entry(
+    def: &Definition,
+    version: &str,
+    form_ref: &str,
+    branch_ref: &str,
+    uuid: &str,
+    owner: &str,
+    seed: u32,
+) -> Value {
+    let branch = def.input(branch_ref).expect("a branch input");
+    json!({
+        "type": "branch_entry",
+        "id": uuid,
+        "attributes": {"form": {"ref": form_ref, "type": "hierarchy"}},
+        "relationships": {
+            "parent": {},
+            "branch": {"data": {"owner_input_ref": branch_ref, "owner_entry_uuid": owner}}
+        },
+        "branch_entry": {
+            "entry_uuid": uuid,
+            "created_at": "2024-06-03T09:18:02.077Z",
+            "device_id": "device-1",
+            "platform": "Android",
+            "title": "",
+            "answers": valid_answers(&branch.branch, uuid, seed),
+            "project_version": version
+        }
+    })
+}
+
+/// A fresh lowercase uuid.
+pub fn new_uuid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
