@@ -28,7 +28,11 @@ fn codes(e: AppError) -> (u16, Vec<(String, String)>) {
     }
 }
 
-async fn upload(app: &App, actor: &Actor, data: &Value) -> Result<(), (u16, Vec<(String, String)>)> {
+async fn upload(
+    app: &App,
+    actor: &Actor,
+    data: &Value,
+) -> Result<(), (u16, Vec<(String, String)>)> {
     let project = app.find_project(SLUG).await.unwrap();
     app.ingest(&project, actor, data, None).await.map_err(codes)
 }
@@ -42,7 +46,9 @@ fn from_device(mut data: Value, device: &str) -> Value {
 async fn private_upload_without_usable_role_is_refused_with_404(db: TestDb) {
     let app = db.app().await;
     import_tree_survey(&app).await;
-    app.set_project_field(SLUG, ProjectField::Access, "private").await.unwrap();
+    app.set_project_field(SLUG, ProjectField::Access, "private")
+        .await
+        .unwrap();
     let project = app.find_project(SLUG).await.unwrap();
     let refused = |actor: Actor| codes(check_upload_access(&project, &actor).unwrap_err());
     let middleware = |code: &str| (404, vec![(code.to_string(), "middleware".to_string())]);
@@ -52,7 +58,10 @@ async fn private_upload_without_usable_role_is_refused_with_404(db: TestDb) {
     for role in [Role::Creator, Role::Manager, Role::Curator, Role::Collector] {
         assert!(check_upload_access(&project, &user(5, Some(role))).is_ok());
     }
-    let admin = Actor { is_server_admin: true, ..user(9, None) };
+    let admin = Actor {
+        is_server_admin: true,
+        ..user(9, None)
+    };
     assert!(check_upload_access(&project, &admin).is_ok());
 
     // Without the middleware (the CLI's path), a role that cannot upload is ec5_78.
@@ -61,8 +70,15 @@ async fn private_upload_without_usable_role_is_refused_with_404(db: TestDb) {
         upload(&app, &user(5, Some(Role::Viewer)), &site_entry(&v)).await,
         Err((400, vec![("ec5_78".into(), "upload-controller".into())]))
     );
-    upload(&app, &user(5, Some(Role::Collector)), &site_entry(&v)).await.unwrap();
-    let row = app.store.entry_row(project.row.id, SITE_UUID).await.unwrap().unwrap();
+    upload(&app, &user(5, Some(Role::Collector)), &site_entry(&v))
+        .await
+        .unwrap();
+    let row = app
+        .store
+        .entry_row(project.row.id, SITE_UUID)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(row.user_id, 5);
 }
 
@@ -77,24 +93,72 @@ async fn edits_follow_roles_users_and_devices(db: TestDb) {
     let dan = user(8, Some(Role::Collector));
     let not_yours = Err((400, vec![("ec5_54".to_string(), "upload".to_string())]));
 
-    upload(&app, &alice, &from_device(site_entry(&v), "alice-phone")).await.unwrap();
-    assert_eq!(upload(&app, &bob, &from_device(site_entry(&v), "bob-phone")).await, not_yours);
-    upload(&app, &alice, &from_device(site_entry(&v), "alice-tablet")).await.unwrap();
-    upload(&app, &carol, &from_device(site_entry(&v), "")).await.unwrap();
-    assert_eq!(app.store.entry_row(id, SITE_UUID).await.unwrap().unwrap().user_id, 5);
+    upload(&app, &alice, &from_device(site_entry(&v), "alice-phone"))
+        .await
+        .unwrap();
+    assert_eq!(
+        upload(&app, &bob, &from_device(site_entry(&v), "bob-phone")).await,
+        not_yours
+    );
+    upload(&app, &alice, &from_device(site_entry(&v), "alice-tablet"))
+        .await
+        .unwrap();
+    upload(&app, &carol, &from_device(site_entry(&v), ""))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.store
+            .entry_row(id, SITE_UUID)
+            .await
+            .unwrap()
+            .unwrap()
+            .user_id,
+        5
+    );
 
     // An anonymous device's entry becomes its user's once they log in on that device.
     let other = "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d";
     let anonymous_site = from_device(another_site(&v, other, "Elm Hollow"), "shared-phone");
-    upload(&app, &Actor::anonymous(), &anonymous_site).await.unwrap();
-    assert_eq!(app.store.entry_row(id, other).await.unwrap().unwrap().user_id, 0);
-    assert_eq!(upload(&app, &bob, &from_device(another_site(&v, other, "Elm Hollow"), "bob-phone")).await, not_yours);
+    upload(&app, &Actor::anonymous(), &anonymous_site)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.store
+            .entry_row(id, other)
+            .await
+            .unwrap()
+            .unwrap()
+            .user_id,
+        0
+    );
+    assert_eq!(
+        upload(
+            &app,
+            &bob,
+            &from_device(another_site(&v, other, "Elm Hollow"), "bob-phone")
+        )
+        .await,
+        not_yours
+    );
     upload(&app, &dan, &anonymous_site).await.unwrap();
-    assert_eq!(app.store.entry_row(id, other).await.unwrap().unwrap().user_id, 8);
+    assert_eq!(
+        app.store
+            .entry_row(id, other)
+            .await
+            .unwrap()
+            .unwrap()
+            .user_id,
+        8
+    );
 
     // Branch entries follow the same rules.
-    upload(&app, &alice, &from_device(tree_entry(&v), "alice-phone")).await.unwrap();
-    assert_eq!(upload(&app, &bob, &from_device(tree_entry(&v), "bob-phone")).await, not_yours);
+    upload(&app, &alice, &from_device(tree_entry(&v), "alice-phone"))
+        .await
+        .unwrap();
+    assert_eq!(
+        upload(&app, &bob, &from_device(tree_entry(&v), "bob-phone")).await,
+        not_yours
+    );
     upload(&app, &carol, &tree_entry(&v)).await.unwrap();
 }
 
@@ -116,7 +180,11 @@ async fn batch_stores_good_rows_and_reports_bad_ones(db: TestDb) {
         .unwrap();
     let summary: Vec<Option<String>> = outcomes
         .iter()
-        .map(|o| o.as_ref().err().map(|e| format!("{} {}", e[0].code, e[0].source)))
+        .map(|o| {
+            o.as_ref()
+                .err()
+                .map(|e| format!("{} {}", e[0].code, e[0].source))
+        })
         .collect();
     assert_eq!(
         summary,
@@ -129,10 +197,21 @@ async fn batch_stores_good_rows_and_reports_bad_ones(db: TestDb) {
             Some("ec5_269 validation".into()),
         ]
     );
-    assert_eq!(app.store.entry_totals(project.row.id).await.unwrap(), (2, 1));
-    let site = app.store.entry_row(project.row.id, SITE_UUID).await.unwrap().unwrap();
+    assert_eq!(
+        app.store.entry_totals(project.row.id).await.unwrap(),
+        (2, 1)
+    );
+    let site = app
+        .store
+        .entry_row(project.row.id, SITE_UUID)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(site.child_counts, 1);
-    assert_eq!(site.branch_counts.as_deref(), Some(format!(r#"{{"{TREES}":1}}"#).as_str()));
+    assert_eq!(
+        site.branch_counts.as_deref(),
+        Some(format!(r#"{{"{TREES}":1}}"#).as_str())
+    );
     let stats = app.project_stats(&project).await.unwrap();
     assert_eq!(stats.total_entries, 2);
 }

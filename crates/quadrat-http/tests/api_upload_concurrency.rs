@@ -22,7 +22,12 @@ fn client_uploads(version: &str, client: u32) -> Vec<(String, Value)> {
                 sites.push(uuid.clone());
                 another_site(version, &uuid, &format!("Site {client}-{i}"))
             }
-            2 | 3 => another_tree(version, &uuid, &sites[sites.len() - 1], &format!("T-{client}-{i}")),
+            2 | 3 => another_tree(
+                version,
+                &uuid,
+                &sites[sites.len() - 1],
+                &format!("T-{client}-{i}"),
+            ),
             _ => another_visit(version, &uuid, SITE_UUID),
         };
         out.push((uuid, data));
@@ -34,7 +39,11 @@ async fn concurrent_uploads_lose_nothing_and_keep_counters_exact(db: TestDb) {
     let server = Arc::new(TestServer::start(&db).await);
     let project = import_tree_survey(&server.app).await;
     let version = version_of(&project);
-    assert!(post_entry(&server, SLUG, &site_entry(&version)).await.is_uploaded());
+    assert!(
+        post_entry(&server, SLUG, &site_entry(&version))
+            .await
+            .is_uploaded()
+    );
     let mut tasks = Vec::new();
     for client in 0..CLIENTS {
         let server = server.clone();
@@ -56,7 +65,10 @@ async fn concurrent_uploads_lose_nothing_and_keep_counters_exact(db: TestDb) {
         if raced.is_uploaded() {
             winners += 1;
         } else {
-            assert_eq!(raced.errors(), vec![("ec5_22".to_string(), SITE_NAME.to_string())]);
+            assert_eq!(
+                raced.errors(),
+                vec![("ec5_22".to_string(), SITE_NAME.to_string())]
+            );
         }
     }
     assert_eq!(winners, 1, "one upload gets a unique name");
@@ -73,7 +85,10 @@ async fn concurrent_uploads_lose_nothing_and_keep_counters_exact(db: TestDb) {
     let stats = app.project_stats(&project).await.unwrap();
     assert_eq!(stats.total_entries, (sites + visits) as i64);
     let count = |refs: &[(String, quadrat_core::stats::Counter)], r: &str| {
-        refs.iter().find(|(k, _)| k == r).map(|(_, c)| c.count).unwrap_or(0)
+        refs.iter()
+            .find(|(k, _)| k == r)
+            .map(|(_, c)| c.count)
+            .unwrap_or(0)
     };
     assert_eq!(count(&stats.form_counts, SITES), sites as i64);
     assert_eq!(count(&stats.form_counts, VISITS), visits as i64);
@@ -84,7 +99,10 @@ async fn concurrent_uploads_lose_nothing_and_keep_counters_exact(db: TestDb) {
     let branches = app.store.branch_entry_rows(id).await.unwrap();
     for site in rows.iter().filter(|r| r.form_ref == SITES) {
         let children = rows.iter().filter(|r| r.parent_uuid == site.uuid).count() as i64;
-        let trees = branches.iter().filter(|b| b.owner_uuid == site.uuid).count();
+        let trees = branches
+            .iter()
+            .filter(|b| b.owner_uuid == site.uuid)
+            .count();
         assert_eq!(site.child_counts, children, "{}", site.uuid);
         assert_eq!(
             site.branch_counts.as_deref(),
@@ -95,7 +113,10 @@ async fn concurrent_uploads_lose_nothing_and_keep_counters_exact(db: TestDb) {
     }
 
     let shared = rows.iter().find(|r| r.uuid == SITE_UUID).unwrap();
-    assert_eq!(shared.child_counts, visits as i64, "every visit is the shared site's");
+    assert_eq!(
+        shared.child_counts, visits as i64,
+        "every visit is the shared site's"
+    );
 
     // What the export shows.
     let export: Value = reqwest::get(server.url(&format!("/api/export/project/{SLUG}")))

@@ -1548,7 +1548,51 @@ async fn date_uniqueness_compares_the_parts_the_format_shows(db: TestDb) {
     );
 }
 
+async fn upload_body_over_the_limit_gets_ec5_206_and_changes_nothing(db: TestDb) {
+    let mut app = db.app().await;
+    app.config.max_upload_bytes = 64 * 1024;
+    let server = TestServer::start_app(app).await;
+    let project = import_tree_survey(&server.app).await;
+    let v = version_of(&project);
+    assert!(
+        post_entry(&server, SLUG, &site_entry(&v))
+            .await
+            .is_uploaded()
+    );
+    let f = Fixture {
+        server,
+        project,
+        version: v.clone(),
+    };
+    let mut huge_photo = photo_bytes();
+    huge_photo.resize(100 * 1024, 0);
+    let mut huge_json = serde_json::to_vec(&json!({"data": f.site()})).unwrap();
+    huge_json.splice(
+        1..1,
+        format!("\"pad\":\"{}\",", "x".repeat(17 * 1024 * 1024)).into_bytes(),
+    );
+    f.expect_refusals(vec![
+        Case::new(
+            "file over the body limit",
+            Body::File(
+                photo_entry(&v),
+                Some((PHOTO_NAME.into(), "image/jpeg", huge_photo)),
+            ),
+            400,
+            &[("ec5_206", "upload")],
+        ),
+        Case::new(
+            "JSON over 16 MB",
+            Body::Raw(Some("application/json"), huge_json),
+            400,
+            &[("ec5_206", "upload")],
+        ),
+    ])
+    .await;
+}
+
 both_engines!(
+    upload_body_over_the_limit_gets_ec5_206_and_changes_nothing,
     upload_with_broken_structure_gets_its_code_and_changes_nothing,
     upload_to_unusable_project_gets_its_code_and_changes_nothing,
     upload_with_bad_relationships_gets_its_code_and_changes_nothing,
