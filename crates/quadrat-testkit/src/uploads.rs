@@ -341,6 +341,7 @@ pub fn valid_answer(input: &Input, uuid: &str, seed: u32) -> Value {
             match input.regex.as_deref() {
                 Some(r"^[A-Z]{2}-[0-9]{3}$") => json!(format!("AB-{:03}", seed % 1000)),
                 Some(r"^[0-9 +]{6,20}$") => json!(format!("+44 {:06}", seed)),
+                Some(r"^ST[0-9]{3}$") => json!(format!("ST{:03}", seed % 1000)),
                 _ if unique => json!(format!("value {seed}")),
                 _ => json!("some text"),
             }
@@ -466,4 +467,64 @@ pub fn valid_branch_entry(
 /// A fresh lowercase uuid.
 pub fn new_uuid() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// A file entry's payload for any media input.
+pub fn valid_file_entry(
+    version: &str,
+    form_ref: &str,
+    uuid: &str,
+    input_ref: &str,
+    kind: &str,
+    name: &str,
+) -> Value {
+    json!({
+        "type": "file_entry",
+        "id": uuid,
+        "attributes": {"form": {"ref": form_ref, "type": "hierarchy"}},
+        "relationships": {"parent": {}, "branch": {}},
+        "file_entry": {
+            "entry_uuid": uuid,
+            "name": name,
+            "type": kind,
+            "input_ref": input_ref,
+            "project_version": version,
+            "created_at": "2024-06-03T09:15:27.412Z",
+            "device_id": "device-1",
+            "platform": "Android"
+        }
+    })
+}
+
+/// The first bytes of an MP4 file, enough for the content check.
+pub fn mp4_bytes() -> Vec<u8> {
+    let mut v = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
+    v.resize(512, 0);
+    v
+}
+
+/// Stores a media file through the upload use-case, as an anonymous app user.
+pub async fn ingest_file(app: &App, project: &ResolvedProject, data: &Value, bytes: &[u8]) {
+    let mut upload = app.media().temp_upload().await.expect("temporary file");
+    upload.write(bytes).await.expect("writing it");
+    app.ingest(
+        project,
+        &quadrat_core::roles::Actor::anonymous(),
+        data,
+        Some(upload),
+    )
+    .await
+    .expect("storing the file");
+}
+
+/// Stores an entry or branch entry through the upload use-case, as an anonymous app user.
+pub async fn ingest_entry(app: &App, project: &ResolvedProject, data: &Value) {
+    app.ingest(
+        project,
+        &quadrat_core::roles::Actor::anonymous(),
+        data,
+        None,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("storing {data}: {e}"));
 }
