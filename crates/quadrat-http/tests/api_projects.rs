@@ -108,7 +108,7 @@ async fn export_project_returns_definition_with_auto_mapping_and_stats(db: TestD
     assert_eq!(project["forms"], original["data"]["project"]["forms"]);
     assert_eq!(
         stats["structure_last_updated"].as_str().unwrap(),
-        &project["created_at"].as_str().unwrap()[..]
+        project["created_at"].as_str().unwrap()
     );
 }
 

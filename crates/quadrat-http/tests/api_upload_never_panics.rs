@@ -106,17 +106,17 @@ fn mutate(mut v: Value, picks: &[(usize, Option<Value>)]) -> Value {
                 map.remove(&key);
             }
             (Value::Array(items), Some(r)) => {
-                if let Ok(i) = key.parse::<usize>() {
-                    if i < items.len() {
-                        items[i] = r.clone();
-                    }
+                if let Ok(i) = key.parse::<usize>()
+                    && i < items.len()
+                {
+                    items[i] = r.clone();
                 }
             }
             (Value::Array(items), None) => {
-                if let Ok(i) = key.parse::<usize>() {
-                    if i < items.len() {
-                        items.remove(i);
-                    }
+                if let Ok(i) = key.parse::<usize>()
+                    && i < items.len()
+                {
+                    items.remove(i);
                 }
             }
             _ => {}

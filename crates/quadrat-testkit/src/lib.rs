@@ -204,25 +204,6 @@ macro_rules! both_engines {
     };
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn replaces_database_name() {
-        assert_eq!(
-            super::replace_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
-            "postgres://postgres@127.0.0.1:5432/t1"
-        );
-        assert_eq!(
-            super::replace_database("postgres://u@h/db?sslmode=disable", "t1"),
-            "postgres://u@h/t1?sslmode=disable"
-        );
-        assert_eq!(
-            super::replace_database("postgres://u@h", "t1"),
-            "postgres://u@h/t1"
-        );
-    }
-}
-
 /// The Epicollect5 team's JSON Schema for definition files, from `$QUADRAT_SCHEMA` or
 /// `../shared/reference/project.schema.json` beside the checkout; `None` (reason printed) when
 /// neither exists. CI always has it.
@@ -242,5 +223,24 @@ pub fn project_schema() -> Option<serde_json::Value> {
             );
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn replaces_database_name() {
+        assert_eq!(
+            super::replace_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
+            "postgres://postgres@127.0.0.1:5432/t1"
+        );
+        assert_eq!(
+            super::replace_database("postgres://u@h/db?sslmode=disable", "t1"),
+            "postgres://u@h/t1?sslmode=disable"
+        );
+        assert_eq!(
+            super::replace_database("postgres://u@h", "t1"),
+            "postgres://u@h/t1"
+        );
     }
 }
