@@ -1591,7 +1591,60 @@ async fn upload_body_over_the_limit_gets_ec5_206_and_changes_nothing(db: TestDb)
     .await;
 }
 
+async fn hierarchy_uniqueness_holds_among_siblings_only(db: TestDb) {
+    let server = TestServer::start(&db).await;
+    let app = &server.app;
+    let imported = app
+        .import_project(
+            &fixture("five-forms.json"),
+            &ImportOptions {
+                access: Some("public".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let project = app.find_project(&imported.slug).await.unwrap();
+    let def = project.definition().unwrap();
+    let v = version_of(&project);
+    let (rivers, stations) = (
+        def.forms[0].form_ref.0.clone(),
+        def.forms[1].form_ref.0.clone(),
+    );
+    let (river_a, river_b) = (new_uuid(), new_uuid());
+    for (uuid, seed) in [(&river_a, 1), (&river_b, 2)] {
+        assert!(
+            post_entry(
+                &server,
+                &imported.slug,
+                &valid_entry(&def, &v, &rivers, uuid, None, seed)
+            )
+            .await
+            .is_uploaded()
+        );
+    }
+    let station =
+        |river: &str| valid_entry(&def, &v, &stations, &new_uuid(), Some((&rivers, river)), 5);
+    assert!(
+        post_entry(&server, &imported.slug, &station(&river_a))
+            .await
+            .is_uploaded()
+    );
+    assert!(
+        post_entry(&server, &imported.slug, &station(&river_b))
+            .await
+            .is_uploaded(),
+        "another parent, another scope"
+    );
+    let before = snapshot(app, &project).await;
+    let again = post_entry(&server, &imported.slug, &station(&river_a)).await;
+    let code_ref = def.forms[1].inputs[0].input_ref.0.clone();
+    assert_eq!(again.errors(), vec![("ec5_22".to_string(), code_ref)]);
+    assert_eq!(snapshot(app, &project).await, before);
+}
+
 both_engines!(
+    hierarchy_uniqueness_holds_among_siblings_only,
     upload_body_over_the_limit_gets_ec5_206_and_changes_nothing,
     upload_with_broken_structure_gets_its_code_and_changes_nothing,
     upload_to_unusable_project_gets_its_code_and_changes_nothing,
