@@ -321,7 +321,18 @@ impl EntryTx {
         self.bump_counter(r.form_ref, "", r.created_at, r.uploaded_at)
             .await?;
         if !parent_uuid.is_empty() {
-            self.recount_children(parent_uuid).await?;
+            // One more child: an increment keeps a bulk import linear (edits and deletions
+            // recount).
+            with_tx!(self, |conn| {
+                sqlx::query(
+                "UPDATE entries SET child_counts = child_counts + 1 WHERE uuid = $1 AND project_id = $2"
+            )
+            .bind(parent_uuid)
+            .bind(project_id)
+            .execute(&mut *conn)
+            .await
+            .map(drop)?
+            });
         }
         Ok(id)
     }
@@ -364,7 +375,7 @@ impl EntryTx {
             .await?;
         self.bump_counter(r.form_ref, owner_input_ref, r.created_at, r.uploaded_at)
             .await?;
-        self.recount_branch(owner_entry_id, owner_input_ref).await?;
+        self.bump_branch(owner_entry_id, owner_input_ref).await?;
         Ok(id)
     }
 
@@ -556,6 +567,35 @@ impl EntryTx {
             }))
     }
 
+    /// One more branch entry: the owner's count goes up by one, or is counted when it has none
+    /// yet.
+    async fn bump_branch(&mut self, owner_id: i64, branch_ref: &str) -> Result<()> {
+        let mut counts = self.branch_counts(owner_id).await?.unwrap_or_default();
+        let Some(current) = counts.get(branch_ref).and_then(Value::as_i64) else {
+            return self.recount_branch(owner_id, branch_ref).await;
+        };
+        counts.insert(branch_ref.to_string(), Value::from(current + 1));
+        self.write_branch_counts(owner_id, counts).await
+    }
+
+    async fn write_branch_counts(
+        &mut self,
+        owner_id: i64,
+        counts: Map<String, Value>,
+    ) -> Result<()> {
+        let text = serde_json::to_string(&mysql_order(Value::Object(counts)))
+            .unwrap_or_else(|_| "{}".into());
+        with_tx!(self, |conn| sqlx::query(
+            "UPDATE entries SET branch_counts = $1 WHERE id = $2"
+        )
+        .bind(text)
+        .bind(owner_id)
+        .execute(&mut *conn)
+        .await
+        .map(drop)?);
+        Ok(())
+    }
+
     /// The owner's `branch_counts[branch_ref]` := its branch entries of that branch.
     async fn recount_branch(&mut self, owner_id: i64, branch_ref: &str) -> Result<()> {
         let count: i64 = with_tx!(self, |conn| {
@@ -569,17 +609,7 @@ impl EntryTx {
         });
         let mut counts = self.branch_counts(owner_id).await?.unwrap_or_default();
         counts.insert(branch_ref.to_string(), Value::from(count));
-        let text = serde_json::to_string(&mysql_order(Value::Object(counts)))
-            .unwrap_or_else(|_| "{}".into());
-        with_tx!(self, |conn| sqlx::query(
-            "UPDATE entries SET branch_counts = $1 WHERE id = $2"
-        )
-        .bind(text)
-        .bind(owner_id)
-        .execute(&mut *conn)
-        .await
-        .map(drop)?);
-        Ok(())
+        self.write_branch_counts(owner_id, counts).await
     }
 
     /// Adds `files` and `bytes` (either may be negative) to a media kind's totals, never below
