@@ -251,10 +251,18 @@ impl App {
         bearer: Option<&str>,
     ) -> Result<Actor> {
         let actor = self.actor_for_project(project, bearer).await?;
-        match actor.app_route_denial(project.is_private()) {
-            Some(code) => Err(AppError::client(404, code, "middleware")),
-            None => Ok(actor),
-        }
+        check_app_route_access(project, &actor)?;
+        Ok(actor)
+    }
+}
+
+/// Who may use the app routes (download, upload) of a project, as the real server's middleware
+/// decides it (404, source `middleware`): on a private project `ec5_77` without a user, `ec5_78`
+/// without a role, `ec5_91` for a viewer. Public projects take anyone.
+pub fn check_app_route_access(project: &ResolvedProject, actor: &Actor) -> Result<()> {
+    match actor.app_route_denial(project.is_private()) {
+        Some(code) => Err(AppError::client(404, code, "middleware")),
+        None => Ok(()),
     }
 }
 

@@ -2,6 +2,7 @@
 //! come in as plain values, storage goes through [`quadrat_store::Store`].
 
 pub mod accounts;
+pub mod entries;
 pub mod error;
 pub mod members;
 pub mod oauth;
@@ -9,6 +10,9 @@ pub mod projects;
 pub mod ratelimit;
 
 use std::sync::Arc;
+pub mod upload;
+
+use std::path::PathBuf;
 
 use quadrat_store::Store;
 
@@ -22,7 +26,14 @@ pub struct AppConfig {
     pub public_url: String,
     /// The keys that sign and check access tokens; without them no token is issued or accepted.
     pub keys: Option<Arc<oauth::KeyRing>>,
+    /// Where media files live (`<data dir>/media`).
+    pub media_dir: PathBuf,
+    /// The largest upload body accepted (a video file with its multipart wrapping).
+    pub max_upload_bytes: u64,
 }
+
+/// 512 MiB: the app's largest file (a 500 000 KB video) and its multipart wrapping.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 512 * 1024 * 1024;
 
 /// The services, over one store.
 #[derive(Debug, Clone)]

@@ -2,6 +2,7 @@
 
 pub mod codes;
 pub mod definition;
+pub mod entry;
 pub mod ids;
 pub mod json;
 pub mod jwt;

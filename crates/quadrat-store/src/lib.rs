@@ -1,6 +1,8 @@
 //! Storage behind one interface: [`Store`] runs the same queries on SQLite (embedded default) or
 //! PostgreSQL, chosen by the database URL. Engine-specific SQL lives only where it must differ.
 
+mod entries;
+mod media;
 mod migrate;
 mod oauth;
 mod projects;
@@ -16,6 +18,11 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use entries::{
+    BranchEntryRow, DeleteTarget, Deleted, EntryRow, EntryTx, NewRecord, RecordEdit,
+    StoredBranchEntry, StoredEntry,
+};
+pub use media::{MediaFile, MediaStore, TempUpload};
 pub use oauth::{ClientRow, TokenRow};
 pub use projects::{NewProject, ProjectField};
 pub use ratelimit::RedisRates;

@@ -27,6 +27,7 @@ macro_rules! migration {
 /// Every migration, in order.
 const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_create_tables"),
+    migration!(2, "0002_unique_answers"),
     migration!(3, "0003_accounts"),
     migration!(4, "0004_rate_limit_windows"),
 ];

@@ -5,6 +5,7 @@
 //! the test ends). [`both_engines!`] runs one async test body on each engine.
 
 pub mod python;
+pub mod uploads;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -76,12 +77,19 @@ impl TestDb {
             AppConfig {
                 public_url: "http://quadrat.test".into(),
                 keys: Some(test_keys()),
+                media_dir: self.media_dir(),
+                max_upload_bytes: quadrat_app::DEFAULT_MAX_UPLOAD_BYTES,
             },
         )
     }
 
     pub fn data_dir(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// This database's own media folder.
+    pub fn media_dir(&self) -> PathBuf {
+        self.dir.path().join("media")
     }
 }
 
@@ -136,7 +144,15 @@ impl TestServer {
 
     /// A server counting requests with `limiter`.
     pub async fn start_with_limiter(db: &TestDb, limiter: Limiter) -> TestServer {
-        let app = db.app().await;
+        TestServer::serve(db.app().await, limiter).await
+    }
+
+    /// A server around services of the test's own making (another configuration).
+    pub async fn start_app(app: App) -> TestServer {
+        TestServer::serve(app, Limiter::disabled()).await
+    }
+
+    async fn serve(app: App, limiter: Limiter) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("binding a loopback port");

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::Overrides;
 
@@ -58,6 +58,9 @@ pub enum Command {
     /// Manage the keys that sign access tokens
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage entries
+    #[command(subcommand)]
+    Entries(EntriesCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,6 +113,33 @@ pub enum KeysCommand {
         #[arg(long)]
         force: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EntriesCommand {
+    /// Delete entries, without asking: an entry goes with its child entries (any depth), their
+    /// branch entries and all their media files; every count is kept right. Prints what it
+    /// deleted.
+    #[command(group(ArgGroup::new("what").required(true).args(["uuid", "all"])))]
+    Delete(DeleteEntriesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteEntriesArgs {
+    /// Project slug (or name)
+    pub slug: String,
+    /// The entry or branch entry to delete
+    #[arg(long, value_name = "UUID")]
+    pub uuid: Option<String>,
+    /// The form whose entries `--all` deletes (a form ref)
+    #[arg(long, value_name = "FORM_REF", requires = "all")]
+    pub form: Option<String>,
+    /// Delete every entry of `--form`
+    #[arg(long, requires = "form")]
+    pub all: bool,
+    /// Print {"entries","branch_entries","files"} instead of text
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -28,6 +28,8 @@ pub struct Config {
     /// `[rate_limits]`: the limits, where counters live, trusted proxies.
     #[serde(default)]
     pub rate_limits: RateLimitConfig,
+    /// The largest upload body accepted, in bytes (media files come in one request).
+    pub max_upload_bytes: u64,
 }
 
 /// `[oauth]` (env `QUADRAT_OAUTH__PRIVATE_KEY_FILE`, `QUADRAT_OAUTH__PUBLIC_KEY_FILES`).
@@ -53,6 +55,7 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("oauth", &self.oauth)
             .field("rate_limits", &self.rate_limits)
+            .field("max_upload_bytes", &self.max_upload_bytes)
             .finish()
     }
 }
@@ -94,6 +97,7 @@ impl Config {
             public_url: None,
             oauth: OAuthSettings::default(),
             rate_limits: RateLimitConfig::default(),
+            max_upload_bytes: quadrat_app::DEFAULT_MAX_UPLOAD_BYTES,
         };
         let toml_path = data_dir.join("quadrat.toml");
         let mut config: Config = Figment::from(Serialized::defaults(defaults))

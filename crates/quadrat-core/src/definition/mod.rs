@@ -5,7 +5,7 @@ pub mod edit;
 pub mod extra;
 pub mod mapping;
 pub mod model;
-mod php;
+pub(crate) mod php;
 pub mod validate;
 
 pub use model::{Definition, Form, Input, InputType, Jump, PossibleAnswer};

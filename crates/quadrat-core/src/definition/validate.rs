@@ -8,10 +8,10 @@ mod errors;
 mod form;
 mod html;
 mod input;
-mod pattern;
-mod php;
+pub(crate) mod pattern;
+pub(crate) mod php;
 mod project;
-mod scan;
+pub(crate) mod scan;
 mod walk;
 
 use serde_json::Value;

@@ -4,6 +4,7 @@ mod auth;
 mod fallback;
 mod oauth;
 mod projects;
+mod upload;
 
 use axum::Router;
 use axum::routing::{MethodRouter, get, post};
@@ -64,6 +65,14 @@ pub fn routes() -> Router<AppState> {
             post(oauth::rotate_app_secret),
         )
         .route("/myprojects/{slug}/app-delete", post(oauth::delete_app))
+        .route(
+            "/api/upload/{slug}",
+            post(upload::upload).options(upload::preflight),
+        )
+        .route(
+            "/api/json/upload/{slug}",
+            post(upload::upload).options(upload::preflight),
+        )
         .fallback(fallback::page_not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
 }

@@ -1,6 +1,7 @@
 //! One module per command group; each calls the use-cases of `quadrat-app`.
 
 mod app;
+mod entries;
 mod keys;
 pub mod member;
 mod project;
@@ -43,6 +44,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::App(cmd) => app::run(open(&config).await?, cmd).await,
         Command::Keys(cmd) => keys::run(&config, cmd),
+        Command::Entries(cmd) => entries::run(open(&config).await?, cmd).await,
     }
 }
 
@@ -58,6 +60,8 @@ pub async fn open(config: &Config) -> anyhow::Result<App> {
         store,
         AppConfig {
             public_url: config.public_url(),
+            media_dir: config.media_dir(),
+            max_upload_bytes: config.max_upload_bytes,
             ..AppConfig::default()
         },
     ))

@@ -1,0 +1,562 @@
+//! Uploads through the mobile app protocol (data-model.md §4): entries, branch entries and
+//! media files, checked in the real server's order, first failure wins, and stored in one
+//! transaction with every counter. Nothing changes when anything is refused.
+//!
+//! [`App::upload_from_app`] is the HTTP route's use-case (access checks first, as the real
+//! server's middleware makes them); [`App::ingest`] and [`App::ingest_batch`] take a resolved
+//! project and an actor, for the CLI's bulk import.
+
+use std::collections::HashSet;
+
+use quadrat_core::Ec5Error;
+use quadrat_core::definition::{Definition, Form, Input, InputType};
+use quadrat_core::entry::{
+    self, DataUpload, EntryKind, EntryRecord, FileUpload, PatternCache, Relationships, Scopes,
+    Upload, device, media,
+};
+use quadrat_core::json::mysql_order;
+use quadrat_core::roles::{Actor, Role};
+use quadrat_core::time::{now_millis, sql_datetime, whole_seconds};
+pub use quadrat_store::TempUpload;
+use quadrat_store::{
+    EntryTx, MediaStore, NewRecord, RecordEdit, StoreError, StoredBranchEntry, StoredEntry,
+};
+use serde_json::{Map, Value};
+
+use crate::projects::ResolvedProject;
+use crate::{App, AppError, Result};
+
+/// The answer to every accepted upload.
+pub const UPLOADED: &str = "ec5_237";
+
+/// A refusal: the errors the client gets (HTTP 400).
+type Refusal = Vec<Ec5Error>;
+
+fn refuse(code: &str, source: impl Into<String>) -> Refusal {
+    vec![Ec5Error::new(code, source)]
+}
+
+/// What a batch row came to.
+pub type RowOutcome = std::result::Result<(), Refusal>;
+
+/// The project and what every upload to it needs, prepared once per request or batch.
+struct Target<'a> {
+    project: &'a ResolvedProject,
+    def: Definition,
+    version: String,
+    patterns: PatternCache,
+}
+
+impl<'a> Target<'a> {
+    fn new(project: &'a ResolvedProject) -> Result<Target<'a>> {
+        Ok(Target {
+            def: project.definition()?,
+            version: sql_datetime(project.structure.updated_at),
+            patterns: PatternCache::default(),
+            project,
+        })
+    }
+}
+
+impl App {
+    /// The media folder.
+    pub fn media(&self) -> MediaStore {
+        MediaStore::new(self.config.media_dir.clone())
+    }
+
+    /// The project and the user of an upload request, checked as the real server's middleware
+    /// checks them before it reads the body: 404 `ec5_11` for no (or an archived) project, and
+    /// for private projects `ec5_77` without a user, `ec5_78` without a role, `ec5_91` for a
+    /// viewer.
+    pub async fn resolve_upload(
+        &self,
+        raw_slug: &str,
+        bearer: Option<&str>,
+    ) -> Result<(ResolvedProject, Actor)> {
+        let project = self.find_project(raw_slug).await.map_err(middleware)?;
+        if project.row.status == "archived" {
+            return Err(AppError::client(404, "ec5_11", "middleware"));
+        }
+        let actor = self.actor_for_app_route(&project, bearer).await?;
+        Ok((project, actor))
+    }
+
+    /// `POST /api/upload/{slug}` as a whole: [`App::resolve_upload`], then [`App::ingest`] of
+    /// the body's `data` member (`None` when the body had none: `ec5_269`).
+    pub async fn upload_from_app(
+        &self,
+        raw_slug: &str,
+        bearer: Option<&str>,
+        data: Option<&Value>,
+        file: Option<TempUpload>,
+    ) -> Result<()> {
+        let (project, actor) = self.resolve_upload(raw_slug, bearer).await?;
+        let Some(data) = data else {
+            return Err(AppError::client(400, "ec5_269", "validation"));
+        };
+        self.ingest(&project, &actor, data, file).await
+    }
+
+    /// One upload (the `data` member of the body, and the file of a file entry) by `actor`,
+    /// from structure to storage (data-model.md §4.3).
+    pub async fn ingest(
+        &self,
+        project: &ResolvedProject,
+        actor: &Actor,
+        data: &Value,
+        file: Option<TempUpload>,
+    ) -> Result<()> {
+        let mut target = Target::new(project)?;
+        let upload = precheck(&target, actor, data).map_err(AppError::invalid)?;
+        match upload {
+            Upload::Data(upload) => {
+                let mut tx = self.store.begin_entries(project.row.id).await?;
+                match store_data(&mut tx, &mut target, actor, &upload).await? {
+                    Ok(()) => commit(tx).await,
+                    Err(errors) => Err(AppError::invalid(errors)),
+                }
+            }
+            Upload::File(upload) => self.store_file(&target, &upload, file).await,
+        }
+    }
+
+    /// Many entry and branch entry uploads in one transaction (the bulk import's path): each
+    /// row is checked and stored as [`App::ingest`] would, later rows seeing earlier ones; a
+    /// refused row stores nothing and does not stop the others. File entries are refused
+    /// (they need their file). An error of the database rolls back the whole batch.
+    pub async fn ingest_batch(
+        &self,
+        project: &ResolvedProject,
+        actor: &Actor,
+        rows: &[Value],
+    ) -> Result<Vec<RowOutcome>> {
+        let mut target = Target::new(project)?;
+        let mut tx = self.store.begin_entries(project.row.id).await?;
+        let mut outcomes = Vec::with_capacity(rows.len());
+        for data in rows {
+            let outcome = match precheck(&target, actor, data) {
+                Err(errors) => Err(errors),
+                Ok(Upload::File(_)) => Err(refuse("ec5_69", "file_entry")),
+                Ok(Upload::Data(upload)) => {
+                    store_data(&mut tx, &mut target, actor, &upload).await?
+                }
+            };
+            outcomes.push(outcome);
+        }
+        commit(tx).await?;
+        Ok(outcomes)
+    }
+
+    async fn store_file(
+        &self,
+        target: &Target<'_>,
+        upload: &FileUpload,
+        file: Option<TempUpload>,
+    ) -> Result<()> {
+        let kind = upload
+            .check_fields()
+            .map_err(|e| AppError::invalid(vec![e]))?;
+        let Some(mut file) = file else {
+            return Err(AppError::client(400, "ec5_69", &upload.uuid));
+        };
+        let head = file
+            .head(kind.sniff_len())
+            .await
+            .map_err(|e| AppError::Internal(format!("reading an uploaded file: {e}")))?;
+        media::check_content(kind, &head, file.size(), &upload.uuid).map_err(AppError::invalid)?;
+        // A file for a question that is gone: accepted and dropped, as the app expects.
+        let Some(in_branch) = input_place(&target.def, &upload.input_ref) else {
+            return Ok(());
+        };
+        let project = &target.project.row;
+        let mut tx = self.store.begin_entries(project.id).await?;
+        let owner_exists = if in_branch {
+            tx.branch_entry_by_uuid(&upload.uuid)
+                .await?
+                .is_some_and(|b| b.project_id == project.id)
+        } else {
+            tx.entry_by_uuid(&upload.uuid)
+                .await?
+                .is_some_and(|e| e.project_id == project.id)
+        };
+        if !owner_exists {
+            return Err(AppError::client(400, "ec5_46", &upload.uuid));
+        }
+        let store = self.media();
+        let size = file.size();
+        let replaced = store
+            .size_of(kind, &project.project_ref, &upload.name)
+            .await
+            .map_err(|e| AppError::Internal(format!("media folder: {e}")))?;
+        if let Err(e) = store
+            .store_upload(file, kind, &project.project_ref, &upload.name)
+            .await
+        {
+            tracing::error!(error = %e, "storing a media file");
+            return Err(AppError::client(400, "ec5_83", &upload.input_ref));
+        }
+        let files = i64::from(replaced.is_none());
+        let bytes = size as i64 - replaced.unwrap_or(0) as i64;
+        tx.add_media(kind, files, bytes).await?;
+        commit(tx).await
+    }
+}
+
+/// Not found, on the upload route, is the middleware's 404.
+fn middleware(e: AppError) -> AppError {
+    match e {
+        AppError::Client { .. } => AppError::client(404, "ec5_11", "middleware"),
+        other => other,
+    }
+}
+
+async fn commit(tx: EntryTx) -> Result<()> {
+    tx.commit().await.map_err(persist_error)
+}
+
+/// A failed write is the real server's `ec5_45`; the detail goes to the log.
+fn persist_error(e: StoreError) -> AppError {
+    match e {
+        StoreError::Conflict(_) => AppError::client(400, "ec5_54", "upload"),
+        other => {
+            tracing::error!(error = %other, "storing an upload");
+            AppError::client(400, "ec5_45", "create-entry-service")
+        }
+    }
+}
+
+/// Steps 1–6 of §4.3, which need no database: structure, project status, role, project
+/// version, payload scan, form.
+fn precheck(
+    target: &Target<'_>,
+    actor: &Actor,
+    data: &Value,
+) -> std::result::Result<Upload, Refusal> {
+    let upload = entry::parse_upload(data)?;
+    match target.project.row.status.as_str() {
+        "locked" => return Err(refuse("ec5_202", "upload-controller")),
+        "trashed" | "archived" => return Err(refuse("ec5_11", "upload-controller")),
+        _ => {}
+    }
+    if target.project.is_private() && !actor.effective_role().is_some_and(Role::can_upload) {
+        return Err(refuse("ec5_78", "upload-controller"));
+    }
+    if upload.project_version() != target.version {
+        return Err(refuse("ec5_201", "upload-controller"));
+    }
+    entry::scan_payload(data).map_err(|e| vec![e])?;
+    if target.def.form(upload.form_ref()).is_none() {
+        return Err(refuse("ec5_15", upload.form_ref()));
+    }
+    Ok(upload)
+}
+
+/// `Some(true)` when the input sits inside a branch (directly or in a group there),
+/// `Some(false)` for any other input of the project, `None` when there is no such input.
+fn input_place(def: &Definition, input_ref: &str) -> Option<bool> {
+    fn find(inputs: &[Input], input_ref: &str, in_branch: bool) -> Option<bool> {
+        inputs.iter().find_map(|i| {
+            if i.input_ref.as_str() == input_ref {
+                return Some(in_branch);
+            }
+            find(
+                i.children(),
+                input_ref,
+                in_branch || i.kind == InputType::Branch,
+            )
+        })
+    }
+    def.forms
+        .iter()
+        .find_map(|f| find(&f.inputs, input_ref, false))
+}
+
+/// What a data upload turned out to be once the database was asked.
+enum Existing {
+    New,
+    Entry(StoredEntry),
+    Branch(StoredBranchEntry),
+}
+
+/// Steps 7–9 for an entry or branch entry, inside `tx`. The outer error is the database's
+/// (abandon the transaction); the inner one the client's (nothing was written).
+async fn store_data(
+    tx: &mut EntryTx,
+    target: &mut Target<'_>,
+    actor: &Actor,
+    upload: &DataUpload,
+) -> Result<RowOutcome> {
+    let form = target
+        .def
+        .form(&upload.form_ref)
+        .cloned()
+        .ok_or_else(|| AppError::Internal("form vanished".into()))?;
+    let checked = match upload.kind {
+        EntryKind::BranchEntry => check_branch_entry(tx, &form, actor, upload).await?,
+        _ => check_entry(tx, &target.def, &form, actor, upload).await?,
+    };
+    let (existing, relationships, inputs, owner_id) = match checked {
+        Ok(c) => c,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    if inputs.is_empty() {
+        return Ok(Err(refuse("ec5_15", "upload")));
+    }
+    let answerable = entry::answerable_inputs(&inputs);
+    let scopes = match upload.kind {
+        EntryKind::BranchEntry => Scopes {
+            form: relationships.owner_entry_uuid.clone(),
+            hierarchy: relationships.owner_entry_uuid.clone(),
+        },
+        _ => Scopes {
+            form: String::new(),
+            hierarchy: relationships.parent_entry_uuid.clone(),
+        },
+    };
+    let keys = entry::unique_keys(&answerable, &upload.answers, &scopes);
+    let taken: HashSet<String> = tx
+        .taken_answers(&keys, &upload.uuid)
+        .await?
+        .into_iter()
+        .collect();
+    let validated =
+        match entry::validate_answers(&answerable, &upload.answers, &taken, &mut target.patterns) {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(vec![e])),
+        };
+    if matches!(existing, Existing::New)
+        && limit_reached(tx, &target.def, upload, &relationships).await?
+    {
+        return Ok(Err(refuse("ec5_250", "upload-controller")));
+    }
+    let now = whole_seconds(now_millis());
+    let record = entry::build_record(upload, relationships, &inputs, &validated, now);
+    persist(tx, actor, &form, &record, &keys, existing, owner_id, now)
+        .await
+        .map_err(persist_error)?;
+    Ok(Ok(()))
+}
+
+type Checked = std::result::Result<(Existing, Relationships, Vec<Input>, i64), Refusal>;
+
+/// §4.4 for an entry: uuid shape, parent, then edit rules.
+async fn check_entry(
+    tx: &mut EntryTx,
+    def: &Definition,
+    form: &Form,
+    actor: &Actor,
+    upload: &DataUpload,
+) -> Result<Checked> {
+    let form_ref = upload.form_ref.as_str();
+    if !entry::is_entry_uuid(&upload.uuid) {
+        return Ok(Err(refuse("ec5_334", form_ref)));
+    }
+    let index = def.form_index(form_ref).unwrap_or(0);
+    let sent = &upload.relationships;
+    // A top-form entry has no parent, whatever was sent (kept, it would make the entry a
+    // descendant of another one when that one is deleted).
+    let mut relationships = Relationships::default();
+    if index > 0 {
+        let expected = def.forms[index - 1].form_ref.as_str();
+        if sent.parent_form_ref != expected {
+            return Ok(Err(refuse("ec5_18", sent.parent_form_ref.as_str())));
+        }
+        if sent.parent_entry_uuid.is_empty()
+            || tx
+                .entry_id_in_form(&sent.parent_entry_uuid, expected)
+                .await?
+                .is_none()
+        {
+            return Ok(Err(refuse("ec5_19", form_ref)));
+        }
+        relationships.parent_form_ref = sent.parent_form_ref.clone();
+        relationships.parent_entry_uuid = sent.parent_entry_uuid.clone();
+    }
+    let existing = match tx.entry_by_uuid(&upload.uuid).await? {
+        None => Existing::New,
+        Some(stored) => {
+            if stored.parent_uuid != relationships.parent_entry_uuid {
+                return Ok(Err(refuse("ec5_359", "upload")));
+            }
+            if stored.project_id != tx.project_id()
+                || !may_edit(actor, upload, stored.user_id, &stored.device_id)
+            {
+                return Ok(Err(refuse("ec5_54", "upload")));
+            }
+            // An edit cannot move an entry to another form (the real server would keep the old
+            // form_ref beside the new form's answers).
+            if stored.form_ref != form_ref {
+                return Ok(Err(refuse("ec5_359", "upload")));
+            }
+            Existing::Entry(stored)
+        }
+    };
+    Ok(Ok((existing, relationships, form.inputs.clone(), 0)))
+}
+
+/// §4.4 for a branch entry: the branch, its owner, then edit rules.
+async fn check_branch_entry(
+    tx: &mut EntryTx,
+    form: &Form,
+    actor: &Actor,
+    upload: &DataUpload,
+) -> Result<Checked> {
+    let sent = &upload.relationships;
+    let owner_ref = sent.owner_input_ref.as_str();
+    let Some(branch) = form.branches().find(|b| b.input_ref.as_str() == owner_ref) else {
+        return Ok(Err(refuse("ec5_17", owner_ref)));
+    };
+    // Decision 11: the owner must be an entry of this project and this form.
+    let Some(owner_id) = tx
+        .entry_id_in_form(&sent.owner_entry_uuid, &upload.form_ref)
+        .await?
+    else {
+        return Ok(Err(refuse("ec5_17", owner_ref)));
+    };
+    let relationships = Relationships {
+        owner_input_ref: sent.owner_input_ref.clone(),
+        owner_entry_uuid: sent.owner_entry_uuid.clone(),
+        ..Relationships::default()
+    };
+    let existing = match tx.branch_entry_by_uuid(&upload.uuid).await? {
+        None => Existing::New,
+        Some(stored) => {
+            if stored.project_id != tx.project_id()
+                || !may_edit(actor, upload, stored.user_id, &stored.device_id)
+            {
+                return Ok(Err(refuse("ec5_54", "upload")));
+            }
+            if stored.owner_uuid != sent.owner_entry_uuid || stored.owner_input_ref != owner_ref {
+                return Ok(Err(refuse("ec5_358", "upload")));
+            }
+            Existing::Branch(stored)
+        }
+    };
+    Ok(Ok((
+        existing,
+        relationships,
+        branch.branch.clone(),
+        owner_id,
+    )))
+}
+
+/// §3.5: curators and above edit anything; users their own rows; a device (not the web) the
+/// rows it made.
+fn may_edit(actor: &Actor, upload: &DataUpload, stored_user: i64, stored_device: &str) -> bool {
+    actor.effective_role().is_some_and(Role::can_edit_any_entry)
+        || (stored_user != 0 && stored_user == actor.user_id)
+        || device_matches(upload, stored_device)
+}
+
+fn device_matches(upload: &DataUpload, stored_device: &str) -> bool {
+    upload.platform != "WEB" && device::device_id_matches(&upload.device_id, stored_device)
+}
+
+/// §4.8, for new records only: the form's entries (top form), the parent's children of this
+/// form (child forms), the owner's branch entries of this branch.
+async fn limit_reached(
+    tx: &mut EntryTx,
+    def: &Definition,
+    upload: &DataUpload,
+    rel: &Relationships,
+) -> Result<bool> {
+    let limit_ref = match upload.kind {
+        EntryKind::BranchEntry => rel.owner_input_ref.as_str(),
+        _ => upload.form_ref.as_str(),
+    };
+    let Some(&limit) = def.entries_limits.get(limit_ref) else {
+        return Ok(false);
+    };
+    let count = if upload.kind == EntryKind::BranchEntry {
+        tx.branch_count(&rel.owner_entry_uuid, &rel.owner_input_ref)
+            .await?
+    } else if def.form_index(&upload.form_ref) == Some(0) {
+        tx.form_count(&upload.form_ref).await?
+    } else {
+        tx.children_count(&upload.form_ref, &rel.parent_entry_uuid)
+            .await?
+    };
+    Ok(count + 1 > limit)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn persist(
+    tx: &mut EntryTx,
+    actor: &Actor,
+    form: &Form,
+    record: &EntryRecord,
+    keys: &[entry::UniqueKey],
+    existing: Existing,
+    owner_id: i64,
+    now: i64,
+) -> std::result::Result<(), StoreError> {
+    let edit = |id: i64, claim: Option<i64>| RecordEdit {
+        id,
+        uuid: &record.uuid,
+        form_ref: &record.form_ref,
+        title: &record.title,
+        entry_data: &record.entry_data,
+        geo_json_data: record.geo_json_data.as_deref(),
+        uploaded_at: now,
+        user_id: claim,
+        unique: keys,
+    };
+    // A device's anonymous row becomes its logged-in user's (§3.5).
+    let claim = |stored_user: i64, stored_device: &str, upload_platform: &str| {
+        (stored_user == 0
+            && actor.user_id != 0
+            && upload_platform != "WEB"
+            && device::device_id_matches(&record.device_id, stored_device))
+        .then_some(actor.user_id)
+    };
+    match existing {
+        Existing::Entry(stored) => {
+            let claim = claim(stored.user_id, &stored.device_id, &record.platform);
+            tx.update_entry(&edit(stored.id, claim)).await
+        }
+        Existing::Branch(stored) => {
+            let claim = claim(stored.user_id, &stored.device_id, &record.platform);
+            tx.update_branch_entry(&edit(stored.id, claim), &stored.owner_input_ref)
+                .await
+        }
+        Existing::New => {
+            let salt = uuid::Uuid::new_v4();
+            let device_id = device::hash_device_id(&record.device_id, salt.as_bytes());
+            let new = NewRecord {
+                uuid: &record.uuid,
+                form_ref: &record.form_ref,
+                user_id: actor.user_id,
+                platform: &record.platform,
+                device_id: &device_id,
+                created_at: record.created_at,
+                uploaded_at: now,
+                title: &record.title,
+                entry_data: &record.entry_data,
+                geo_json_data: record.geo_json_data.as_deref(),
+                unique: keys,
+            };
+            let rel = &record.relationships;
+            if record.kind == EntryKind::BranchEntry {
+                tx.insert_branch_entry(&new, owner_id, &rel.owner_entry_uuid, &rel.owner_input_ref)
+                    .await
+                    .map(drop)
+            } else {
+                let zeros: Map<String, Value> = form
+                    .branches()
+                    .map(|b| (b.input_ref.0.clone(), Value::from(0)))
+                    .collect();
+                let branch_counts = (!zeros.is_empty()).then(|| {
+                    serde_json::to_string(&mysql_order(Value::Object(zeros))).unwrap_or_default()
+                });
+                tx.insert_entry(
+                    &new,
+                    &rel.parent_entry_uuid,
+                    &rel.parent_form_ref,
+                    branch_counts.as_deref(),
+                )
+                .await
+                .map(drop)
+            }
+        }
+    }
+}
