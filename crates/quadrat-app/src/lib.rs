@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod error;
+pub mod mappings;
 pub mod projects;
 
 use quadrat_store::Store;

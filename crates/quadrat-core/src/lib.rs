@@ -2,8 +2,10 @@
 
 pub mod codes;
 pub mod definition;
+pub mod export;
 pub mod ids;
 pub mod json;
+pub mod mappings;
 pub mod roles;
 pub mod slug;
 pub mod stats;

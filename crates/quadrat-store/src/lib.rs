@@ -1,6 +1,7 @@
 //! Storage behind one interface: [`Store`] runs the same queries on SQLite (embedded default) or
 //! PostgreSQL, chosen by the database URL. Engine-specific SQL lives only where it must differ.
 
+mod mappings;
 mod migrate;
 mod projects;
 mod rows;

@@ -1,5 +1,6 @@
 //! One module per command group; each calls the use-cases of `quadrat-app`.
 
+mod mapping;
 mod project;
 mod serve;
 
@@ -28,6 +29,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Project(cmd) => project::run(open(&config).await?, cmd).await,
+        Command::Mapping(cmd) => mapping::run(open(&config).await?, cmd).await,
     }
 }
 
