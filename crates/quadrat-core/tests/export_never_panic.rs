@@ -106,7 +106,7 @@ fn query_pieces() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
     fn any_query_string_parses_or_errs(raw in prop_oneof![any::<String>(), query_pieces()]) {
@@ -126,6 +126,23 @@ proptest! {
     }
 
     #[test]
+    fn any_stored_text_renders(entry_data in prop_oneof![any::<String>(), any_json().prop_map(|v| v.to_string())],
+                               counts in prop::option::of(prop_oneof![any::<String>(), any_json().prop_map(|v| v.to_string())])) {
+        let p = all_types_shared();
+        let plan = ExportPlan::new(&p.def, &p.maps, &options(FORM1, None, 0, true));
+        let mut row = Row::form1(answers(&[]));
+        row.entry_data = entry_data;
+        row.branch_counts = counts;
+        prop_assert!(json_value(&plan, &row).is_object());
+        prop_assert_eq!(read_csv(&csv_text(&plan, &[&row], false)).len(), 1);
+    }
+}
+
+proptest! {
+    // Each case renders a whole entry several times over; fewer cases keep the debug run short.
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
     fn any_answer_shapes_render(values in prop::collection::vec(any_json(), 40), private in any::<bool>()) {
         let p = all_types_shared();
         let refs = all_refs(&p.def);
@@ -142,18 +159,6 @@ proptest! {
             prop_assert_eq!(records.len(), 2);
             prop_assert_eq!(records[0].len(), records[1].len());
         }
-    }
-
-    #[test]
-    fn any_stored_text_renders(entry_data in prop_oneof![any::<String>(), any_json().prop_map(|v| v.to_string())],
-                               counts in prop::option::of(prop_oneof![any::<String>(), any_json().prop_map(|v| v.to_string())])) {
-        let p = all_types_shared();
-        let plan = ExportPlan::new(&p.def, &p.maps, &options(FORM1, None, 0, true));
-        let mut row = Row::form1(answers(&[]));
-        row.entry_data = entry_data;
-        row.branch_counts = counts;
-        prop_assert!(json_value(&plan, &row).is_object());
-        prop_assert_eq!(read_csv(&csv_text(&plan, &[&row], false)).len(), 1);
     }
 
     #[test]

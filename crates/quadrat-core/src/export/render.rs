@@ -14,6 +14,7 @@ use super::csv::CsvWriter;
 use super::dates::{PhpDate, php_format_of};
 use super::jsonw::{key_bytes, push_f64, push_i64, push_str, push_value};
 use super::links::{Links, Meta};
+use super::params::EntriesQuery;
 use super::php::{
     float_string, float_to_int, is_empty_str, numeric_value, push_urlencoded, scalar_string,
     string_to_float, string_to_int, truthy,
@@ -222,6 +223,29 @@ impl ExportPlan {
             map_name: maps.name(opts.map_index).unwrap_or_default().to_string(),
             map_index: opts.map_index,
         }
+    }
+
+    /// The plan of a parsed request.
+    pub fn for_query(
+        def: &Definition,
+        maps: &MappingList,
+        query: &EntriesQuery,
+        private: bool,
+        slug: &str,
+        origin: &str,
+    ) -> ExportPlan {
+        ExportPlan::new(
+            def,
+            maps,
+            &PlanOptions {
+                form_ref: &query.form_ref,
+                branch_ref: query.branch_ref.as_deref(),
+                map_index: query.map_index,
+                private,
+                slug,
+                origin,
+            },
+        )
     }
 
     /// The CSV header row.
