@@ -226,6 +226,9 @@ fn check_forms(def: &Definition, forms: &Value) -> Result<(), Ec5Error> {
         let form = def
             .form(&form_ref)
             .ok_or_else(|| Ec5Error::new("ec5_15", form_ref.clone()))?;
+        if !(inputs.is_object() || inputs.is_array()) {
+            return Err(Ec5Error::new("ec5_29", form_ref));
+        }
         let mut names = Vec::new();
         check_inputs(&form.inputs, inputs, &mut names)?;
     }
@@ -519,6 +522,10 @@ mod tests {
         assert_eq!(
             refuse(&|m| m["forms"]["p_nope"] = json!({}), 1),
             one("ec5_15", "p_nope")
+        );
+        assert_eq!(
+            refuse(&|m| m["forms"]["p_f"] = json!(5), 1),
+            one("ec5_29", "p_f")
         );
         assert_eq!(
             refuse(
