@@ -3,9 +3,11 @@
 pub mod codes;
 pub mod definition;
 pub mod entry;
+pub mod export;
 pub mod ids;
 pub mod json;
 pub mod jwt;
+pub mod mappings;
 pub mod oauth;
 pub mod ratelimit;
 pub mod roles;

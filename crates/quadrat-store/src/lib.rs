@@ -2,6 +2,7 @@
 //! PostgreSQL, chosen by the database URL. Engine-specific SQL lives only where it must differ.
 
 mod entries;
+mod mappings;
 mod media;
 mod migrate;
 mod oauth;

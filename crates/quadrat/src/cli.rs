@@ -61,6 +61,9 @@ pub enum Command {
     /// Manage entries
     #[command(subcommand)]
     Entries(EntriesCommand),
+    /// Manage a project's mappings (the column and answer names of the entries export)
+    #[command(subcommand)]
+    Mapping(MappingCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -220,4 +223,67 @@ pub struct ImportArgs {
     /// Print {"slug","ref"} on success, the error envelope on failure
     #[arg(long)]
     pub json: bool,
+}
+
+/// Mappings rename the export's columns and answers. Map 0 (EC5_AUTO) is generated from the
+/// definition; up to three custom maps sit beside it.
+#[derive(Debug, Subcommand)]
+pub enum MappingCommand {
+    /// List the maps of a project (index, default, name)
+    List {
+        /// Project slug (or name)
+        slug: String,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print one map as JSON, to edit and pass to `update`
+    Show {
+        /// Project slug (or name)
+        slug: String,
+        /// The map's index (0 is EC5_AUTO)
+        #[arg(long, value_name = "N")]
+        index: usize,
+    },
+    /// Add a custom map, a copy of EC5_AUTO (name: 3–20 of A-Z a-z 0-9 space _ -)
+    Create {
+        /// Project slug (or name)
+        slug: String,
+        #[arg(long)]
+        name: String,
+        /// Make it the default map of the export
+        #[arg(long)]
+        default: bool,
+        /// Print {"map_index": N} on success
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace a custom map with the JSON of a file (as `show` prints it); inputs the file
+    /// leaves out keep their EC5_AUTO names
+    Update {
+        /// Project slug (or name)
+        slug: String,
+        /// The map's index (not 0)
+        #[arg(long, value_name = "N")]
+        index: usize,
+        /// The map JSON; standard input when absent or `-`
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Delete a custom map (EC5_AUTO becomes the default if it was)
+    Delete {
+        /// Project slug (or name)
+        slug: String,
+        /// The map's index (not 0)
+        #[arg(long, value_name = "N")]
+        index: usize,
+    },
+    /// Make a map the default of the export
+    SetDefault {
+        /// Project slug (or name)
+        slug: String,
+        /// The map's index (0 is EC5_AUTO)
+        #[arg(long, value_name = "N")]
+        index: usize,
+    },
 }

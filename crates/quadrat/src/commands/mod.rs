@@ -3,6 +3,7 @@
 mod app;
 mod entries;
 mod keys;
+mod mapping;
 pub mod member;
 mod project;
 mod serve;
@@ -45,6 +46,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::App(cmd) => app::run(open(&config).await?, cmd).await,
         Command::Keys(cmd) => keys::run(&config, cmd),
         Command::Entries(cmd) => entries::run(open(&config).await?, cmd).await,
+        Command::Mapping(cmd) => mapping::run(open(&config).await?, cmd).await,
     }
 }
 

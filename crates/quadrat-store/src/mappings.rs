@@ -1,0 +1,40 @@
+//! The stored mapping list of a project (`project_structures.project_mapping`).
+
+use crate::{Result, Store, StoreError, with_pool};
+
+impl Store {
+    /// Replaces the mapping list of a project, provided it still holds `expected` (what the
+    /// caller read and edited): a concurrent edit makes this a `Conflict` and changes nothing.
+    /// The project version (`updated_at`) does not move: mapping edits do not concern the app.
+    pub async fn replace_project_mapping(
+        &self,
+        project_id: i64,
+        expected: &str,
+        mapping: &str,
+    ) -> Result<()> {
+        with_pool!(self, write, |pool| {
+            let done = sqlx::query(
+                "UPDATE project_structures SET project_mapping = $1 \
+                 WHERE project_id = $2 AND project_mapping = $3",
+            )
+            .bind(mapping)
+            .bind(project_id)
+            .bind(expected)
+            .execute(pool)
+            .await?;
+            if done.rows_affected() == 1 {
+                return Ok(());
+            }
+            let exists: Option<i64> = sqlx::query_scalar(
+                "SELECT project_id FROM project_structures WHERE project_id = $1",
+            )
+            .bind(project_id)
+            .fetch_optional(pool)
+            .await?;
+            Err(match exists {
+                Some(_) => StoreError::Conflict("project mapping".into()),
+                None => StoreError::NotFound("project structure".into()),
+            })
+        })
+    }
+}

@@ -1,0 +1,131 @@
+//! `quadrat mapping …`
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use quadrat_app::{App, AppError};
+use quadrat_core::Ec5Error;
+use serde_json::{Value, json};
+
+use crate::cli::MappingCommand;
+
+pub async fn run(app: App, cmd: MappingCommand) -> anyhow::Result<ExitCode> {
+    let code = match cmd {
+        MappingCommand::List { slug, json } => match app.list_mappings(&slug).await {
+            Ok(maps) if json => {
+                let items: Vec<Value> = maps
+                    .iter()
+                    .map(|m| json!({"index": m.index, "name": m.name, "is_default": m.is_default}))
+                    .collect();
+                println!("{}", Value::Array(items));
+                ExitCode::SUCCESS
+            }
+            Ok(maps) => {
+                println!("INDEX  DEFAULT  NAME");
+                for m in maps {
+                    let flag = if m.is_default { "*" } else { "" };
+                    println!("{:<5}  {:<7}  {}", m.index, flag, m.name);
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => refuse(e)?,
+        },
+        MappingCommand::Show { slug, index } => match app.show_mapping(&slug, index).await {
+            Ok(map) => {
+                let text = serde_json::to_string_pretty(&map)? + "\n";
+                std::io::stdout().write_all(text.as_bytes())?;
+                ExitCode::SUCCESS
+            }
+            Err(e) => refuse(e)?,
+        },
+        MappingCommand::Create {
+            slug,
+            name,
+            default,
+            json,
+        } => match app.create_mapping(&slug, &name, default).await {
+            Ok(index) if json => {
+                println!("{}", json!({ "map_index": index }));
+                ExitCode::SUCCESS
+            }
+            Ok(index) => {
+                println!("created map {index} ({name}) of {slug}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => refuse(e)?,
+        },
+        MappingCommand::Update { slug, index, file } => {
+            let map = match read_map(file.as_deref()) {
+                Ok(map) => map,
+                Err(e) => return Ok(print_refusal(&[e])),
+            };
+            match app.update_mapping(&slug, index, &map).await {
+                Ok(()) => {
+                    println!("updated map {index} of {slug}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => refuse(e)?,
+            }
+        }
+        MappingCommand::Delete { slug, index } => match app.delete_mapping(&slug, index).await {
+            Ok(()) => {
+                println!("deleted map {index} of {slug}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => refuse(e)?,
+        },
+        MappingCommand::SetDefault { slug, index } => {
+            match app.set_default_mapping(&slug, index).await {
+                Ok(()) => {
+                    println!("map {index} is now the default of {slug}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => refuse(e)?,
+            }
+        }
+    };
+    app.store.close().await;
+    Ok(code)
+}
+
+/// The map JSON from a file, or standard input for `None` and `-`.
+fn read_map(file: Option<&Path>) -> Result<Value, Ec5Error> {
+    let (text, name) = match file {
+        Some(path) if path != Path::new("-") => (
+            std::fs::read_to_string(path).map_err(|e| {
+                Ec5Error::new("ec5_62", format!("{}: cannot read: {e}", path.display()))
+            })?,
+            path.display().to_string(),
+        ),
+        _ => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| Ec5Error::new("ec5_62", format!("stdin: cannot read: {e}")))?;
+            (text, "stdin".to_string())
+        }
+    };
+    serde_json::from_str(&text)
+        .map_err(|e| Ec5Error::new("ec5_62", format!("{name}: not JSON: {e}")))
+}
+
+/// A refused request prints its codes and fails; an internal error propagates.
+fn refuse(e: AppError) -> anyhow::Result<ExitCode> {
+    match e {
+        AppError::Client { errors, .. } => Ok(print_refusal(&errors)),
+        other => Err(other.into()),
+    }
+}
+
+fn print_refusal(errors: &[Ec5Error]) -> ExitCode {
+    eprintln!(
+        "error: refused; nothing was changed ({} error{}):",
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" }
+    );
+    for e in errors {
+        eprintln!("  {}  {}  (source: {})", e.code, e.title.trim(), e.source);
+    }
+    ExitCode::FAILURE
+}
