@@ -1,7 +1,5 @@
-//! The client-app management routes, on both engines. User logins are not there yet
-//! (`App::actor_for_project` answers "anonymous" for every token), so these tests pin the refusals
-//! every request gets today; the role cases are unit tests of the policy
-//! (`quadrat_app::oauth::clients`) until logins land.
+//! The client-app management routes without a logged-in user, on both engines (the role cases
+//! are in `api_client_apps_roles.rs`).
 
 mod oauth_support;
 
