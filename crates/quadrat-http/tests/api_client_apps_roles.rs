@@ -117,12 +117,21 @@ async fn creator_manages_the_app_from_creation_to_deletion(db: TestDb) {
     assert!(server.app.client_app(&p).await.unwrap().is_none());
 }
 
+/// A user (email, project role, server admin) and what they get (status, code of a refusal).
+type Case = (
+    &'static str,
+    Option<&'static str>,
+    bool,
+    u16,
+    Option<&'static str>,
+);
+
 async fn management_is_for_creators_managers_and_admins(db: TestDb) {
     let server = TestServer::start(&db).await;
     import(&server, None, "private").await;
     user_with_role(&server, "owner@example.org", Some("creator"), false).await;
     let apps = format!("/myprojects/{PRIVATE}/apps");
-    let cases: [(&str, Option<&str>, bool, u16, Option<&str>); 6] = [
+    let cases: [Case; 6] = [
         ("manager@example.org", Some("manager"), false, 200, None),
         ("admin@example.org", None, true, 200, None),
         (
