@@ -265,7 +265,45 @@ fn now_nanos() -> u128 {
         .as_nanos()
 }
 
+async fn upload_eleventh_in_a_second_is_429_then_per_minute_budget_applies(db: TestDb) {
+    let clock = ManualClock::at(T0);
+    let limits = Limits {
+        upload_per_minute: 15,
+        ..Limits::default()
+    };
+    let limiter = Limiter::in_memory(limits).with_clock(clock.clone());
+    let server = TestServer::start_with_limiter(&db, limiter).await;
+    import(&server, None, "public").await;
+    let project = project(&server, PRIVATE).await;
+    let version = quadrat_testkit::uploads::version_of(&project);
+    let upload = |uuid: String, name: String| {
+        let data = quadrat_testkit::uploads::another_site(&version, &uuid, &name);
+        let server = &server;
+        async move { quadrat_testkit::uploads::post_entry(server, PRIVATE, &data).await }
+    };
+    for i in 0..10 {
+        let answer = upload(quadrat_testkit::uploads::new_uuid(), format!("Site {i}")).await;
+        assert!(answer.is_uploaded(), "{:?}", answer.errors());
+    }
+    // The eleventh within the same second: refused, and nothing stored.
+    let refused = upload(quadrat_testkit::uploads::new_uuid(), "Site 10".into()).await;
+    assert_eq!(refused.status, 429, "{:?}", refused.json());
+    assert_eq!(refused.json()["errors"][0]["code"], "ec5_255");
+    let stats = get(&server, &format!("/api/export/project/{PRIVATE}"), None).await;
+    assert_eq!(stats.json()["meta"]["project_stats"]["total_entries"], 10);
+    // A second later the per-second budget is back, the per-minute one (15) still counts.
+    clock.advance(1_000);
+    for i in 10..15 {
+        let answer = upload(quadrat_testkit::uploads::new_uuid(), format!("Site {i}")).await;
+        assert!(answer.is_uploaded(), "{:?}", answer.errors());
+    }
+    clock.advance(1_000);
+    let refused = upload(quadrat_testkit::uploads::new_uuid(), "Site 15".into()).await;
+    assert_eq!(refused.status, 429);
+}
+
 both_engines!(
+    upload_eleventh_in_a_second_is_429_then_per_minute_budget_applies,
     token_eleventh_request_in_an_hour_is_429_until_the_window_ends,
     export_slug_in_capitals_shares_the_project_bucket,
     export_denied_requests_count_and_success_shows_remaining,
