@@ -44,6 +44,9 @@ pub struct Template {
     parent_form_ref: Option<String>,
     branch_ref: Option<String>,
     columns: Vec<Column>,
+    /// The export's column names of the inputs an import cannot fill (media, branch counts):
+    /// accepted in a file and ignored, so an export file imports again.
+    ignored: Vec<String>,
     /// Every answerable input (all but groups and readme), groups walked in place: the answers
     /// every payload carries.
     answerable: Vec<(String, InputType)>,
@@ -138,16 +141,18 @@ impl Template {
             .map(|i| (i.input_ref.0.clone(), i.kind))
             .collect();
         let mut columns = Vec::new();
+        let mut ignored = Vec::new();
         for input in flattened {
-            if !uploadable(input.kind) {
-                continue;
-            }
             let input_map = by_ref.get(input.input_ref.as_str()).copied();
             let map_to = input_map
                 .and_then(|m| m.get("map_to"))
                 .filter(|v| truthy(v))
                 .and_then(scalar_string)
                 .unwrap_or_else(|| input.input_ref.0.clone());
+            if !uploadable(input.kind) {
+                ignored.push(map_to);
+                continue;
+            }
             let answer_maps = input_map.and_then(|m| m.get("possible_answers"));
             let labels = input
                 .possible_answers
@@ -181,6 +186,7 @@ impl Template {
                 .map(|i| def.forms[i].form_ref.0.clone()),
             branch_ref: branch_ref.map(str::to_string),
             columns,
+            ignored,
             answerable,
         })
     }
@@ -261,6 +267,9 @@ impl Template {
             } else if col.map_to == name {
                 return Some(Field::Answer(i));
             }
+        }
+        if self.ignored.iter().any(|n| n == name) {
+            return Some(Field::Ignored);
         }
         let branch = self.branch_ref.is_some();
         Some(match name {
