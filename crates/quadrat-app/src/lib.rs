@@ -2,6 +2,7 @@
 //! come in as plain values, storage goes through [`quadrat_store::Store`].
 
 pub mod accounts;
+pub mod bulk;
 pub mod entries;
 pub mod error;
 pub mod mappings;

@@ -147,6 +147,21 @@ impl App {
         Ok(outcomes)
     }
 
+    /// A batch kept open across calls (the all-or-nothing bulk import): rows go in with
+    /// [`BatchSession::push`], each checked as [`App::ingest_batch`] checks it, and nothing is
+    /// kept unless [`BatchSession::commit`] is called.
+    pub async fn begin_batch<'a>(
+        &self,
+        project: &'a ResolvedProject,
+        actor: &Actor,
+    ) -> Result<BatchSession<'a>> {
+        Ok(BatchSession {
+            target: Target::new(project)?,
+            tx: self.store.begin_entries(project.row.id).await?,
+            actor: actor.clone(),
+        })
+    }
+
     async fn store_file(
         &self,
         target: &Target<'_>,
@@ -199,6 +214,30 @@ impl App {
         let bytes = size as i64 - replaced.unwrap_or(0) as i64;
         tx.add_media(kind, files, bytes).await?;
         commit(tx).await
+    }
+}
+
+/// An open batch of uploads: see [`App::begin_batch`]. Dropped without commit, nothing stays.
+pub struct BatchSession<'a> {
+    target: Target<'a>,
+    tx: EntryTx,
+    actor: Actor,
+}
+
+impl BatchSession<'_> {
+    /// Checks and stores one row inside the batch; later rows see it.
+    pub async fn push(&mut self, data: &Value) -> Result<RowOutcome> {
+        Ok(match precheck(&self.target, &self.actor, data) {
+            Err(errors) => Err(errors),
+            Ok(Upload::File(_)) => Err(refuse("ec5_69", "file_entry")),
+            Ok(Upload::Data(upload)) => {
+                store_data(&mut self.tx, &mut self.target, &self.actor, &upload).await?
+            }
+        })
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        commit(self.tx).await
     }
 }
 

@@ -125,6 +125,51 @@ pub enum EntriesCommand {
     /// deleted.
     #[command(group(ArgGroup::new("what").required(true).args(["uuid", "all"])))]
     Delete(DeleteEntriesArgs),
+    /// Import entries from a CSV file (the bulk-upload template: the export mapping's column
+    /// names, choices by their labels, locations as lat_X/long_X/accuracy_X) or a JSON lines
+    /// file of upload bodies. Every row is checked as an upload from the app is; rejected rows
+    /// are reported with their line number and do not stop the others. Exits 0 when every row
+    /// was stored, 1 when any row was rejected (or nothing was stored, with --all-or-nothing),
+    /// 2 for a file that cannot be imported at all (unknown column, unreadable file).
+    Import(ImportEntriesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportEntriesArgs {
+    /// Project slug (or name)
+    pub slug: String,
+    /// The file: CSV, or JSON lines when it ends in .jsonl, .ndjson or .json (see --format)
+    pub file: std::path::PathBuf,
+    /// CSV: the form of the rows, by ref or name [default: the first form]
+    #[arg(long, value_name = "REF")]
+    pub form: Option<String>,
+    /// CSV: import branch entries of this branch input of --form (ref or question)
+    #[arg(long, value_name = "REF", requires = "owner_uuid")]
+    pub branch: Option<String>,
+    /// CSV: the owner entry of every branch row (a row's ec5_branch_owner_uuid column wins)
+    #[arg(long, value_name = "UUID")]
+    pub owner_uuid: Option<String>,
+    /// CSV: the parent entry of every child-form row (a row's ec5_parent_uuid column wins)
+    #[arg(long, value_name = "UUID")]
+    pub parent_uuid: Option<String>,
+    /// CSV: the map whose column names and labels the file uses [default: the default map]
+    #[arg(long, value_name = "N")]
+    pub map_index: Option<usize>,
+    /// The file's format [default: from its extension]
+    #[arg(long, value_enum)]
+    pub format: Option<ImportFormat>,
+    /// Store nothing when any row is rejected
+    #[arg(long)]
+    pub all_or_nothing: bool,
+    /// Print {"accepted","rejected","errors":[{"line","errors":[{code,title,source}]}]}
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportFormat {
+    Csv,
+    Jsonl,
 }
 
 #[derive(Debug, Args)]

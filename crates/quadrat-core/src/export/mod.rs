@@ -69,7 +69,7 @@ pub mod dates;
 mod jsonw;
 pub mod links;
 pub mod params;
-mod php;
+pub(crate) mod php;
 pub mod render;
 mod row;
 pub mod utm;

@@ -11,6 +11,7 @@ use crate::cli::{DeleteEntriesArgs, EntriesCommand};
 pub async fn run(app: App, cmd: EntriesCommand) -> anyhow::Result<ExitCode> {
     let code = match cmd {
         EntriesCommand::Delete(args) => delete(&app, args).await?,
+        EntriesCommand::Import(args) => super::import::run(&app, args).await?,
     };
     app.store.close().await;
     Ok(code)

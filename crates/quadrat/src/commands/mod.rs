@@ -2,6 +2,7 @@
 
 mod app;
 mod entries;
+mod import;
 mod keys;
 mod mapping;
 pub mod member;
