@@ -4,6 +4,7 @@
 //! PostgreSQL database (created on the server named by `QUADRAT_TEST_POSTGRES_URL`, dropped when
 //! the test ends). [`both_engines!`] runs one async test body on each engine.
 
+pub mod node;
 pub mod python;
 pub mod uploads;
 

@@ -57,10 +57,10 @@ fn run(cmd: &mut Command) {
 }
 
 /// A cross-process lock: creating a directory is atomic.
-struct DirLock(PathBuf);
+pub(crate) struct DirLock(PathBuf);
 
 impl DirLock {
-    fn acquire(path: &Path) -> DirLock {
+    pub(crate) fn acquire(path: &Path) -> DirLock {
         let deadline = Instant::now() + Duration::from_secs(600);
         loop {
             match std::fs::create_dir(path) {

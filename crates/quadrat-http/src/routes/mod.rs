@@ -51,7 +51,11 @@ pub fn routes() -> Router<AppState> {
             "/api/login/local",
             post(auth::login_local).options(auth::preflight_post),
         )
-        .route("/api/oauth/token", post(oauth::issue_token))
+        // A browser preflights the guide's JSON token request (Laravel's router answers it).
+        .route(
+            "/api/oauth/token",
+            post(oauth::issue_token).options(auth::preflight_post),
+        )
         .route(
             "/myprojects/{slug}/apps",
             get(oauth::show_app).post(oauth::create_app),
