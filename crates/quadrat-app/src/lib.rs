@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod entries;
 pub mod error;
+pub mod export;
 pub mod mappings;
 pub mod members;
 pub mod oauth;
