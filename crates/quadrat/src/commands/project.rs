@@ -134,7 +134,6 @@ async fn list(app: &App, as_json: bool) -> anyhow::Result<ExitCode> {
 }
 
 /// A use-case error as a CLI message.
-
 pub(crate) fn cli_error(e: AppError) -> anyhow::Error {
     match e {
         AppError::Client { errors, .. } => anyhow::anyhow!(
