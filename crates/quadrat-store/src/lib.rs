@@ -10,6 +10,7 @@ mod oauth;
 mod projects;
 mod ratelimit;
 mod rows;
+mod seed;
 mod users;
 
 use std::str::FromStr;
