@@ -557,6 +557,29 @@ async fn export_private_project_needs_a_token_and_adds_created_by(db: TestDb) {
         .await
         .unwrap();
 
+    // An entry uploaded by a member: its `created_by` is the member's email.
+    let user = server
+        .app
+        .create_user("ann@example.org", Some("Ann"), None, false)
+        .await
+        .unwrap();
+    let actor = quadrat_core::roles::Actor {
+        user_id: user.id,
+        email: Some(user.email.clone()),
+        name: Some(user.name.clone()),
+        is_server_admin: false,
+        project_role: quadrat_core::roles::Role::parse("creator"),
+    };
+    let project = server.app.find_project(SLUG).await.unwrap();
+    let by_ann = new_uuid();
+    let mut data = another_site(&version_of(&project), &by_ann, "Ann's site");
+    data["entry"]["created_at"] = json!("2020-01-01T00:00:00.000Z");
+    server
+        .app
+        .ingest(&project, &actor, &data, None)
+        .await
+        .unwrap();
+
     let refused = get(&server, "").await;
     assert_eq!(refused.status, 404);
     assert_eq!(refused.codes()[0].0, "ec5_256");
@@ -578,6 +601,9 @@ async fn export_private_project_needs_a_token_and_adds_created_by(db: TestDb) {
         ]
     );
     assert_eq!(entry["created_by"], "n/a");
+    let ann = &got.entries()[1];
+    assert_eq!(ann["ec5_uuid"], by_ann.as_str());
+    assert_eq!(ann["created_by"], "ann@example.org");
     assert_eq!(entry["7_Photo_of_the_site"], PHOTO_NAME);
     let csv = get_with(&server, "format=csv", Some(&auth)).await.text();
     assert!(csv.starts_with("ec5_uuid,created_at,uploaded_at,created_by,title,"));
