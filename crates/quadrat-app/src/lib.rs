@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod bulk;
 pub mod entries;
 pub mod error;
+pub mod export;
 pub mod mappings;
 pub mod members;
 pub mod oauth;

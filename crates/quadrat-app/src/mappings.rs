@@ -97,7 +97,7 @@ impl App {
     }
 }
 
-fn mapping_list(project: &ResolvedProject) -> Result<MappingList> {
+pub(crate) fn mapping_list(project: &ResolvedProject) -> Result<MappingList> {
     let stored: Value = serde_json::from_str(&project.structure.project_mapping)
         .map_err(|e| AppError::Internal(format!("stored mapping unreadable: {e}")))?;
     Ok(MappingList::from_stored(&stored))

@@ -12,7 +12,7 @@ use quadrat_testkit::{TestDb, TestServer, both_engines};
 use serde_json::json;
 
 /// Every export route that exists, as a path template.
-const EXPORT_ROUTES: &[&str] = &["/api/export/project/{slug}"];
+const EXPORT_ROUTES: &[&str] = &["/api/export/project/{slug}", "/api/export/entries/{slug}"];
 
 /// The `Authorization` headers of the matrix, named.
 struct Headers {

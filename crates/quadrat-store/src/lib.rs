@@ -2,6 +2,7 @@
 //! PostgreSQL, chosen by the database URL. Engine-specific SQL lives only where it must differ.
 
 mod entries;
+mod export;
 mod mappings;
 mod media;
 mod migrate;
@@ -9,6 +10,7 @@ mod oauth;
 mod projects;
 mod ratelimit;
 mod rows;
+mod seed;
 mod users;
 
 use std::str::FromStr;
@@ -23,6 +25,7 @@ pub use entries::{
     BranchEntryRow, DeleteTarget, Deleted, EntryRow, EntryTx, NewRecord, RecordEdit,
     StoredBranchEntry, StoredEntry,
 };
+pub use export::{Cursor, ExportRow, ExportSelect, ExportTotals};
 pub use media::{MediaFile, MediaStore, TempUpload};
 pub use oauth::{ClientRow, TokenRow};
 pub use projects::{NewProject, ProjectField};

@@ -30,6 +30,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(2, "0002_unique_answers"),
     migration!(3, "0003_accounts"),
     migration!(4, "0004_rate_limit_windows"),
+    migration!(5, "0005_export_indexes"),
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

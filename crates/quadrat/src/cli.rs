@@ -132,6 +132,10 @@ pub enum EntriesCommand {
     /// was stored, 1 when any row was rejected (or nothing was stored, with --all-or-nothing),
     /// 2 for a file that cannot be imported at all (unknown column, unreadable file).
     Import(ImportEntriesArgs),
+    /// Export every entry of a form (or every branch entry of a branch input) as CSV or JSON,
+    /// oldest first, in constant memory whatever the size. CSV: one header row, then a row per
+    /// entry. JSON: one array of entry objects (the API's entry objects), one per line.
+    Export(ExportEntriesArgs),
 }
 
 #[derive(Debug, Args)]
@@ -170,6 +174,33 @@ pub struct ImportEntriesArgs {
 pub enum ImportFormat {
     Csv,
     Jsonl,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportEntriesArgs {
+    /// Project slug (or name)
+    pub slug: String,
+    /// The form to export (a form ref) [default: the first form]
+    #[arg(long, value_name = "REF")]
+    pub form: Option<String>,
+    /// Export the branch entries of this branch input (of `--form`) instead
+    #[arg(long, value_name = "REF")]
+    pub branch: Option<String>,
+    /// Output format
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// The mapping to apply [default: the project's default mapping]
+    #[arg(long, value_name = "N")]
+    pub map_index: Option<usize>,
+    /// Write to FILE instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Json,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! The route table.
 
 mod auth;
+mod entries;
 mod fallback;
 mod oauth;
 mod projects;
@@ -16,6 +17,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/export/project/{slug}",
             readable(get(projects::export_project)),
+        )
+        .route(
+            "/api/export/entries/{slug}",
+            readable(get(entries::export_entries)),
         )
         .route(
             "/api/projects",

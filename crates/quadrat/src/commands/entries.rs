@@ -1,17 +1,20 @@
 //! `quadrat entries …`
 
+use std::io::{BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 
 use quadrat_app::entries::Deletion;
+use quadrat_app::export::StreamOptions;
 use quadrat_app::{App, AppError};
 use serde_json::json;
 
-use crate::cli::{DeleteEntriesArgs, EntriesCommand};
+use crate::cli::{DeleteEntriesArgs, EntriesCommand, ExportEntriesArgs, ExportFormat};
 
 pub async fn run(app: App, cmd: EntriesCommand) -> anyhow::Result<ExitCode> {
     let code = match cmd {
         EntriesCommand::Delete(args) => delete(&app, args).await?,
         EntriesCommand::Import(args) => super::import::run(&app, args).await?,
+        EntriesCommand::Export(args) => export(&app, args).await?,
     };
     app.store.close().await;
     Ok(code)
@@ -79,4 +82,62 @@ async fn delete(app: &App, args: DeleteEntriesArgs) -> anyhow::Result<ExitCode> 
         println!("  {:<13} {}", file.kind.as_str(), file.name);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn export(app: &App, args: ExportEntriesArgs) -> anyhow::Result<ExitCode> {
+    let opts = StreamOptions {
+        slug: args.slug.clone(),
+        form_ref: args.form.clone(),
+        branch_ref: args.branch.clone(),
+        csv: args.format == ExportFormat::Csv,
+        map_index: args.map_index,
+    };
+    // A refused export removes the file it created, so it leaves nothing behind.
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+            Box::new(BufWriter::with_capacity(1 << 16, file))
+        }
+        None => Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout().lock())),
+    };
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} entries ({per_sec}, {eta} left)",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let mut progress = |done: u64, total: u64| {
+        if let Some(bar) = &bar {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    };
+    let result = app.stream_entries(&opts, &mut out, &mut progress).await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    match result {
+        Ok(n) => {
+            if args.output.is_some() || bar.is_some() {
+                eprintln!("exported {n} entr{}", if n == 1 { "y" } else { "ies" });
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(AppError::Client { errors, .. }) => {
+            drop(out);
+            if let Some(path) = &args.output {
+                let _ = std::fs::remove_file(path);
+            }
+            for e in &errors {
+                eprintln!("error: {} {} ({})", e.code, e.title.trim(), e.source);
+            }
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -1,0 +1,42 @@
+//! `GET /api/export/entries/{slug}` (export-api.md §1).
+
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Uri, header};
+use axum::response::Response;
+use quadrat_app::export::EntriesRequest;
+
+use crate::AppState;
+use crate::extract::ExportProject;
+use crate::respond::ApiError;
+
+/// One page of entries as JSON or CSV. The throttle and the bearer checks have run before (the
+/// middleware and [`ExportProject`]), in the order of §1.1.
+pub async fn export_entries(
+    State(state): State<AppState>,
+    ExportProject(project): ExportProject,
+    RawQuery(query): RawQuery,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    // Links point where the client sent the request: its Host header (the server speaks plain
+    // HTTP; a TLS-terminating proxy that rewrites links is out of scope).
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()))
+        .unwrap_or("localhost");
+    let request = EntriesRequest {
+        query: query.as_deref().unwrap_or_default(),
+        scheme: uri.scheme_str().unwrap_or("http"),
+        host,
+        path: uri.path(),
+    };
+    let page = state.app.export_entries(&project, &request).await?;
+    let content_type = HeaderValue::from_static(page.content_type());
+    let mut response = Response::new(Body::from(page.body));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, content_type);
+    Ok(response)
+}

@@ -1,0 +1,398 @@
+//! Read-only queries of the entries export (export-api.md §1.3): the rows of one page of any
+//! selection, the selection's total with its newest and oldest `created_at`, and keyset chunks
+//! for streaming a whole form.
+//!
+//! Pages never scan with OFFSET over the rows: the page's ids are found first through a covering
+//! index (`(…, created_at, id)` or `(…, uploaded_at, id)`), then only those rows are read (a
+//! deferred join). Pages past the middle are read from the other end, so the last page of a
+//! large form costs what the first does.
+
+use quadrat_core::export::params::{DateColumn, DateFilter, Selection, SortBy, SortOrder};
+
+use crate::{Engine, Result, Store, with_pool};
+
+/// What to read: the selection of a validated query, for one project.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportSelect<'a> {
+    pub project_id: i64,
+    pub form_ref: &'a str,
+    /// `Some` in branch mode.
+    pub branch_ref: Option<&'a str>,
+    pub selection: &'a Selection,
+    pub filter: Option<DateFilter>,
+    /// The substring to match (wildcards `%`/`_` kept), without the surrounding `%`.
+    pub title: Option<&'a str>,
+    /// Private projects: read the uploader's email.
+    pub with_created_by: bool,
+}
+
+/// One exported row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportRow {
+    pub id: i64,
+    pub uuid: String,
+    /// Form mode: the parent's uuid; branch mode: the owner's uuid.
+    pub related_uuid: String,
+    pub created_at: i64,
+    pub uploaded_at: i64,
+    pub title: String,
+    /// `None`: anonymous upload, user gone or archived (or a public project).
+    pub created_by: Option<String>,
+    pub entry_data: String,
+    pub branch_counts: Option<String>,
+}
+
+/// Count and newest/oldest `created_at` of a selection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExportTotals {
+    pub total: i64,
+    pub newest: Option<i64>,
+    pub oldest: Option<i64>,
+}
+
+/// Where a keyset chunk resumes: after this `(created_at, id)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub created_at: i64,
+    pub id: i64,
+}
+
+#[derive(Debug, Clone)]
+enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+/// The `FROM … WHERE …` of a selection with its arguments.
+struct Where {
+    table: &'static str,
+    clause: String,
+    args: Vec<Arg>,
+}
+
+impl Where {
+    fn push(&mut self, condition: &str, arg: Arg) {
+        self.args.push(arg);
+        let n = self.args.len();
+        self.clause.push_str(" AND ");
+        self.clause
+            .push_str(&condition.replace("$?", &format!("${n}")));
+    }
+}
+
+impl ExportSelect<'_> {
+    /// A whole form or branch with no filter: the counters know its totals.
+    fn is_whole(&self) -> bool {
+        self.filter.is_none()
+            && self.title.is_none()
+            && matches!(self.selection, Selection::Form | Selection::Branch)
+    }
+
+    fn table(&self) -> &'static str {
+        if self.branch_ref.is_some() {
+            "branch_entries"
+        } else {
+            "entries"
+        }
+    }
+
+    fn conditions(&self, engine: Engine) -> Where {
+        let mut w = Where {
+            table: self.table(),
+            clause: "project_id = $1".to_string(),
+            args: vec![Arg::Int(self.project_id)],
+        };
+        let text = |s: &str| Arg::Text(s.to_string());
+        match self.selection {
+            Selection::Entry { uuid } | Selection::BranchEntry { uuid } => {
+                w.push("form_ref = $?", text(self.form_ref));
+                w.push("uuid = $?", text(uuid));
+            }
+            Selection::Children {
+                parent_uuid,
+                parent_form_ref,
+            } => {
+                w.push("form_ref = $?", text(self.form_ref));
+                w.push("parent_form_ref = $?", text(parent_form_ref));
+                w.push("parent_uuid = $?", text(parent_uuid));
+            }
+            Selection::Form => w.push("form_ref = $?", text(self.form_ref)),
+            // A branch input belongs to one form (the query checked it is `form_ref`'s), so the
+            // input ref alone selects, through the `(project_id, owner_input_ref, …)` indexes.
+            Selection::OwnerBranch { owner_uuid } => {
+                w.push(
+                    "owner_input_ref = $?",
+                    text(self.branch_ref.unwrap_or_default()),
+                );
+                w.push("owner_uuid = $?", text(owner_uuid));
+            }
+            Selection::Branch => w.push(
+                "owner_input_ref = $?",
+                text(self.branch_ref.unwrap_or_default()),
+            ),
+        }
+        if let Some(f) = self.filter {
+            let col = column(f.column);
+            if let Some(from) = f.from {
+                w.push(&format!("{col} >= $?"), Arg::Int(from));
+            }
+            if let Some(to) = f.to {
+                w.push(&format!("{col} <= $?"), Arg::Int(to));
+            }
+        }
+        if let Some(title) = self.title {
+            // MySQL's LIKE (the real server) is case-insensitive with `\` as its escape: ILIKE
+            // is that on PostgreSQL; SQLite's LIKE folds ASCII case and needs the escape named.
+            let like = match engine {
+                Engine::Postgres => "title ILIKE $?",
+                Engine::Sqlite => "title LIKE $? ESCAPE '\\'",
+            };
+            w.push(like, Arg::Text(format!("%{title}%")));
+        }
+        w
+    }
+}
+
+fn column(c: DateColumn) -> &'static str {
+    match c {
+        DateColumn::CreatedAt => "created_at",
+        DateColumn::UploadedAt => "uploaded_at",
+    }
+}
+
+/// `ORDER BY` keys for a sort, always ending with the unique `id` (decision 6).
+fn order_by(engine: Engine, prefix: &str, sort: SortBy, order: SortOrder) -> String {
+    let dir = match order {
+        SortOrder::Asc => "ASC",
+        SortOrder::Desc => "DESC",
+    };
+    match sort {
+        SortBy::CreatedAt => format!("{prefix}created_at {dir}, {prefix}id {dir}"),
+        SortBy::UploadedAt => format!("{prefix}uploaded_at {dir}, {prefix}id {dir}"),
+        SortBy::Title => {
+            // Byte length, as MySQL's LENGTH(); SQLite's length() counts characters.
+            let len = match engine {
+                Engine::Postgres => format!("octet_length({prefix}title)"),
+                Engine::Sqlite => format!("length(CAST({prefix}title AS BLOB))"),
+            };
+            // PostgreSQL compares text by collation; bytes (COLLATE "C") match SQLite's BINARY.
+            let title = match engine {
+                Engine::Postgres => format!("{prefix}title COLLATE \"C\""),
+                Engine::Sqlite => format!("{prefix}title"),
+            };
+            format!("{len} {dir}, {title} {dir}, {prefix}id {dir}")
+        }
+    }
+}
+
+fn reversed(order: SortOrder) -> SortOrder {
+    match order {
+        SortOrder::Asc => SortOrder::Desc,
+        SortOrder::Desc => SortOrder::Asc,
+    }
+}
+
+/// The row columns of a select over `e` (and `u` for the uploader).
+fn row_columns(sel: &ExportSelect<'_>) -> String {
+    let related = if sel.branch_ref.is_some() {
+        "e.owner_uuid"
+    } else {
+        "e.parent_uuid"
+    };
+    let counts = if sel.branch_ref.is_some() {
+        "NULL"
+    } else {
+        "e.branch_counts"
+    };
+    let created_by = if sel.with_created_by {
+        "CASE WHEN u.state = 'archived' THEN NULL ELSE u.email END"
+    } else {
+        "NULL"
+    };
+    format!(
+        "e.id, e.uuid, {related} AS related_uuid, e.created_at, e.uploaded_at, e.title, \
+         {created_by} AS created_by, e.entry_data, {counts} AS branch_counts"
+    )
+}
+
+fn users_join(sel: &ExportSelect<'_>) -> &'static str {
+    if sel.with_created_by {
+        " LEFT JOIN users u ON u.id = e.user_id AND e.user_id <> 0"
+    } else {
+        ""
+    }
+}
+
+type RawRow = (
+    i64,
+    String,
+    String,
+    i64,
+    i64,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+);
+
+fn to_row(r: RawRow) -> ExportRow {
+    ExportRow {
+        id: r.0,
+        uuid: r.1,
+        related_uuid: r.2,
+        created_at: r.3,
+        uploaded_at: r.4,
+        title: r.5,
+        created_by: r.6,
+        entry_data: r.7,
+        branch_counts: r.8,
+    }
+}
+
+macro_rules! bind_all {
+    ($query:expr, $args:expr) => {{
+        let mut q = $query;
+        for arg in $args {
+            q = match arg {
+                Arg::Int(i) => q.bind(*i),
+                Arg::Text(s) => q.bind(s.clone()),
+            };
+        }
+        q
+    }};
+}
+
+impl Store {
+    /// Total, newest and oldest `created_at` of a selection: from `entry_counters` for a whole
+    /// form or branch, else one indexed aggregate over the filtered selection.
+    pub async fn export_totals(&self, sel: &ExportSelect<'_>) -> Result<ExportTotals> {
+        if sel.is_whole() {
+            let row: Option<(i64, Option<i64>, Option<i64>)> = with_pool!(self, read, |pool| {
+                sqlx::query_as(
+                    "SELECT entry_count, last_created_at, first_created_at FROM entry_counters \
+                     WHERE project_id = $1 AND form_ref = $2 AND branch_ref = $3",
+                )
+                .bind(sel.project_id)
+                .bind(sel.form_ref)
+                .bind(sel.branch_ref.unwrap_or_default())
+                .fetch_optional(pool)
+                .await?
+            });
+            return Ok(match row {
+                Some((total, newest, oldest)) if total > 0 => ExportTotals {
+                    total,
+                    newest,
+                    oldest,
+                },
+                _ => ExportTotals::default(),
+            });
+        }
+        let w = sel.conditions(self.engine());
+        let sql = format!(
+            "SELECT COUNT(*), MAX(created_at), MIN(created_at) FROM {} WHERE {}",
+            w.table, w.clause
+        );
+        let (total, newest, oldest): (i64, Option<i64>, Option<i64>) =
+            with_pool!(self, read, |pool| {
+                bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())), &w.args)
+                    .fetch_one(pool)
+                    .await?
+            });
+        Ok(ExportTotals {
+            total,
+            newest,
+            oldest,
+        })
+    }
+
+    /// The rows `offset .. offset + limit` of a selection sorted by `sort`/`order` (then `id`),
+    /// in that order. `total` is the selection's size (from [`Store::export_totals`]): pages in
+    /// the second half are read from the end.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn export_page(
+        &self,
+        sel: &ExportSelect<'_>,
+        sort: SortBy,
+        order: SortOrder,
+        offset: i64,
+        limit: i64,
+        total: i64,
+    ) -> Result<Vec<ExportRow>> {
+        if limit <= 0 || offset >= total {
+            return Ok(Vec::new());
+        }
+        let limit = limit.min(total - offset);
+        let from_end = offset > total / 2;
+        let (order, offset) = if from_end {
+            (reversed(order), total - offset - limit)
+        } else {
+            (order, offset)
+        };
+        let engine = self.engine();
+        let mut w = sel.conditions(engine);
+        w.args.push(Arg::Int(limit));
+        w.args.push(Arg::Int(offset));
+        let n = w.args.len();
+        let sql = format!(
+            "SELECT {cols} FROM {table} e JOIN (SELECT id FROM {table} WHERE {clause} \
+             ORDER BY {inner} LIMIT ${l} OFFSET ${o}) page ON page.id = e.id{users} ORDER BY {outer}",
+            cols = row_columns(sel),
+            table = w.table,
+            clause = w.clause,
+            inner = order_by(engine, "", sort, order),
+            l = n - 1,
+            o = n,
+            users = users_join(sel),
+            outer = order_by(engine, "e.", sort, order),
+        );
+        let rows: Vec<RawRow> = with_pool!(self, read, |pool| {
+            bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())), &w.args)
+                .fetch_all(pool)
+                .await?
+        });
+        let mut rows: Vec<ExportRow> = rows.into_iter().map(to_row).collect();
+        if from_end {
+            rows.reverse();
+        }
+        Ok(rows)
+    }
+
+    /// Up to `limit` rows of a selection in `(created_at, id)` order after `after`: the keyset
+    /// chunks of a whole-form stream, each an index range scan.
+    pub async fn export_chunk(
+        &self,
+        sel: &ExportSelect<'_>,
+        after: Option<Cursor>,
+        limit: i64,
+    ) -> Result<Vec<ExportRow>> {
+        let engine = self.engine();
+        let mut w = sel.conditions(engine);
+        if let Some(c) = after {
+            w.args.push(Arg::Int(c.created_at));
+            w.args.push(Arg::Int(c.id));
+            let n = w.args.len();
+            w.clause.push_str(&format!(
+                " AND (created_at > ${a} OR (created_at = ${a} AND id > ${b}))",
+                a = n - 1,
+                b = n
+            ));
+        }
+        w.args.push(Arg::Int(limit));
+        let n = w.args.len();
+        let sql = format!(
+            "SELECT {cols} FROM {table} e JOIN (SELECT id FROM {table} WHERE {clause} \
+             ORDER BY created_at ASC, id ASC LIMIT ${n}) page ON page.id = e.id{users} \
+             ORDER BY e.created_at ASC, e.id ASC",
+            cols = row_columns(sel),
+            table = w.table,
+            clause = w.clause,
+            users = users_join(sel),
+        );
+        let rows: Vec<RawRow> = with_pool!(self, read, |pool| {
+            bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())), &w.args)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows.into_iter().map(to_row).collect())
+    }
+}
