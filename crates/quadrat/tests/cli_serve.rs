@@ -102,7 +102,7 @@ async fn demo_seeds_a_project_and_prints_working_curl_lines(db: TestDb) {
     let mut server = serve(&db, &["--demo"]);
     let stdout = server.child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
-    while server.stdout.len() < 4 {
+    while server.stdout.len() < 6 {
         match lines.next() {
             Some(Ok(line)) => server.stdout.push(line),
             _ => break,
@@ -119,6 +119,23 @@ async fn demo_seeds_a_project_and_prints_working_curl_lines(db: TestDb) {
         assert!(url.starts_with(&server.base), "{url}");
         assert_eq!(status_of(url).await, 200, "{url}");
     }
+    // The demo project comes with a few entries, stored through the upload validation.
+    let project = format!("{}/api/export/project/garden-birds", server.base);
+    let body: serde_json::Value = reqwest::get(&project).await.unwrap().json().await.unwrap();
+    assert_eq!(body["meta"]["project_stats"]["total_entries"], 3, "{body}");
+    let entries = format!("{}/api/export/entries/garden-birds", server.base);
+    let body: serde_json::Value = reqwest::get(&entries).await.unwrap().json().await.unwrap();
+    let titles: Vec<&str> = body["data"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["title"].as_str())
+        .collect();
+    assert_eq!(titles.len(), 3, "{body}");
+    assert!(
+        titles.iter().any(|t| t.contains("Rose Corner")),
+        "{titles:?}"
+    );
 }
 
 both_engines!(

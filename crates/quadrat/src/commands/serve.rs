@@ -69,7 +69,8 @@ async fn seed_demo(app: &App, base: &str) -> anyhow::Result<()> {
         serde_json::from_str(DEMO_PROJECT).context("reading the bundled demo project")?;
     let slug = match app.import_project(&file, &ImportOptions::default()).await {
         Ok(done) => {
-            tracing::info!("demo project {} seeded", done.slug);
+            let entries = seed_demo_entries(app, &done.slug).await?;
+            tracing::info!("demo project {} seeded with {entries} entries", done.slug);
             done.slug
         }
         Err(quadrat_app::AppError::Client { .. }) => {
@@ -88,7 +89,82 @@ async fn seed_demo(app: &App, base: &str) -> anyhow::Result<()> {
         &slug[..slug.len().min(4)]
     );
     println!("  curl '{base}/api/project-version/{slug}'");
+    println!("  curl '{base}/api/export/entries/{slug}'");
+    println!("  curl '{base}/api/export/entries/{slug}?format=csv'");
     Ok(())
+}
+
+/// A few gardens for the demo project, stored through the bulk import's path (the upload
+/// validation), so the export has something to show. Returns how many were stored.
+async fn seed_demo_entries(app: &App, slug: &str) -> anyhow::Result<usize> {
+    // (nickname, latitude, longitude, accuracy, size label, features)
+    const GARDENS: [(&str, &str, &str, &str, &str, &str); 3] = [
+        (
+            "Rose Corner",
+            "51.507400",
+            "-0.127800",
+            "5",
+            "Small",
+            "Bird feeder, Nest box",
+        ),
+        (
+            "Allotment 12",
+            "53.480800",
+            "-2.242600",
+            "8",
+            "Large",
+            "Bird bath, Pond",
+        ),
+        (
+            "Flat 4B balcony",
+            "55.953300",
+            "-3.188300",
+            "12",
+            "Balcony or yard",
+            "Bird feeder",
+        ),
+    ];
+    let target = app.import_target(slug).await?;
+    let form_ref = target.form_ref(None).map_err(anyhow::Error::msg)?;
+    let template = target
+        .template(&form_ref, None, None)
+        .map_err(anyhow::Error::msg)?;
+    let headers = template.headers();
+    let binding = template.bind(&headers).map_err(anyhow::Error::msg)?;
+    let version = target.project_version();
+    let created_at = quadrat_core::time::iso_zero_millis(quadrat_core::time::now_millis());
+    let mut rows = Vec::new();
+    for (name, lat, long, accuracy, size, features) in GARDENS {
+        // Each column is found by the EC5_AUTO name of its question (`1_Garden_nickname`, …).
+        let cells: Vec<&str> = headers
+            .iter()
+            .map(|h| match h.as_str() {
+                h if h.starts_with("lat_") => lat,
+                h if h.starts_with("long_") => long,
+                h if h.starts_with("accuracy_") => accuracy,
+                h if h.starts_with("1_") => name,
+                h if h.starts_with("3_") => size,
+                h if h.starts_with("4_") => features,
+                _ => "",
+            })
+            .collect();
+        let uuid = uuid::Uuid::new_v4().to_string();
+        let ctx = quadrat_core::bulk::RowContext {
+            new_uuid: &uuid,
+            created_at: &created_at,
+            project_version: &version,
+            parent_uuid: None,
+            owner_uuid: None,
+        };
+        let payload = template
+            .payload(&binding, &cells, &ctx)
+            .map_err(|e| anyhow::anyhow!("demo entry {name}: {e:?}"))?;
+        rows.push(payload);
+    }
+    let outcomes = app
+        .ingest_batch(&target.project, &target.actor, &rows)
+        .await?;
+    Ok(outcomes.iter().filter(|o| o.is_ok()).count())
 }
 
 async fn shutdown_signal() {
