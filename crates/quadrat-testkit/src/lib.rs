@@ -5,6 +5,7 @@
 //! the test ends). [`both_engines!`] runs one async test body on each engine.
 
 pub mod node;
+pub mod process;
 pub mod python;
 pub mod uploads;
 

@@ -1,11 +1,10 @@
 //! `quadrat app …` and `quadrat keys …`, alone and beside a running `quadrat serve` that shares
 //! the data: every change is what the server uses at its next request.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
+use quadrat_testkit::process::{ServedProcess, serve_process};
 use quadrat_testkit::{TestDb, both_engines, fixtures_dir};
 use serde_json::Value;
 
@@ -61,47 +60,8 @@ fn credentials(stdout: &str) -> (i64, String) {
     )
 }
 
-/// A running server process, killed when dropped.
-struct Served {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(db: &TestDb, extra: &[&str], env: &[(&str, &str)]) -> Served {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .env("QUADRAT_DATA_DIR", db.data_dir())
-        .env("QUADRAT_DATABASE_URL", &db.url)
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting quadrat serve");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let base = loop {
-        let line = rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("the server logs its URL");
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
-    Served { child, base }
+fn serve(db: &TestDb, extra: &[&str], env: &[(&str, &str)]) -> ServedProcess {
+    serve_process(BIN, db, extra, env)
 }
 
 async fn token_request(base: &str, id: i64, secret: &str) -> (u16, Value) {

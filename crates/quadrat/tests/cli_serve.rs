@@ -1,58 +1,15 @@
 //! `quadrat serve` as a process, sharing its data with CLI commands run beside it.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
+use quadrat_testkit::process::{ServedProcess, serve_process};
 use quadrat_testkit::{TestDb, both_engines, fixtures_dir};
 
 const BIN: &str = env!("CARGO_BIN_EXE_quadrat");
 
-/// A running server process, killed when dropped.
-struct Served {
-    child: Child,
-    base: String,
-    stdout: Vec<String>,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(db: &TestDb, extra: &[&str]) -> Served {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .env("QUADRAT_DATA_DIR", db.data_dir())
-        .env("QUADRAT_DATABASE_URL", &db.url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting quadrat serve");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let base = loop {
-        let line = rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("the server logs its URL");
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
-    Served {
-        child,
-        base,
-        stdout: Vec::new(),
-    }
+fn serve(db: &TestDb, extra: &[&str]) -> ServedProcess {
+    serve_process(BIN, db, extra, &[])
 }
 
 fn cli(db: &TestDb, args: &[&str]) {
@@ -102,18 +59,18 @@ async fn demo_seeds_a_project_and_prints_working_curl_lines(db: TestDb) {
     let mut server = serve(&db, &["--demo"]);
     let stdout = server.child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
-    while server.stdout.len() < 6 {
+    let mut printed = Vec::new();
+    while printed.len() < 6 {
         match lines.next() {
-            Some(Ok(line)) => server.stdout.push(line),
+            Some(Ok(line)) => printed.push(line),
             _ => break,
         }
     }
-    let curls: Vec<&String> = server
-        .stdout
+    let curls: Vec<&String> = printed
         .iter()
         .filter(|l| l.trim_start().starts_with("curl"))
         .collect();
-    assert!(!curls.is_empty(), "{:?}", server.stdout);
+    assert!(!curls.is_empty(), "{printed:?}");
     for line in curls {
         let url = line.split('\'').nth(1).expect("quoted URL");
         assert!(url.starts_with(&server.base), "{url}");
