@@ -6,6 +6,7 @@
 //! [`BATCH_ROWS`] (or in one transaction kept open to the end with `all_or_nothing`); a rejected
 //! row is reported with its line and does not stop the others; a file whose header, form,
 //! branch or map is wrong is refused before anything is stored.
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
