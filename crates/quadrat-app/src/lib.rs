@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod bulk;
+pub mod demo;
 pub mod entries;
 pub mod error;
 pub mod export;

@@ -3,28 +3,23 @@
 mod cli;
 mod commands;
 mod config;
+mod failure;
 
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let as_json = commands::prints_json(&cli.command);
+    let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(commands::run(cli)) {
+        .context("cannot start the async runtime")
+        .and_then(|runtime| runtime.block_on(commands::run(cli)));
+    match result {
         Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => failure::print(&e, as_json),
     }
 }

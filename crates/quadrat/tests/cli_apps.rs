@@ -2,38 +2,20 @@
 //! the data: every change is what the server uses at its next request.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-use quadrat_testkit::process::{ServedProcess, serve_process};
+use quadrat_testkit::process::{Quadrat, ServedProcess};
 use quadrat_testkit::{TestDb, both_engines, fixtures_dir};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_quadrat");
 const SLUG: &str = "tree-survey-2024";
 
-fn quadrat(db: &TestDb, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("QUADRAT_DATA_DIR", db.data_dir())
-        .env("QUADRAT_DATABASE_URL", &db.url)
-        .output()
-        .expect("running quadrat")
-}
-
 fn ok(db: &TestDb, args: &[&str]) -> String {
-    let out = quadrat(db, args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    Quadrat::on(BIN, db).ok(args)
 }
 
 fn fails(db: &TestDb, args: &[&str]) -> String {
-    let out = quadrat(db, args);
-    assert!(!out.status.success(), "{args:?} should fail");
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    Quadrat::on(BIN, db).fails(args)
 }
 
 fn import_private(db: &TestDb) {
@@ -61,7 +43,11 @@ fn credentials(stdout: &str) -> (i64, String) {
 }
 
 fn serve(db: &TestDb, extra: &[&str], env: &[(&str, &str)]) -> ServedProcess {
-    serve_process(BIN, db, extra, env)
+    let mut quadrat = Quadrat::on(BIN, db);
+    for (key, value) in env {
+        quadrat = quadrat.env(key, value);
+    }
+    quadrat.serve(extra)
 }
 
 async fn token_request(base: &str, id: i64, secret: &str) -> (u16, Value) {
@@ -233,29 +219,16 @@ both_engines!(
 #[test]
 fn keys_generate_never_overwrites_without_force() {
     let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        Command::new(BIN)
-            .args(args)
-            .env("QUADRAT_DATA_DIR", dir.path())
-            .output()
-            .unwrap()
-    };
-    let first = run(&["keys", "generate"]);
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
+    let quadrat = Quadrat::new(BIN).data_dir(dir.path());
+    quadrat.ok(&["keys", "generate"]);
     let private = dir.path().join("keys/oauth-private.pem");
     let before = std::fs::read(&private).unwrap();
-    let again = run(&["keys", "generate"]);
-    assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    let again = quadrat.fails(&["keys", "generate"]);
+    assert!(again.contains("--force"), "{again}");
     assert_eq!(std::fs::read(&private).unwrap(), before);
-    let forced = run(&["keys", "generate", "--force"]);
-    assert!(forced.status.success());
+    let forced = quadrat.ok(&["keys", "generate", "--force"]);
     assert_ne!(std::fs::read(&private).unwrap(), before);
-    assert!(String::from_utf8_lossy(&forced.stdout).contains("retired"));
+    assert!(forced.contains("retired"), "{forced}");
 }
 
 #[test]
@@ -269,13 +242,9 @@ fn serve_with_a_missing_configured_key_file_fails_clearly() {
             missing.to_str().unwrap()
         ),
     );
-    let out = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("QUADRAT_DATA_DIR", dir.path())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = Quadrat::new(BIN)
+        .data_dir(dir.path())
+        .fails(&["serve", "--listen", "127.0.0.1:0"]);
     assert!(
         err.contains("private.pem") && err.contains("keys generate"),
         "{err}"

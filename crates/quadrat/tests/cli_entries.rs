@@ -2,33 +2,22 @@
 //! with its descendants (any depth), their branch entries and media files, and every counter
 //! comes back to what it was.
 
-use std::process::{Command, Output};
-
 use quadrat_app::App;
 use quadrat_app::projects::{ImportOptions, ResolvedProject};
 use quadrat_core::definition::Definition;
+use quadrat_testkit::process::{Quadrat, Run};
 use quadrat_testkit::uploads::*;
 use quadrat_testkit::{TestDb, both_engines, fixture};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_quadrat");
-
-fn quadrat(db: &TestDb, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("QUADRAT_DATA_DIR", db.data_dir())
-        .env("QUADRAT_DATABASE_URL", &db.url)
-        .output()
-        .expect("running quadrat")
+fn quadrat(db: &TestDb, args: &[&str]) -> Run {
+    Quadrat::on(env!("CARGO_BIN_EXE_quadrat"), db).run(args)
 }
 
-fn printed(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("--json output")
+/// The `--json` report of a run that must have succeeded.
+fn printed(out: &Run) -> Value {
+    assert!(out.success(), "{}", out.stderr);
+    out.json()
 }
 
 async fn import_public(app: &App, file: &str) -> (ResolvedProject, Definition, String) {
@@ -160,13 +149,7 @@ async fn delete_entry_removes_descendants_branch_entries_and_media(db: TestDb) {
         &jpeg,
     )
     .await;
-    let out = quadrat(&db, &["entries", "delete", &slug, "--uuid", &b2]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = quadrat(&db, &["entries", "delete", &slug, "--uuid", &b2]).ok();
     assert!(
         text.contains("deleted 0 entries, 1 branch entry and 1 media file"),
         "{text}"
@@ -190,14 +173,14 @@ async fn delete_entry_removes_descendants_branch_entries_and_media(db: TestDb) {
     assert_eq!(snapshot(&app, &project).await, only_t2);
 
     // Nothing to delete: a clear error, nothing changed.
-    let missing = quadrat(&db, &["entries", "delete", &slug, "--uuid", &new_uuid()]);
-    assert!(!missing.status.success());
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("ec5_239"));
+    let missing = quadrat(&db, &["entries", "delete", &slug, "--uuid", &new_uuid()]).failed();
+    assert!(missing.contains("ec5_239"), "{missing}");
     let unknown_form = quadrat(
         &db,
         &["entries", "delete", &slug, "--form", "nope", "--all"],
-    );
-    assert!(String::from_utf8_lossy(&unknown_form.stderr).contains("ec5_15"));
+    )
+    .failed();
+    assert!(unknown_form.contains("ec5_15"), "{unknown_form}");
     assert_eq!(snapshot(&app, &project).await, only_t2);
 }
 

@@ -2,22 +2,15 @@
 //! across several keyset chunks as CSV and JSON, branch entries, and clear refusals.
 
 use std::collections::BTreeSet;
-use std::process::{Command, Output};
 
 use quadrat_app::export::STREAM_CHUNK;
+use quadrat_testkit::process::{Quadrat, Run};
 use quadrat_testkit::uploads::*;
 use quadrat_testkit::{TestDb, both_engines};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_quadrat");
-
-fn quadrat(db: &TestDb, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("QUADRAT_DATA_DIR", db.data_dir())
-        .env("QUADRAT_DATABASE_URL", &db.url)
-        .output()
-        .expect("running quadrat")
+fn quadrat(db: &TestDb, args: &[&str]) -> Run {
+    Quadrat::on(env!("CARGO_BIN_EXE_quadrat"), db).run(args)
 }
 
 async fn export_whole_form_streams_every_entry_once_as_csv_and_json(db: TestDb) {
@@ -45,13 +38,7 @@ async fn export_whole_form_streams_every_entry_once_as_csv_and_json(db: TestDb) 
     )
     .await;
 
-    let out = quadrat(&db, &["entries", "export", SLUG, "--format", "csv"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = quadrat(&db, &["entries", "export", SLUG, "--format", "csv"]).ok();
     let mut lines = text.lines();
     assert!(
         lines
@@ -65,7 +52,7 @@ async fn export_whole_form_streams_every_entry_once_as_csv_and_json(db: TestDb) 
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("sites.json");
-    let out = quadrat(
+    quadrat(
         &db,
         &[
             "entries",
@@ -78,12 +65,8 @@ async fn export_whole_form_streams_every_entry_once_as_csv_and_json(db: TestDb) 
             "-o",
             file.to_str().unwrap(),
         ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    )
+    .ok();
     let v: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     let got: BTreeSet<String> = v
         .as_array()
@@ -99,7 +82,7 @@ async fn export_whole_form_streams_every_entry_once_as_csv_and_json(db: TestDb) 
             "entries", "export", SLUG, "--branch", TREES, "--format", "json",
         ],
     );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: Value = out.json();
     assert_eq!(v[0]["ec5_branch_uuid"], tree.as_str());
     assert_eq!(v[0]["ec5_branch_owner_uuid"], owner.as_str());
     assert_eq!(v.as_array().unwrap().len(), 1);
@@ -118,18 +101,14 @@ async fn export_refusals_say_why_and_leave_no_file(db: TestDb) {
     ] {
         let mut all = vec!["entries", "export", SLUG, "--format", "csv", "-o", path];
         all.extend(args);
-        let out = quadrat(&db, &all);
-        assert!(!out.status.success());
-        let err = String::from_utf8_lossy(&out.stderr);
+        let err = quadrat(&db, &all).failed();
         assert!(err.contains(code), "{err}");
         assert!(!file.exists());
     }
-    let out = quadrat(&db, &["entries", "export", "no-such", "--format", "csv"]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("ec5_11"));
-    let empty = quadrat(&db, &["entries", "export", SLUG, "--format", "json"]);
-    assert!(empty.status.success());
-    assert_eq!(String::from_utf8_lossy(&empty.stdout), "[]\n");
+    let err = quadrat(&db, &["entries", "export", "no-such", "--format", "csv"]).failed();
+    assert!(err.contains("ec5_11"), "{err}");
+    let empty = quadrat(&db, &["entries", "export", SLUG, "--format", "json"]).ok();
+    assert_eq!(empty, "[]\n");
 }
 
 both_engines!(

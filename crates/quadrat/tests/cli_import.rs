@@ -4,7 +4,6 @@
 //! stores nothing on any error; an unknown column refuses the whole file.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
 use quadrat_app::App;
 use quadrat_app::projects::ResolvedProject;
@@ -13,19 +12,13 @@ use quadrat_core::export::csv::CsvWriter;
 use quadrat_core::export::render::{ExportPlan, PlanOptions, StoredEntry};
 use quadrat_core::mappings::MappingList;
 use quadrat_store::EntryRow;
+use quadrat_testkit::process::{Quadrat, Run};
 use quadrat_testkit::uploads::*;
 use quadrat_testkit::{TestDb, both_engines};
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_quadrat");
-
-fn quadrat(db: &TestDb, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("QUADRAT_DATA_DIR", db.data_dir())
-        .env("QUADRAT_DATABASE_URL", &db.url)
-        .output()
-        .expect("running quadrat")
+fn quadrat(db: &TestDb, args: &[&str]) -> Run {
+    Quadrat::on(env!("CARGO_BIN_EXE_quadrat"), db).run(args)
 }
 
 fn write(db: &TestDb, name: &str, text: &str) -> String {
@@ -39,13 +32,7 @@ fn import(db: &TestDb, file: &str, extra: &[&str]) -> (i32, Value) {
     let mut args = vec!["entries", "import", SLUG, file, "--json"];
     args.extend_from_slice(extra);
     let out = quadrat(db, &args);
-    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
-        panic!(
-            "no report; stderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), report)
+    (out.code().unwrap_or(-1), out.json())
 }
 
 async fn ingest(app: &App, project: &ResolvedProject, data: &Value) {
@@ -256,9 +243,12 @@ async fn csv_unknown_column_refuses_the_whole_file(db: TestDb) {
         &db,
         &["entries", "import", SLUG, &write(&db, "e.csv", text)],
     );
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("unknown column \"Colour\""), "{stderr}");
+    assert_eq!(out.code(), Some(2));
+    assert!(
+        out.stderr.contains("unknown column \"Colour\""),
+        "{}",
+        out.stderr
+    );
     assert_eq!(snapshot(&app, &project).await, before);
 }
 
@@ -405,14 +395,14 @@ async fn human_output_summarises_and_exits_non_zero_on_rejects(db: TestDb) {
         &db,
         &["entries", "import", SLUG, &write(&db, "k.csv", &text)],
     );
-    assert_eq!(out.status.code(), Some(1));
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.code(), Some(1));
     assert!(
-        stdout.contains("imported 1 row(s) into tree-survey-2024; 1 rejected"),
-        "{stdout}"
+        out.stdout
+            .contains("imported 1 row(s) into tree-survey-2024; 1 rejected"),
+        "{}",
+        out.stdout
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("line 3: ec5_27"), "{stderr}");
+    assert!(out.stderr.contains("line 3: ec5_27"), "{}", out.stderr);
 }
 
 async fn csv_ten_thousand_rows_import(db: TestDb) {

@@ -1,8 +1,6 @@
 //! `quadrat mapping …` driven as a script would drive it, on both engines.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
-
+use quadrat_testkit::process::{Quadrat, Run};
 use quadrat_testkit::{TestDb, both_engines, fixtures_dir};
 use serde_json::{Value, json};
 
@@ -12,43 +10,17 @@ const FORM1: &str = "79c8c2926b9445b5a49882321e35049e_665b2a36eb7a7";
 const SAMPLE: &str = "79c8c2926b9445b5a49882321e35049e_665b2a36eb7a7_665b2a5b33be4";
 const WEATHER: &str = "79c8c2926b9445b5a49882321e35049e_665b2a36eb7a7_665b2b36e683a";
 
-fn quadrat(db: &TestDb, args: &[&str]) -> Output {
-    quadrat_with_stdin(db, args, None)
+fn quadrat(db: &TestDb, args: &[&str]) -> Run {
+    Quadrat::on(BIN, db).run(args)
 }
 
-fn quadrat_with_stdin(db: &TestDb, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env("QUADRAT_DATA_DIR", db.data_dir())
-        .env("QUADRAT_DATABASE_URL", &db.url)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("running quadrat");
-    let mut pipe = child.stdin.take().expect("stdin");
-    pipe.write_all(stdin.unwrap_or("").as_bytes())
-        .expect("writing stdin");
-    drop(pipe);
-    child.wait_with_output().expect("quadrat finishes")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn ok(o: Output) -> String {
-    assert!(o.status.success(), "{}", stderr(&o));
-    stdout(&o)
+fn quadrat_with_stdin(db: &TestDb, args: &[&str], stdin: Option<&str>) -> Run {
+    Quadrat::on(BIN, db).run_with_stdin(args, stdin.unwrap_or(""))
 }
 
 fn import(db: &TestDb) {
     let path = fixtures_dir().join("all-types.json").display().to_string();
-    ok(quadrat(db, &["project", "import", &path]));
+    quadrat(db, &["project", "import", &path]).ok();
 }
 
 /// The stored `project_mapping` text, to prove a refusal changed nothing.
@@ -62,7 +34,7 @@ async fn stored_mapping(db: &TestDb) -> String {
 
 fn list(db: &TestDb) -> Vec<(u64, String, bool)> {
     let v: Value =
-        serde_json::from_str(&ok(quadrat(db, &["mapping", "list", SLUG, "--json"]))).unwrap();
+        serde_json::from_str(&quadrat(db, &["mapping", "list", SLUG, "--json"]).ok()).unwrap();
     v.as_array()
         .unwrap()
         .iter()
@@ -77,11 +49,7 @@ fn list(db: &TestDb) -> Vec<(u64, String, bool)> {
 }
 
 fn show(db: &TestDb, index: &str) -> Value {
-    serde_json::from_str(&ok(quadrat(
-        db,
-        &["mapping", "show", SLUG, "--index", index],
-    )))
-    .unwrap()
+    serde_json::from_str(&quadrat(db, &["mapping", "show", SLUG, "--index", index]).ok()).unwrap()
 }
 
 fn write(db: &TestDb, name: &str, v: &Value) -> String {
@@ -93,16 +61,20 @@ fn write(db: &TestDb, name: &str, v: &Value) -> String {
 async fn mapping_create_update_default_delete_round_trip(db: TestDb) {
     import(&db);
     assert_eq!(list(&db), [(0, "EC5_AUTO".to_string(), true)]);
-    let printed: Value = serde_json::from_str(&ok(quadrat(
-        &db,
-        &["mapping", "create", SLUG, "--name", "Field names", "--json"],
-    )))
+    let printed: Value = serde_json::from_str(
+        &quadrat(
+            &db,
+            &["mapping", "create", SLUG, "--name", "Field names", "--json"],
+        )
+        .ok(),
+    )
     .unwrap();
     assert_eq!(printed, json!({"map_index": 1}));
-    ok(quadrat(
+    quadrat(
         &db,
         &["mapping", "create", SLUG, "--name", "Second", "--default"],
-    ));
+    )
+    .ok();
     assert_eq!(
         list(&db),
         [
@@ -119,10 +91,11 @@ async fn mapping_create_update_default_delete_round_trip(db: TestDb) {
     map["forms"][FORM1][WEATHER]["possible_answers"]["665b2b6b9646a"]["map_to"] = json!("Overcast");
     map["name"] = json!("Renamed");
     let path = write(&db, "map.json", &map);
-    ok(quadrat(
+    quadrat(
         &db,
         &["mapping", "update", SLUG, "--index", "1", "--file", &path],
-    ));
+    )
+    .ok();
     let stored = show(&db, "1");
     assert_eq!(stored["forms"][FORM1][SAMPLE]["map_to"], "sample");
     assert_eq!(
@@ -141,13 +114,10 @@ async fn mapping_create_update_default_delete_round_trip(db: TestDb) {
         &["mapping", "update", SLUG, "--index", "1"],
         Some(&map.to_string()),
     );
-    ok(out);
+    out.ok();
     assert_eq!(show(&db, "1")["forms"][FORM1][SAMPLE]["hide"], true);
 
-    ok(quadrat(
-        &db,
-        &["mapping", "set-default", SLUG, "--index", "1"],
-    ));
+    quadrat(&db, &["mapping", "set-default", SLUG, "--index", "1"]).ok();
     assert_eq!(
         list(&db)
             .iter()
@@ -158,7 +128,7 @@ async fn mapping_create_update_default_delete_round_trip(db: TestDb) {
     );
 
     // Deleting the default map leaves EC5_AUTO the default, and the list sparse.
-    ok(quadrat(&db, &["mapping", "delete", SLUG, "--index", "1"]));
+    quadrat(&db, &["mapping", "delete", SLUG, "--index", "1"]).ok();
     assert_eq!(
         list(&db),
         [(0, "EC5_AUTO".into(), true), (2, "Second".into(), false)]
@@ -169,14 +139,17 @@ async fn mapping_create_update_default_delete_round_trip(db: TestDb) {
         ["0", "2"]
     );
     // The next map goes after the last index.
-    let printed: Value = serde_json::from_str(&ok(quadrat(
-        &db,
-        &["mapping", "create", SLUG, "--name", "Third", "--json"],
-    )))
+    let printed: Value = serde_json::from_str(
+        &quadrat(
+            &db,
+            &["mapping", "create", SLUG, "--name", "Third", "--json"],
+        )
+        .ok(),
+    )
     .unwrap();
     assert_eq!(printed["map_index"], 3);
     // The table lists them too.
-    let table = ok(quadrat(&db, &["mapping", "list", SLUG]));
+    let table = quadrat(&db, &["mapping", "list", SLUG]).ok();
     assert!(
         table.starts_with("INDEX  DEFAULT  NAME\n0      *        EC5_AUTO\n"),
         "{table}"
@@ -186,9 +159,7 @@ async fn mapping_create_update_default_delete_round_trip(db: TestDb) {
 /// Runs a command that must be refused with `code`, and checks nothing changed.
 async fn refused(db: &TestDb, args: &[&str], stdin: Option<&str>, code: &str) {
     let before = stored_mapping(db).await;
-    let out = quadrat_with_stdin(db, args, stdin);
-    assert!(!out.status.success(), "{args:?} succeeded");
-    let err = stderr(&out);
+    let err = quadrat_with_stdin(db, args, stdin).failed();
     assert!(err.contains(code), "{args:?}: {err}");
     assert!(err.contains("nothing was changed"), "{args:?}: {err}");
     assert_eq!(
@@ -200,10 +171,7 @@ async fn refused(db: &TestDb, args: &[&str], stdin: Option<&str>, code: &str) {
 
 async fn mapping_refusals_change_nothing(db: TestDb) {
     import(&db);
-    ok(quadrat(
-        &db,
-        &["mapping", "create", SLUG, "--name", "Field names"],
-    ));
+    quadrat(&db, &["mapping", "create", SLUG, "--name", "Field names"]).ok();
     let base = show(&db, "1");
     let edited = |edit: &dyn Fn(&mut Value)| {
         let mut map = base.clone();
@@ -381,11 +349,8 @@ async fn mapping_refusals_change_nothing(db: TestDb) {
     )
     .await;
 
-    ok(quadrat(&db, &["mapping", "create", SLUG, "--name", "Two"]));
-    ok(quadrat(
-        &db,
-        &["mapping", "create", SLUG, "--name", "Three"],
-    ));
+    quadrat(&db, &["mapping", "create", SLUG, "--name", "Two"]).ok();
+    quadrat(&db, &["mapping", "create", SLUG, "--name", "Three"]).ok();
     refused(
         &db,
         &["mapping", "create", SLUG, "--name", "Four"],
@@ -403,11 +368,7 @@ both_engines!(
 #[test]
 fn every_mapping_command_has_help() {
     for sub in ["list", "show", "create", "update", "delete", "set-default"] {
-        let out = Command::new(BIN)
-            .args(["mapping", sub, "--help"])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{sub}");
-        assert!(stdout(&out).contains("Usage"), "{sub}");
+        let out = Quadrat::new(BIN).ok(&["mapping", sub, "--help"]);
+        assert!(out.contains("Usage"), "{sub}");
     }
 }

@@ -1,34 +1,18 @@
 //! `quadrat project member …` driven as an administrator would drive it, on both engines.
 
-use std::process::{Command, Output};
-
+use quadrat_testkit::process::{Quadrat, Run};
 use quadrat_testkit::{TestDb, both_engines, fixtures_dir};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_quadrat");
 const SLUG: &str = "tree-survey-2024";
 
-fn quadrat(db: &TestDb, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("QUADRAT_DATA_DIR", db.data_dir())
-        .env("QUADRAT_DATABASE_URL", &db.url)
-        .output()
-        .expect("running quadrat")
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+fn quadrat(db: &TestDb, args: &[&str]) -> Run {
+    Quadrat::on(BIN, db).run(args)
 }
 
 fn ok(db: &TestDb, args: &[&str]) -> String {
-    let o = quadrat(db, args);
-    assert!(o.status.success(), "{args:?}: {}", err(&o));
-    out(&o)
+    quadrat(db, args).ok()
 }
 
 /// `(email, role)` of each member, creator first.
@@ -193,14 +177,12 @@ async fn member_add_second_creator_is_refused_and_transfer_hands_over(db: TestDb
     );
     let users_before = user_emails(&db);
     for email in ["bob@example.org", "carl@example.org"] {
-        let o = quadrat(&db, &["project", "member", "add", SLUG, email, "creator"]);
-        assert!(!o.status.success());
+        let err = quadrat(&db, &["project", "member", "add", SLUG, email, "creator"]).failed();
         assert!(
-            err(&o).contains(&format!(
+            err.contains(&format!(
                 "{SLUG} already has a creator (ann@example.org) and a project has exactly one. To hand it over: quadrat project member add {SLUG} {email} creator --transfer"
             )),
-            "{}",
-            err(&o)
+            "{err}"
         );
     }
     assert_eq!(
@@ -339,9 +321,8 @@ async fn member_refusals_change_nothing(db: TestDb) {
         ),
     ];
     for (args, expected) in cases {
-        let o = quadrat(&db, &args);
-        assert!(!o.status.success(), "{args:?} succeeded: {}", out(&o));
-        assert!(err(&o).contains(expected), "{args:?}: {}", err(&o));
+        let err = quadrat(&db, &args).failed();
+        assert!(err.contains(expected), "{args:?}: {err}");
         assert_eq!(
             (members(&db), user_emails(&db)),
             before,
@@ -351,13 +332,12 @@ async fn member_refusals_change_nothing(db: TestDb) {
 }
 
 async fn member_help_explains_roles_and_transfer(db: TestDb) {
-    let o = quadrat(&db, &["project", "member", "--help"]);
-    assert!(o.status.success());
+    let o = ok(&db, &["project", "member", "--help"]);
     for command in ["add", "remove", "list"] {
-        assert!(out(&o).contains(command), "{}", out(&o));
+        assert!(o.contains(command), "{o}");
     }
     // Help text wraps to the terminal width: compare words, not lines.
-    let help = out(&quadrat(&db, &["project", "member", "add", "--help"]))
+    let help = ok(&db, &["project", "member", "add", "--help"])
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");

@@ -1,30 +1,16 @@
 //! The `quadrat` binary driven as a script would drive it, on both engines.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
+use quadrat_testkit::process::{Quadrat, Run};
 use quadrat_testkit::{TestDb, both_engines, fixtures_dir, project_schema};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_quadrat");
 
 /// Runs `quadrat ARGS` against the test database (and a data directory of its own).
-fn quadrat(db: &TestDb, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("QUADRAT_DATA_DIR", db.data_dir())
-        .env("QUADRAT_DATABASE_URL", &db.url)
-        .env_remove("QUADRAT_LISTEN")
-        .output()
-        .expect("running quadrat")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+fn quadrat(db: &TestDb, args: &[&str]) -> Run {
+    Quadrat::on(BIN, db).run(args)
 }
 
 fn fixture_path(name: &str) -> String {
@@ -39,8 +25,8 @@ fn write_json(dir: &Path, name: &str, value: &Value) -> String {
 
 fn project_list(db: &TestDb) -> Vec<Value> {
     let out = quadrat(db, &["project", "list", "--json"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    serde_json::from_str::<Vec<Value>>(&stdout(&out)).expect("list --json")
+    assert!(out.status.success(), "{}", out.stderr);
+    serde_json::from_str::<Vec<Value>>(&out.stdout).expect("list --json")
 }
 
 async fn import_keeps_file_refs_and_prints_json(db: TestDb) {
@@ -53,8 +39,8 @@ async fn import_keeps_file_refs_and_prints_json(db: TestDb) {
             "--json",
         ],
     );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let printed: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert!(out.status.success(), "{}", out.stderr);
+    let printed: Value = serde_json::from_str(out.stdout.trim()).unwrap();
     assert_eq!(
         printed,
         json!({"slug": "tree-survey-2024", "ref": "d3f1a9c27b5e4f0c8a6b1e2d9c7f3a50"})
@@ -75,8 +61,8 @@ async fn import_keeps_file_refs_and_prints_json(db: TestDb) {
         ],
     );
     assert!(!again.status.success());
-    assert!(stderr(&again).contains("ec5_224"), "{}", stderr(&again));
-    assert!(stderr(&again).contains("--new-ref"), "{}", stderr(&again));
+    assert!(again.stderr.contains("ec5_224"), "{}", again.stderr);
+    assert!(again.stderr.contains("--new-ref"), "{}", again.stderr);
     assert_eq!(project_list(&db).len(), 1);
 }
 
@@ -99,13 +85,13 @@ async fn import_with_new_ref_rekeys_every_ref(db: TestDb) {
             "--json",
         ],
     );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let printed: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert!(out.status.success(), "{}", out.stderr);
+    let printed: Value = serde_json::from_str(out.stdout.trim()).unwrap();
     assert_eq!(printed["slug"], "tree-survey-copy");
     let new_ref = printed["ref"].as_str().unwrap().to_string();
     assert_ne!(new_ref, "d3f1a9c27b5e4f0c8a6b1e2d9c7f3a50");
     let exported = quadrat(&db, &["project", "export", "tree-survey-copy"]);
-    let file: Value = serde_json::from_slice(&exported.stdout).unwrap();
+    let file: Value = serde_json::from_str(&exported.stdout).unwrap();
     let text = serde_json::to_string(&file).unwrap();
     assert!(
         !text.contains("d3f1a9c27b5e4f0c8a6b1e2d9c7f3a50"),
@@ -135,7 +121,7 @@ async fn export_writes_a_reimportable_file_that_matches_the_schema(db: TestDb) {
             &path.display().to_string(),
         ],
     );
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.status.success(), "{}", out.stderr);
     let exported: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     let original = quadrat_testkit::fixture("tree-survey-2024.json");
     assert_eq!(
@@ -159,7 +145,7 @@ async fn export_writes_a_reimportable_file_that_matches_the_schema(db: TestDb) {
             .success()
     );
     let out = quadrat(&db, &["project", "import", &path.display().to_string()]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.status.success(), "{}", out.stderr);
 }
 
 async fn refused_definition_exits_nonzero_lists_codes_and_stores_nothing(db: TestDb) {
@@ -168,12 +154,12 @@ async fn refused_definition_exits_nonzero_lists_codes_and_stores_nothing(db: Tes
     let path = write_json(db.data_dir(), "bad.json", &bad);
     let out = quadrat(&db, &["project", "import", &path]);
     assert!(!out.status.success());
-    let err = stderr(&out);
+    let err = out.stderr;
     assert!(err.contains("ec5_68"), "{err}");
     assert!(err.contains("nothing was stored"), "{err}");
     let out = quadrat(&db, &["project", "import", &path, "--json"]);
     assert!(!out.status.success());
-    let envelope: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    let envelope: Value = serde_json::from_str(out.stdout.trim()).unwrap();
     assert!(
         envelope["errors"]
             .as_array()
@@ -187,11 +173,11 @@ async fn refused_definition_exits_nonzero_lists_codes_and_stores_nothing(db: Tes
     let junk = db.data_dir().join("junk.json").display().to_string();
     let out = quadrat(&db, &["project", "import", &junk, "--json"]);
     assert!(!out.status.success());
-    let envelope: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    let envelope: Value = serde_json::from_str(out.stdout.trim()).unwrap();
     assert_eq!(envelope["errors"][0]["code"], "ec5_62");
     let out = quadrat(&db, &["project", "import", "/no/such/file.json"]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("cannot read"), "{}", stderr(&out));
+    assert!(out.stderr.contains("cannot read"), "{}", out.stderr);
     assert!(project_list(&db).is_empty());
 }
 
@@ -206,7 +192,7 @@ async fn set_changes_attributes_and_rejects_bad_values(db: TestDb) {
         ("status", "locked"),
     ] {
         let out = quadrat(&db, &["project", "set", "tree-survey-2024", field, value]);
-        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(out.status.success(), "{}", out.stderr);
     }
     let list = project_list(&db);
     assert_eq!(
@@ -218,7 +204,7 @@ async fn set_changes_attributes_and_rejects_bad_values(db: TestDb) {
         (&json!("private"), &json!("listed"), &json!("locked"))
     );
     let file: Value =
-        serde_json::from_slice(&quadrat(&db, &["project", "export", "tree-survey-2024"]).stdout)
+        serde_json::from_str(&quadrat(&db, &["project", "export", "tree-survey-2024"]).stdout)
             .unwrap();
     assert_eq!(file["data"]["project"]["access"], "private");
     assert_eq!(file["data"]["project"]["status"], "locked");
@@ -228,13 +214,13 @@ async fn set_changes_attributes_and_rejects_bad_values(db: TestDb) {
         &["project", "set", "tree-survey-2024", "status", "archived"],
     );
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("not one of"), "{}", stderr(&out));
+    assert!(out.stderr.contains("not one of"), "{}", out.stderr);
     let out = quadrat(
         &db,
         &["project", "set", "no-such-project", "access", "public"],
     );
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("ec5_11"), "{}", stderr(&out));
+    assert!(out.stderr.contains("ec5_11"), "{}", out.stderr);
     assert_eq!(project_list(&db)[0]["status"], "locked");
 }
 
@@ -244,7 +230,7 @@ async fn delete_removes_the_project(db: TestDb) {
         &["project", "import", &fixture_path("tree-survey-2024.json")],
     );
     let out = quadrat(&db, &["project", "delete", "TREE-SURVEY-2024"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.status.success(), "{}", out.stderr);
     assert!(project_list(&db).is_empty());
     let out = quadrat(&db, &["project", "delete", "tree-survey-2024"]);
     assert!(!out.status.success());
@@ -276,9 +262,8 @@ fn every_command_has_help() {
         vec!["project", "set", "--help"],
         vec!["project", "delete", "--help"],
     ] {
-        let out = Command::new(BIN).args(&args).output().unwrap();
-        assert!(out.status.success(), "{args:?}");
-        assert!(stdout(&out).contains("Usage"), "{args:?}");
+        let out = Quadrat::new(BIN).ok(&args);
+        assert!(out.contains("Usage"), "{args:?}");
     }
 }
 
@@ -286,13 +271,7 @@ fn every_command_has_help() {
 fn data_dir_flag_creates_database_and_media_folder_and_reads_toml() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("fresh");
-    let out = Command::new(BIN)
-        .args(["migrate", "--data-dir", &data.display().to_string()])
-        .env_remove("QUADRAT_DATA_DIR")
-        .env_remove("QUADRAT_DATABASE_URL")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    Quadrat::new(BIN).ok(&["migrate", "--data-dir", &data.display().to_string()]);
     assert!(data.join("quadrat.sqlite").exists());
     assert!(data.join("media").is_dir());
 
@@ -303,40 +282,19 @@ fn data_dir_flag_creates_database_and_media_folder_and_reads_toml() {
         format!("database_url = \"sqlite://{}\"\n", other.display()),
     )
     .unwrap();
-    let out = Command::new(BIN)
-        .args(["project", "list"])
-        .env("QUADRAT_DATA_DIR", &data)
-        .env_remove("QUADRAT_DATABASE_URL")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    let in_data = Quadrat::new(BIN).data_dir(&data);
+    in_data.ok(&["project", "list"]);
     assert!(other.exists(), "quadrat.toml was not read");
     let third = dir.path().join("third.sqlite");
-    let out = Command::new(BIN)
-        .args(["project", "list"])
-        .env("QUADRAT_DATA_DIR", &data)
-        .env(
-            "QUADRAT_DATABASE_URL",
-            format!("sqlite://{}", third.display()),
-        )
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    in_data
+        .clone()
+        .database_url(&format!("sqlite://{}", third.display()))
+        .ok(&["project", "list"]);
     assert!(
         third.exists(),
         "QUADRAT_DATABASE_URL did not win over quadrat.toml"
     );
 
-    let out = Command::new(BIN)
-        .args(["project", "list", "--database-url", "mysql://nope"])
-        .env_remove("QUADRAT_DATABASE_URL")
-        .env("QUADRAT_DATA_DIR", &data)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("unsupported database URL"),
-        "{}",
-        stderr(&out)
-    );
+    let err = in_data.fails(&["project", "list", "--database-url", "mysql://nope"]);
+    assert!(err.contains("unsupported database URL"), "{err}");
 }

@@ -1,29 +1,20 @@
 //! `quadrat serve` as a process, sharing its data with CLI commands run beside it.
 
 use std::io::{BufRead, BufReader};
-use std::process::Command;
 
-use quadrat_testkit::process::{ServedProcess, serve_process};
+use quadrat_testkit::process::{Quadrat, ServedProcess};
 use quadrat_testkit::{TestDb, both_engines, fixtures_dir};
 
-const BIN: &str = env!("CARGO_BIN_EXE_quadrat");
+fn quadrat(db: &TestDb) -> Quadrat {
+    Quadrat::on(env!("CARGO_BIN_EXE_quadrat"), db)
+}
 
 fn serve(db: &TestDb, extra: &[&str]) -> ServedProcess {
-    serve_process(BIN, db, extra, &[])
+    quadrat(db).serve(extra)
 }
 
 fn cli(db: &TestDb, args: &[&str]) {
-    let out = Command::new(BIN)
-        .args(args)
-        .env("QUADRAT_DATA_DIR", db.data_dir())
-        .env("QUADRAT_DATABASE_URL", &db.url)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    quadrat(db).ok(args);
 }
 
 async fn status_of(url: &str) -> u16 {

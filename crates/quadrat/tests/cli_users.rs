@@ -1,9 +1,7 @@
 //! `quadrat user …` driven as an administrator would drive it, on both engines.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
-
 use quadrat_app::accounts::LoginField;
+use quadrat_testkit::process::{Quadrat, Run};
 use quadrat_testkit::{TestDb, both_engines, fixtures_dir};
 use serde_json::Value;
 
@@ -11,41 +9,18 @@ const BIN: &str = env!("CARGO_BIN_EXE_quadrat");
 const PASSWORD: &str = "correct horse battery";
 
 /// Runs `quadrat ARGS` against the test database, with `stdin` on standard input.
-fn quadrat_in(db: &TestDb, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env("QUADRAT_DATA_DIR", db.data_dir())
-        .env("QUADRAT_DATABASE_URL", &db.url)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("running quadrat");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().expect("quadrat output")
+fn quadrat_in(db: &TestDb, args: &[&str], stdin: &str) -> Run {
+    Quadrat::on(BIN, db).run_with_stdin(args, stdin)
 }
 
-fn quadrat(db: &TestDb, args: &[&str]) -> Output {
-    quadrat_in(db, args, "")
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+fn quadrat(db: &TestDb, args: &[&str]) -> Run {
+    Quadrat::on(BIN, db).run(args)
 }
 
 fn users(db: &TestDb) -> Vec<Value> {
     let o = quadrat(db, &["user", "list", "--json"]);
-    assert!(o.status.success(), "{}", err(&o));
-    serde_json::from_str(&out(&o)).expect("user list --json")
+    assert!(o.status.success(), "{}", o.stderr);
+    serde_json::from_str(&o.stdout).expect("user list --json")
 }
 
 fn create_ann(db: &TestDb) {
@@ -61,7 +36,7 @@ fn create_ann(db: &TestDb) {
         ],
         &format!("{PASSWORD}\n"),
     );
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", o.stderr);
 }
 
 /// Logs in through the same use-case the HTTP route calls; the token, or the refusal's code.
@@ -92,11 +67,12 @@ async fn user_create_with_password_stdin_can_log_in(db: TestDb) {
         ],
         &format!("{PASSWORD}\r\n"),
     );
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", o.stderr);
     assert!(
-        out(&o).contains("created user ann@example.org; they can log in"),
+        o.stdout
+            .contains("created user ann@example.org; they can log in"),
         "{}",
-        out(&o)
+        o.stdout
     );
     let list = users(&db);
     assert_eq!(list.len(), 1);
@@ -108,21 +84,21 @@ async fn user_create_with_password_stdin_can_log_in(db: TestDb) {
     assert!(login(&db, "ann@example.org", PASSWORD).await.is_ok());
 
     let table = quadrat(&db, &["user", "list"]);
-    assert!(out(&table).starts_with("EMAIL"), "{}", out(&table));
+    assert!(table.stdout.starts_with("EMAIL"), "{}", table.stdout);
     assert!(
-        out(&table).contains("ann@example.org  basic"),
+        table.stdout.contains("ann@example.org  basic"),
         "{}",
-        out(&table)
+        table.stdout
     );
 }
 
 async fn user_create_without_password_cannot_log_in(db: TestDb) {
     let o = quadrat(&db, &["user", "create", "bob@example.org", "--admin"]);
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", o.stderr);
     assert!(
-        out(&o).contains("without a password: they cannot log in until `quadrat user set-password bob@example.org --password-stdin`"),
+        o.stdout.contains("without a password: they cannot log in until `quadrat user set-password bob@example.org --password-stdin`"),
         "{}",
-        out(&o)
+        o.stdout
     );
     let list = users(&db);
     assert_eq!(list[0]["has_password"], false);
@@ -181,7 +157,7 @@ async fn user_create_refusals_change_nothing(db: TestDb) {
     for (args, stdin, expected) in cases {
         let o = quadrat_in(&db, &args, stdin);
         assert!(!o.status.success(), "{args:?} succeeded");
-        assert!(err(&o).contains(expected), "{args:?}: {}", err(&o));
+        assert!(o.stderr.contains(expected), "{args:?}: {}", o.stderr);
         assert_eq!(users(&db), before, "{args:?} changed the users");
     }
 }
@@ -199,8 +175,8 @@ async fn user_set_password_replaces_it_and_ends_the_login(db: TestDb) {
         ],
         "a brand new passphrase\n",
     );
-    assert!(o.status.success(), "{}", err(&o));
-    assert!(out(&o).contains("any earlier login in the app has ended"));
+    assert!(o.status.success(), "{}", o.stderr);
+    assert!(o.stdout.contains("any earlier login in the app has ended"));
     let app = db.app().await;
     assert!(app.user_for_token(&token).await.unwrap().is_none());
     app.store.close().await;
@@ -245,7 +221,7 @@ async fn user_set_password_replaces_it_and_ends_the_login(db: TestDb) {
     ] {
         let o = quadrat_in(&db, &args, stdin);
         assert!(!o.status.success(), "{args:?}");
-        assert!(err(&o).contains(expected), "{args:?}: {}", err(&o));
+        assert!(o.stderr.contains(expected), "{args:?}: {}", o.stderr);
     }
     assert_eq!(users(&db), before);
     assert!(
@@ -259,7 +235,7 @@ async fn user_disable_refuses_logins_until_enabled(db: TestDb) {
     create_ann(&db);
     let token = login(&db, "ann@example.org", PASSWORD).await.unwrap();
     let o = quadrat(&db, &["user", "disable", "ann@example.org"]);
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", o.stderr);
     assert_eq!(users(&db)[0]["state"], "disabled");
     assert_eq!(
         login(&db, "ann@example.org", PASSWORD).await,
@@ -269,17 +245,17 @@ async fn user_disable_refuses_logins_until_enabled(db: TestDb) {
     assert!(app.user_for_token(&token).await.unwrap().is_none());
     app.store.close().await;
     let o = quadrat(&db, &["user", "enable", "ann@example.org"]);
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", o.stderr);
     assert!(login(&db, "ann@example.org", PASSWORD).await.is_ok());
     let o = quadrat(&db, &["user", "disable", "nobody@example.org"]);
     assert!(!o.status.success());
-    assert!(err(&o).contains("ec5_34"), "{}", err(&o));
+    assert!(o.stderr.contains("ec5_34"), "{}", o.stderr);
 }
 
 async fn user_delete_removes_user_and_roles_but_not_a_creator(db: TestDb) {
     let fixture = fixtures_dir().join("tree-survey-2024.json");
     let o = quadrat(&db, &["project", "import", fixture.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", o.stderr);
     create_ann(&db);
     for (email, role) in [
         ("ann@example.org", "creator"),
@@ -289,30 +265,31 @@ async fn user_delete_removes_user_and_roles_but_not_a_creator(db: TestDb) {
             &db,
             &["project", "member", "add", "tree-survey-2024", email, role],
         );
-        assert!(o.status.success(), "{}", err(&o));
+        assert!(o.status.success(), "{}", o.stderr);
     }
     let o = quadrat(&db, &["user", "delete", "bob@example.org"]);
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", o.stderr);
     let emails: Vec<Value> = users(&db).iter().map(|u| u["email"].clone()).collect();
     assert_eq!(emails, ["ann@example.org"]);
     let members = quadrat(
         &db,
         &["project", "member", "list", "tree-survey-2024", "--json"],
     );
-    let members: Vec<Value> = serde_json::from_str(&out(&members)).unwrap();
+    let members: Vec<Value> = serde_json::from_str(&members.stdout).unwrap();
     assert_eq!(members.len(), 1);
 
     let before = users(&db);
     let o = quadrat(&db, &["user", "delete", "ann@example.org"]);
     assert!(!o.status.success());
     assert!(
-        err(&o).contains("is the creator of tree-survey-2024; hand each over first"),
+        o.stderr
+            .contains("is the creator of tree-survey-2024; hand each over first"),
         "{}",
-        err(&o)
+        o.stderr
     );
     let o = quadrat(&db, &["user", "delete", "nobody@example.org"]);
     assert!(!o.status.success());
-    assert!(err(&o).contains("ec5_34"), "{}", err(&o));
+    assert!(o.stderr.contains("ec5_34"), "{}", o.stderr);
     assert_eq!(users(&db), before);
 }
 
@@ -327,12 +304,12 @@ async fn user_help_documents_every_command(db: TestDb) {
         "enable",
         "delete",
     ] {
-        assert!(out(&o).contains(command), "{command}: {}", out(&o));
+        assert!(o.stdout.contains(command), "{command}: {}", o.stdout);
     }
     let o = quadrat(&db, &["user", "create", "--help"]);
-    assert!(out(&o).contains("--password-stdin"));
-    assert!(out(&o).contains("--admin"));
-    assert!(!out(&o).contains("--password "), "{}", out(&o));
+    assert!(o.stdout.contains("--password-stdin"));
+    assert!(o.stdout.contains("--admin"));
+    assert!(!o.stdout.contains("--password "), "{}", o.stdout);
 }
 
 both_engines!(

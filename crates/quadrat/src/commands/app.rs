@@ -7,8 +7,8 @@ use quadrat_app::oauth::ClientSecret;
 use quadrat_core::time::sql_datetime;
 use serde_json::json;
 
-use super::project::cli_error;
 use crate::cli::AppCommand;
+use crate::failure::cli_error;
 
 pub async fn run(app: App, cmd: AppCommand) -> anyhow::Result<ExitCode> {
     let result = run_one(&app, cmd).await;

@@ -9,6 +9,7 @@ use quadrat_app::{App, AppError};
 use serde_json::json;
 
 use crate::cli::{DeleteEntriesArgs, EntriesCommand, ExportEntriesArgs, ExportFormat};
+use crate::failure::{Failure, cli_error};
 
 pub async fn run(app: App, cmd: EntriesCommand) -> anyhow::Result<ExitCode> {
     let code = match cmd {
@@ -30,21 +31,10 @@ async fn delete(app: &App, args: DeleteEntriesArgs) -> anyhow::Result<ExitCode> 
     let report = match app.delete_entries(&args.slug, &what).await {
         Ok(r) => r,
         Err(AppError::Client { errors, .. }) => {
-            if args.json {
-                println!("{}", json!({ "errors": errors }));
-            } else {
-                for e in &errors {
-                    eprintln!(
-                        "error: {} {} ({}); nothing was deleted",
-                        e.code,
-                        e.title.trim(),
-                        e.source
-                    );
-                }
-            }
-            return Ok(ExitCode::FAILURE);
+            let refusal = Failure::refused(errors).what("refused; nothing was deleted");
+            return Err(refusal.into());
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(cli_error(e)),
     };
     if args.json {
         let files: Vec<String> = report.files.iter().map(|f| f.name.clone()).collect();
@@ -133,11 +123,8 @@ async fn export(app: &App, args: ExportEntriesArgs) -> anyhow::Result<ExitCode> 
             if let Some(path) = &args.output {
                 let _ = std::fs::remove_file(path);
             }
-            for e in &errors {
-                eprintln!("error: {} {} ({})", e.code, e.title.trim(), e.source);
-            }
-            Ok(ExitCode::FAILURE)
+            Err(Failure::refused(errors).into())
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(cli_error(e)),
     }
 }

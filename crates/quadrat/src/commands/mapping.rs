@@ -9,6 +9,7 @@ use quadrat_core::Ec5Error;
 use serde_json::{Value, json};
 
 use crate::cli::MappingCommand;
+use crate::failure::{Failure, cli_error};
 
 pub async fn run(app: App, cmd: MappingCommand) -> anyhow::Result<ExitCode> {
     let code = match cmd {
@@ -58,7 +59,7 @@ pub async fn run(app: App, cmd: MappingCommand) -> anyhow::Result<ExitCode> {
         MappingCommand::Update { slug, index, file } => {
             let map = match read_map(file.as_deref()) {
                 Ok(map) => map,
-                Err(e) => return Ok(print_refusal(&[e])),
+                Err(e) => return Err(unchanged(Failure::refused(vec![e]))),
             };
             match app.update_mapping(&slug, index, &map).await {
                 Ok(()) => {
@@ -110,22 +111,14 @@ fn read_map(file: Option<&Path>) -> Result<Value, Ec5Error> {
         .map_err(|e| Ec5Error::new("ec5_62", format!("{name}: not JSON: {e}")))
 }
 
-/// A refused request prints its codes and fails; an internal error propagates.
+/// A refused request fails with its codes; an internal error with its cause.
 fn refuse(e: AppError) -> anyhow::Result<ExitCode> {
     match e {
-        AppError::Client { errors, .. } => Ok(print_refusal(&errors)),
-        other => Err(other.into()),
+        AppError::Client { errors, .. } => Err(unchanged(Failure::refused(errors))),
+        other => Err(cli_error(other)),
     }
 }
 
-fn print_refusal(errors: &[Ec5Error]) -> ExitCode {
-    eprintln!(
-        "error: refused; nothing was changed ({} error{}):",
-        errors.len(),
-        if errors.len() == 1 { "" } else { "s" }
-    );
-    for e in errors {
-        eprintln!("  {}  {}  (source: {})", e.code, e.title.trim(), e.source);
-    }
-    ExitCode::FAILURE
+fn unchanged(refusal: Failure) -> anyhow::Error {
+    refusal.what("refused; nothing was changed").into()
 }

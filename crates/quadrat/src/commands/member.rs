@@ -6,7 +6,7 @@ use clap::Subcommand;
 use quadrat_app::App;
 use serde_json::{Value, json};
 
-use super::project::cli_error;
+use crate::failure::cli_error;
 
 #[derive(Debug, Subcommand)]
 pub enum MemberCommand {

@@ -16,8 +16,51 @@ use anyhow::Context;
 use quadrat_app::{App, AppConfig};
 use quadrat_store::Store;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{AppCommand, Cli, Command, EntriesCommand, MappingCommand, ProjectCommand};
 use crate::config::Config;
+use member::MemberCommand;
+use user::UserCommand;
+
+/// Whether the command prints JSON (`--json`), and so its failure too.
+pub fn prints_json(command: &Command) -> bool {
+    match command {
+        Command::Project(ProjectCommand::Import(args)) => args.json,
+        Command::Project(ProjectCommand::List { json })
+        | Command::Project(ProjectCommand::Member(MemberCommand::List { json, .. }))
+        | Command::User(UserCommand::List { json })
+        | Command::App(AppCommand::Create { json, .. })
+        | Command::App(AppCommand::Show { json, .. })
+        | Command::App(AppCommand::RotateSecret { json, .. })
+        | Command::Mapping(MappingCommand::List { json, .. })
+        | Command::Mapping(MappingCommand::Create { json, .. }) => *json,
+        Command::Entries(EntriesCommand::Delete(args)) => args.json,
+        Command::Entries(EntriesCommand::Import(args)) => args.json,
+        Command::Serve(_)
+        | Command::Migrate
+        | Command::Keys(_)
+        | Command::Entries(EntriesCommand::Export(_))
+        | Command::Project(
+            ProjectCommand::Export { .. }
+            | ProjectCommand::Set { .. }
+            | ProjectCommand::Delete { .. }
+            | ProjectCommand::Member(MemberCommand::Add { .. } | MemberCommand::Remove { .. }),
+        )
+        | Command::User(
+            UserCommand::Create { .. }
+            | UserCommand::SetPassword { .. }
+            | UserCommand::Disable { .. }
+            | UserCommand::Enable { .. }
+            | UserCommand::Delete { .. },
+        )
+        | Command::App(AppCommand::RevokeTokens { .. } | AppCommand::Delete { .. })
+        | Command::Mapping(
+            MappingCommand::Show { .. }
+            | MappingCommand::Update { .. }
+            | MappingCommand::Delete { .. }
+            | MappingCommand::SetDefault { .. },
+        ) => false,
+    }
+}
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut overrides = cli.global.overrides();

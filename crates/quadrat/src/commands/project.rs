@@ -11,6 +11,7 @@ use quadrat_store::ProjectField;
 use serde_json::{Value, json};
 
 use crate::cli::{Field, ImportArgs, ProjectCommand};
+use crate::failure::{Failure, cli_error};
 
 pub async fn run(app: App, cmd: ProjectCommand) -> anyhow::Result<ExitCode> {
     let code = match cmd {
@@ -50,10 +51,7 @@ pub async fn run(app: App, cmd: ProjectCommand) -> anyhow::Result<ExitCode> {
 }
 
 async fn import(app: &App, args: ImportArgs) -> anyhow::Result<ExitCode> {
-    let file = match read_definition_file(&args.file) {
-        Ok(v) => v,
-        Err(err) => return Ok(refuse(&args, vec![err])),
-    };
+    let file = read_definition_file(&args.file).map_err(|e| refuse(&args, vec![e]))?;
     let opts = ImportOptions {
         name: args.name.clone(),
         access: args.access.clone(),
@@ -72,7 +70,7 @@ async fn import(app: &App, args: ImportArgs) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Err(AppError::Client { errors, .. }) => Ok(refuse(&args, errors)),
+        Err(AppError::Client { errors, .. }) => Err(refuse(&args, errors)),
         Err(e) => Err(e.into()),
     }
 }
@@ -85,21 +83,9 @@ fn read_definition_file(path: &std::path::Path) -> Result<Value, Ec5Error> {
         .map_err(|e| Ec5Error::new("ec5_62", format!("{}: not JSON: {e}", path.display())))
 }
 
-fn refuse(args: &ImportArgs, errors: Vec<Ec5Error>) -> ExitCode {
-    if args.json {
-        println!("{}", json!({ "errors": errors }));
-    } else {
-        eprintln!(
-            "error: {} was refused; nothing was stored ({} error{}):",
-            args.file.display(),
-            errors.len(),
-            if errors.len() == 1 { "" } else { "s" }
-        );
-        for e in &errors {
-            eprintln!("  {}  {}  (source: {})", e.code, e.title.trim(), e.source);
-        }
-    }
-    ExitCode::FAILURE
+fn refuse(args: &ImportArgs, errors: Vec<Ec5Error>) -> anyhow::Error {
+    let what = format!("{} was refused; nothing was stored", args.file.display());
+    Failure::refused(errors).what(what).into()
 }
 
 async fn list(app: &App, as_json: bool) -> anyhow::Result<ExitCode> {
@@ -131,19 +117,4 @@ async fn list(app: &App, as_json: bool) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A use-case error as a CLI message.
-pub(crate) fn cli_error(e: AppError) -> anyhow::Error {
-    match e {
-        AppError::Client { errors, .. } => anyhow::anyhow!(
-            "{}",
-            errors
-                .iter()
-                .map(|e| format!("{} {} ({})", e.code, e.title.trim(), e.source))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
-        other => anyhow::anyhow!(other),
-    }
 }

@@ -8,14 +8,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use quadrat_app::App;
 use quadrat_app::oauth::KeyRing;
-use quadrat_app::projects::ImportOptions;
 use quadrat_app::ratelimit::Limiter;
 
 use crate::cli::ServeArgs;
 use crate::config::Config;
-
-/// The demo definition `serve --demo` seeds.
-const DEMO_PROJECT: &str = include_str!("../../../quadrat-core/tests/fixtures/demo.json");
 
 pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
@@ -64,107 +60,39 @@ fn init_logging() {
         .try_init();
 }
 
+/// Seeds the demo project (the app layer decides what it holds) and prints requests to try.
 async fn seed_demo(app: &App, base: &str) -> anyhow::Result<()> {
-    let file: serde_json::Value =
-        serde_json::from_str(DEMO_PROJECT).context("reading the bundled demo project")?;
-    let slug = match app.import_project(&file, &ImportOptions::default()).await {
-        Ok(done) => {
-            let entries = seed_demo_entries(app, &done.slug).await?;
-            tracing::info!("demo project {} seeded with {entries} entries", done.slug);
-            done.slug
-        }
-        Err(quadrat_app::AppError::Client { .. }) => {
-            let name = quadrat_core::definition::edit::project_str(&file["data"], "name")
-                .unwrap_or_default();
-            let slug = quadrat_core::slug::normalize(name);
-            tracing::info!("demo project {slug} already there");
-            slug
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let seed = app.seed_demo().await.context("seeding the demo project")?;
+    if seed.created {
+        tracing::info!(
+            "demo project {} seeded with {} entries",
+            seed.slug,
+            seed.entries
+        );
+    } else {
+        tracing::info!("demo project {} already there", seed.slug);
+    }
     println!("Try the demo project:");
-    println!("  curl '{base}/api/export/project/{slug}'");
-    println!(
-        "  curl '{base}/api/projects/{}'",
-        &slug[..slug.len().min(4)]
-    );
-    println!("  curl '{base}/api/project-version/{slug}'");
-    println!("  curl '{base}/api/export/entries/{slug}'");
-    println!("  curl '{base}/api/export/entries/{slug}?format=csv'");
+    for line in try_lines(base, &seed.slug) {
+        println!("  {line}");
+    }
     Ok(())
 }
 
-/// A few gardens for the demo project, stored through the bulk import's path (the upload
-/// validation), so the export has something to show. Returns how many were stored.
-async fn seed_demo_entries(app: &App, slug: &str) -> anyhow::Result<usize> {
-    // (nickname, latitude, longitude, accuracy, size label, features)
-    const GARDENS: [(&str, &str, &str, &str, &str, &str); 3] = [
-        (
-            "Rose Corner",
-            "51.507400",
-            "-0.127800",
-            "5",
-            "Small",
-            "Bird feeder, Nest box",
-        ),
-        (
-            "Allotment 12",
-            "53.480800",
-            "-2.242600",
-            "8",
-            "Large",
-            "Bird bath, Pond",
-        ),
-        (
-            "Flat 4B balcony",
-            "55.953300",
-            "-3.188300",
-            "12",
-            "Balcony or yard",
-            "Bird feeder",
-        ),
-    ];
-    let target = app.import_target(slug).await?;
-    let form_ref = target.form_ref(None).map_err(anyhow::Error::msg)?;
-    let template = target
-        .template(&form_ref, None, None)
-        .map_err(anyhow::Error::msg)?;
-    let headers = template.headers();
-    let binding = template.bind(&headers).map_err(anyhow::Error::msg)?;
-    let version = target.project_version();
-    let created_at = quadrat_core::time::iso_zero_millis(quadrat_core::time::now_millis());
-    let mut rows = Vec::new();
-    for (name, lat, long, accuracy, size, features) in GARDENS {
-        // Each column is found by the EC5_AUTO name of its question (`1_Garden_nickname`, …).
-        let cells: Vec<&str> = headers
-            .iter()
-            .map(|h| match h.as_str() {
-                h if h.starts_with("lat_") => lat,
-                h if h.starts_with("long_") => long,
-                h if h.starts_with("accuracy_") => accuracy,
-                h if h.starts_with("1_") => name,
-                h if h.starts_with("3_") => size,
-                h if h.starts_with("4_") => features,
-                _ => "",
-            })
-            .collect();
-        let uuid = uuid::Uuid::new_v4().to_string();
-        let ctx = quadrat_core::bulk::RowContext {
-            new_uuid: &uuid,
-            created_at: &created_at,
-            project_version: &version,
-            parent_uuid: None,
-            owner_uuid: None,
-        };
-        let payload = template
-            .payload(&binding, &cells, &ctx)
-            .map_err(|e| anyhow::anyhow!("demo entry {name}: {e:?}"))?;
-        rows.push(payload);
-    }
-    let outcomes = app
-        .ingest_batch(&target.project, &target.actor, &rows)
-        .await?;
-    Ok(outcomes.iter().filter(|o| o.is_ok()).count())
+/// `curl` lines for a project's public routes. The project search takes a name prefix: the
+/// slug's first four characters (characters, not bytes, whatever the slug holds).
+fn try_lines(base: &str, slug: &str) -> Vec<String> {
+    let prefix: String = slug.chars().take(4).collect();
+    [
+        format!("/api/export/project/{slug}"),
+        format!("/api/projects/{prefix}"),
+        format!("/api/project-version/{slug}"),
+        format!("/api/export/entries/{slug}"),
+        format!("/api/export/entries/{slug}?format=csv"),
+    ]
+    .into_iter()
+    .map(|path| format!("curl '{base}{path}'"))
+    .collect()
 }
 
 async fn shutdown_signal() {
@@ -187,4 +115,24 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::try_lines;
+
+    #[test]
+    fn try_lines_cut_a_non_ascii_slug_between_characters() {
+        // Byte 4 falls inside `ü` (and inside the second `本`): a byte slice would panic.
+        for (slug, search) in [("aéü-garden", "aéü-"), ("日本語", "日本語"), ("ab", "ab")]
+        {
+            let lines = try_lines("http://127.0.0.1:8080", slug);
+            assert_eq!(lines.len(), 5);
+            assert_eq!(
+                lines[1],
+                format!("curl 'http://127.0.0.1:8080/api/projects/{search}'")
+            );
+            assert!(lines[0].ends_with(&format!("/api/export/project/{slug}'")));
+        }
+    }
 }

@@ -10,7 +10,7 @@ use quadrat_core::users::UserState;
 use quadrat_store::UserRow;
 use serde_json::{Value, json};
 
-use super::project::cli_error;
+use crate::failure::cli_error;
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {

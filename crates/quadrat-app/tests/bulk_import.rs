@@ -1,0 +1,243 @@
+//! The bulk import's rules at the use-case layer (`App::bulk_import`), on both engines: rows go
+//! in batches of `BATCH_ROWS` with their line numbers kept across batches, all-or-nothing
+//! stores nothing on any error, a wrong file is refused before anything is stored, and an input
+//! that breaks part-way keeps exactly the batches committed before.
+
+use std::io::Read;
+
+use quadrat_app::App;
+use quadrat_app::bulk::{BATCH_ROWS, BulkError, BulkFormat, BulkOptions, BulkReport};
+use quadrat_testkit::uploads::{SLUG, another_site, import_tree_survey, version_of};
+use quadrat_testkit::{TestDb, both_engines};
+
+/// The Sites form's CSV header as the default map names it.
+const HEADER: &str = "ec5_uuid,1_Site_name,2_Number_of_trees_co,3_Survey_date,4_Is_the_site_access,\
+5_Species_observed,lat_6_Site_location,long_6_Site_location,accuracy_6_Site_location,\
+12_Temperature_C,13_Cloud_cover";
+
+/// A CSV file of `rows` sites; the rows at the `broken` lines (the header is line 1) have a
+/// tree count that is not a number.
+fn sites_csv(rows: usize, broken: &[u64]) -> String {
+    let mut text = format!("{HEADER}\n");
+    for i in 0..rows {
+        let line = i as u64 + 2;
+        let count = if broken.contains(&line) { "x" } else { "3" };
+        text.push_str(&format!(",Site {i},{count},,,,,,,,\n"));
+    }
+    text
+}
+
+async fn import(
+    app: &App,
+    input: impl Read,
+    format: BulkFormat,
+    options: &BulkOptions,
+) -> Result<BulkReport, BulkError> {
+    let mut read = 0;
+    let result = app
+        .bulk_import(SLUG, format, input, options, &mut |n| read = n)
+        .await;
+    if result.is_ok() {
+        assert!(read > 0, "progress was reported");
+    }
+    result
+}
+
+async fn total_entries(app: &App) -> u64 {
+    let project = app.find_project(SLUG).await.unwrap();
+    app.project_stats(&project).await.unwrap().total_entries as u64
+}
+
+fn lines(report: &BulkReport) -> Vec<u64> {
+    report.rejected.iter().map(|r| r.line).collect()
+}
+
+async fn batches_store_accepted_rows_and_report_rejected_lines_across_batches(db: TestDb) {
+    let app = db.app().await;
+    import_tree_survey(&app).await;
+    let rows = BATCH_ROWS + 10;
+    let broken = [3, BATCH_ROWS as u64 + 5];
+    let csv = sites_csv(rows, &broken);
+    let report = import(
+        &app,
+        csv.as_bytes(),
+        BulkFormat::Csv,
+        &BulkOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.accepted, rows as u64 - 2);
+    assert_eq!(lines(&report), broken);
+    assert_eq!(report.rejected[0].errors[0].code, "ec5_27");
+    assert_eq!(total_entries(&app).await, rows as u64 - 2);
+}
+
+async fn all_or_nothing_stores_nothing_when_a_row_is_rejected(db: TestDb) {
+    let app = db.app().await;
+    import_tree_survey(&app).await;
+    let options = BulkOptions {
+        all_or_nothing: true,
+        ..BulkOptions::default()
+    };
+    let report = import(
+        &app,
+        sites_csv(20, &[12]).as_bytes(),
+        BulkFormat::Csv,
+        &options,
+    )
+    .await
+    .unwrap();
+    assert_eq!((report.accepted, lines(&report)), (0, vec![12]));
+    assert_eq!(total_entries(&app).await, 0);
+    let report = import(
+        &app,
+        sites_csv(20, &[]).as_bytes(),
+        BulkFormat::Csv,
+        &options,
+    )
+    .await
+    .unwrap();
+    assert_eq!((report.accepted, report.rejected.len()), (20, 0));
+    assert_eq!(total_entries(&app).await, 20);
+}
+
+async fn a_wrong_file_is_refused_before_anything_is_stored(db: TestDb) {
+    let app = db.app().await;
+    import_tree_survey(&app).await;
+    let good = sites_csv(3, &[]);
+    let cases: [(&str, String, BulkOptions); 5] = [
+        (
+            "ec5_47",
+            "ec5_uuid,Colour\n,red\n".into(),
+            BulkOptions::default(),
+        ),
+        (
+            "ec5_47",
+            format!("{HEADER},1_Site_name\n"),
+            BulkOptions::default(),
+        ),
+        (
+            "ec5_15",
+            good.clone(),
+            BulkOptions {
+                form: Some("No such form".into()),
+                ..BulkOptions::default()
+            },
+        ),
+        (
+            "ec5_99",
+            good.clone(),
+            BulkOptions {
+                branch: Some("No such branch".into()),
+                ..BulkOptions::default()
+            },
+        ),
+        (
+            "ec5_322",
+            good.clone(),
+            BulkOptions {
+                map_index: Some(7),
+                ..BulkOptions::default()
+            },
+        ),
+    ];
+    for (code, text, options) in cases {
+        match import(&app, text.as_bytes(), BulkFormat::Csv, &options).await {
+            Err(BulkError::Refused(errors)) => assert_eq!(errors[0].code, code, "{errors:?}"),
+            other => panic!("{code}: {other:?}"),
+        }
+    }
+    match app
+        .bulk_import(
+            "no-such-project",
+            BulkFormat::Csv,
+            good.as_bytes(),
+            &BulkOptions::default(),
+            &mut |_| {},
+        )
+        .await
+    {
+        Err(BulkError::Refused(errors)) => assert_eq!(errors[0].code, "ec5_11"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(total_entries(&app).await, 0);
+}
+
+/// Gives `text`, then fails as a broken disk or a cut connection would.
+struct BreaksAfter<'a>(&'a [u8]);
+
+impl Read for BreaksAfter<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.0.is_empty() {
+            return Err(std::io::Error::other("the disk went away"));
+        }
+        let n = self.0.len().min(buf.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+async fn an_input_that_breaks_keeps_only_committed_batches(db: TestDb) {
+    let app = db.app().await;
+    let project = import_tree_survey(&app).await;
+    let version = version_of(&project);
+    // JSON lines: one full batch and a few rows waiting for the next.
+    let mut text = String::new();
+    for i in 0..BATCH_ROWS + 7 {
+        let uuid = uuid::Uuid::new_v4().to_string();
+        text.push_str(&another_site(&version, &uuid, &format!("Site {i}")).to_string());
+        text.push('\n');
+    }
+    match import(
+        &app,
+        BreaksAfter(text.as_bytes()),
+        BulkFormat::JsonLines,
+        &BulkOptions::default(),
+    )
+    .await
+    {
+        Err(BulkError::Unreadable { error, stored }) => {
+            assert_eq!(stored, BATCH_ROWS as u64);
+            assert!(error.to_string().contains("the disk went away"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(total_entries(&app).await, BATCH_ROWS as u64);
+
+    let options = BulkOptions {
+        all_or_nothing: true,
+        ..BulkOptions::default()
+    };
+    let csv = sites_csv(30, &[]);
+    match import(&app, BreaksAfter(csv.as_bytes()), BulkFormat::Csv, &options).await {
+        Err(BulkError::Unreadable { stored, .. }) => assert_eq!(stored, 0),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(total_entries(&app).await, BATCH_ROWS as u64);
+}
+
+both_engines!(
+    batches_store_accepted_rows_and_report_rejected_lines_across_batches,
+    all_or_nothing_stores_nothing_when_a_row_is_rejected,
+    a_wrong_file_is_refused_before_anything_is_stored,
+    an_input_that_breaks_keeps_only_committed_batches,
+);
+
+#[test]
+fn the_file_name_chooses_the_format() {
+    for (name, format) in [
+        ("a.csv", BulkFormat::Csv),
+        ("a.CSV", BulkFormat::Csv),
+        ("a", BulkFormat::Csv),
+        ("a.jsonl", BulkFormat::JsonLines),
+        ("a.NDJSON", BulkFormat::JsonLines),
+        ("a.json", BulkFormat::JsonLines),
+    ] {
+        assert_eq!(
+            BulkFormat::of_file(std::path::Path::new(name)),
+            format,
+            "{name}"
+        );
+    }
+}
