@@ -17,8 +17,8 @@ use serde_json::{Map, Value, json};
 use crate::codes::Ec5Error;
 use crate::definition::{Definition, Input, InputType};
 use crate::entry::datetime::parse_wall_time;
-use crate::export::php::{scalar_string, truthy};
-use crate::mappings::{MappingList, entries, lookup};
+use crate::mappings::MappingList;
+use crate::php::{array_get, foreach_pairs, strval_precision14, truthy};
 
 /// The platform stored for imported entries.
 pub const PLATFORM: &str = "CLI";
@@ -113,16 +113,16 @@ impl Template {
                     .branches()
                     .find(|b| b.input_ref.as_str() == branch_ref)
                     .ok_or_else(|| format!("the form has no branch {branch_ref}"))?;
-                let branch_map = lookup(form_map, branch_ref)
+                let branch_map = array_get(form_map, branch_ref)
                     .and_then(|b| b.get("branch"))
                     .unwrap_or(&null);
                 (&branch.branch, branch_map)
             }
         };
         let mut by_ref: HashMap<String, &Value> = HashMap::new();
-        for (input_ref, input_map) in entries(selected) {
+        for (input_ref, input_map) in foreach_pairs(selected) {
             if let Some(group) = input_map.get("group") {
-                for (child_ref, child_map) in entries(group) {
+                for (child_ref, child_map) in foreach_pairs(group) {
                     by_ref.insert(child_ref, child_map);
                 }
             }
@@ -147,7 +147,7 @@ impl Template {
             let map_to = input_map
                 .and_then(|m| m.get("map_to"))
                 .filter(|v| truthy(v))
-                .and_then(scalar_string)
+                .and_then(strval_precision14)
                 .unwrap_or_else(|| input.input_ref.0.clone());
             if !uploadable(input.kind) {
                 ignored.push(map_to);
@@ -159,9 +159,9 @@ impl Template {
                 .iter()
                 .map(|p| {
                     let label = answer_maps
-                        .and_then(|m| lookup(m, &p.answer_ref))
+                        .and_then(|m| array_get(m, &p.answer_ref))
                         .and_then(|m| m.get("map_to"))
-                        .and_then(scalar_string)
+                        .and_then(strval_precision14)
                         .unwrap_or_else(|| p.answer.clone());
                     (label, p.answer_ref.clone())
                 })

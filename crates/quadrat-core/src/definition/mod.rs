@@ -5,7 +5,6 @@ pub mod edit;
 pub mod extra;
 pub mod mapping;
 pub mod model;
-pub(crate) mod php;
 pub mod validate;
 
 pub use model::{Definition, Form, Input, InputType, Jump, PossibleAnswer};

@@ -9,9 +9,9 @@ use std::collections::HashSet;
 use serde_json::{Map, Number, Value, json};
 
 use super::pcre::{Pattern, PatternCache};
-use super::php::{self, scalar_string};
 use crate::codes::Ec5Error;
 use crate::definition::{Input, InputType};
+use crate::php::{self, laravel, strval_scalar_serialize_precision};
 
 /// The inputs an entry must answer, in validation order: every input except groups and readmes,
 /// with each group's children (readmes excepted) in its place. A form's branch inputs are
@@ -63,7 +63,7 @@ pub fn unique_keys(inputs: &[&Input], answers: &Value, scopes: &Scopes) -> Vec<U
         let Some(Value::Object(data)) = answers.get(input.input_ref.as_str()) else {
             continue;
         };
-        if data.get("was_jumped").is_some_and(php::is_truthy) {
+        if data.get("was_jumped").is_some_and(php::truthy) {
             continue;
         }
         let Some(answer) = data.get("answer") else {
@@ -96,7 +96,7 @@ fn bounded(key: String) -> String {
 
 fn comparison_key(input: &Input, answer: &Value) -> Option<String> {
     let text = match answer {
-        Value::String(_) | Value::Number(_) => scalar_string(answer)?,
+        Value::String(_) | Value::Number(_) => strval_scalar_serialize_precision(answer)?,
         _ => return None,
     };
     let format = input.datetime_format.as_deref().unwrap_or_default();
@@ -188,17 +188,17 @@ pub fn validate_answers(
             Some(_) => return Err(Ec5Error::new("ec5_76", input_ref)),
         };
         let was_jumped = data.get("was_jumped");
-        if !php::is_filled(was_jumped) {
+        if !laravel::required(was_jumped) {
             return Err(Ec5Error::new("ec5_21", "was_jumped"));
         }
         let was_jumped = was_jumped.cloned().unwrap_or(Value::Null);
-        if !crate::definition::validate::php::passes_boolean_rule(&was_jumped) {
+        if !laravel::boolean(&was_jumped) {
             return Err(Ec5Error::new("ec5_29", "was_jumped"));
         }
         let Some(answer) = data.get("answer") else {
             return Err(Ec5Error::new("ec5_21", "answer"));
         };
-        let stored = if php::is_truthy(&was_jumped) {
+        let stored = if php::truthy(&was_jumped) {
             json!("")
         } else {
             if input.is_required && is_required_empty(answer) {
@@ -250,7 +250,7 @@ fn check_type(
     let r = input.input_ref.as_str();
     let err = |code: &str| Ec5Error::new(code, r);
     // Laravel skips every rule but the length limits for a blank string.
-    let blank = php::is_blank_string(answer);
+    let blank = laravel::is_blank_string(answer);
     match input.kind {
         InputType::Text | InputType::Textarea | InputType::Phone => {
             if is_container(answer) {
@@ -265,7 +265,9 @@ fn check_type(
                 let pattern = input.regex.as_deref().map(|p| patterns.get(r, p).clone());
                 // PCRE only sees strings and numbers; a broken pattern fails before anything.
                 let text = match answer {
-                    Value::String(_) | Value::Number(_) => scalar_string(answer),
+                    Value::String(_) | Value::Number(_) => {
+                        strval_scalar_serialize_precision(answer)
+                    }
                     _ => None,
                 };
                 if matches!(pattern, Some(Pattern::Broken)) && text.is_some() {
@@ -281,7 +283,7 @@ fn check_type(
                     }
                 }
             }
-            if php::size(answer) > limit {
+            if laravel::size(answer) > limit {
                 return Err(err("ec5_214"));
             }
             Ok(answer.clone())
@@ -299,15 +301,15 @@ fn check_type(
             }
             let text = match answer {
                 Value::Bool(_) | Value::Null => return Err(err("ec5_27")),
-                other => scalar_string(other).unwrap_or_default(),
+                other => strval_scalar_serialize_precision(other).unwrap_or_default(),
             };
             if input.kind == InputType::Integer && !is_integer_text(&text) {
                 return Err(err("ec5_27"));
             }
-            let Some(value) = php::numeric_value(answer) else {
+            let Some(value) = php::is_numeric(answer) else {
                 return Err(err("ec5_27"));
             };
-            let bound = |b: &Option<String>| b.as_deref().and_then(php::numeric_str);
+            let bound = |b: &Option<String>| b.as_deref().and_then(php::is_numeric_str);
             if bound(&input.min).is_some_and(|min| value < min) {
                 return Err(err("ec5_215"));
             }
@@ -358,7 +360,7 @@ fn check_type(
                     out.add_possible(s);
                     Ok(answer.clone())
                 }
-                other if php::is_empty(other) => Err(err("ec5_29")),
+                other if php::empty(other) => Err(err("ec5_29")),
                 _ => Err(err("ec5_25")),
             }
         }
@@ -371,7 +373,10 @@ fn check_type(
             if items.iter().any(is_container) {
                 return Err(err("ec5_76"));
             }
-            let texts: Vec<Option<String>> = items.iter().map(scalar_string).collect();
+            let texts: Vec<Option<String>> = items
+                .iter()
+                .map(strval_scalar_serialize_precision)
+                .collect();
             if texts.iter().flatten().any(|t| t.contains('-')) {
                 return Err(err("ec5_29"));
             }
@@ -414,7 +419,7 @@ fn check_type(
             if !ok {
                 return Err(err("ec5_81"));
             }
-            if php::size(answer) > limit {
+            if laravel::size(answer) > limit {
                 return Err(err("ec5_214"));
             }
             Ok(answer.clone())
@@ -499,7 +504,7 @@ fn check_location(
     }
     let number = |v: &Value| match v {
         Value::Null | Value::Bool(_) => None,
-        other => php::numeric_value(other),
+        other => php::is_numeric(other),
     };
     let (Some(lat), Some(long), Some(acc)) = (number(lat), number(long), number(acc)) else {
         return Err(invalid());

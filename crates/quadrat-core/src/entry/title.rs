@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use super::answers::ValidatedAnswers;
-use super::php::scalar_string;
 use crate::definition::{Input, InputType};
+use crate::php::strval_scalar_serialize_precision;
 
 /// The title pieces of the `is_title` answers, in definition order (groups walked in place),
 /// joined by a space; `None` when there is nothing to build from.
@@ -52,7 +52,7 @@ fn display(input: &Input, answer: &Value) -> Option<String> {
         _ => {
             let text = match answer {
                 Value::String(s) if s.is_empty() => return None,
-                Value::String(_) | Value::Number(_) => scalar_string(answer)?,
+                Value::String(_) | Value::Number(_) => strval_scalar_serialize_precision(answer)?,
                 _ => return None,
             };
             let format = input.datetime_format.as_deref().unwrap_or_default();

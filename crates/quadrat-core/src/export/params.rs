@@ -3,10 +3,11 @@
 //! the real server's order, the semantic checks, and the typed query the store runs.
 
 use super::dates::PhpDate;
-use super::php::{filter_int, is_empty_str, numeric_value, push_rawurlencoded, trim};
+
 use crate::codes::Ec5Error;
 use crate::definition::{Definition, InputType};
 use crate::mappings::MappingList;
+use crate::php::{empty_str, filter_validate_int_str, is_numeric_str, push_rawurlencoded, trim};
 use crate::time::UnixMillis;
 
 /// Default and largest `per_page` (decision 4).
@@ -333,7 +334,7 @@ impl<'a> Reader<'a> {
             }
             RawParam::Str(s) => {
                 let value = match default {
-                    Some(d) if is_empty_str(s) => d,
+                    Some(d) if empty_str(s) => d,
                     _ => s.as_str(),
                 };
                 if value.is_empty() {
@@ -373,7 +374,7 @@ impl<'a> Reader<'a> {
         // filter_from, filter_to, format, headers, title.
         let page = match self.get("page") {
             RawParam::Str(s) if trim(s).is_empty() => 1,
-            RawParam::Str(s) => match filter_int(s) {
+            RawParam::Str(s) => match filter_validate_int_str(s) {
                 Some(n) => n.max(1),
                 None => {
                     self.fail("ec5_27", "page");
@@ -387,11 +388,11 @@ impl<'a> Reader<'a> {
         };
 
         let (per_page, per_page_echo) = match self.get("per_page") {
-            RawParam::Str(s) if is_empty_str(s) => (
+            RawParam::Str(s) if empty_str(s) => (
                 DEFAULT_PER_PAGE,
                 RawParam::Str(DEFAULT_PER_PAGE.to_string()),
             ),
-            RawParam::Str(s) => match filter_int(s) {
+            RawParam::Str(s) => match filter_validate_int_str(s) {
                 // Decision 4: zero (other than "0", PHP's empty) and negatives are refused.
                 Some(n) if n > 0 => (n, RawParam::Str(s.clone())),
                 _ => {
@@ -406,7 +407,7 @@ impl<'a> Reader<'a> {
         };
 
         let mut form_ref = self.string("form_ref");
-        if is_empty_str(&form_ref) {
+        if empty_str(&form_ref) {
             form_ref = def
                 .forms
                 .first()
@@ -427,7 +428,7 @@ impl<'a> Reader<'a> {
                 RawParam::Str(default_map.to_string()),
             ),
             RawParam::Str(s) if trim(s).is_empty() => (None, RawParam::Str(s.clone())),
-            RawParam::Str(s) => match numeric_value(s) {
+            RawParam::Str(s) => match is_numeric_str(s) {
                 Some(n) if n < 0.0 => {
                     self.fail("ec5_43", "map_index");
                     (None, RawParam::Str(s.clone()))
@@ -500,10 +501,10 @@ impl<'a> Reader<'a> {
         if def.form(&form_ref).is_none() {
             return Err(vec![Ec5Error::new("ec5_15", form_ref)]);
         }
-        if !is_empty_str(&parent_form_ref) && def.form(&parent_form_ref).is_none() {
+        if !empty_str(&parent_form_ref) && def.form(&parent_form_ref).is_none() {
             return Err(vec![Ec5Error::new("ec5_15", parent_form_ref)]);
         }
-        if !is_empty_str(&input_ref) && def.input(&input_ref).is_none() {
+        if !empty_str(&input_ref) && def.input(&input_ref).is_none() {
             return Err(vec![Ec5Error::new("ec5_84", input_ref)]);
         }
         // The real server skips this check for "0" and then crashes; it is refused here.
@@ -533,9 +534,9 @@ impl<'a> Reader<'a> {
         }
 
         let selection = if branch_ref.is_empty() {
-            if !is_empty_str(&uuid) {
+            if !empty_str(&uuid) {
                 Selection::Entry { uuid: uuid.clone() }
-            } else if !is_empty_str(&parent_uuid) {
+            } else if !empty_str(&parent_uuid) {
                 Selection::Children {
                     parent_uuid: parent_uuid.clone(),
                     parent_form_ref: parent_form_ref.clone(),
@@ -543,9 +544,9 @@ impl<'a> Reader<'a> {
             } else {
                 Selection::Form
             }
-        } else if !is_empty_str(&uuid) {
+        } else if !empty_str(&uuid) {
             Selection::BranchEntry { uuid: uuid.clone() }
-        } else if !is_empty_str(&branch_owner_uuid) {
+        } else if !empty_str(&branch_owner_uuid) {
             Selection::OwnerBranch {
                 owner_uuid: branch_owner_uuid.clone(),
             }
@@ -594,7 +595,7 @@ impl<'a> Reader<'a> {
             branch_ref: (!branch_ref.is_empty()).then_some(branch_ref),
             selection,
             filter,
-            title: (!is_empty_str(&title)).then_some(title),
+            title: (!empty_str(&title)).then_some(title),
             sort_by: sort_by.unwrap_or(SortBy::CreatedAt),
             sort_order: sort_order.unwrap_or(SortOrder::Desc),
             per_page,

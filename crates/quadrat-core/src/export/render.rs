@@ -15,15 +15,15 @@ use super::dates::{PhpDate, php_format_of};
 use super::jsonw::{key_bytes, push_f64, push_i64, push_str, push_value};
 use super::links::{Links, Meta};
 use super::params::EntriesQuery;
-use super::php::{
-    float_string, float_to_int, is_empty_str, numeric_value, push_urlencoded, scalar_string,
-    string_to_float, string_to_int, truthy,
-};
 use super::row::RowAnswers;
 use super::utm::to_utm;
 use crate::definition::{Definition, Input, InputType};
 use crate::json::to_php_json;
-use crate::mappings::{MappingList, entries, lookup};
+use crate::mappings::MappingList;
+use crate::php::{
+    array_get, empty_str, floatval_str, foreach_pairs, intval_float, intval_str, is_numeric_str,
+    push_urlencoded, strval_float_precision14, strval_precision14, truthy,
+};
 use crate::time::{UnixMillis, iso_zero_millis};
 
 /// What the plan needs to know about the request.
@@ -404,7 +404,7 @@ impl ExportPlan {
             }),
             Kind::Decimal => w.field_with(|s| {
                 if let Some(f) = decimal(answer) {
-                    s.push_str(&float_string(f));
+                    s.push_str(&strval_float_precision14(f));
                 }
             }),
             Kind::DateTime(format) => w.field(&date_time(answer, *format)),
@@ -468,10 +468,12 @@ impl ExportPlan {
     ) -> String {
         let name = match answer {
             Some(Value::String(s)) => s.clone(),
-            Some(v @ (Value::Number(_) | Value::Bool(_))) => scalar_string(v).unwrap_or_default(),
+            Some(v @ (Value::Number(_) | Value::Bool(_))) => {
+                strval_precision14(v).unwrap_or_default()
+            }
             _ => String::new(),
         };
-        if self.private || is_empty_str(&name) {
+        if self.private || empty_str(&name) {
             return name;
         }
         let mut url = String::with_capacity(self.media_base.len() + name.len() + 64);
@@ -571,7 +573,7 @@ impl ParsedRow {
     }
 
     fn branch_count(&self, input_ref: &str) -> Option<&Value> {
-        lookup(&self.counts, input_ref).filter(|v| !v.is_null())
+        array_get(&self.counts, input_ref).filter(|v| !v.is_null())
     }
 }
 
@@ -580,7 +582,7 @@ impl ParsedRow {
 fn push_php_string(s: &mut String, v: Option<&Value>) {
     match v {
         None => {}
-        Some(v) => match scalar_string(v) {
+        Some(v) => match strval_precision14(v) {
             Some(text) => s.push_str(&text),
             None => s.push_str(&String::from_utf8_lossy(&to_php_json(v, false))),
         },
@@ -591,10 +593,10 @@ fn push_php_string(s: &mut String, v: Option<&Value>) {
 fn integer(answer: Option<&Value>) -> Option<i64> {
     Some(match answer? {
         Value::String(s) if s.is_empty() => return None,
-        Value::String(s) => string_to_int(s),
+        Value::String(s) => intval_str(s),
         Value::Number(n) => n
             .as_i64()
-            .unwrap_or_else(|| float_to_int(n.as_f64().unwrap_or(0.0))),
+            .unwrap_or_else(|| intval_float(n.as_f64().unwrap_or(0.0))),
         Value::Bool(b) => i64::from(*b),
         v @ (Value::Array(_) | Value::Object(_)) => i64::from(truthy(v)),
         Value::Null => return None,
@@ -606,7 +608,7 @@ fn integer(answer: Option<&Value>) -> Option<i64> {
 fn decimal(answer: Option<&Value>) -> Option<f64> {
     let f = match answer? {
         Value::String(s) if s.is_empty() => return None,
-        Value::String(s) => string_to_float(s),
+        Value::String(s) => floatval_str(s),
         Value::Number(n) => n.as_f64().unwrap_or(0.0),
         Value::Bool(b) => f64::from(u8::from(*b)),
         v @ (Value::Array(_) | Value::Object(_)) => f64::from(u8::from(truthy(v))),
@@ -619,7 +621,7 @@ fn decimal(answer: Option<&Value>) -> Option<f64> {
 /// empty, unreadable, or the input's `datetime_format` is not one of the ten.
 fn date_time(answer: Option<&Value>, format: Option<&str>) -> String {
     match (answer, format) {
-        (Some(Value::String(s)), Some(format)) if !is_empty_str(s) => PhpDate::parse(s)
+        (Some(Value::String(s)), Some(format)) if !empty_str(s) => PhpDate::parse(s)
             .and_then(|d| d.format(format))
             .unwrap_or_default(),
         _ => String::new(),
@@ -635,7 +637,7 @@ fn label<'m>(labels: &'m HashMap<String, String>, answer: Option<&Value>) -> &'m
                 Value::Bool(b) => i64::from(*b).to_string(),
                 Value::Number(n) => n
                     .as_i64()
-                    .unwrap_or_else(|| float_to_int(n.as_f64().unwrap_or(0.0)))
+                    .unwrap_or_else(|| intval_float(n.as_f64().unwrap_or(0.0)))
                     .to_string(),
                 _ => String::new(),
             };
@@ -723,7 +725,7 @@ fn location(answer: Option<&Value>) -> Location {
 fn as_float(v: &Value) -> Option<f64> {
     match v {
         Value::Number(n) => n.as_f64(),
-        Value::String(s) => numeric_value(s),
+        Value::String(s) => is_numeric_str(s),
         Value::Bool(b) => Some(f64::from(u8::from(*b))),
         _ => None,
     }
@@ -747,7 +749,7 @@ fn plan_columns(def: &Definition, maps: &MappingList, opts: &PlanOptions<'_>) ->
                 .inputs
                 .iter()
                 .find(|i| i.kind == InputType::Branch && i.input_ref.as_str() == branch_ref);
-            let branch_map = lookup(form_map, branch_ref)
+            let branch_map = array_get(form_map, branch_ref)
                 .and_then(|b| b.get("branch"))
                 .unwrap_or(&null);
             (branch.map_or(&[][..], |b| &b.branch), branch_map)
@@ -756,12 +758,12 @@ fn plan_columns(def: &Definition, maps: &MappingList, opts: &PlanOptions<'_>) ->
 
     // The selected level with each group's child maps merged in (`array_merge`).
     let mut by_ref: HashMap<String, &Value> = HashMap::new();
-    for (input_ref, input_map) in entries(selected) {
+    for (input_ref, input_map) in foreach_pairs(selected) {
         by_ref.insert(input_ref, input_map);
     }
-    for (_, input_map) in entries(selected) {
+    for (_, input_map) in foreach_pairs(selected) {
         if let Some(group) = input_map.get("group") {
-            for (child_ref, child_map) in entries(group) {
+            for (child_ref, child_map) in foreach_pairs(group) {
                 by_ref.insert(child_ref, child_map);
             }
         }
@@ -797,18 +799,21 @@ fn plan_columns(def: &Definition, maps: &MappingList, opts: &PlanOptions<'_>) ->
 
 /// A `map_to` the export uses: PHP's `empty()` drops `""`, `"0"`, `0`, `false` and `null`.
 fn map_to_name(v: &Value) -> Option<String> {
-    truthy(v).then(|| scalar_string(v)).flatten()
+    truthy(v).then(|| strval_precision14(v)).flatten()
 }
 
 fn kind_of(input: &Input, input_map: &Value) -> Kind {
     let labels = || -> HashMap<String, String> {
         input_map
             .get("possible_answers")
-            .map(entries)
+            .map(foreach_pairs)
             .unwrap_or_default()
             .into_iter()
             .map(|(answer_ref, m)| {
-                let label = m.get("map_to").and_then(scalar_string).unwrap_or_default();
+                let label = m
+                    .get("map_to")
+                    .and_then(strval_precision14)
+                    .unwrap_or_default();
                 (answer_ref, label)
             })
             .collect()
