@@ -15,7 +15,7 @@ use chrono::{NaiveDate, NaiveTime, Timelike};
 use serde_json::{Map, Value, json};
 
 use crate::codes::Ec5Error;
-use crate::definition::{Definition, Input, InputType};
+use crate::definition::{DatetimeFormat, Definition, Input, InputType};
 use crate::entry::datetime::parse_wall_time;
 use crate::mappings::MappingList;
 use crate::php::{array_get, foreach_pairs, strval_precision14, truthy};
@@ -33,7 +33,7 @@ struct Column {
     labels: HashMap<String, String>,
     /// The input's answer refs, also accepted as they are.
     refs: Vec<String>,
-    datetime_format: String,
+    datetime_format: Option<DatetimeFormat>,
 }
 
 /// The template of one form or one branch, under one map.
@@ -176,7 +176,7 @@ impl Template {
                     .iter()
                     .map(|p| p.answer_ref.clone())
                     .collect(),
-                datetime_format: input.datetime_format.clone().unwrap_or_default(),
+                datetime_format: input.datetime_format,
             });
         }
         Ok(Template {
@@ -448,14 +448,14 @@ fn convert(col: &Column, text: &str) -> Result<Value, Ec5Error> {
             Value::Array(refs)
         }
         InputType::Date if !text.trim().is_empty() => json!(
-            parse_date(text.trim(), &col.datetime_format)
+            parse_date(text.trim(), col.datetime_format)
                 .ok_or_else(|| bad("ec5_79"))?
                 .format("%Y-%m-%dT00:00:00.000")
                 .to_string()
         ),
         InputType::Time if !text.trim().is_empty() => {
             let (date, time) =
-                parse_time(text.trim(), &col.datetime_format).ok_or_else(|| bad("ec5_79"))?;
+                parse_time(text.trim(), col.datetime_format).ok_or_else(|| bad("ec5_79"))?;
             json!(format!(
                 "{}T{:02}:{:02}:{:02}.000",
                 date.format("%Y-%m-%d"),
@@ -535,7 +535,7 @@ fn location(cells: [&str; 3]) -> Value {
 
 /// A date as the export writes it for `format`, or ISO 8601. Formats without a year take
 /// 1970, without a day the 1st.
-fn parse_date(text: &str, format: &str) -> Option<NaiveDate> {
+fn parse_date(text: &str, format: Option<DatetimeFormat>) -> Option<NaiveDate> {
     if let Some(dt) = parse_wall_time(text) {
         return Some(dt.date());
     }
@@ -544,11 +544,11 @@ fn parse_date(text: &str, format: &str) -> Option<NaiveDate> {
         .map(|p| p.trim().parse().ok())
         .collect::<Option<_>>()?;
     let (y, m, d) = match (format, parts.as_slice()) {
-        ("dd/MM/YYYY", [d, m, y]) => (*y, *m, *d),
-        ("MM/dd/YYYY", [m, d, y]) => (*y, *m, *d),
-        ("YYYY/MM/dd", [y, m, d]) => (*y, *m, *d),
-        ("MM/YYYY", [m, y]) => (*y, *m, 1),
-        ("dd/MM", [d, m]) => (1970, *m, *d),
+        (Some(DatetimeFormat::DayMonthYear), [d, m, y]) => (*y, *m, *d),
+        (Some(DatetimeFormat::MonthDayYear), [m, d, y]) => (*y, *m, *d),
+        (Some(DatetimeFormat::YearMonthDay), [y, m, d]) => (*y, *m, *d),
+        (Some(DatetimeFormat::MonthYear), [m, y]) => (*y, *m, 1),
+        (Some(DatetimeFormat::DayMonth), [d, m]) => (1970, *m, *d),
         _ => return None,
     };
     NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d)
@@ -556,7 +556,7 @@ fn parse_date(text: &str, format: &str) -> Option<NaiveDate> {
 
 /// A time as the export writes it for `format` (24-hour; `AM`/`PM` also read), or an ISO 8601
 /// date-time (whose date is kept). A bare time takes the date 1970-01-01.
-fn parse_time(text: &str, format: &str) -> Option<(NaiveDate, NaiveTime)> {
+fn parse_time(text: &str, format: Option<DatetimeFormat>) -> Option<(NaiveDate, NaiveTime)> {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)?;
     if text.contains('-') {
         let dt = parse_wall_time(text)?;
@@ -577,7 +577,7 @@ fn parse_time(text: &str, format: &str) -> Option<(NaiveDate, NaiveTime)> {
         })
         .collect::<Option<_>>()?;
     let (mut h, m, s) = match (format, parts.as_slice()) {
-        ("mm:ss", [m, s]) => (0, *m, *s),
+        (Some(DatetimeFormat::MinuteSecond), [m, s]) => (0, *m, *s),
         (_, [h, m]) => (*h, *m, 0),
         (_, [h, m, s]) => (*h, *m, *s),
         _ => return None,
@@ -629,13 +629,15 @@ mod tests {
 
     #[test]
     fn dates_and_times_read_in_export_and_iso_shapes() {
-        let d = |t: &str, f: &str| parse_date(t, f).map(|d| d.to_string());
+        let d = |t: &str, f: &str| parse_date(t, DatetimeFormat::parse(f)).map(|d| d.to_string());
         assert_eq!(d("03/06/2024", "dd/MM/YYYY").unwrap(), "2024-06-03");
         assert_eq!(d("06/03/2024", "MM/dd/YYYY").unwrap(), "2024-06-03");
         assert_eq!(d("2024-06-03", "dd/MM/YYYY").unwrap(), "2024-06-03");
         assert_eq!(d("06/2024", "MM/YYYY").unwrap(), "2024-06-01");
         assert!(d("31/02/2024", "dd/MM/YYYY").is_none());
-        let t = |t: &str, f: &str| parse_time(t, f).map(|(d, t)| format!("{d}T{t}"));
+        let t = |t: &str, f: &str| {
+            parse_time(t, DatetimeFormat::parse(f)).map(|(d, t)| format!("{d}T{t}"))
+        };
         assert_eq!(t("14:48:05", "HH:mm:ss").unwrap(), "1970-01-01T14:48:05");
         assert_eq!(t("02:48 PM", "hh:mm").unwrap(), "1970-01-01T14:48:00");
         assert_eq!(t("48:05", "mm:ss").unwrap(), "1970-01-01T00:48:05");

@@ -18,8 +18,6 @@ use serde_json::Value;
 use crate::codes::Ec5Error;
 use crate::php;
 
-pub use input::DATETIME_FORMATS;
-
 const MAX_FORMS: usize = 5;
 
 /// Checks the envelope of a definition file (`{"data":{"id","type":"project","project":{…}}}`) and

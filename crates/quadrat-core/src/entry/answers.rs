@@ -10,7 +10,7 @@ use serde_json::{Map, Number, Value, json};
 
 use super::pcre::{Pattern, PatternCache};
 use crate::codes::Ec5Error;
-use crate::definition::{Input, InputType};
+use crate::definition::{DatetimeFormat, Input, InputType};
 use crate::php::{self, laravel, strval_scalar_serialize_precision};
 
 /// The inputs an entry must answer, in validation order: every input except groups and readmes,
@@ -99,16 +99,18 @@ fn comparison_key(input: &Input, answer: &Value) -> Option<String> {
         Value::String(_) | Value::Number(_) => strval_scalar_serialize_precision(answer)?,
         _ => return None,
     };
-    let format = input.datetime_format.as_deref().unwrap_or_default();
+    let format = input.datetime_format;
     let shown = match input.kind {
         InputType::Date => date_parts(&text).map(|(y, m, d)| match format {
-            "MM/YYYY" => format!("{y}-{m}"),
-            "dd/MM" => format!("{m}-{d}"),
+            Some(DatetimeFormat::MonthYear) => format!("{y}-{m}"),
+            Some(DatetimeFormat::DayMonth) => format!("{m}-{d}"),
             _ => format!("{y}-{m}-{d}"),
         }),
         InputType::Time => time_parts(&text).map(|(h, m, s)| match format {
-            "HH:mm" | "hh:mm" => format!("{h}:{m}"),
-            "mm:ss" => format!("{m}:{s}"),
+            Some(DatetimeFormat::HourMinute24 | DatetimeFormat::HourMinute12) => {
+                format!("{h}:{m}")
+            }
+            Some(DatetimeFormat::MinuteSecond) => format!("{m}:{s}"),
             _ => format!("{h}:{m}:{s}"),
         }),
         _ => None,
@@ -605,7 +607,7 @@ mod tests {
             verify: false,
             min: None,
             max: None,
-            datetime_format: Some("MM/YYYY".into()),
+            datetime_format: DatetimeFormat::parse("MM/YYYY"),
             set_to_current_datetime: false,
             possible_answers: vec![],
             jumps: vec![],
@@ -614,12 +616,12 @@ mod tests {
         };
         let key = |i: &Input, s: &str| comparison_key(i, &json!(s)).unwrap();
         assert_eq!(key(&input, "2024-06-03T00:00:00.000"), "2024-06");
-        input.datetime_format = Some("dd/MM".into());
+        input.datetime_format = DatetimeFormat::parse("dd/MM");
         assert_eq!(key(&input, "2024-06-03T00:00:00.000"), "06-03");
         input.kind = InputType::Time;
-        input.datetime_format = Some("mm:ss".into());
+        input.datetime_format = DatetimeFormat::parse("mm:ss");
         assert_eq!(key(&input, "2024-06-03T14:48:05.000"), "48:05");
-        input.datetime_format = Some("hh:mm".into());
+        input.datetime_format = DatetimeFormat::parse("hh:mm");
         assert_eq!(key(&input, "2024-06-03T14:48:05.000"), "14:48");
         input.kind = InputType::Text;
         assert_eq!(key(&input, "Oak RIDGE"), "oak ridge");

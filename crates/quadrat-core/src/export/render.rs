@@ -822,7 +822,7 @@ fn kind_of(input: &Input, input_map: &Value) -> Kind {
         InputType::Integer => Kind::Integer,
         InputType::Decimal => Kind::Decimal,
         InputType::Date | InputType::Time => {
-            Kind::DateTime(input.datetime_format.as_deref().and_then(php_format_of))
+            Kind::DateTime(input.datetime_format.map(php_format_of))
         }
         InputType::Radio | InputType::Dropdown => Kind::Single(labels()),
         InputType::Checkbox | InputType::SearchSingle | InputType::SearchMultiple => {

@@ -10,6 +10,7 @@ use super::errors::ErrorMap;
 use super::form::is_child_ref;
 use super::html::readme_text_len;
 use super::pattern::is_usable_pattern;
+use crate::definition::DatetimeFormat;
 use crate::definition::model::InputType;
 use crate::php::laravel::{self, is_blank_string};
 use crate::php::{empty, filter_validate_int, is_numeric, loose_compare, loose_eq};
@@ -33,19 +34,6 @@ const KEYS: [&str; 17] = [
     "type",
     "datetime_format",
     "uniqueness",
-];
-
-pub const DATETIME_FORMATS: [&str; 10] = [
-    "dd/MM/YYYY",
-    "MM/dd/YYYY",
-    "YYYY/MM/dd",
-    "MM/YYYY",
-    "dd/MM",
-    "HH:mm:ss",
-    "hh:mm:ss",
-    "HH:mm",
-    "hh:mm",
-    "mm:ss",
 ];
 
 const JUMP_KEYS: [&str; 3] = ["to", "when", "answer_ref"];
@@ -146,7 +134,7 @@ fn field_codes(key: &str, input: &Map<String, Value>, place: &Place) -> Vec<&'st
         "datetime_format" => {
             let known = value
                 .as_str()
-                .is_some_and(|f| DATETIME_FORMATS.contains(&f));
+                .is_some_and(|f| DatetimeFormat::parse(f).is_some());
             (is_set(value) && !known).then_some("ec5_29")
         }
         "uniqueness" => {
