@@ -120,9 +120,12 @@ enum TxInner {
     Postgres(Transaction<'static, Postgres>),
 }
 
-/// Runs `$body` with `$conn` bound to the transaction's connection, once per engine.
+/// Runs `$body` with `$conn` bound to the transaction's connection, once per engine, so each
+/// query text is written once. The body must be a block (`|conn| { … }`): rustfmt lays it out
+/// like a closure body. It still skips any statement holding a line longer than the limit, so
+/// SQL texts are wrapped with `\` continuations.
 macro_rules! with_tx {
-    ($tx:expr, |$conn:ident| $body:expr) => {
+    ($tx:expr, |$conn:ident| $body:block) => {
         match &mut $tx.inner {
             TxInner::Sqlite(t) => {
                 let $conn = &mut **t;
@@ -183,32 +186,38 @@ impl EntryTx {
     /// The hierarchy entry with this uuid, in any project (uuids are globally unique).
     pub async fn entry_by_uuid(&mut self, uuid: &str) -> Result<Option<StoredEntry>> {
         let sql = format!("{STORED_ENTRY} WHERE uuid = $1");
-        with_tx!(self, |conn| Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(uuid)
-            .fetch_optional(&mut *conn)
-            .await?))
+        with_tx!(self, |conn| {
+            Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(uuid)
+                .fetch_optional(&mut *conn)
+                .await?)
+        })
     }
 
     /// The branch entry with this uuid, in any project.
     pub async fn branch_entry_by_uuid(&mut self, uuid: &str) -> Result<Option<StoredBranchEntry>> {
         let sql = format!("{STORED_BRANCH} WHERE uuid = $1");
-        with_tx!(self, |conn| Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(uuid)
-            .fetch_optional(&mut *conn)
-            .await?))
+        with_tx!(self, |conn| {
+            Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(uuid)
+                .fetch_optional(&mut *conn)
+                .await?)
+        })
     }
 
     /// The id of this project's entry `uuid` of form `form_ref`.
     pub async fn entry_id_in_form(&mut self, uuid: &str, form_ref: &str) -> Result<Option<i64>> {
         let project_id = self.project_id;
-        with_tx!(self, |conn| Ok(sqlx::query_scalar(
-            "SELECT id FROM entries WHERE uuid = $1 AND project_id = $2 AND form_ref = $3"
-        )
-        .bind(uuid)
-        .bind(project_id)
-        .bind(form_ref)
-        .fetch_optional(&mut *conn)
-        .await?))
+        with_tx!(self, |conn| {
+            Ok(sqlx::query_scalar(
+                "SELECT id FROM entries WHERE uuid = $1 AND project_id = $2 AND form_ref = $3",
+            )
+            .bind(uuid)
+            .bind(project_id)
+            .bind(form_ref)
+            .fetch_optional(&mut *conn)
+            .await?)
+        })
     }
 
     /// The input refs among `keys` whose answer a record other than `uuid` already holds.
@@ -241,12 +250,13 @@ impl EntryTx {
         let project_id = self.project_id;
         let n: Option<i64> = with_tx!(self, |conn| {
             sqlx::query_scalar(
-            "SELECT entry_count FROM entry_counters WHERE project_id = $1 AND form_ref = $2 AND branch_ref = ''"
-        )
-        .bind(project_id)
-        .bind(form_ref)
-        .fetch_optional(&mut *conn)
-        .await?
+                "SELECT entry_count FROM entry_counters WHERE project_id = $1 AND form_ref = $2 \
+                 AND branch_ref = ''",
+            )
+            .bind(project_id)
+            .bind(form_ref)
+            .fetch_optional(&mut *conn)
+            .await?
         });
         Ok(n.unwrap_or(0))
     }
@@ -256,13 +266,14 @@ impl EntryTx {
         let project_id = self.project_id;
         with_tx!(self, |conn| {
             Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM entries WHERE parent_uuid = $1 AND form_ref = $2 AND project_id = $3"
-        )
-        .bind(parent_uuid)
-        .bind(form_ref)
-        .bind(project_id)
-        .fetch_one(&mut *conn)
-        .await?)
+                "SELECT COUNT(*) FROM entries WHERE parent_uuid = $1 AND form_ref = $2 AND \
+                 project_id = $3",
+            )
+            .bind(parent_uuid)
+            .bind(form_ref)
+            .bind(project_id)
+            .fetch_one(&mut *conn)
+            .await?)
         })
     }
 
@@ -271,13 +282,14 @@ impl EntryTx {
         let project_id = self.project_id;
         with_tx!(self, |conn| {
             Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM branch_entries WHERE owner_uuid = $1 AND owner_input_ref = $2 AND project_id = $3"
-        )
-        .bind(owner_uuid)
-        .bind(branch_ref)
-        .bind(project_id)
-        .fetch_one(&mut *conn)
-        .await?)
+                "SELECT COUNT(*) FROM branch_entries WHERE owner_uuid = $1 AND \
+                 owner_input_ref = $2 AND project_id = $3",
+            )
+            .bind(owner_uuid)
+            .bind(branch_ref)
+            .bind(project_id)
+            .fetch_one(&mut *conn)
+            .await?)
         })
     }
 
@@ -294,27 +306,28 @@ impl EntryTx {
         let project_id = self.project_id;
         let id: i64 = with_tx!(self, |conn| {
             sqlx::query_scalar(
-            "INSERT INTO entries (project_id, uuid, parent_uuid, form_ref, parent_form_ref, user_id, \
-             platform, device_id, created_at, uploaded_at, title, entry_data, geo_json_data, child_counts, branch_counts) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14) RETURNING id"
-        )
-        .bind(project_id)
-        .bind(r.uuid)
-        .bind(parent_uuid)
-        .bind(r.form_ref)
-        .bind(parent_form_ref)
-        .bind(r.user_id)
-        .bind(r.platform)
-        .bind(r.device_id)
-        .bind(r.created_at)
-        .bind(r.uploaded_at)
-        .bind(r.title)
-        .bind(r.entry_data)
-        .bind(r.geo_json_data)
-        .bind(branch_counts)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(|e| conflict_as(e, "entry uuid"))?
+                "INSERT INTO entries (project_id, uuid, parent_uuid, form_ref, parent_form_ref, \
+                 user_id, platform, device_id, created_at, uploaded_at, title, entry_data, \
+                 geo_json_data, child_counts, branch_counts) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+                 $8, $9, $10, $11, $12, $13, 0, $14) RETURNING id",
+            )
+            .bind(project_id)
+            .bind(r.uuid)
+            .bind(parent_uuid)
+            .bind(r.form_ref)
+            .bind(parent_form_ref)
+            .bind(r.user_id)
+            .bind(r.platform)
+            .bind(r.device_id)
+            .bind(r.created_at)
+            .bind(r.uploaded_at)
+            .bind(r.title)
+            .bind(r.entry_data)
+            .bind(r.geo_json_data)
+            .bind(branch_counts)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| conflict_as(e, "entry uuid"))?
         });
         self.insert_unique(Table::Entries, id, r.uuid, r.unique)
             .await?;
@@ -325,13 +338,14 @@ impl EntryTx {
             // recount).
             with_tx!(self, |conn| {
                 sqlx::query(
-                "UPDATE entries SET child_counts = child_counts + 1 WHERE uuid = $1 AND project_id = $2"
-            )
-            .bind(parent_uuid)
-            .bind(project_id)
-            .execute(&mut *conn)
-            .await
-            .map(drop)?
+                    "UPDATE entries SET child_counts = child_counts + 1 WHERE uuid = $1 AND \
+                     project_id = $2",
+                )
+                .bind(parent_uuid)
+                .bind(project_id)
+                .execute(&mut *conn)
+                .await
+                .map(drop)?
             });
         }
         Ok(id)
@@ -349,27 +363,28 @@ impl EntryTx {
         let project_id = self.project_id;
         let id: i64 = with_tx!(self, |conn| {
             sqlx::query_scalar(
-            "INSERT INTO branch_entries (project_id, uuid, owner_entry_id, owner_uuid, owner_input_ref, \
-             form_ref, user_id, platform, device_id, created_at, uploaded_at, title, entry_data, geo_json_data) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id"
-        )
-        .bind(project_id)
-        .bind(r.uuid)
-        .bind(owner_entry_id)
-        .bind(owner_uuid)
-        .bind(owner_input_ref)
-        .bind(r.form_ref)
-        .bind(r.user_id)
-        .bind(r.platform)
-        .bind(r.device_id)
-        .bind(r.created_at)
-        .bind(r.uploaded_at)
-        .bind(r.title)
-        .bind(r.entry_data)
-        .bind(r.geo_json_data)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(|e| conflict_as(e, "branch entry uuid"))?
+                "INSERT INTO branch_entries (project_id, uuid, owner_entry_id, owner_uuid, \
+                 owner_input_ref, form_ref, user_id, platform, device_id, created_at, \
+                 uploaded_at, title, entry_data, geo_json_data) VALUES ($1, $2, $3, $4, $5, $6, \
+                 $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+            )
+            .bind(project_id)
+            .bind(r.uuid)
+            .bind(owner_entry_id)
+            .bind(owner_uuid)
+            .bind(owner_input_ref)
+            .bind(r.form_ref)
+            .bind(r.user_id)
+            .bind(r.platform)
+            .bind(r.device_id)
+            .bind(r.created_at)
+            .bind(r.uploaded_at)
+            .bind(r.title)
+            .bind(r.entry_data)
+            .bind(r.geo_json_data)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| conflict_as(e, "branch entry uuid"))?
         });
         self.insert_unique(Table::BranchEntries, id, r.uuid, r.unique)
             .await?;
@@ -414,25 +429,29 @@ impl EntryTx {
              user_id = COALESCE($5, user_id) WHERE id = $6",
             table.name()
         );
-        with_tx!(self, |conn| sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(e.title)
-            .bind(e.entry_data)
-            .bind(e.geo_json_data)
-            .bind(e.uploaded_at)
-            .bind(e.user_id)
-            .bind(e.id)
-            .execute(&mut *conn)
-            .await
-            .map(drop)?);
+        with_tx!(self, |conn| {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(e.title)
+                .bind(e.entry_data)
+                .bind(e.geo_json_data)
+                .bind(e.uploaded_at)
+                .bind(e.user_id)
+                .bind(e.id)
+                .execute(&mut *conn)
+                .await
+                .map(drop)?
+        });
         let clear = format!(
             "DELETE FROM unique_answers WHERE {} = $1",
             table.unique_column()
         );
-        with_tx!(self, |conn| sqlx::query(sqlx::AssertSqlSafe(clear))
-            .bind(e.id)
-            .execute(&mut *conn)
-            .await
-            .map(drop)?);
+        with_tx!(self, |conn| {
+            sqlx::query(sqlx::AssertSqlSafe(clear))
+                .bind(e.id)
+                .execute(&mut *conn)
+                .await
+                .map(drop)?
+        });
         self.insert_unique(table, e.id, e.uuid, e.unique).await
     }
 
@@ -450,16 +469,18 @@ impl EntryTx {
             table.unique_column()
         );
         for k in keys {
-            with_tx!(self, |conn| sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(project_id)
-                .bind(&k.input_ref)
-                .bind(&k.scope)
-                .bind(&k.key)
-                .bind(uuid)
-                .bind(id)
-                .execute(&mut *conn)
-                .await
-                .map(drop)?);
+            with_tx!(self, |conn| {
+                sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                    .bind(project_id)
+                    .bind(&k.input_ref)
+                    .bind(&k.scope)
+                    .bind(&k.key)
+                    .bind(uuid)
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await
+                    .map(drop)?
+            });
         }
         Ok(())
     }
@@ -475,29 +496,30 @@ impl EntryTx {
         let project_id = self.project_id;
         with_tx!(self, |conn| {
             sqlx::query(
-            "INSERT INTO entry_counters (project_id, form_ref, branch_ref, entry_count, first_created_at, \
-             last_created_at, first_uploaded_at, last_uploaded_at) VALUES ($1, $2, $3, 1, $4, $4, $5, $5) \
-             ON CONFLICT (project_id, form_ref, branch_ref) DO UPDATE SET \
-             entry_count = entry_counters.entry_count + 1, \
-             first_created_at = CASE WHEN entry_counters.first_created_at IS NULL \
-                 OR excluded.first_created_at < entry_counters.first_created_at \
-                 THEN excluded.first_created_at ELSE entry_counters.first_created_at END, \
-             last_created_at = CASE WHEN entry_counters.last_created_at IS NULL \
-                 OR excluded.last_created_at > entry_counters.last_created_at \
-                 THEN excluded.last_created_at ELSE entry_counters.last_created_at END, \
-             first_uploaded_at = CASE WHEN entry_counters.first_uploaded_at IS NULL \
-                 OR excluded.first_uploaded_at < entry_counters.first_uploaded_at \
-                 THEN excluded.first_uploaded_at ELSE entry_counters.first_uploaded_at END, \
-             last_uploaded_at = CASE WHEN entry_counters.last_uploaded_at IS NULL \
-                 OR excluded.last_uploaded_at > entry_counters.last_uploaded_at \
-                 THEN excluded.last_uploaded_at ELSE entry_counters.last_uploaded_at END"
-        )
-        .bind(project_id)
-        .bind(form_ref)
-        .bind(branch_ref)
-        .bind(created_at)
-        .bind(uploaded_at)
-        .execute(&mut *conn)
+                "INSERT INTO entry_counters (project_id, form_ref, branch_ref, entry_count, \
+                 first_created_at, last_created_at, first_uploaded_at, last_uploaded_at) \
+                 VALUES ($1, $2, $3, 1, $4, $4, $5, $5) \
+                 ON CONFLICT (project_id, form_ref, branch_ref) DO UPDATE SET \
+                 entry_count = entry_counters.entry_count + 1, \
+                 first_created_at = CASE WHEN entry_counters.first_created_at IS NULL \
+                     OR excluded.first_created_at < entry_counters.first_created_at \
+                     THEN excluded.first_created_at ELSE entry_counters.first_created_at END, \
+                 last_created_at = CASE WHEN entry_counters.last_created_at IS NULL \
+                     OR excluded.last_created_at > entry_counters.last_created_at \
+                     THEN excluded.last_created_at ELSE entry_counters.last_created_at END, \
+                 first_uploaded_at = CASE WHEN entry_counters.first_uploaded_at IS NULL \
+                     OR excluded.first_uploaded_at < entry_counters.first_uploaded_at \
+                     THEN excluded.first_uploaded_at ELSE entry_counters.first_uploaded_at END, \
+                 last_uploaded_at = CASE WHEN entry_counters.last_uploaded_at IS NULL \
+                     OR excluded.last_uploaded_at > entry_counters.last_uploaded_at \
+                     THEN excluded.last_uploaded_at ELSE entry_counters.last_uploaded_at END",
+            )
+            .bind(project_id)
+            .bind(form_ref)
+            .bind(branch_ref)
+            .bind(created_at)
+            .bind(uploaded_at)
+            .execute(&mut *conn)
             .await
             .map(drop)?
         });
@@ -516,21 +538,24 @@ impl EntryTx {
         let first = if branch_ref.is_empty() {
             "SELECT MIN(uploaded_at) FROM entries WHERE project_id = $1 AND form_ref = $2"
         } else {
-            "SELECT MIN(uploaded_at) FROM branch_entries WHERE project_id = $1 AND owner_input_ref = $3"
+            "SELECT MIN(uploaded_at) FROM branch_entries WHERE project_id = $1 AND \
+             owner_input_ref = $3"
         };
         let sql = format!(
-            "UPDATE entry_counters SET first_uploaded_at = ({first}), \
-             last_uploaded_at = CASE WHEN last_uploaded_at IS NULL OR last_uploaded_at < $4 THEN $4 ELSE last_uploaded_at END \
-             WHERE project_id = $1 AND form_ref = $2 AND branch_ref = $3"
+            "UPDATE entry_counters SET first_uploaded_at = ({first}), last_uploaded_at = CASE \
+             WHEN last_uploaded_at IS NULL OR last_uploaded_at < $4 THEN $4 ELSE last_uploaded_at \
+             END WHERE project_id = $1 AND form_ref = $2 AND branch_ref = $3"
         );
-        with_tx!(self, |conn| sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(project_id)
-            .bind(form_ref)
-            .bind(branch_ref)
-            .bind(uploaded_at)
-            .execute(&mut *conn)
-            .await
-            .map(drop)?);
+        with_tx!(self, |conn| {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(project_id)
+                .bind(form_ref)
+                .bind(branch_ref)
+                .bind(uploaded_at)
+                .execute(&mut *conn)
+                .await
+                .map(drop)?
+        });
         Ok(())
     }
 
@@ -539,12 +564,12 @@ impl EntryTx {
         let project_id = self.project_id;
         with_tx!(self, |conn| {
             sqlx::query(
-            "UPDATE entries SET child_counts = (SELECT COUNT(*) FROM entries c WHERE c.parent_uuid = $2 \
-             AND c.project_id = $1) WHERE uuid = $2 AND project_id = $1"
-        )
-        .bind(project_id)
-        .bind(parent_uuid)
-        .execute(&mut *conn)
+                "UPDATE entries SET child_counts = (SELECT COUNT(*) FROM entries c WHERE \
+                 c.parent_uuid = $2 AND c.project_id = $1) WHERE uuid = $2 AND project_id = $1",
+            )
+            .bind(project_id)
+            .bind(parent_uuid)
+            .execute(&mut *conn)
             .await
             .map(drop)?
         });
@@ -552,12 +577,12 @@ impl EntryTx {
     }
 
     async fn branch_counts(&mut self, owner_id: i64) -> Result<Option<Map<String, Value>>> {
-        let text: Option<Option<String>> = with_tx!(self, |conn| sqlx::query_scalar(
-            "SELECT branch_counts FROM entries WHERE id = $1"
-        )
-        .bind(owner_id)
-        .fetch_optional(&mut *conn)
-        .await?);
+        let text: Option<Option<String>> = with_tx!(self, |conn| {
+            sqlx::query_scalar("SELECT branch_counts FROM entries WHERE id = $1")
+                .bind(owner_id)
+                .fetch_optional(&mut *conn)
+                .await?
+        });
         Ok(text
             .flatten()
             .and_then(|t| serde_json::from_str::<Value>(&t).ok())
@@ -585,14 +610,14 @@ impl EntryTx {
     ) -> Result<()> {
         let text = serde_json::to_string(&mysql_order(Value::Object(counts)))
             .unwrap_or_else(|_| "{}".into());
-        with_tx!(self, |conn| sqlx::query(
-            "UPDATE entries SET branch_counts = $1 WHERE id = $2"
-        )
-        .bind(text)
-        .bind(owner_id)
-        .execute(&mut *conn)
-        .await
-        .map(drop)?);
+        with_tx!(self, |conn| {
+            sqlx::query("UPDATE entries SET branch_counts = $1 WHERE id = $2")
+                .bind(text)
+                .bind(owner_id)
+                .execute(&mut *conn)
+                .await
+                .map(drop)?
+        });
         Ok(())
     }
 
@@ -617,13 +642,15 @@ impl EntryTx {
     pub async fn add_media(&mut self, kind: MediaKind, files: i64, bytes: i64) -> Result<()> {
         let project_id = self.project_id;
         let sql = media_sql(kind);
-        with_tx!(self, |conn| sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(files)
-            .bind(bytes)
-            .bind(project_id)
-            .execute(&mut *conn)
-            .await
-            .map(drop)?);
+        with_tx!(self, |conn| {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(files)
+                .bind(bytes)
+                .bind(project_id)
+                .execute(&mut *conn)
+                .await
+                .map(drop)?
+        });
         Ok(())
     }
 }
@@ -678,9 +705,10 @@ pub struct Deleted {
 }
 
 /// The entries the deletion starts from, then every descendant through `parent_uuid`.
-const DESCENDANTS: &str = "WITH RECURSIVE doomed(id, uuid) AS ( \
-     SELECT id, uuid FROM entries WHERE project_id = $1 AND {start} \
-     UNION SELECT e.id, e.uuid FROM entries e JOIN doomed d ON e.parent_uuid = d.uuid WHERE e.project_id = $1)";
+const DESCENDANTS: &str = "WITH RECURSIVE doomed(id, uuid) AS ( SELECT id, uuid FROM entries \
+                           WHERE project_id = $1 AND {start} UNION SELECT e.id, e.uuid FROM \
+                           entries e JOIN doomed d ON e.parent_uuid = d.uuid WHERE \
+                           e.project_id = $1)";
 
 #[derive(sqlx::FromRow)]
 struct Doomed {
@@ -711,14 +739,14 @@ impl Store {
     pub async fn entry_row(&self, project_id: i64, uuid: &str) -> Result<Option<EntryRow>> {
         with_pool!(self, read, |pool| {
             Ok(sqlx::query_as(
-            "SELECT id, project_id, uuid, parent_uuid, form_ref, parent_form_ref, user_id, platform, \
-             device_id, created_at, uploaded_at, title, entry_data, geo_json_data, child_counts, branch_counts \
-             FROM entries WHERE project_id = $1 AND uuid = $2"
-        )
-        .bind(project_id)
-        .bind(uuid)
-        .fetch_optional(pool)
-        .await?)
+                "SELECT id, project_id, uuid, parent_uuid, form_ref, parent_form_ref, user_id, \
+                 platform, device_id, created_at, uploaded_at, title, entry_data, geo_json_data, \
+                 child_counts, branch_counts FROM entries WHERE project_id = $1 AND uuid = $2",
+            )
+            .bind(project_id)
+            .bind(uuid)
+            .fetch_optional(pool)
+            .await?)
         })
     }
 
@@ -730,14 +758,15 @@ impl Store {
     ) -> Result<Option<BranchEntryRow>> {
         with_pool!(self, read, |pool| {
             Ok(sqlx::query_as(
-            "SELECT id, project_id, uuid, owner_entry_id, owner_uuid, owner_input_ref, form_ref, user_id, \
-             platform, device_id, created_at, uploaded_at, title, entry_data, geo_json_data \
-             FROM branch_entries WHERE project_id = $1 AND uuid = $2"
-        )
-        .bind(project_id)
-        .bind(uuid)
-        .fetch_optional(pool)
-        .await?)
+                "SELECT id, project_id, uuid, owner_entry_id, owner_uuid, owner_input_ref, \
+                 form_ref, user_id, platform, device_id, created_at, uploaded_at, title, \
+                 entry_data, geo_json_data FROM branch_entries WHERE project_id = $1 AND \
+                 uuid = $2",
+            )
+            .bind(project_id)
+            .bind(uuid)
+            .fetch_optional(pool)
+            .await?)
         })
     }
 
@@ -801,11 +830,13 @@ impl EntryTx {
                 "{cte} SELECT e.uuid, e.form_ref, e.parent_uuid FROM entries e \
                  JOIN doomed d ON d.id = e.id ORDER BY e.id"
             );
-            with_tx!(self, |conn| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(project_id)
-                .bind(key)
-                .fetch_all(&mut *conn)
-                .await?)
+            with_tx!(self, |conn| {
+                sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(project_id)
+                    .bind(key)
+                    .fetch_all(&mut *conn)
+                    .await?
+            })
         };
         if doomed.is_empty() {
             return Err(StoreError::NotFound("entry".into()));
@@ -815,20 +846,24 @@ impl EntryTx {
                 "{cte} SELECT b.uuid, b.form_ref, b.owner_input_ref FROM branch_entries b \
                  JOIN doomed d ON d.id = b.owner_entry_id ORDER BY b.id"
             );
-            with_tx!(self, |conn| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(project_id)
-                .bind(key)
-                .fetch_all(&mut *conn)
-                .await?)
+            with_tx!(self, |conn| {
+                sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(project_id)
+                    .bind(key)
+                    .fetch_all(&mut *conn)
+                    .await?
+            })
         };
         {
             let sql = format!("{cte} DELETE FROM entries WHERE id IN (SELECT id FROM doomed)");
-            with_tx!(self, |conn| sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(project_id)
-                .bind(key)
-                .execute(&mut *conn)
-                .await
-                .map(drop)?);
+            with_tx!(self, |conn| {
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(project_id)
+                    .bind(key)
+                    .execute(&mut *conn)
+                    .await
+                    .map(drop)?
+            });
         }
         let mut per_counter: BTreeMap<(String, String), i64> = BTreeMap::new();
         for d in &doomed {
@@ -867,22 +902,23 @@ impl EntryTx {
     async fn delete_branch_entry(&mut self, uuid: &str) -> Result<bool> {
         let project_id = self.project_id;
         let sql = format!("{STORED_BRANCH} WHERE uuid = $1 AND project_id = $2");
-        let found: Option<StoredBranchEntry> =
-            with_tx!(self, |conn| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let found: Option<StoredBranchEntry> = with_tx!(self, |conn| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(uuid)
                 .bind(project_id)
                 .fetch_optional(&mut *conn)
-                .await?);
+                .await?
+        });
         let Some(b) = found else {
             return Ok(false);
         };
-        with_tx!(self, |conn| sqlx::query(
-            "DELETE FROM branch_entries WHERE id = $1"
-        )
-        .bind(b.id)
-        .execute(&mut *conn)
-        .await
-        .map(drop)?);
+        with_tx!(self, |conn| {
+            sqlx::query("DELETE FROM branch_entries WHERE id = $1")
+                .bind(b.id)
+                .execute(&mut *conn)
+                .await
+                .map(drop)?
+        });
         self.shrink_counter(&b.form_ref, &b.owner_input_ref, 1)
             .await?;
         self.recount_branch(b.owner_entry_id, &b.owner_input_ref)
@@ -903,30 +939,34 @@ impl EntryTx {
             format!("(SELECT {f}({col}) FROM {table} WHERE project_id = $1 AND {filter})")
         };
         let sql = format!(
-            "UPDATE entry_counters SET entry_count = CASE WHEN entry_count - $4 < 0 THEN 0 ELSE entry_count - $4 END, \
-             first_created_at = {}, last_created_at = {}, first_uploaded_at = {}, last_uploaded_at = {} \
-             WHERE project_id = $1 AND form_ref = $2 AND branch_ref = $3",
+            "UPDATE entry_counters SET entry_count = CASE WHEN entry_count - $4 < 0 THEN 0 ELSE \
+             entry_count - $4 END, first_created_at = {}, last_created_at = {}, \
+             first_uploaded_at = {}, last_uploaded_at = {} WHERE project_id = $1 AND \
+             form_ref = $2 AND branch_ref = $3",
             agg("MIN", "created_at"),
             agg("MAX", "created_at"),
             agg("MIN", "uploaded_at"),
             agg("MAX", "uploaded_at"),
         );
-        with_tx!(self, |conn| sqlx::query(sqlx::AssertSqlSafe(sql))
+        with_tx!(self, |conn| {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(project_id)
+                .bind(form_ref)
+                .bind(branch_ref)
+                .bind(n)
+                .execute(&mut *conn)
+                .await
+                .map(drop)?
+        });
+        with_tx!(self, |conn| {
+            sqlx::query(
+                "DELETE FROM entry_counters WHERE project_id = $1 AND form_ref = $2 AND \
+                 branch_ref = $3 AND entry_count = 0",
+            )
             .bind(project_id)
             .bind(form_ref)
             .bind(branch_ref)
-            .bind(n)
             .execute(&mut *conn)
-            .await
-            .map(drop)?);
-        with_tx!(self, |conn| {
-            sqlx::query(
-            "DELETE FROM entry_counters WHERE project_id = $1 AND form_ref = $2 AND branch_ref = $3 AND entry_count = 0"
-        )
-        .bind(project_id)
-        .bind(form_ref)
-        .bind(branch_ref)
-        .execute(&mut *conn)
             .await
             .map(drop)?
         });
@@ -939,13 +979,13 @@ impl Store {
     pub async fn entry_rows(&self, project_id: i64) -> Result<Vec<EntryRow>> {
         with_pool!(self, read, |pool| {
             Ok(sqlx::query_as(
-            "SELECT id, project_id, uuid, parent_uuid, form_ref, parent_form_ref, user_id, platform, \
-             device_id, created_at, uploaded_at, title, entry_data, geo_json_data, child_counts, branch_counts \
-             FROM entries WHERE project_id = $1 ORDER BY id"
-        )
-        .bind(project_id)
-        .fetch_all(pool)
-        .await?)
+                "SELECT id, project_id, uuid, parent_uuid, form_ref, parent_form_ref, user_id, \
+                 platform, device_id, created_at, uploaded_at, title, entry_data, geo_json_data, \
+                 child_counts, branch_counts FROM entries WHERE project_id = $1 ORDER BY id",
+            )
+            .bind(project_id)
+            .fetch_all(pool)
+            .await?)
         })
     }
 
@@ -953,13 +993,13 @@ impl Store {
     pub async fn branch_entry_rows(&self, project_id: i64) -> Result<Vec<BranchEntryRow>> {
         with_pool!(self, read, |pool| {
             Ok(sqlx::query_as(
-            "SELECT id, project_id, uuid, owner_entry_id, owner_uuid, owner_input_ref, form_ref, user_id, \
-             platform, device_id, created_at, uploaded_at, title, entry_data, geo_json_data \
-             FROM branch_entries WHERE project_id = $1 ORDER BY id"
-        )
-        .bind(project_id)
-        .fetch_all(pool)
-        .await?)
+                "SELECT id, project_id, uuid, owner_entry_id, owner_uuid, owner_input_ref, \
+                 form_ref, user_id, platform, device_id, created_at, uploaded_at, title, \
+                 entry_data, geo_json_data FROM branch_entries WHERE project_id = $1 ORDER BY id",
+            )
+            .bind(project_id)
+            .fetch_all(pool)
+            .await?)
         })
     }
 }
