@@ -34,8 +34,8 @@ pub struct StoredBranchEntry {
 
 const STORED_ENTRY: &str =
     "SELECT id, project_id, uuid, form_ref, parent_uuid, user_id, device_id FROM entries";
-pub(super) const STORED_BRANCH: &str = "SELECT id, project_id, uuid, form_ref, owner_entry_id, owner_uuid, \
-     owner_input_ref, user_id, device_id FROM branch_entries";
+pub(super) const STORED_BRANCH: &str = "SELECT id, project_id, uuid, form_ref, owner_entry_id, \
+     owner_uuid, owner_input_ref, user_id, device_id FROM branch_entries";
 
 impl EntryTx {
     /// The hierarchy entry with this uuid, in any project (uuids are globally unique).
