@@ -1,5 +1,5 @@
-//! Bulk seeding for benchmarks only: many copies of one stored entry, written in large
-//! batches without the upload pipeline, with the form's counters set to match.
+//! Bulk seeding for benchmarks only (feature `test-support`): many copies of one stored entry,
+//! written in large batches without the upload pipeline, with the form's counters set to match.
 
 use crate::{Result, Store, with_pool};
 
@@ -11,7 +11,6 @@ impl Store {
     /// Inserts `count` top-form entries of `form_ref`: `entry_data` is the stored JSON of one
     /// entry with its uuid written as `{uuid}`; entry `i` gets a fresh uuid, `created_at =
     /// first_created_at + i * 1000` and title `"{title} {i}"`. For benchmarks, not for data.
-    #[doc(hidden)]
     pub async fn seed_entries_for_bench(
         &self,
         project_id: i64,

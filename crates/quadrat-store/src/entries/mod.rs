@@ -9,11 +9,12 @@
 //! - `write`: new records and edits, with the uniqueness index and the media totals;
 //! - `counters`: `entry_counters`, `child_counts` and `branch_counts` kept exact;
 //! - `delete`: entries with their descendants, or one branch entry;
-//! - `reads`: whole rows read back, for tests and benchmarks.
+//! - `reads` (feature `test-support`): whole rows read back, for tests and benchmarks.
 
 mod counters;
 mod delete;
 mod lookups;
+#[cfg(feature = "test-support")]
 mod reads;
 mod write;
 
@@ -23,6 +24,7 @@ use crate::{Db, Result, Store};
 
 pub use delete::{DeleteTarget, Deleted};
 pub use lookups::{StoredBranchEntry, StoredEntry};
+#[cfg(feature = "test-support")]
 pub use reads::{BranchEntryRow, EntryRow};
 pub use write::{NewRecord, RecordEdit};
 

@@ -1,4 +1,5 @@
-//! Whole rows read back, for tests and benchmarks: the services never need them.
+//! Whole rows read back, for tests and benchmarks (feature `test-support`): the services never
+//! need them.
 
 use crate::{Result, Store, with_pool};
 
