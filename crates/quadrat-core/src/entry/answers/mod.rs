@@ -3,7 +3,6 @@
 //! Jumped answers skip validation and are stored as `""`. Uniqueness needs the database, so it
 //! comes in as the set of input refs whose answer is already taken ([`unique_keys`] says what
 //! to look up).
-
 //!
 //! The rules of each input type live with their family: `text` (text, textarea, phone,
 //! integer, decimal), `dates` (date, time), `choices` (radio, dropdown, checkbox, the search
