@@ -39,8 +39,9 @@ pub fn strval_scalar_serialize_precision(v: &Value) -> Option<String> {
 /// `(string)$v` of a decoded JSON value with floats in plain decimal: the shortest round-trip
 /// digits, never an exponent (`1e20` is `"100000000000000000000"`, where PHP writes
 /// `"1.0E+20"`). `null` and `false` are `""`; `None` for arrays and objects. The derived
-/// definition metadata (form names, questions, refs as keys) has always used it; it differs
-/// from PHP only for floats from 1e15 up or below 1e-4.
+/// definition metadata (form names, questions, refs as keys) has always used it. Its floats
+/// are those of [`strval_float_serialize_precision`] except from 1e15 up and below 1e-4;
+/// PHP's own `(string)` would also round them to 14 digits ([`strval_float_precision14`]).
 pub fn strval_plain_decimal(v: &Value) -> Option<String> {
     match v {
         Value::Null | Value::Bool(false) => Some(String::new()),
