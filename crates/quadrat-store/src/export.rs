@@ -335,7 +335,8 @@ impl Store {
         let n = w.args.len();
         let sql = format!(
             "SELECT {cols} FROM {table} e JOIN (SELECT id FROM {table} WHERE {clause} \
-             ORDER BY {inner} LIMIT ${l} OFFSET ${o}) page ON page.id = e.id{users} ORDER BY {outer}",
+             ORDER BY {inner} LIMIT ${l} OFFSET ${o}) page ON page.id = e.id{users} \
+             ORDER BY {outer}",
             cols = row_columns(sel),
             table = w.table,
             clause = w.clause,

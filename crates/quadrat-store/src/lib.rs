@@ -10,6 +10,7 @@ mod oauth;
 mod projects;
 mod ratelimit;
 mod rows;
+#[cfg(feature = "test-support")]
 mod seed;
 mod users;
 
@@ -21,9 +22,10 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+#[cfg(feature = "test-support")]
+pub use entries::{BranchEntryRow, EntryRow};
 pub use entries::{
-    BranchEntryRow, DeleteTarget, Deleted, EntryRow, EntryTx, NewRecord, RecordEdit,
-    StoredBranchEntry, StoredEntry,
+    DeleteTarget, Deleted, EntryTx, NewRecord, RecordEdit, StoredBranchEntry, StoredEntry,
 };
 pub use export::{Cursor, ExportRow, ExportSelect, ExportTotals};
 pub use media::{MediaFile, MediaStore, TempUpload};
@@ -170,9 +172,10 @@ pub(crate) fn conflict_as(err: sqlx::Error, what: &str) -> StoreError {
     StoreError::Db(err)
 }
 
+#[cfg(feature = "test-support")]
 impl Store {
     /// Runs one administrative statement (`CREATE DATABASE`, `DROP DATABASE`) that cannot run
-    /// inside a transaction. For tooling and tests, never with user input.
+    /// inside a transaction. For tests (feature `test-support`), never with user input.
     pub async fn execute_admin(&self, sql: &str) -> Result<()> {
         with_pool!(self, write, |pool| {
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))

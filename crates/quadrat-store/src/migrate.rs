@@ -99,7 +99,8 @@ impl Store {
     }
 
     /// Table name → its column names, and the index names, for comparing the two engines'
-    /// schemas.
+    /// schemas (a test; feature `test-support`).
+    #[cfg(feature = "test-support")]
     pub async fn schema_outline(&self) -> Result<(Vec<(String, Vec<String>)>, Vec<String>)> {
         let (tables_sql, columns_sql, indexes_sql) = match self.engine() {
             crate::Engine::Sqlite => (

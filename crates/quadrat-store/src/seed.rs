@@ -1,5 +1,5 @@
-//! Bulk seeding for benchmarks only: many copies of one stored entry, written in large
-//! batches without the upload pipeline, with the form's counters set to match.
+//! Bulk seeding for benchmarks only (feature `test-support`): many copies of one stored entry,
+//! written in large batches without the upload pipeline, with the form's counters set to match.
 
 use crate::{Result, Store, with_pool};
 
@@ -11,7 +11,6 @@ impl Store {
     /// Inserts `count` top-form entries of `form_ref`: `entry_data` is the stored JSON of one
     /// entry with its uuid written as `{uuid}`; entry `i` gets a fresh uuid, `created_at =
     /// first_created_at + i * 1000` and title `"{title} {i}"`. For benchmarks, not for data.
-    #[doc(hidden)]
     pub async fn seed_entries_for_bench(
         &self,
         project_id: i64,
@@ -23,7 +22,8 @@ impl Store {
     ) -> Result<()> {
         let statement = |rows: usize| {
             let mut sql = String::from(
-                "INSERT INTO entries (project_id, uuid, form_ref, created_at, uploaded_at, title, entry_data) VALUES ",
+                "INSERT INTO entries \
+                 (project_id, uuid, form_ref, created_at, uploaded_at, title, entry_data) VALUES ",
             );
             for r in 0..rows {
                 let b = r * 7;
@@ -72,13 +72,19 @@ impl Store {
         let last = first_created_at + (count as i64 - 1) * 1000;
         with_pool!(self, write, |pool| {
             sqlx::query(
-                "INSERT INTO entry_counters (project_id, form_ref, branch_ref, entry_count, first_created_at, \
-                 last_created_at, first_uploaded_at, last_uploaded_at) VALUES ($1, $2, '', $3, $4, $5, $4, $5) \
-                 ON CONFLICT (project_id, form_ref, branch_ref) DO UPDATE SET entry_count = entry_counters.entry_count + $3, \
-                 first_created_at = CASE WHEN entry_counters.first_created_at < $4 THEN entry_counters.first_created_at ELSE $4 END, \
-                 last_created_at = CASE WHEN entry_counters.last_created_at > $5 THEN entry_counters.last_created_at ELSE $5 END, \
-                 first_uploaded_at = CASE WHEN entry_counters.first_uploaded_at < $4 THEN entry_counters.first_uploaded_at ELSE $4 END, \
-                 last_uploaded_at = CASE WHEN entry_counters.last_uploaded_at > $5 THEN entry_counters.last_uploaded_at ELSE $5 END",
+                "INSERT INTO entry_counters (project_id, form_ref, branch_ref, entry_count, \
+                 first_created_at, last_created_at, first_uploaded_at, last_uploaded_at) \
+                 VALUES ($1, $2, '', $3, $4, $5, $4, $5) \
+                 ON CONFLICT (project_id, form_ref, branch_ref) DO UPDATE SET \
+                 entry_count = entry_counters.entry_count + $3, \
+                 first_created_at = CASE WHEN entry_counters.first_created_at < $4 \
+                     THEN entry_counters.first_created_at ELSE $4 END, \
+                 last_created_at = CASE WHEN entry_counters.last_created_at > $5 \
+                     THEN entry_counters.last_created_at ELSE $5 END, \
+                 first_uploaded_at = CASE WHEN entry_counters.first_uploaded_at < $4 \
+                     THEN entry_counters.first_uploaded_at ELSE $4 END, \
+                 last_uploaded_at = CASE WHEN entry_counters.last_uploaded_at > $5 \
+                     THEN entry_counters.last_uploaded_at ELSE $5 END",
             )
             .bind(project_id)
             .bind(form_ref)

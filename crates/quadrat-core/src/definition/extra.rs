@@ -8,8 +8,8 @@
 use serde_json::{Map, Value, json};
 
 use super::InputType;
-use super::php::{self, assoc};
 use crate::json::{mysql_order, object_or_empty_array};
+use crate::php::{self, assoc};
 use crate::slug;
 
 /// The project keys copied into `project.details`, missing or null ones as `""`.
@@ -39,11 +39,11 @@ pub(crate) fn build(data: &Value) -> Value {
     let mut inputs = Map::new();
     let mut forms = Map::new();
     let mut form_refs = Vec::new();
-    for form in php::items(project.and_then(|p| p.get("forms"))) {
+    for form in php::foreach_values(project.and_then(|p| p.get("forms"))) {
         let Some(form_obj) = form.as_object() else {
             continue;
         };
-        let form_ref = php::key(form_obj.get("ref"));
+        let form_ref = php::array_key(form_obj.get("ref"));
         let extra = FormExtra::walk(form_obj, &mut inputs);
         form_refs.push(Value::String(form_ref.clone()));
         forms.insert(form_ref, extra.into_json(form_obj));
@@ -91,7 +91,7 @@ impl FormExtra {
     fn walk(form: &Map<String, Value>, inputs: &mut Map<String, Value>) -> FormExtra {
         let mut extra = FormExtra::default();
         extra.choices_form.insert("order".into(), json!([]));
-        for input in php::items(form.get("inputs")) {
+        for input in php::foreach_values(form.get("inputs")) {
             let Some(input_ref) = extra.add_input(input, "", inputs) else {
                 continue;
             };
@@ -107,7 +107,7 @@ impl FormExtra {
 
     fn add_branch(&mut self, branch: &Value, branch_ref: &str, inputs: &mut Map<String, Value>) {
         let mut children = Vec::new();
-        for child in php::items(branch.get("branch")) {
+        for child in php::foreach_values(branch.get("branch")) {
             let Some(child_ref) = self.add_input(child, branch_ref, inputs) else {
                 continue;
             };
@@ -127,7 +127,7 @@ impl FormExtra {
         branch_ref: &str,
         inputs: &mut Map<String, Value>,
     ) {
-        let children = php::items(group.get("group"))
+        let children = php::foreach_values(group.get("group"))
             .filter_map(|child| self.add_input(child, branch_ref, inputs))
             .map(Value::String)
             .collect();
@@ -144,7 +144,7 @@ impl FormExtra {
         inputs: &mut Map<String, Value>,
     ) -> Option<String> {
         let obj = input.as_object()?;
-        let input_ref = php::key(obj.get("ref"));
+        let input_ref = php::array_key(obj.get("ref"));
         let kind = type_of(input);
         if kind == "location" {
             self.has_location = true;
@@ -163,7 +163,7 @@ impl FormExtra {
     }
 
     fn add_choice(&mut self, input: &Map<String, Value>, input_ref: &str, branch_ref: &str) {
-        let list = if php::is_empty_str(branch_ref) {
+        let list = if php::empty_str(branch_ref) {
             &mut self.choices_form
         } else {
             match self
@@ -216,13 +216,13 @@ fn form_details(form: &Map<String, Value>, has_location: bool) -> Value {
     let mut details = form.clone();
     let name = form
         .get("name")
-        .and_then(php::to_string)
+        .and_then(php::strval_plain_decimal)
         .map(|n| php::trim(&n).to_string());
     if let Some(name) = &name {
         details.insert("name".into(), Value::String(name.clone()));
     }
     let slug = match &name {
-        Some(n) if !php::is_empty_str(n) => slug::normalize(n),
+        Some(n) if !php::empty_str(n) => slug::normalize(n),
         _ => String::new(),
     };
     details.insert("slug".into(), Value::String(slug));
@@ -248,11 +248,11 @@ fn emptied_children(input: &Map<String, Value>, kind: &str) -> Value {
 }
 
 fn answer_labels(answers: Option<&Value>) -> Value {
-    let labels = php::items(answers)
+    let labels = php::foreach_values(answers)
         .filter(|a| a.is_object())
         .map(|a| {
             let label = a.get("answer").cloned().unwrap_or(Value::Null);
-            (php::key(a.get("answer_ref")), label)
+            (php::array_key(a.get("answer_ref")), label)
         })
         .collect();
     object_or_empty_array(labels)

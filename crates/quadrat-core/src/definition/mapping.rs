@@ -3,9 +3,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::php::{self, assoc};
 use super::{InputType, extra};
 use crate::json::{mysql_order, object_or_empty_array};
+use crate::php::{self, assoc};
 
 pub const AUTO_MAP_NAME: &str = "EC5_AUTO";
 
@@ -80,8 +80,8 @@ struct AutoWalk<'a> {
 impl AutoWalk<'_> {
     fn map_inputs(&mut self, form: &Value, refs: Option<&Value>) -> Map<String, Value> {
         let mut mapped = Map::new();
-        for input_ref in php::items(refs) {
-            let input_ref = php::key(Some(input_ref));
+        for input_ref in php::foreach_values(refs) {
+            let input_ref = php::array_key(Some(input_ref));
             let Some(input) = self.extra["inputs"].get(&input_ref).map(|i| &i["data"]) else {
                 continue;
             };
@@ -99,7 +99,7 @@ impl AutoWalk<'_> {
         self.counter += 1;
         let question = input
             .get("question")
-            .and_then(php::to_string)
+            .and_then(php::strval_plain_decimal)
             .unwrap_or_default();
         let map_to = map_to(self.counter, &question);
         let kind = type_of(input);
@@ -128,11 +128,14 @@ impl AutoWalk<'_> {
 }
 
 fn answer_maps(answers: Option<&Value>) -> Map<String, Value> {
-    php::items(answers)
+    php::foreach_values(answers)
         .filter(|a| a.is_object())
         .map(|a| {
             let label = a.get("answer").cloned().unwrap_or(Value::Null);
-            (php::key(a.get("answer_ref")), assoc([("map_to", label)]))
+            (
+                php::array_key(a.get("answer_ref")),
+                assoc([("map_to", label)]),
+            )
         })
         .collect()
 }
@@ -171,14 +174,14 @@ fn merge(auto: &Value, custom: &Value) -> Value {
         Value::Object(fields) => Value::Object(
             fields
                 .iter()
-                .map(|(key, value)| (key.clone(), merge_value(value, php::lookup(custom, key))))
+                .map(|(key, value)| (key.clone(), merge_value(value, php::array_get(custom, key))))
                 .collect(),
         ),
         Value::Array(items) => Value::Array(
             items
                 .iter()
                 .enumerate()
-                .map(|(i, value)| merge_value(value, php::lookup(custom, &i.to_string())))
+                .map(|(i, value)| merge_value(value, php::array_get(custom, &i.to_string())))
                 .collect(),
         ),
         scalar => scalar.clone(),
@@ -200,7 +203,7 @@ fn custom_maps(existing: Option<&Value>) -> Vec<(usize, &Value)> {
         Some(Value::Array(list)) => list.iter().enumerate().collect(),
         Some(Value::Object(map)) => map
             .iter()
-            .filter_map(|(k, v)| php::canonical_index(k).map(|i| (i, v)))
+            .filter_map(|(k, v)| php::integer_key(k).map(|i| (i, v)))
             .collect(),
         _ => Vec::new(),
     };

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::DatetimeFormat;
 use crate::codes::Ec5Error;
 use crate::ids::{FormRef, InputRef, ProjectRef};
 
@@ -133,7 +134,8 @@ pub struct Input {
     pub verify: bool,
     pub min: Option<String>,
     pub max: Option<String>,
-    pub datetime_format: Option<String>,
+    /// `None` when the input has none (or one the validator refuses).
+    pub datetime_format: Option<DatetimeFormat>,
     pub set_to_current_datetime: bool,
     pub possible_answers: Vec<PossibleAnswer>,
     pub jumps: Vec<Jump>,
@@ -360,7 +362,9 @@ fn parse_input(v: &Value) -> Result<Input, Ec5Error> {
         verify: v.get("verify").is_some_and(as_bool),
         min: opt_str(v, "min"),
         max: opt_str(v, "max"),
-        datetime_format: opt_str(v, "datetime_format"),
+        datetime_format: opt_str(v, "datetime_format")
+            .as_deref()
+            .and_then(DatetimeFormat::parse),
         set_to_current_datetime: v.get("set_to_current_datetime").is_some_and(as_bool),
         possible_answers,
         jumps,

@@ -9,7 +9,6 @@ mod form;
 mod html;
 mod input;
 pub(crate) mod pattern;
-pub(crate) mod php;
 mod project;
 pub(crate) mod scan;
 mod walk;
@@ -17,8 +16,7 @@ mod walk;
 use serde_json::Value;
 
 use crate::codes::Ec5Error;
-
-pub use input::DATETIME_FORMATS;
+use crate::php;
 
 const MAX_FORMS: usize = 5;
 
@@ -37,7 +35,7 @@ pub fn validate_definition(data: &Value) -> Result<(), Vec<Ec5Error>> {
     }
     let project = data.get("project").unwrap_or(&Value::Null);
     let forms = project.get("forms").unwrap_or(&Value::Null);
-    let Some(project_fields) = project.as_object().filter(|_| !php::is_empty(forms)) else {
+    let Some(project_fields) = project.as_object().filter(|_| !php::empty(forms)) else {
         return Err(vec![Ec5Error::new("ec5_67", "validation")]);
     };
     let forms = forms.as_array().map(Vec::as_slice).unwrap_or_default();

@@ -8,7 +8,6 @@ pub mod device;
 pub mod media;
 pub mod payload;
 pub mod pcre;
-pub mod php;
 pub mod record;
 pub mod title;
 

@@ -5,8 +5,8 @@
 use serde_json::Value;
 
 use super::datetime::parse_wall_time;
-use super::php;
 use crate::codes::Ec5Error;
+use crate::php::{self, laravel};
 
 /// What kind of record an upload carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,23 +203,26 @@ fn rules() -> Vec<(String, Vec<Rule>)> {
 }
 
 fn structural_errors(data: &Value) -> Vec<Ec5Error> {
-    let kind = data.get("type").and_then(php::scalar_string);
+    let kind = data
+        .get("type")
+        .and_then(php::strval_scalar_serialize_precision);
     let id = data.get("id");
     let mut errors = Vec::new();
     for (path, rules) in rules() {
         let value = lookup(data, &path);
-        let validatable = value.is_some() && !php::is_blank_string(value.unwrap_or(&Value::Null));
+        let validatable =
+            value.is_some() && !laravel::is_blank_string(value.unwrap_or(&Value::Null));
         let failed = rules.iter().find_map(|rule| {
             let ok = match rule {
-                Rule::Required(_) => php::is_filled(value),
-                Rule::RequiredIfType(t) => kind.as_deref() != Some(*t) || php::is_filled(value),
+                Rule::Required(_) => laravel::required(value),
+                Rule::RequiredIfType(t) => kind.as_deref() != Some(*t) || laravel::required(value),
                 Rule::Present => value.is_some(),
                 _ if !validatable => true,
                 Rule::In(allowed, _) => value
                     .filter(|v| !v.is_array() && !v.is_object())
-                    .and_then(php::scalar_string)
+                    .and_then(php::strval_scalar_serialize_precision)
                     .is_some_and(|s| allowed.contains(&s.as_str())),
-                Rule::Size(n) => value.map(php::size) == Some(*n),
+                Rule::Size(n) => value.map(laravel::size) == Some(*n),
                 Rule::SameAsId => value == id,
                 Rule::Date => value
                     .and_then(Value::as_str)
@@ -256,7 +259,7 @@ fn lookup<'a>(data: &'a Value, path: &str) -> Option<&'a Value> {
 
 fn string_at(data: &Value, path: &str) -> String {
     lookup(data, path)
-        .and_then(php::scalar_string)
+        .and_then(php::strval_scalar_serialize_precision)
         .unwrap_or_default()
 }
 
@@ -271,14 +274,16 @@ fn read(data: &Value) -> Upload {
     let body = data.get(kind.as_str()).unwrap_or(&Value::Null);
     let field = |key: &str| {
         body.get(key)
-            .and_then(php::scalar_string)
+            .and_then(php::strval_scalar_serialize_precision)
             .unwrap_or_default()
     };
     if kind == EntryKind::FileEntry {
         return Upload::File(FileUpload {
             uuid,
             form_ref,
-            media_type: body.get("type").and_then(php::scalar_string),
+            media_type: body
+                .get("type")
+                .and_then(php::strval_scalar_serialize_precision),
             name: field("name"),
             input_ref: field("input_ref"),
             project_version: field("project_version"),
@@ -289,8 +294,8 @@ fn read(data: &Value) -> Upload {
     let title = body
         .get("title")
         .filter(|t| t.is_string() || t.is_number())
-        .filter(|t| !php::is_empty(t))
-        .and_then(php::scalar_string);
+        .filter(|t| !php::empty(t))
+        .and_then(php::strval_scalar_serialize_precision);
     Upload::Data(DataUpload {
         kind,
         uuid,

@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use super::answers::ValidatedAnswers;
-use super::php::scalar_string;
-use crate::definition::{Input, InputType};
+use crate::definition::{DatetimeFormat, Input, InputType};
+use crate::php::strval_scalar_serialize_precision;
 
 /// The title pieces of the `is_title` answers, in definition order (groups walked in place),
 /// joined by a space; `None` when there is nothing to build from.
@@ -52,10 +52,10 @@ fn display(input: &Input, answer: &Value) -> Option<String> {
         _ => {
             let text = match answer {
                 Value::String(s) if s.is_empty() => return None,
-                Value::String(_) | Value::Number(_) => scalar_string(answer)?,
+                Value::String(_) | Value::Number(_) => strval_scalar_serialize_precision(answer)?,
                 _ => return None,
             };
-            let format = input.datetime_format.as_deref().unwrap_or_default();
+            let format = input.datetime_format;
             Some(match input.kind {
                 InputType::Radio | InputType::Dropdown => {
                     input.answer_label(&text).unwrap_or(&text).to_string()
@@ -75,21 +75,21 @@ fn slice(s: &str, from: usize, to: usize) -> &str {
 }
 
 /// `YYYY-MM-DD…` per the input's date format, as the app's `getUserFormattedDate`.
-pub fn format_date(iso: &str, format: &str) -> String {
+pub fn format_date(iso: &str, format: Option<DatetimeFormat>) -> String {
     let (y, m, d) = (slice(iso, 0, 4), slice(iso, 5, 7), slice(iso, 8, 10));
     match format {
-        "dd/MM/YYYY" => format!("{d}/{m}/{y}"),
-        "MM/dd/YYYY" => format!("{m}/{d}/{y}"),
-        "YYYY/MM/dd" => format!("{y}/{m}/{d}"),
-        "MM/YYYY" => format!("{m}/{y}"),
-        "dd/MM" => format!("{d}/{m}"),
+        Some(DatetimeFormat::DayMonthYear) => format!("{d}/{m}/{y}"),
+        Some(DatetimeFormat::MonthDayYear) => format!("{m}/{d}/{y}"),
+        Some(DatetimeFormat::YearMonthDay) => format!("{y}/{m}/{d}"),
+        Some(DatetimeFormat::MonthYear) => format!("{m}/{y}"),
+        Some(DatetimeFormat::DayMonth) => format!("{d}/{m}"),
         _ => String::new(),
     }
 }
 
 /// `…THH:MM:SS…` per the input's time format, as the app's `getUserFormattedTime`: 12-hour
 /// formats convert hours above 12 and append ` AM`/` PM`.
-pub fn format_time(iso: &str, format: &str) -> String {
+pub fn format_time(iso: &str, format: Option<DatetimeFormat>) -> String {
     let part = iso.split('T').nth(1).unwrap_or_default();
     let (h24, m, s) = (slice(part, 0, 2), slice(part, 3, 5), slice(part, 6, 8));
     let hours: u32 = h24.parse().unwrap_or(0);
@@ -100,11 +100,11 @@ pub fn format_time(iso: &str, format: &str) -> String {
         h24.to_string()
     };
     match format {
-        "HH:mm:ss" => format!("{h24}:{m}:{s}"),
-        "hh:mm:ss" => format!("{h12}:{m}:{s} {ampm}"),
-        "HH:mm" => format!("{h24}:{m}"),
-        "hh:mm" => format!("{h12}:{m} {ampm}"),
-        "mm:ss" => format!("{m}:{s}"),
+        Some(DatetimeFormat::HourMinuteSecond24) => format!("{h24}:{m}:{s}"),
+        Some(DatetimeFormat::HourMinuteSecond12) => format!("{h12}:{m}:{s} {ampm}"),
+        Some(DatetimeFormat::HourMinute24) => format!("{h24}:{m}"),
+        Some(DatetimeFormat::HourMinute12) => format!("{h12}:{m} {ampm}"),
+        Some(DatetimeFormat::MinuteSecond) => format!("{m}:{s}"),
         _ => String::new(),
     }
 }
@@ -115,17 +115,27 @@ mod tests {
 
     #[test]
     fn dates_and_times_as_the_app_shows_them() {
+        let f = DatetimeFormat::parse;
         assert_eq!(
-            format_date("2024-06-03T00:00:00.000", "dd/MM/YYYY"),
+            format_date("2024-06-03T00:00:00.000", f("dd/MM/YYYY")),
             "03/06/2024"
         );
-        assert_eq!(format_date("2024-06-03T00:00:00.000", "MM/YYYY"), "06/2024");
         assert_eq!(
-            format_time("2024-06-03T14:48:05.000", "hh:mm:ss"),
+            format_date("2024-06-03T00:00:00.000", f("MM/YYYY")),
+            "06/2024"
+        );
+        assert_eq!(
+            format_time("2024-06-03T14:48:05.000", f("hh:mm:ss")),
             "02:48:05 PM"
         );
-        assert_eq!(format_time("2024-06-03T09:05:00.000", "hh:mm"), "09:05 AM");
-        assert_eq!(format_time("2024-06-03T12:30:00.000", "hh:mm"), "12:30 PM");
-        assert_eq!(format_time("2024-06-03T14:48:05.000", "mm:ss"), "48:05");
+        assert_eq!(
+            format_time("2024-06-03T09:05:00.000", f("hh:mm")),
+            "09:05 AM"
+        );
+        assert_eq!(
+            format_time("2024-06-03T12:30:00.000", f("hh:mm")),
+            "12:30 PM"
+        );
+        assert_eq!(format_time("2024-06-03T14:48:05.000", f("mm:ss")), "48:05");
     }
 }

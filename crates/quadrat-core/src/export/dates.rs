@@ -11,6 +11,7 @@
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 
+use crate::definition::DatetimeFormat;
 use crate::time::UnixMillis;
 
 /// A parsed date string, before calendar checks.
@@ -135,18 +136,17 @@ fn push2(out: &mut String, n: u32) {
 
 /// The PHP `date()` format of each of the ten `datetime_format`s
 /// (`config/epicollect/mappings.php`). `hh` renders 24-hour, as on the real server.
-pub fn php_format_of(datetime_format: &str) -> Option<&'static str> {
-    Some(match datetime_format {
-        "dd/MM/YYYY" => "d/m/Y",
-        "MM/dd/YYYY" => "m/d/Y",
-        "YYYY/MM/dd" => "Y/m/d",
-        "MM/YYYY" => "m/Y",
-        "dd/MM" => "d/m",
-        "HH:mm:ss" | "hh:mm:ss" => "H:i:s",
-        "HH:mm" | "hh:mm" => "H:i",
-        "mm:ss" => "i:s",
-        _ => return None,
-    })
+pub fn php_format_of(datetime_format: DatetimeFormat) -> &'static str {
+    match datetime_format {
+        DatetimeFormat::DayMonthYear => "d/m/Y",
+        DatetimeFormat::MonthDayYear => "m/d/Y",
+        DatetimeFormat::YearMonthDay => "Y/m/d",
+        DatetimeFormat::MonthYear => "m/Y",
+        DatetimeFormat::DayMonth => "d/m",
+        DatetimeFormat::HourMinuteSecond24 | DatetimeFormat::HourMinuteSecond12 => "H:i:s",
+        DatetimeFormat::HourMinute24 | DatetimeFormat::HourMinute12 => "H:i",
+        DatetimeFormat::MinuteSecond => "i:s",
+    }
 }
 
 fn is_blank(c: char) -> bool {
@@ -488,7 +488,7 @@ mod tests {
         assert_eq!(shifted.format("d/m/Y").unwrap(), "02/06/2024");
         let overflow = PhpDate::parse("2024-02-30").unwrap();
         assert_eq!(overflow.format("d/m/Y").unwrap(), "01/03/2024");
-        assert_eq!(php_format_of("hh:mm"), Some("H:i"));
-        assert_eq!(php_format_of("YYYY"), None);
+        assert_eq!(php_format_of(DatetimeFormat::HourMinute12), "H:i");
+        assert_eq!(php_format_of(DatetimeFormat::MinuteSecond), "i:s");
     }
 }

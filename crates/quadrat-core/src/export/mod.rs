@@ -69,7 +69,6 @@ pub mod dates;
 mod jsonw;
 pub mod links;
 pub mod params;
-pub(crate) mod php;
 pub mod render;
 mod row;
 pub mod utm;

@@ -6,10 +6,11 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{MappingList, entries};
+use super::MappingList;
 use crate::codes::Ec5Error;
 use crate::definition::mapping::merge_onto_auto;
 use crate::definition::{Definition, Input, InputType};
+use crate::php::foreach_pairs;
 
 /// At most four maps: EC5_AUTO and three custom ones (`limits.project_mappings.max_count`).
 pub const MAX_MAPS: usize = 4;
@@ -222,7 +223,7 @@ fn is_laravel_boolean(v: &Value) -> bool {
 /// group or branch, not a readme, with valid fields, a unique and unreserved `map_to` per form,
 /// and possible-answer maps for answers the input has. Stops at the first failure.
 fn check_forms(def: &Definition, forms: &Value) -> Result<(), Ec5Error> {
-    for (form_ref, inputs) in entries(forms) {
+    for (form_ref, inputs) in foreach_pairs(forms) {
         let form = def
             .form(&form_ref)
             .ok_or_else(|| Ec5Error::new("ec5_15", form_ref.clone()))?;
@@ -240,7 +241,7 @@ fn check_inputs<'a>(
     mapped: &'a Value,
     names: &mut Vec<&'a str>,
 ) -> Result<(), Ec5Error> {
-    for (input_ref, input_map) in entries(mapped) {
+    for (input_ref, input_map) in foreach_pairs(mapped) {
         let input = container
             .iter()
             .find(|i| i.input_ref.as_str() == input_ref)
@@ -314,7 +315,7 @@ fn check_input<'a>(
         &[]
     };
     check_inputs(branches, field("branch"), names)?;
-    for (answer_ref, answer_map) in entries(field("possible_answers")) {
+    for (answer_ref, answer_map) in foreach_pairs(field("possible_answers")) {
         if input.answer_label(&answer_ref).is_none() || !input.kind.is_multiple_choice() {
             return Err(Ec5Error::new("ec5_25", answer_ref));
         }
@@ -336,7 +337,7 @@ fn check_input<'a>(
 /// `map_to` values unique per form across its groups and branches, none reserved.
 fn check_unique_names(def: &Definition, forms: &Value) -> Result<(), Ec5Error> {
     fn walk<'a>(mapped: &'a Value, names: &mut Vec<&'a str>) -> Result<(), Ec5Error> {
-        for (input_ref, input_map) in entries(mapped) {
+        for (input_ref, input_map) in foreach_pairs(mapped) {
             if let Some(map_to) = input_map.get("map_to").and_then(Value::as_str) {
                 if names.contains(&map_to) {
                     return Err(Ec5Error::new("ec5_234", input_ref));
@@ -354,7 +355,7 @@ fn check_unique_names(def: &Definition, forms: &Value) -> Result<(), Ec5Error> {
         }
         Ok(())
     }
-    for (form_ref, inputs) in entries(forms) {
+    for (form_ref, inputs) in foreach_pairs(forms) {
         if def.form(&form_ref).is_some() {
             walk(inputs, &mut Vec::new())?;
         }

@@ -7,6 +7,7 @@ pub mod custom;
 use serde_json::{Map, Value};
 
 use crate::json::mysql_order;
+use crate::php::{array_get, integer_key};
 
 /// The maps of a project by index, in index order. Index 0 is EC5_AUTO; indexes can be sparse
 /// after deletions. Entries that are not JSON objects, or not under an integer key, are left out.
@@ -35,7 +36,7 @@ impl MappingList {
                 .collect(),
             Value::Object(by_key) => by_key
                 .iter()
-                .filter_map(|(k, m)| Some((canonical_index(k)?, m.as_object()?.clone())))
+                .filter_map(|(k, m)| Some((integer_key(k)?, m.as_object()?.clone())))
                 .collect(),
             _ => Vec::new(),
         };
@@ -153,43 +154,13 @@ impl MappingList {
     pub fn form_map(&self, index: usize, form_ref: &str) -> Option<&Value> {
         self.get(index)?
             .get("forms")
-            .and_then(|forms| lookup(forms, form_ref))
+            .and_then(|forms| array_get(forms, form_ref))
             .filter(|m| match m {
                 Value::Object(o) => !o.is_empty(),
                 Value::Array(a) => !a.is_empty(),
                 _ => false,
             })
     }
-}
-
-/// The value under a PHP array key, in a JSON object or a JSON list (keyed `0..n`).
-pub(crate) fn lookup<'a>(container: &'a Value, key: &str) -> Option<&'a Value> {
-    match container {
-        Value::Object(map) => map.get(key),
-        Value::Array(list) => canonical_index(key).and_then(|i| list.get(i)),
-        _ => None,
-    }
-}
-
-/// The `(key, value)` pairs `foreach` visits: a JSON object's entries, a JSON list's items keyed
-/// `"0".."n"`, nothing for scalars.
-pub(crate) fn entries(container: &Value) -> Vec<(String, &Value)> {
-    match container {
-        Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), v)).collect(),
-        Value::Array(list) => list
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (i.to_string(), v))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// A key PHP turns into an integer key: a canonical non-negative decimal.
-pub(crate) fn canonical_index(key: &str) -> Option<usize> {
-    let canonical = key == "0"
-        || (!key.starts_with('0') && !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit()));
-    if canonical { key.parse().ok() } else { None }
 }
 
 #[cfg(test)]

@@ -5,8 +5,8 @@
 use serde_json::Value;
 
 use super::errors::ErrorMap;
-use super::php::is_filled;
 use crate::codes::Ec5Error;
+use crate::php::laravel;
 
 /// The project ref length (`limits.project.id.size`).
 const PROJECT_ID_SIZE: usize = 32;
@@ -22,21 +22,21 @@ pub fn check(file: &Value) -> Result<&Value, Vec<Ec5Error>> {
     let data = file.get("data");
     let attribute = |key: &str| data.and_then(|d| d.get(key));
     let mut errors = ErrorMap::default();
-    if !is_filled(data) {
+    if !laravel::required(data) {
         errors.push("data", "ec5_269");
     }
     match attribute("type") {
-        t if !is_filled(t) => errors.push("data.type", "ec5_281"),
+        t if !laravel::required(t) => errors.push("data.type", "ec5_281"),
         Some(Value::String(t)) if t == "project" => {}
         _ => errors.push("data.type", "ec5_29"),
     }
     match attribute("project") {
-        p if !is_filled(p) => errors.push("data.project", "ec5_353"),
+        p if !laravel::required(p) => errors.push("data.project", "ec5_353"),
         Some(Value::Object(_)) => {}
         _ => errors.push("data.project", "ec5_268"),
     }
     match attribute("id") {
-        id if !is_filled(id) => errors.push("data.id", "ec5_289"),
+        id if !laravel::required(id) => errors.push("data.id", "ec5_289"),
         Some(Value::String(id)) if id.chars().count() == PROJECT_ID_SIZE => {}
         _ => errors.push("data.id", ID_SIZE_MESSAGE),
     }

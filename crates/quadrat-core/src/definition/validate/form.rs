@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::php::is_filled;
+use crate::php::laravel;
 
 /// The keys the real validator requires, in its rule order.
 const KEYS: [&str; 5] = ["ref", "type", "slug", "inputs", "name"];
@@ -30,20 +30,20 @@ pub fn first_error(
 
 fn field_error(form: &Map<String, Value>, name: &str) -> Option<&'static str> {
     let form_ref = &form["ref"];
-    if !is_filled(Some(form_ref)) {
+    if !laravel::required(Some(form_ref)) {
         return Some("ec5_21");
     }
     if !form_ref.is_string() {
         return Some("ec5_243");
     }
     let kind = &form["type"];
-    if !is_filled(Some(kind)) {
+    if !laravel::required(Some(kind)) {
         return Some("ec5_21");
     }
     if kind.as_str() != Some("hierarchy") {
         return Some("ec5_29");
     }
-    if !is_filled(Some(&form["slug"])) || name.is_empty() {
+    if !laravel::required(Some(&form["slug"])) || name.is_empty() {
         return Some("ec5_21");
     }
     (name.chars().count() > NAME_MAX_CHARS).then_some("ec5_44")

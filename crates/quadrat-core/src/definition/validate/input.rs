@@ -10,11 +10,10 @@ use super::errors::ErrorMap;
 use super::form::is_child_ref;
 use super::html::readme_text_len;
 use super::pattern::is_usable_pattern;
-use super::php::{
-    compare, filter_int, is_blank_string, is_empty, is_filled, loose_eq, numeric_value,
-    passes_boolean_rule,
-};
+use crate::definition::DatetimeFormat;
 use crate::definition::model::InputType;
+use crate::php::laravel::{self, is_blank_string};
+use crate::php::{empty, filter_validate_int, is_numeric, loose_compare, loose_eq};
 
 /// The keys the real validator requires, in its rule order.
 const KEYS: [&str; 17] = [
@@ -35,19 +34,6 @@ const KEYS: [&str; 17] = [
     "type",
     "datetime_format",
     "uniqueness",
-];
-
-pub const DATETIME_FORMATS: [&str; 10] = [
-    "dd/MM/YYYY",
-    "MM/dd/YYYY",
-    "YYYY/MM/dd",
-    "MM/YYYY",
-    "dd/MM",
-    "HH:mm:ss",
-    "hh:mm:ss",
-    "HH:mm",
-    "hh:mm",
-    "mm:ss",
 ];
 
 const JUMP_KEYS: [&str; 3] = ["to", "when", "answer_ref"];
@@ -124,14 +110,16 @@ pub fn check(input: &Value, place: &Place, seen_refs: &mut HashSet<String>) -> E
 fn field_codes(key: &str, input: &Map<String, Value>, place: &Place) -> Vec<&'static str> {
     let value = &input[key];
     let code = match key {
-        "ref" if is_filled(Some(value)) && !value.is_string() => Some("ec5_243"),
-        "question" if is_filled(Some(value)) && !value.is_string() => Some("ec5_29"),
-        "ref" | "question" | "type" | "uniqueness" if !is_filled(Some(value)) => Some("ec5_21"),
+        "ref" if laravel::required(Some(value)) && !value.is_string() => Some("ec5_243"),
+        "question" if laravel::required(Some(value)) && !value.is_string() => Some("ec5_29"),
+        "ref" | "question" | "type" | "uniqueness" if !laravel::required(Some(value)) => {
+            Some("ec5_21")
+        }
         "is_title" | "is_required" | "verify" | "set_to_current_datetime" => {
-            (!passes_boolean_rule(value)).then_some("ec5_29")
+            (!laravel::boolean(value)).then_some("ec5_29")
         }
         "max" => return max_codes(value, &input["min"]),
-        "min" => (is_set(value) && numeric_value(value).is_none()).then_some("ec5_27"),
+        "min" => (is_set(value) && is_numeric(value).is_none()).then_some("ec5_27"),
         "possible_answers" | "jumps" => (!value.is_array()).then_some("ec5_29"),
         "branch" | "group" => {
             (!is_child_list_allowed(key, value, &input["type"])).then_some("ec5_29")
@@ -146,7 +134,7 @@ fn field_codes(key: &str, input: &Map<String, Value>, place: &Place) -> Vec<&'st
         "datetime_format" => {
             let known = value
                 .as_str()
-                .is_some_and(|f| DATETIME_FORMATS.contains(&f));
+                .is_some_and(|f| DatetimeFormat::parse(f).is_some());
             (is_set(value) && !known).then_some("ec5_29")
         }
         "uniqueness" => {
@@ -179,10 +167,10 @@ fn max_codes(max: &Value, min: &Value) -> Vec<&'static str> {
     if !is_set(max) {
         return codes;
     }
-    if numeric_value(max).is_none() {
+    if is_numeric(max).is_none() {
         codes.push("ec5_27");
     }
-    if is_set(min) && compare(max, min).is_le() {
+    if is_set(min) && loose_compare(max, min).is_le() {
         codes.push("ec5_28");
     }
     codes
@@ -276,7 +264,7 @@ impl<'a> Subject<'a> {
                 self.check_choices("ec5_342", SEARCH_ANSWERS_MAX)
             }
             InputType::Integer => self.check_number_default(is_integer_default),
-            InputType::Decimal => self.check_number_default(|d| numeric_value(d).is_some()),
+            InputType::Decimal => self.check_number_default(|d| is_numeric(d).is_some()),
             _ => {}
         }
     }
@@ -340,7 +328,7 @@ impl<'a> Subject<'a> {
         }
         let (min, max) = (&input["min"], &input["max"]);
         let bounded = is_default_set(default) && is_default_set(min) && is_default_set(max);
-        if bounded && (compare(default, max).is_gt() || compare(default, min).is_lt()) {
+        if bounded && (loose_compare(default, max).is_gt() || loose_compare(default, min).is_lt()) {
             self.fail("ec5_28");
         }
     }
@@ -376,9 +364,9 @@ impl<'a> Subject<'a> {
         } else if when != Some("ALL") {
             code = Some("ec5_207");
         }
-        let incomplete = is_empty(field("to"))
-            || is_empty(field("when"))
-            || (conditional && is_empty(field("answer_ref")));
+        let incomplete = empty(field("to"))
+            || empty(field("when"))
+            || (conditional && empty(field("answer_ref")));
         let unknown_when = !when.is_some_and(|w| JUMP_CONDITIONS.contains(&w));
         let extra_key = jump.keys().any(|k| !JUMP_KEYS.contains(&k.as_str()));
         if incomplete || unknown_when || extra_key {
@@ -395,5 +383,5 @@ fn is_default_set(value: &Value) -> bool {
 
 /// An integer default: `"0"` or what `FILTER_VALIDATE_INT` accepts.
 fn is_integer_default(value: &Value) -> bool {
-    value.as_str() == Some("0") || filter_int(value).is_some()
+    value.as_str() == Some("0") || filter_validate_int(value).is_some()
 }

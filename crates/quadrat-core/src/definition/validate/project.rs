@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::envelope::ref_mismatch;
 use super::errors::ErrorMap;
-use super::php::{filter_int, is_filled};
+use crate::php::{filter_validate_int, laravel};
 
 /// The keys the real validator requires, in its rule order.
 const KEYS: [&str; 11] = [
@@ -72,7 +72,7 @@ fn field_codes(key: &str, value: &Value) -> Vec<&'static str> {
 
 /// `required`, then (Quadrat) the value must be a string.
 fn required_string(value: &Value) -> Option<&'static str> {
-    if !is_filled(Some(value)) {
+    if !laravel::required(Some(value)) {
         Some("ec5_21")
     } else if !value.is_string() {
         Some("ec5_29")
@@ -121,7 +121,7 @@ fn name_codes(value: &Value) -> Vec<&'static str> {
 }
 
 fn enum_codes(value: &Value, allowed: &[&str]) -> Vec<&'static str> {
-    if !is_filled(Some(value)) {
+    if !laravel::required(Some(value)) {
         vec!["ec5_21"]
     } else if value.as_str().is_some_and(|s| allowed.contains(&s)) {
         Vec::new()
@@ -140,7 +140,7 @@ fn entries_limits_codes(value: &Value) -> Option<&'static str> {
     };
     for limit in limits.values() {
         let n = match limit {
-            Value::Number(_) | Value::String(_) => filter_int(limit),
+            Value::Number(_) | Value::String(_) => filter_validate_int(limit),
             _ => None,
         };
         match n {

@@ -10,8 +10,8 @@ use serde_json::{Map, Value};
 use super::errors::ErrorMap;
 use super::form;
 use super::input::{self, Place, Slot};
-use super::php::{is_empty, is_truthy, loose_eq, trim};
 use crate::definition::model::InputType;
+use crate::php::{empty, loose_eq, trim, truthy};
 
 const VALIDATION: &str = "validation";
 const INPUTS_MAX: usize = 300;
@@ -110,7 +110,7 @@ impl Walker {
             self.fail_input(source, "ec5_65", details);
             return None;
         }
-        if input.get("is_title").is_some_and(is_truthy) {
+        if input.get("is_title").is_some_and(truthy) {
             let scope = branch_ref.unwrap_or(place.parent_ref).to_string();
             let count = self.titles.entry(scope).or_default();
             *count += 1;
@@ -196,7 +196,7 @@ impl Walker {
 /// incoming name is compared with the trimmed names seen before, as on the real server.
 fn unique_name(form: &Map<String, Value>, names: &mut Vec<Value>) -> Result<String, &'static str> {
     let name = form.get("name").unwrap_or(&Value::Null);
-    if is_empty(name) {
+    if empty(name) {
         return Err("ec5_246");
     }
     if names.iter().any(|seen| loose_eq(seen, name)) {

@@ -1,0 +1,163 @@
+//! A row as a JSON entry object, and the JSON page that holds them.
+
+use super::StoredEntry;
+use super::plan::{Column, ExportPlan, Fixed, Kind, Source};
+use super::values::{ParsedRow, date_time, decimal, integer, label, location};
+use crate::export::jsonw::{push_f64, push_i64, push_str, push_value};
+use crate::export::links::{Links, Meta};
+use crate::php::foreach_values;
+use crate::time::iso_zero_millis;
+
+impl ExportPlan {
+    /// Appends the row's JSON entry object to `out`.
+    pub fn write_json(&self, row: &StoredEntry<'_>, out: &mut Vec<u8>) {
+        let parsed = ParsedRow::new(row, self);
+        out.push(b'{');
+        for (i, slot) in self.slots.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(&slot.key);
+            match slot.source {
+                Source::Fixed(f) => self.json_fixed(f, row, &parsed, out),
+                Source::Column(c) => self.json_column(&self.columns[c], row, &parsed, out),
+            }
+        }
+        out.push(b'}');
+    }
+
+    fn json_fixed(&self, f: Fixed, row: &StoredEntry<'_>, parsed: &ParsedRow, out: &mut Vec<u8>) {
+        match f {
+            Fixed::Uuid => push_str(out, row.uuid),
+            Fixed::ParentUuid => push_str(out, row.parent_uuid),
+            Fixed::OwnerUuid => push_str(out, row.owner_uuid),
+            Fixed::CreatedAt => match parsed.created_at() {
+                Some(v) => push_value(out, v),
+                None => push_str(out, ""),
+            },
+            Fixed::UploadedAt => push_str(out, &iso_zero_millis(row.uploaded_at)),
+            Fixed::CreatedBy => push_str(out, row.created_by.unwrap_or("n/a")),
+            Fixed::Title => push_str(out, row.title),
+        }
+    }
+
+    fn json_column(
+        &self,
+        col: &Column,
+        row: &StoredEntry<'_>,
+        parsed: &ParsedRow,
+        out: &mut Vec<u8>,
+    ) {
+        let answer = parsed.answer(col);
+        match &col.kind {
+            Kind::Plain => match answer {
+                Some(v) => push_value(out, v),
+                None => push_str(out, ""),
+            },
+            Kind::Integer => match integer(answer) {
+                Some(n) => push_i64(out, n),
+                None => push_str(out, ""),
+            },
+            Kind::Decimal => match decimal(answer) {
+                Some(f) => push_f64(out, f),
+                None => push_str(out, ""),
+            },
+            Kind::DateTime(format) => push_str(out, &date_time(answer, *format)),
+            Kind::Single(labels) => push_str(out, label(labels, answer)),
+            Kind::Multi(labels) => {
+                out.push(b'[');
+                for (i, item) in foreach_values(answer).enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    push_str(out, label(labels, Some(item)));
+                }
+                out.push(b']');
+            }
+            Kind::Location => {
+                let loc = location(answer);
+                out.extend_from_slice(b"{\"latitude\":");
+                loc.json_value(&loc.latitude, out);
+                out.extend_from_slice(b",\"longitude\":");
+                loc.json_value(&loc.longitude, out);
+                out.extend_from_slice(b",\"accuracy\":");
+                loc.json_value(&loc.accuracy, out);
+                match &loc.utm {
+                    Some(utm) => {
+                        out.extend_from_slice(b",\"UTM_Northing\":");
+                        push_i64(out, utm.northing);
+                        out.extend_from_slice(b",\"UTM_Easting\":");
+                        push_i64(out, utm.easting);
+                        out.extend_from_slice(b",\"UTM_Zone\":");
+                        push_str(out, &utm.zone);
+                    }
+                    None => out.extend_from_slice(
+                        b",\"UTM_Northing\":\"\",\"UTM_Easting\":\"\",\"UTM_Zone\":\"\"",
+                    ),
+                }
+                out.push(b'}');
+            }
+            Kind::Media { media_type, format } => {
+                push_str(
+                    out,
+                    &self.media(answer, media_type, format, row.uploaded_at),
+                );
+            }
+            Kind::BranchCount => match parsed.branch_count(&col.input_ref) {
+                Some(v) => push_value(out, v),
+                None => push_i64(out, 0),
+            },
+        }
+    }
+}
+
+/// A JSON entries page (export-api.md §1.4): `meta`, then `data` with the entries, then `links`.
+/// Entries can be taken out as they are written ([`JsonPage::take`]) to stream a page.
+#[derive(Debug)]
+pub struct JsonPage {
+    out: Vec<u8>,
+    entries: usize,
+}
+
+impl JsonPage {
+    /// `project_slug` is the stored slug (`data.id`).
+    pub fn begin(meta: &Meta, project_slug: &str) -> JsonPage {
+        let mut out = Vec::with_capacity(4096);
+        out.extend_from_slice(b"{\"meta\":");
+        meta.write_json(&mut out);
+        out.extend_from_slice(b",\"data\":{\"id\":");
+        push_str(&mut out, project_slug);
+        out.extend_from_slice(b",\"type\":\"entries\",\"entries\":[");
+        JsonPage { out, entries: 0 }
+    }
+
+    pub fn push(&mut self, plan: &ExportPlan, row: &StoredEntry<'_>) {
+        if self.entries > 0 {
+            self.out.push(b',');
+        }
+        plan.write_json(row, &mut self.out);
+        self.entries += 1;
+    }
+
+    /// The bytes written so far, leaving the page open.
+    pub fn take(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.out)
+    }
+
+    /// Closes the page. `data.mapping` is only there when the page has entries, as on the real
+    /// server.
+    pub fn finish(mut self, plan: &ExportPlan, links: &Links) -> Vec<u8> {
+        self.out.push(b']');
+        if self.entries > 0 {
+            self.out.extend_from_slice(b",\"mapping\":{\"map_name\":");
+            push_str(&mut self.out, plan.map_name());
+            self.out.extend_from_slice(b",\"map_index\":");
+            push_i64(&mut self.out, plan.map_index() as i64);
+            self.out.push(b'}');
+        }
+        self.out.extend_from_slice(b"},\"links\":");
+        links.write_json(&mut self.out);
+        self.out.push(b'}');
+        self.out
+    }
+}

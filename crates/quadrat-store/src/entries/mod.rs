@@ -1,0 +1,97 @@
+//! Entries and branch entries: the writes of an upload, inside one transaction per upload (or
+//! per batch) that also keeps every counter exact — the per-form and per-branch
+//! `entry_counters`, the parent's `child_counts`, the owner's `branch_counts`, the uniqueness
+//! index and the media totals. Writers of one project are serialised: SQLite has one writer
+//! (`BEGIN IMMEDIATE`), PostgreSQL takes a transaction-scoped advisory lock on the project.
+//!
+//! - `lookups`: what the upload rules read inside the transaction (records by uuid, taken
+//!   answers, counts);
+//! - `write`: new records and edits, with the uniqueness index and the media totals;
+//! - `counters`: `entry_counters`, `child_counts` and `branch_counts` kept exact;
+//! - `delete`: entries with their descendants, or one branch entry;
+//! - `reads` (feature `test-support`): whole rows read back, for tests and benchmarks.
+
+mod counters;
+mod delete;
+mod lookups;
+#[cfg(feature = "test-support")]
+mod reads;
+mod write;
+
+use sqlx::{Postgres, Sqlite, Transaction};
+
+use crate::{Db, Result, Store};
+
+pub use delete::{DeleteTarget, Deleted};
+pub use lookups::{StoredBranchEntry, StoredEntry};
+#[cfg(feature = "test-support")]
+pub use reads::{BranchEntryRow, EntryRow};
+pub use write::{NewRecord, RecordEdit};
+
+/// The namespace of the per-project advisory locks (the migration lock uses another key).
+const LOCK_NAMESPACE: i64 = 0x5155_4144_0000_0000;
+
+enum TxInner {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Runs `$body` with `$conn` bound to the transaction's connection, once per engine, so each
+/// query text is written once. The body must be a block (`|conn| { … }`): rustfmt lays it out
+/// like a closure body. It still skips any statement holding a line longer than the limit, so
+/// SQL texts are wrapped with `\` continuations.
+macro_rules! with_tx {
+    ($tx:expr, |$conn:ident| $body:block) => {
+        match &mut $tx.inner {
+            $crate::entries::TxInner::Sqlite(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+            $crate::entries::TxInner::Postgres(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_tx;
+
+/// A write transaction on one project's entries. Dropped without [`EntryTx::commit`], nothing
+/// it did stays.
+pub struct EntryTx {
+    inner: TxInner,
+    project_id: i64,
+}
+
+impl Store {
+    /// Starts the write transaction of an upload (or a batch of them) to `project_id`, holding
+    /// the project's writer lock until commit or drop.
+    pub async fn begin_entries(&self, project_id: i64) -> Result<EntryTx> {
+        let inner = match &self.db {
+            Db::Sqlite { write, .. } => TxInner::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(LOCK_NAMESPACE | project_id)
+                    .execute(&mut *tx)
+                    .await?;
+                TxInner::Postgres(tx)
+            }
+        };
+        Ok(EntryTx { inner, project_id })
+    }
+}
+
+impl EntryTx {
+    pub fn project_id(&self) -> i64 {
+        self.project_id
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}

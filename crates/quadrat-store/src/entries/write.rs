@@ -1,0 +1,304 @@
+//! New records and edits, each with its share of the counters, the uniqueness index and the
+//! media totals.
+
+use quadrat_core::entry::{MediaKind, UniqueKey};
+
+use super::{EntryTx, with_tx};
+use crate::{Result, Store, conflict_as, with_pool};
+
+/// The columns both tables share, for a new record.
+#[derive(Debug, Clone)]
+pub struct NewRecord<'a> {
+    pub uuid: &'a str,
+    pub form_ref: &'a str,
+    pub user_id: i64,
+    pub platform: &'a str,
+    /// Already hashed.
+    pub device_id: &'a str,
+    pub created_at: i64,
+    pub uploaded_at: i64,
+    pub title: &'a str,
+    pub entry_data: &'a str,
+    pub geo_json_data: Option<&'a str>,
+    pub unique: &'a [UniqueKey],
+}
+
+/// What an edit changes (data-model.md §3.5).
+#[derive(Debug, Clone)]
+pub struct RecordEdit<'a> {
+    pub id: i64,
+    pub uuid: &'a str,
+    pub form_ref: &'a str,
+    pub title: &'a str,
+    pub entry_data: &'a str,
+    pub geo_json_data: Option<&'a str>,
+    pub uploaded_at: i64,
+    /// A new owner of the row (the device's entry claimed by its logged-in user).
+    pub user_id: Option<i64>,
+    pub unique: &'a [UniqueKey],
+}
+
+impl EntryTx {
+    /// Stores a new hierarchy entry with its counters: the form's counter, the parent's
+    /// `child_counts`, the uniqueness index. `branch_counts` is the new entry's own (zeros for
+    /// each branch of its form, `None` when the form has none).
+    pub async fn insert_entry(
+        &mut self,
+        r: &NewRecord<'_>,
+        parent_uuid: &str,
+        parent_form_ref: &str,
+        branch_counts: Option<&str>,
+    ) -> Result<i64> {
+        let project_id = self.project_id;
+        let id: i64 = with_tx!(self, |conn| {
+            sqlx::query_scalar(
+                "INSERT INTO entries (project_id, uuid, parent_uuid, form_ref, parent_form_ref, \
+                 user_id, platform, device_id, created_at, uploaded_at, title, entry_data, \
+                 geo_json_data, child_counts, branch_counts) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+                 $8, $9, $10, $11, $12, $13, 0, $14) RETURNING id",
+            )
+            .bind(project_id)
+            .bind(r.uuid)
+            .bind(parent_uuid)
+            .bind(r.form_ref)
+            .bind(parent_form_ref)
+            .bind(r.user_id)
+            .bind(r.platform)
+            .bind(r.device_id)
+            .bind(r.created_at)
+            .bind(r.uploaded_at)
+            .bind(r.title)
+            .bind(r.entry_data)
+            .bind(r.geo_json_data)
+            .bind(branch_counts)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| conflict_as(e, "entry uuid"))?
+        });
+        self.insert_unique(Table::Entries, id, r.uuid, r.unique)
+            .await?;
+        self.bump_counter(r.form_ref, "", r.created_at, r.uploaded_at)
+            .await?;
+        if !parent_uuid.is_empty() {
+            // One more child: an increment keeps a bulk import linear (edits and deletions
+            // recount).
+            with_tx!(self, |conn| {
+                sqlx::query(
+                    "UPDATE entries SET child_counts = child_counts + 1 WHERE uuid = $1 AND \
+                     project_id = $2",
+                )
+                .bind(parent_uuid)
+                .bind(project_id)
+                .execute(&mut *conn)
+                .await
+                .map(drop)?
+            });
+        }
+        Ok(id)
+    }
+
+    /// Stores a new branch entry with its counters: the branch's counter, the owner's
+    /// `branch_counts`, the uniqueness index.
+    pub async fn insert_branch_entry(
+        &mut self,
+        r: &NewRecord<'_>,
+        owner_entry_id: i64,
+        owner_uuid: &str,
+        owner_input_ref: &str,
+    ) -> Result<i64> {
+        let project_id = self.project_id;
+        let id: i64 = with_tx!(self, |conn| {
+            sqlx::query_scalar(
+                "INSERT INTO branch_entries (project_id, uuid, owner_entry_id, owner_uuid, \
+                 owner_input_ref, form_ref, user_id, platform, device_id, created_at, \
+                 uploaded_at, title, entry_data, geo_json_data) VALUES ($1, $2, $3, $4, $5, $6, \
+                 $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+            )
+            .bind(project_id)
+            .bind(r.uuid)
+            .bind(owner_entry_id)
+            .bind(owner_uuid)
+            .bind(owner_input_ref)
+            .bind(r.form_ref)
+            .bind(r.user_id)
+            .bind(r.platform)
+            .bind(r.device_id)
+            .bind(r.created_at)
+            .bind(r.uploaded_at)
+            .bind(r.title)
+            .bind(r.entry_data)
+            .bind(r.geo_json_data)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| conflict_as(e, "branch entry uuid"))?
+        });
+        self.insert_unique(Table::BranchEntries, id, r.uuid, r.unique)
+            .await?;
+        self.bump_counter(r.form_ref, owner_input_ref, r.created_at, r.uploaded_at)
+            .await?;
+        self.bump_branch(owner_entry_id, owner_input_ref).await?;
+        Ok(id)
+    }
+
+    /// Applies an edit to a hierarchy entry and refreshes its own counts: `child_counts` (its
+    /// direct children) and, when it has them, `branch_counts`.
+    pub async fn update_entry(&mut self, e: &RecordEdit<'_>) -> Result<()> {
+        self.update_record(Table::Entries, e).await?;
+        self.touch_counter(e.form_ref, "", e.uploaded_at).await?;
+        self.recount_children(e.uuid).await?;
+        let branch_refs: Vec<String> = {
+            let current = self.branch_counts(e.id).await?;
+            current
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default()
+        };
+        for branch_ref in branch_refs {
+            self.recount_branch(e.id, &branch_ref).await?;
+        }
+        Ok(())
+    }
+
+    /// Applies an edit to a branch entry.
+    pub async fn update_branch_entry(
+        &mut self,
+        e: &RecordEdit<'_>,
+        owner_input_ref: &str,
+    ) -> Result<()> {
+        self.update_record(Table::BranchEntries, e).await?;
+        self.touch_counter(e.form_ref, owner_input_ref, e.uploaded_at)
+            .await
+    }
+
+    async fn update_record(&mut self, table: Table, e: &RecordEdit<'_>) -> Result<()> {
+        let sql = format!(
+            "UPDATE {} SET title = $1, entry_data = $2, geo_json_data = $3, uploaded_at = $4, \
+             user_id = COALESCE($5, user_id) WHERE id = $6",
+            table.name()
+        );
+        with_tx!(self, |conn| {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(e.title)
+                .bind(e.entry_data)
+                .bind(e.geo_json_data)
+                .bind(e.uploaded_at)
+                .bind(e.user_id)
+                .bind(e.id)
+                .execute(&mut *conn)
+                .await
+                .map(drop)?
+        });
+        let clear = format!(
+            "DELETE FROM unique_answers WHERE {} = $1",
+            table.unique_column()
+        );
+        with_tx!(self, |conn| {
+            sqlx::query(sqlx::AssertSqlSafe(clear))
+                .bind(e.id)
+                .execute(&mut *conn)
+                .await
+                .map(drop)?
+        });
+        self.insert_unique(table, e.id, e.uuid, e.unique).await
+    }
+
+    async fn insert_unique(
+        &mut self,
+        table: Table,
+        id: i64,
+        uuid: &str,
+        keys: &[UniqueKey],
+    ) -> Result<()> {
+        let project_id = self.project_id;
+        let sql = format!(
+            "INSERT INTO unique_answers (project_id, input_ref, scope, answer_key, entry_uuid, {}) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            table.unique_column()
+        );
+        for k in keys {
+            with_tx!(self, |conn| {
+                sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                    .bind(project_id)
+                    .bind(&k.input_ref)
+                    .bind(&k.scope)
+                    .bind(&k.key)
+                    .bind(uuid)
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await
+                    .map(drop)?
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds `files` and `bytes` (either may be negative) to a media kind's totals, never below
+    /// zero.
+    pub async fn add_media(&mut self, kind: MediaKind, files: i64, bytes: i64) -> Result<()> {
+        let project_id = self.project_id;
+        let sql = media_sql(kind);
+        with_tx!(self, |conn| {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(files)
+                .bind(bytes)
+                .bind(project_id)
+                .execute(&mut *conn)
+                .await
+                .map(drop)?
+        });
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Adds to a media kind's totals outside an upload (after files were removed).
+    pub async fn add_media_totals(
+        &self,
+        project_id: i64,
+        kind: MediaKind,
+        files: i64,
+        bytes: i64,
+    ) -> Result<()> {
+        let sql = media_sql(kind);
+        with_pool!(self, write, |pool| {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(files)
+                .bind(bytes)
+                .bind(project_id)
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
+    }
+}
+
+fn media_sql(kind: MediaKind) -> String {
+    let k = kind.as_str();
+    format!(
+        "UPDATE project_stats SET \
+         {k}_files = CASE WHEN {k}_files + $1 < 0 THEN 0 ELSE {k}_files + $1 END, \
+         {k}_bytes = CASE WHEN {k}_bytes + $2 < 0 THEN 0 ELSE {k}_bytes + $2 END \
+         WHERE project_id = $3"
+    )
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Table {
+    Entries,
+    BranchEntries,
+}
+
+impl Table {
+    fn name(self) -> &'static str {
+        match self {
+            Table::Entries => "entries",
+            Table::BranchEntries => "branch_entries",
+        }
+    }
+
+    fn unique_column(self) -> &'static str {
+        match self {
+            Table::Entries => "entry_id",
+            Table::BranchEntries => "branch_entry_id",
+        }
+    }
+}
