@@ -10,6 +10,7 @@ pub mod json;
 pub mod jwt;
 pub mod mappings;
 pub mod oauth;
+pub mod project_state;
 pub mod ratelimit;
 pub mod roles;
 pub mod slug;

@@ -4,17 +4,14 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use quadrat_app::oauth::clients::may_manage_client_app;
 use quadrat_app::oauth::{ClientApp, ClientSecret, TokenRequest};
-use quadrat_app::projects::ResolvedProject;
-use quadrat_core::oauth::{BodyKind, TokenParams, basic_credentials, bearer_token};
-use quadrat_core::roles::Actor;
+use quadrat_core::oauth::{BodyKind, TokenParams, basic_credentials};
 use quadrat_core::time::{now_millis, sql_datetime};
 use serde_json::{Value, json};
 
-use crate::AppState;
 use crate::extract::{Segment, authorization};
 use crate::respond::{ApiError, json_ok};
+use crate::{AppState, UserToken};
 
 /// No token request needs more; a larger body is read as carrying no parameters.
 const MAX_BODY: usize = 64 * 1024;
@@ -101,27 +98,6 @@ pub async fn issue_token(
     }
 }
 
-/// The project named in the path, once the request's user may manage its app. The user comes
-/// from the mobile/web login JWT in `Authorization: Bearer …`.
-async fn managed_project(
-    state: &AppState,
-    slug: &str,
-    headers: &HeaderMap,
-) -> Result<(ResolvedProject, Actor), ApiError> {
-    let project = state.app.find_project(slug).await?;
-    if project.row.status == "archived" {
-        return Err(ApiError::new(404, "ec5_11", "middleware"));
-    }
-    let header = authorization(headers);
-    let jwt = header
-        .as_deref()
-        .map(bearer_token)
-        .filter(|t| !t.is_empty());
-    let actor = state.app.actor_for_project(&project, jwt).await?;
-    may_manage_client_app(&actor)?;
-    Ok((project, actor))
-}
-
 fn app_json(app: &ClientApp) -> Value {
     json!({
         "client_id": app.client_id,
@@ -140,9 +116,9 @@ fn secret_json(secret: &ClientSecret) -> Value {
 pub async fn show_app(
     State(state): State<AppState>,
     Segment(slug): Segment,
-    headers: HeaderMap,
+    token: UserToken,
 ) -> Result<Response, ApiError> {
-    let (project, _) = managed_project(&state, &slug, &headers).await?;
+    let (project, _) = state.app.project_manager(&slug, token.get()).await?;
     let apps: Vec<Value> = state
         .app
         .client_app(&project)
@@ -181,10 +157,11 @@ async fn application_name(headers: &HeaderMap, body: Body) -> String {
 pub async fn create_app(
     State(state): State<AppState>,
     Segment(slug): Segment,
+    token: UserToken,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let (project, actor) = managed_project(&state, &slug, &headers).await?;
+    let (project, actor) = state.app.project_manager(&slug, token.get()).await?;
     let name = application_name(&headers, body).await;
     let owner = (!actor.is_anonymous()).then_some(actor.user_id);
     let secret = state.app.create_client_app(&project, &name, owner).await?;
@@ -197,9 +174,9 @@ pub async fn create_app(
 pub async fn revoke_app_tokens(
     State(state): State<AppState>,
     Segment(slug): Segment,
-    headers: HeaderMap,
+    token: UserToken,
 ) -> Result<Response, ApiError> {
-    let (project, _) = managed_project(&state, &slug, &headers).await?;
+    let (project, _) = state.app.project_manager(&slug, token.get()).await?;
     let revoked = state.app.revoke_client_tokens(&project).await?;
     Ok(json_ok(&json!({ "data": {
         "code": "ec5_398",
@@ -213,9 +190,9 @@ pub async fn revoke_app_tokens(
 pub async fn rotate_app_secret(
     State(state): State<AppState>,
     Segment(slug): Segment,
-    headers: HeaderMap,
+    token: UserToken,
 ) -> Result<Response, ApiError> {
-    let (project, _) = managed_project(&state, &slug, &headers).await?;
+    let (project, _) = state.app.project_manager(&slug, token.get()).await?;
     let secret = state.app.rotate_client_secret(&project).await?;
     Ok(json_ok(&json!({ "data": secret_json(&secret) })))
 }
@@ -224,9 +201,9 @@ pub async fn rotate_app_secret(
 pub async fn delete_app(
     State(state): State<AppState>,
     Segment(slug): Segment,
-    headers: HeaderMap,
+    token: UserToken,
 ) -> Result<Response, ApiError> {
-    let (project, _) = managed_project(&state, &slug, &headers).await?;
+    let (project, _) = state.app.project_manager(&slug, token.get()).await?;
     let deleted = state.app.delete_client_app(&project).await?;
     Ok(json_ok(
         &json!({ "data": { "deleted": app_json(&deleted) } }),

@@ -2,6 +2,7 @@
 
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
+use quadrat_app::access::AppRoute;
 
 use crate::AppState;
 use crate::extract::{ExportProject, Segment};
@@ -23,8 +24,10 @@ pub async fn download_project(
     Segment(slug): Segment,
     token: UserToken,
 ) -> Result<Response, ApiError> {
-    let project = state.app.find_live_project(&slug).await?;
-    let actor = state.app.actor_for_app_route(&project, token.get()).await?;
+    let (project, actor) = state
+        .app
+        .app_user(&slug, token.get(), AppRoute::Read)
+        .await?;
     Ok(json_ok(
         &state.app.project_download_body(&project, &actor).await?,
     ))

@@ -7,6 +7,7 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::response::Response;
 use quadrat_app::App;
+use quadrat_app::access::AppRoute;
 use quadrat_app::upload::{TempUpload, UPLOADED};
 use quadrat_core::codes;
 use serde_json::{Value, json};
@@ -25,7 +26,7 @@ pub async fn upload(
     request: Request,
 ) -> Result<Response, ApiError> {
     let app = &state.app;
-    let (project, actor) = app.resolve_upload(&slug, token.get()).await?;
+    let (project, actor) = app.app_user(&slug, token.get(), AppRoute::Upload).await?;
     let (data, file) = read_body(app, request).await?;
     let Some(data) = data else {
         return Err(ApiError::new(400, "ec5_269", "validation"));
