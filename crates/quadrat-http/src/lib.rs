@@ -1,6 +1,7 @@
 //! The HTTP API. Handlers are thin: they extract, call a use-case in `quadrat-app`, and answer
 //! in the Epicollect5 envelopes of [`respond`].
 
+mod body;
 mod cors;
 mod extract;
 mod respond;

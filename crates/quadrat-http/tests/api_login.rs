@@ -105,6 +105,19 @@ async fn login_local_with_right_password_returns_jwt_and_user(db: TestDb) {
     )
     .await;
     assert_eq!(status, 200, "{body}");
+    // And a multipart form, which PHP reads like any other form.
+    let form = format!(
+        "--b\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nann@example.org\r\n\
+         --b\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\n{PASSWORD}\r\n--b--\r\n"
+    );
+    let (status, _, body) = post(
+        &server,
+        "/api/login/local",
+        Some("multipart/form-data; boundary=b"),
+        form,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
 }
 
 async fn login_local_with_bad_credentials_is_404_ec5_12(db: TestDb) {
