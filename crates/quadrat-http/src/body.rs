@@ -61,6 +61,11 @@ impl Params {
         self.0.get(name)
     }
 
+    /// The parameter, moved out.
+    pub fn take(&mut self, name: &str) -> Option<Param> {
+        self.0.remove(name)
+    }
+
     /// The parameters of a query string (without `?`).
     pub fn query(query: Option<&str>) -> Params {
         Params::form(query.unwrap_or_default().as_bytes())

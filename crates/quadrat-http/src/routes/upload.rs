@@ -58,9 +58,9 @@ async fn read_upload(app: &App, request: Request) -> Result<(Value, Option<TempU
         }
         file = Some(upload);
     }
-    let data = match body.into_params().get("data") {
-        Some(Param::Json(data)) => data.clone(),
-        Some(Param::Text(text)) => serde_json::from_slice(text).map_err(|_| bad_body())?,
+    let data = match body.into_params().take("data") {
+        Some(Param::Json(data)) => data,
+        Some(Param::Text(text)) => serde_json::from_slice(&text).map_err(|_| bad_body())?,
         Some(Param::List) | None => return Err(ApiError::new(400, "ec5_269", "validation")),
     };
     Ok((data, file))
