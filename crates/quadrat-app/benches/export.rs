@@ -69,7 +69,7 @@ async fn run(entries: usize) {
     // Every seeded entry is the worked example's site (all its input types) under a new uuid.
     let template = app
         .store
-        .entry_row(project.row.id, SITE_UUID)
+        .entry_row(project.id, SITE_UUID)
         .await
         .unwrap()
         .unwrap()
@@ -78,7 +78,7 @@ async fn run(entries: usize) {
     let t = Instant::now();
     app.store
         .seed_entries_for_bench(
-            project.row.id,
+            project.id,
             SITES,
             &template,
             "Site",

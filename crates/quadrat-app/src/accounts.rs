@@ -6,15 +6,15 @@ use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use quadrat_core::jwt::{self, UserClaims};
-use quadrat_core::roles::{Actor, Role};
 use quadrat_core::time::now_millis;
 use quadrat_core::users::{
     self, PASSWORD_MAX_BYTES, ServerRole, UserState, check_new_password, parse_email, parse_name,
 };
-use quadrat_store::{NewUser, StoreError, UserRow};
+use quadrat_store::{NewUser, StoreError};
 use serde_json::{Value, json};
 
-use crate::projects::ResolvedProject;
+use crate::error::OrInternal;
+use crate::model::{self, User};
 use crate::{App, AppError, Result};
 
 /// The name of the user-token signing key in `login_secrets`.
@@ -42,7 +42,7 @@ impl App {
         name: Option<&str>,
         password: Option<String>,
         admin: bool,
-    ) -> Result<UserRow> {
+    ) -> Result<User> {
         let email = parse_email(email).map_err(|e| AppError::invalid(vec![e]))?;
         let name = parse_name(name.unwrap_or_default()).map_err(|e| AppError::invalid(vec![e]))?;
         if let Some(existing) = self.store.user_by_email(&email).await? {
@@ -68,7 +68,7 @@ impl App {
             now: now_millis(),
         };
         match self.store.insert_user(&new).await {
-            Ok(row) => Ok(row),
+            Ok(row) => User::try_from(row),
             // Someone else created it between our check and our insert.
             Err(StoreError::Conflict(_)) => Err(AppError::client(
                 400,
@@ -79,21 +79,22 @@ impl App {
         }
     }
 
-    pub async fn list_users(&self) -> Result<Vec<UserRow>> {
-        Ok(self.store.list_users().await?)
+    pub async fn list_users(&self) -> Result<Vec<User>> {
+        model::all(self.store.list_users().await?)
     }
 
     /// The user with this email (normalised first), else `ec5_34`.
-    pub async fn find_user(&self, email: &str) -> Result<UserRow> {
+    pub async fn find_user(&self, email: &str) -> Result<User> {
         let email = parse_email(email).map_err(|e| AppError::invalid(vec![e]))?;
         self.store
             .user_by_email(&email)
             .await?
-            .ok_or_else(|| AppError::client(404, "ec5_34", format!("email: no user {email}")))
+            .ok_or_else(|| AppError::client(404, "ec5_34", format!("email: no user {email}")))?
+            .try_into()
     }
 
     /// Sets a user's password and ends their current login.
-    pub async fn set_user_password(&self, email: &str, password: String) -> Result<UserRow> {
+    pub async fn set_user_password(&self, email: &str, password: String) -> Result<User> {
         let user = self.find_user(email).await?;
         check_new_password(&password, &user.email).map_err(|e| AppError::invalid(vec![e]))?;
         let hash = hash_password(password).await?;
@@ -104,7 +105,7 @@ impl App {
     }
 
     /// Enables or disables a user; disabling ends their login and refuses the next ones.
-    pub async fn set_user_state(&self, email: &str, state: UserState) -> Result<UserRow> {
+    pub async fn set_user_state(&self, email: &str, state: UserState) -> Result<User> {
         let user = self.find_user(email).await?;
         self.store
             .set_user_state(user.id, state.as_str(), now_millis())
@@ -114,7 +115,7 @@ impl App {
 
     /// Deletes a user and their project roles. The creator of a project is refused: a project
     /// keeps its one creator until it is handed over.
-    pub async fn delete_user(&self, email: &str) -> Result<UserRow> {
+    pub async fn delete_user(&self, email: &str) -> Result<User> {
         let user = self.find_user(email).await?;
         let created = self.store.projects_created_by(user.id).await?;
         if !created.is_empty() {
@@ -160,6 +161,7 @@ impl App {
         let Some(user) = user else {
             return Err(login_refused());
         };
+        let user = User::try_from(user)?;
         let token = self.issue_user_token(&user).await?;
         Ok(json!({
             "meta": {"user": {"name": user.name, "email": user.email}},
@@ -168,7 +170,7 @@ impl App {
     }
 
     /// Starts a new login for `user` and returns its token. Earlier tokens stop working.
-    pub async fn issue_user_token(&self, user: &UserRow) -> Result<String> {
+    pub async fn issue_user_token(&self, user: &User) -> Result<String> {
         let api_token = format!("{}-{}", user.id, random_hex(16)?);
         let now = now_millis();
         self.store.set_api_token(user.id, &api_token, now).await?;
@@ -194,7 +196,7 @@ impl App {
 
     /// The active user a token belongs to, or `None` for a token that is malformed, tampered
     /// with, signed with another key, expired, or revoked by a later login.
-    pub async fn user_for_token(&self, token: &str) -> Result<Option<UserRow>> {
+    pub async fn user_for_token(&self, token: &str) -> Result<Option<User>> {
         if token.is_empty() {
             return Ok(None);
         }
@@ -209,60 +211,10 @@ impl App {
         if claims.sub.is_empty() {
             return Ok(None);
         }
-        Ok(self
-            .store
-            .user_by_api_token(&claims.sub)
-            .await?
-            .filter(|u| u.state == UserState::Active.as_str()))
-    }
-
-    /// The actor behind a request to `project` carrying the user token `bearer` (the mobile
-    /// app's login token). No token, or one that does not name an active user, means an
-    /// anonymous actor, as the real server's guard treats it.
-    pub async fn actor_for_project(
-        &self,
-        project: &ResolvedProject,
-        bearer: Option<&str>,
-    ) -> Result<Actor> {
-        let Some(user) = self.user_for_token(bearer.unwrap_or_default()).await? else {
-            return Ok(Actor::anonymous());
+        let Some(user) = self.store.user_by_api_token(&claims.sub).await? else {
+            return Ok(None);
         };
-        let project_role = self
-            .store
-            .project_role(project.row.id, user.id)
-            .await?
-            .as_deref()
-            .and_then(Role::parse);
-        Ok(Actor {
-            user_id: user.id,
-            email: Some(user.email),
-            name: Some(user.name),
-            is_server_admin: ServerRole::parse(&user.server_role).is_some_and(ServerRole::is_admin),
-            project_role,
-        })
-    }
-
-    /// The actor of a request to one of the app's routes (entry upload, project download), or
-    /// the refusal the real server's middleware gives: on a private project `404 ec5_77` without
-    /// a user, `ec5_78` without a role, `ec5_91` for a viewer, all with source `middleware`.
-    pub async fn actor_for_app_route(
-        &self,
-        project: &ResolvedProject,
-        bearer: Option<&str>,
-    ) -> Result<Actor> {
-        let actor = self.actor_for_project(project, bearer).await?;
-        check_app_route_access(project, &actor)?;
-        Ok(actor)
-    }
-}
-
-/// Who may use the app routes (download, upload) of a project, as the real server's middleware
-/// decides it (404, source `middleware`): on a private project `ec5_77` without a user, `ec5_78`
-/// without a role, `ec5_91` for a viewer. Public projects take anyone.
-pub fn check_app_route_access(project: &ResolvedProject, actor: &Actor) -> Result<()> {
-    match actor.app_route_denial(project.is_private()) {
-        Some(code) => Err(AppError::client(404, code, "middleware")),
-        None => Ok(()),
+        Ok(Some(User::try_from(user)?).filter(|u| u.state == UserState::Active))
     }
 }
 
@@ -270,7 +222,7 @@ fn login_refused() -> AppError {
     AppError::client(404, "ec5_12", LOGIN_SOURCE)
 }
 
-fn duplicate_email(existing: &UserRow) -> AppError {
+fn duplicate_email(existing: &quadrat_store::UserRow) -> AppError {
     AppError::client(
         400,
         "ec5_41",
@@ -281,14 +233,10 @@ fn duplicate_email(existing: &UserRow) -> AppError {
     )
 }
 
-fn internal(what: &str) -> impl FnOnce(String) -> AppError + '_ {
-    move |detail| AppError::Internal(format!("{what}: {detail}"))
-}
-
 /// `n` random bytes, hex-encoded.
 fn random_hex(n: usize) -> Result<String> {
     let mut bytes = vec![0u8; n];
-    getrandom::fill(&mut bytes).map_err(|e| internal("random bytes")(e.to_string()))?;
+    getrandom::fill(&mut bytes).internal("reading random bytes")?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
@@ -298,11 +246,10 @@ async fn hash_password(password: String) -> Result<String> {
         Argon2::default()
             .hash_password(password.as_bytes())
             .map(|h| h.to_string())
-            .map_err(|e| e.to_string())
     })
     .await
-    .map_err(|e| internal("password hashing")(e.to_string()))?
-    .map_err(internal("password hashing"))
+    .internal("hashing a password")?
+    .internal("hashing a password")
 }
 
 /// Whether `password` matches `stored`. A user without a hash (unknown, placeholder) still costs
@@ -326,7 +273,7 @@ async fn password_matches(password: String, stored: Option<String>) -> Result<bo
         ok && real
     })
     .await
-    .map_err(|e| internal("password check")(e.to_string()))
+    .internal("checking a password")
 }
 
 /// A hash of nothing anyone knows, made once per process, to verify against when there is no

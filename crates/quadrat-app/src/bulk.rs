@@ -38,10 +38,10 @@ impl App {
         let project = self.find_project(raw_slug).await?;
         let def = project.definition()?;
         let stored: Value = serde_json::from_str(&project.structure.project_mapping)
-            .map_err(|e| AppError::Internal(format!("stored mapping unreadable: {e}")))?;
+            .map_err(|e| AppError::internal("reading a stored mapping", e))?;
         let creator = self
             .store
-            .project_members(project.row.id)
+            .project_members(project.id)
             .await?
             .into_iter()
             .find(|m| m.role == Role::Creator.as_str());

@@ -139,5 +139,5 @@ impl App {
 
 /// A fault of the bundled demo, not of the caller.
 fn bundled(why: String) -> AppError {
-    AppError::Internal(why)
+    AppError::broken(why)
 }

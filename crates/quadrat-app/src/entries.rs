@@ -40,7 +40,7 @@ impl App {
                 DeleteTarget::Form(form_ref.clone())
             }
         };
-        let deleted = match self.store.delete_entries(project.row.id, &target).await {
+        let deleted = match self.store.delete_entries(project.id, &target).await {
             Ok(d) => d,
             Err(StoreError::NotFound(_)) => {
                 let source = match what {
@@ -64,9 +64,9 @@ impl App {
             .collect();
         let files = self
             .media()
-            .delete_for_uuids(&project.row.project_ref, &uuids)
+            .delete_for_uuids(&project.project_ref, &uuids)
             .await
-            .map_err(|e| AppError::Internal(format!("removing media files: {e}")))?;
+            .map_err(|e| AppError::internal("removing media files", e))?;
         for kind in MediaKind::ALL {
             let (count, bytes) = files
                 .iter()
@@ -74,7 +74,7 @@ impl App {
                 .fold((0i64, 0i64), |(n, b), f| (n + 1, b + f.bytes as i64));
             if count > 0 {
                 self.store
-                    .add_media_totals(project.row.id, kind, -count, -bytes)
+                    .add_media_totals(project.id, kind, -count, -bytes)
                     .await?;
             }
         }

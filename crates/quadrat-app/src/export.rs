@@ -74,7 +74,7 @@ fn row_view<'a>(row: &'a ExportRow, branch: bool) -> StoredEntry<'a> {
 
 fn select<'a>(project: &ResolvedProject, query: &'a EntriesQuery) -> ExportSelect<'a> {
     ExportSelect {
-        project_id: project.row.id,
+        project_id: project.id,
         form_ref: &query.form_ref,
         branch_ref: query.branch_ref.as_deref(),
         selection: &query.selection,
@@ -101,7 +101,7 @@ impl App {
                 errors,
             })?;
         let origin = LinkBase::new(req.scheme, req.host, "");
-        let slug = &project.row.slug;
+        let slug = &project.slug;
         let plan = ExportPlan::for_query(
             &def,
             &maps,
@@ -199,13 +199,13 @@ impl App {
             &maps,
             &query,
             project.is_private(),
-            &project.row.slug,
+            &project.slug,
             &self.config.public_url,
         );
         let sel = select(&project, &query);
         let total = self.store.export_totals(&sel).await?.total.max(0) as u64;
         let branch = query.is_branch();
-        let io = |e: std::io::Error| AppError::Internal(format!("write failed: {e}"));
+        let io = |e: std::io::Error| AppError::internal("writing the export", e);
         let mut csv = CsvWriter::with_capacity(STREAM_CHUNK as usize * 256);
         let mut json: Vec<u8> = Vec::with_capacity(STREAM_CHUNK as usize * 256);
         if opts.csv {

@@ -1,6 +1,7 @@
 //! Use-cases shared by the HTTP server and the CLI. Neither HTTP nor SQL appears here: requests
 //! come in as plain values, storage goes through [`quadrat_store::Store`].
 
+pub mod access;
 pub mod accounts;
 pub mod bulk;
 pub mod demo;
@@ -9,6 +10,7 @@ pub mod error;
 pub mod export;
 pub mod mappings;
 pub mod members;
+pub mod model;
 pub mod oauth;
 pub mod projects;
 pub mod ratelimit;

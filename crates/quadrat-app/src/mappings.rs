@@ -80,10 +80,10 @@ impl App {
             let list = mapping_list(&project)?;
             let (edited, out) = edit(&project, &list).map_err(refused)?;
             let text = serde_json::to_string(&edited.to_stored())
-                .map_err(|e| AppError::Internal(format!("encoding the mapping: {e}")))?;
+                .map_err(|e| AppError::internal("encoding the mapping", e))?;
             match self
                 .store
-                .replace_project_mapping(project.row.id, &project.structure.project_mapping, &text)
+                .replace_project_mapping(project.id, &project.structure.project_mapping, &text)
                 .await
             {
                 Ok(()) => return Ok(out),
@@ -91,15 +91,15 @@ impl App {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(AppError::Internal(
-            "the mapping kept changing under this edit; try again".into(),
+        Err(AppError::broken(
+            "the mapping kept changing under this edit; try again",
         ))
     }
 }
 
 pub(crate) fn mapping_list(project: &ResolvedProject) -> Result<MappingList> {
     let stored: Value = serde_json::from_str(&project.structure.project_mapping)
-        .map_err(|e| AppError::Internal(format!("stored mapping unreadable: {e}")))?;
+        .map_err(|e| AppError::internal("reading a stored mapping", e))?;
     Ok(MappingList::from_stored(&stored))
 }
 

@@ -7,15 +7,16 @@
 use quadrat_core::roles::Role;
 use quadrat_core::time::now_millis;
 use quadrat_core::users::parse_email;
-use quadrat_store::{MemberRow, StoreError, UserRow};
+use quadrat_store::StoreError;
 
+use crate::model::{self, Member, User};
 use crate::projects::ResolvedProject;
 use crate::{App, AppError, Result};
 
 /// What adding a member did.
 #[derive(Debug, Clone)]
 pub struct MemberAdded {
-    pub user: UserRow,
+    pub user: User,
     pub role: Role,
     /// A placeholder user was created for an unknown email (no name, no password: they cannot
     /// log in until `quadrat user set-password`).
@@ -48,15 +49,16 @@ impl App {
                 "--transfer: only hands over the creator role (ROLE must be creator)",
             ));
         }
-        let members = self.store.project_members(project.row.id).await?;
-        let creator = members.iter().find(|m| m.role == Role::Creator.as_str());
-        let previous_role = members
-            .iter()
-            .find(|m| m.email == email)
-            .and_then(|m| Role::parse(&m.role));
+        let members: Vec<Member> = model::all(self.store.project_members(project.id).await?)?;
+        let creator = members.iter().find(|m| m.role == Role::Creator);
+        let previous_role = members.iter().find(|m| m.email == email).map(|m| m.role);
         if let Some(creator) = creator {
             if creator.email == email && role != Role::Creator {
-                return Err(creator_is_fixed(&project, creator, "change the role of"));
+                return Err(creator_is_fixed(
+                    &project,
+                    &creator.email,
+                    "change the role of",
+                ));
             }
             if creator.email != email && role == Role::Creator && !transfer {
                 return Err(second_creator(&project, creator, &email));
@@ -64,13 +66,12 @@ impl App {
         }
         let now = now_millis();
         let (user, placeholder_created) = self.store.ensure_user(&email, now).await?;
+        let user = User::try_from(user)?;
         let stored = if transfer {
-            self.store
-                .transfer_creator(project.row.id, user.id, now)
-                .await
+            self.store.transfer_creator(project.id, user.id, now).await
         } else {
             self.store
-                .put_project_role(project.row.id, user.id, role.as_str(), now)
+                .put_project_role(project.id, user.id, role, now)
                 .await
         };
         match stored {
@@ -82,7 +83,7 @@ impl App {
                     "ec5_91",
                     format!(
                         "role: {} already has a creator; a project has exactly one",
-                        project.row.slug
+                        project.slug
                     ),
                 ));
             }
@@ -100,13 +101,13 @@ impl App {
     }
 
     /// Takes the user's role on the project away. The creator cannot be removed.
-    pub async fn remove_member(&self, raw_slug: &str, email: &str) -> Result<(UserRow, Role)> {
+    pub async fn remove_member(&self, raw_slug: &str, email: &str) -> Result<(User, Role)> {
         let email = parse_email(email).map_err(|e| AppError::invalid(vec![e]))?;
         let project = self.find_project(raw_slug).await?;
         let user = self.find_user(&email).await?;
         let role = self
             .store
-            .project_role(project.row.id, user.id)
+            .project_role(project.id, user.id)
             .await?
             .as_deref()
             .and_then(Role::parse)
@@ -114,29 +115,20 @@ impl App {
                 AppError::client(
                     404,
                     "ec5_34",
-                    format!("email: {email} is not a member of {}", project.row.slug),
+                    format!("email: {email} is not a member of {}", project.slug),
                 )
             })?;
         if role == Role::Creator {
-            let member = MemberRow {
-                user_id: user.id,
-                email: user.email.clone(),
-                name: user.name.clone(),
-                role: role.as_str().to_string(),
-                created_at: 0,
-            };
-            return Err(creator_is_fixed(&project, &member, "remove"));
+            return Err(creator_is_fixed(&project, &user.email, "remove"));
         }
-        self.store
-            .remove_project_role(project.row.id, user.id)
-            .await?;
+        self.store.remove_project_role(project.id, user.id).await?;
         Ok((user, role))
     }
 
     /// The project and its members, creator first.
-    pub async fn list_members(&self, raw_slug: &str) -> Result<(ResolvedProject, Vec<MemberRow>)> {
+    pub async fn list_members(&self, raw_slug: &str) -> Result<(ResolvedProject, Vec<Member>)> {
         let project = self.find_project(raw_slug).await?;
-        let members = self.store.project_members(project.row.id).await?;
+        let members = model::all(self.store.project_members(project.id).await?)?;
         Ok((project, members))
     }
 }
@@ -154,7 +146,7 @@ fn parse_role(raw: &str) -> Result<Role> {
     })
 }
 
-fn creator_is_fixed(project: &ResolvedProject, creator: &MemberRow, action: &str) -> AppError {
+fn creator_is_fixed(project: &ResolvedProject, creator: &str, action: &str) -> AppError {
     AppError::client(
         400,
         "ec5_91",
@@ -162,19 +154,19 @@ fn creator_is_fixed(project: &ResolvedProject, creator: &MemberRow, action: &str
             "role: {} is the creator of {}; you cannot {action} the creator. Hand the project \
              over first: quadrat project member add {} OTHER-EMAIL creator --transfer \
              ({} becomes a manager)",
-            creator.email, project.row.slug, project.row.slug, creator.email
+            creator, project.slug, project.slug, creator
         ),
     )
 }
 
-fn second_creator(project: &ResolvedProject, creator: &MemberRow, email: &str) -> AppError {
+fn second_creator(project: &ResolvedProject, creator: &Member, email: &str) -> AppError {
     AppError::client(
         400,
         "ec5_91",
         format!(
             "role: {} already has a creator ({}) and a project has exactly one. To hand it \
              over: quadrat project member add {} {email} creator --transfer ({} becomes a manager)",
-            project.row.slug, creator.email, project.row.slug, creator.email
+            project.slug, creator.email, project.slug, creator.email
         ),
     )
 }

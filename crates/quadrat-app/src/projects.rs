@@ -1,14 +1,20 @@
 //! Projects: import, list, export, settings, deletion, and the project-level read API.
 
+use std::ops::Deref;
+
 use quadrat_core::definition::{Definition, edit, extra, mapping, validate};
 use quadrat_core::json::mysql_order;
+use quadrat_core::project_state::{
+    ProjectAccess, ProjectSetting, ProjectState, ProjectStatus, ProjectVisibility, UnknownValue,
+};
 use quadrat_core::roles::{Actor, Role};
 use quadrat_core::stats::{Counter, ProjectStats};
 use quadrat_core::time::{now_millis, sql_datetime, whole_seconds};
 use quadrat_core::{Ec5Error, slug};
-use quadrat_store::{NewProject, ProjectField, ProjectRow, StoreError, StructureRow};
+use quadrat_store::{Conflict, NewProject, StoreError};
 use serde_json::{Value, json};
 
+use crate::model::{self, Project, ProjectStructure};
 use crate::{App, AppError, Result};
 
 /// How a definition file becomes a project.
@@ -16,8 +22,8 @@ use crate::{App, AppError, Result};
 pub struct ImportOptions {
     /// A new name (the slug follows it); the file's name otherwise.
     pub name: Option<String>,
-    /// `public` or `private`, overriding the file.
-    pub access: Option<String>,
+    /// Overrides the file's access.
+    pub access: Option<ProjectAccess>,
     /// Give the project, its forms and inputs fresh refs, as the real server's web import does.
     pub new_ref: bool,
     pub created_by: Option<i64>,
@@ -30,11 +36,20 @@ pub struct Imported {
     pub name: String,
 }
 
-/// A project found by slug, with its stored structure.
+/// A project found by slug, with its stored structure. It reads as the [`Project`] it holds
+/// (`project.slug`, `project.is_private()`).
 #[derive(Debug, Clone)]
 pub struct ResolvedProject {
-    pub row: ProjectRow,
-    pub structure: StructureRow,
+    pub project: Project,
+    pub structure: ProjectStructure,
+}
+
+impl Deref for ResolvedProject {
+    type Target = Project;
+
+    fn deref(&self) -> &Project {
+        &self.project
+    }
 }
 
 impl ResolvedProject {
@@ -44,17 +59,9 @@ impl ResolvedProject {
 
     pub fn definition(&self) -> Result<Definition> {
         Definition::from_data(&self.definition_data()?)
-            .map_err(|e| AppError::Internal(format!("stored definition unreadable: {e}")))
-    }
-
-    pub fn is_private(&self) -> bool {
-        self.row.access == "private"
+            .map_err(|e| AppError::internal("reading a stored definition", e.to_string()))
     }
 }
-
-const ACCESS: &[&str] = &["public", "private"];
-const VISIBILITY: &[&str] = &["listed", "hidden"];
-const STATUS: &[&str] = &["active", "trashed", "locked"];
 
 impl App {
     /// Validates a definition file in full and stores it with its project_extra and EC5_AUTO
@@ -74,9 +81,8 @@ impl App {
         if let Some(name) = &opts.name {
             edit::set_project_field(&mut data, "name", json!(name));
         }
-        if let Some(access) = &opts.access {
-            check_choice("access", access, ACCESS)?;
-            edit::set_project_field(&mut data, "access", json!(access));
+        if let Some(access) = opts.access {
+            edit::set_project_field(&mut data, ProjectAccess::FIELD, json!(access.as_str()));
         }
         let name = edit::project_str(&data, "name")
             .unwrap_or_default()
@@ -88,14 +94,20 @@ impl App {
         validate::validate_definition(&data).map_err(AppError::invalid)?;
         let data = mysql_order(data);
         let def = Definition::from_data(&data).map_err(|e| AppError::invalid(vec![e]))?;
+        // The validator has checked these; reading them here keeps every stored word one of
+        // the states'.
+        let invalid = |e: UnknownValue| AppError::invalid(vec![Ec5Error::from(e)]);
+        let access: ProjectAccess = def.access.parse().map_err(invalid)?;
+        let visibility: ProjectVisibility = def.visibility.parse().map_err(invalid)?;
+        let status: ProjectStatus = def.status.parse().map_err(invalid)?;
         let now = whole_seconds(now_millis());
         let project = NewProject {
             project_ref: def.project_ref.0.clone(),
             name: def.name.clone(),
             slug: new_slug.clone(),
-            access: def.access.clone(),
-            visibility: def.visibility.clone(),
-            status: def.status.clone(),
+            access: access.as_str().into(),
+            visibility: visibility.as_str().into(),
+            status: status.as_str().into(),
             category: def.category.clone(),
             small_description: def.small_description.clone(),
             description: def.description.clone(),
@@ -112,7 +124,7 @@ impl App {
                 project_ref: def.project_ref.0,
                 name: def.name,
             }),
-            Err(StoreError::Conflict(what)) if what == "slug" => Err(AppError::client(
+            Err(StoreError::Conflict(Conflict::ProjectSlug)) => Err(AppError::client(
                 400,
                 "ec5_85",
                 format!("name: a project with slug {new_slug:?} already exists"),
@@ -129,23 +141,8 @@ impl App {
         }
     }
 
-    pub async fn list_projects(&self) -> Result<Vec<ProjectRow>> {
-        Ok(self.store.list_projects().await?)
-    }
-
-    /// A project by slug as typed (normalised first), whatever its status.
-    pub async fn find_project(&self, raw_slug: &str) -> Result<ResolvedProject> {
-        let wanted = slug::normalize(raw_slug);
-        if wanted.is_empty() {
-            return Err(AppError::client(404, "ec5_21", "slug"));
-        }
-        let row = self
-            .store
-            .project_by_slug(&wanted)
-            .await?
-            .ok_or_else(|| AppError::client(404, "ec5_11", format!("no project {wanted:?}")))?;
-        let structure = self.store.structure(row.id).await?;
-        Ok(ResolvedProject { row, structure })
+    pub async fn list_projects(&self) -> Result<Vec<Project>> {
+        model::all(self.store.list_projects().await?)
     }
 
     /// The definition file of a project, re-importable as it is.
@@ -155,34 +152,23 @@ impl App {
     }
 
     /// Sets access, visibility or status on the row and inside the stored definition and extra.
-    pub async fn set_project_field(
-        &self,
-        raw_slug: &str,
-        field: ProjectField,
-        value: &str,
-    ) -> Result<()> {
-        let allowed = match field {
-            ProjectField::Access => ACCESS,
-            ProjectField::Visibility => VISIBILITY,
-            ProjectField::Status => STATUS,
-        };
-        check_choice(field.column(), value, allowed)?;
+    pub async fn set_project_setting(&self, raw_slug: &str, setting: ProjectSetting) -> Result<()> {
         let project = self.find_project(raw_slug).await?;
+        let (field, value) = (setting.field().as_str(), setting.value());
         let mut data = project.definition_data()?;
-        edit::set_project_field(&mut data, field.column(), json!(value));
+        edit::set_project_field(&mut data, field, json!(value));
         let mut extra = parse_stored(&project.structure.project_extra)?;
         if let Some(details) = extra
             .get_mut("project")
             .and_then(|p| p.get_mut("details"))
             .and_then(Value::as_object_mut)
         {
-            details.insert(field.column().to_string(), json!(value));
+            details.insert(field.to_string(), json!(value));
         }
         self.store
-            .update_project_field(
-                project.row.id,
-                field,
-                value,
+            .update_project_setting(
+                project.id,
+                setting,
                 &to_stored(&data),
                 &to_stored(&extra),
                 whole_seconds(now_millis()),
@@ -191,38 +177,17 @@ impl App {
         Ok(())
     }
 
-    pub async fn delete_project(&self, raw_slug: &str) -> Result<ProjectRow> {
-        let project = self.find_project(raw_slug).await?;
-        self.store.delete_project(project.row.id).await?;
-        Ok(project.row)
-    }
-
-    /// A project that is neither trashed nor archived, else 404 `ec5_11`.
-    pub async fn find_live_project(&self, raw_slug: &str) -> Result<ResolvedProject> {
-        let project = self.find_project(raw_slug).await.map_err(|e| match e {
-            AppError::Client {
-                status: 404,
-                errors,
-            } => AppError::Client {
-                status: 404,
-                errors: errors
-                    .into_iter()
-                    .map(|e| Ec5Error::new(&e.code, "middleware"))
-                    .collect(),
-            },
-            other => other,
-        })?;
-        if matches!(project.row.status.as_str(), "trashed" | "archived") {
-            return Err(AppError::client(404, "ec5_11", "middleware"));
-        }
-        Ok(project)
+    pub async fn delete_project(&self, raw_slug: &str) -> Result<Project> {
+        let resolved = self.find_project(raw_slug).await?;
+        self.store.delete_project(resolved.id).await?;
+        Ok(resolved.project)
     }
 
     /// The stats of a project, from the counters kept at write time.
     pub async fn project_stats(&self, project: &ResolvedProject) -> Result<ProjectStats> {
         let def = project.definition()?;
-        let counters = self.store.counters(project.row.id).await?;
-        let media = self.store.media_totals(project.row.id).await?;
+        let counters = self.store.counters(project.id).await?;
+        let media = self.store.media_totals(project.id).await?;
         let counter = |form_ref: &str, branch_ref: &str| {
             counters
                 .iter()
@@ -267,7 +232,7 @@ impl App {
     }
 
     /// `GET /api/project/{slug}`: what the mobile app downloads (data-model.md §2.4), for
-    /// `actor` (see [`App::actor_for_app_route`]). `project_user` names the logged-in user (the
+    /// `actor` (see [`App::app_user`]). `project_user` names the logged-in user (the
     /// real server's "User" when nobody is), their role (creator for a server admin without one)
     /// and id. Quadrat keeps no avatars, so it is always the placeholder image.
     pub async fn project_download_body(
@@ -298,20 +263,18 @@ impl App {
         }))
     }
 
-    /// `GET /api/project-version/{slug}`.
+    /// `GET /api/project-version/{slug}`, for anyone ([`App::public_reader`]); this route
+    /// answers each of its refusals as 400 `ec5_11` (source `version`).
     pub async fn project_version_body(&self, raw_slug: &str) -> Result<Value> {
-        let project = self
-            .find_live_project(raw_slug)
-            .await
-            .map_err(|e| match e {
-                AppError::Client { .. } => AppError::client(400, "ec5_11", "version"),
-                other => other,
-            })?;
+        let project = self.public_reader(raw_slug).await.map_err(|e| match e {
+            AppError::Client { .. } => AppError::client(400, "ec5_11", "version"),
+            other => other,
+        })?;
         let version = project.structure.updated_at;
         Ok(json!({
             "data": {
                 "type": "project-version",
-                "id": project.row.slug,
+                "id": project.slug,
                 "attributes": {
                     "structure_last_updated": sql_datetime(version),
                     "version": (version.div_euclid(1000)).to_string(),
@@ -326,17 +289,18 @@ impl App {
         if name.is_empty() || name.contains('\0') {
             return Ok(json!({ "data": [] }));
         }
-        let rows = self
-            .store
-            .search_projects(name, exact, if exact { 1 } else { 50 })
-            .await?;
-        let hits: Vec<Value> = rows
+        let found: Vec<Project> = model::all(
+            self.store
+                .search_projects(name, exact, if exact { 1 } else { 50 })
+                .await?,
+        )?;
+        let hits: Vec<Value> = found
             .into_iter()
-            .map(|r| {
+            .map(|p| {
                 json!({
                     "type": "project",
-                    "id": r.project_ref,
-                    "project": {"name": r.name, "slug": r.slug, "access": r.access, "ref": r.project_ref},
+                    "id": p.project_ref,
+                    "project": {"name": p.name, "slug": p.slug, "access": p.access.as_str(), "ref": p.project_ref},
                 })
             })
             .collect();
@@ -347,32 +311,17 @@ impl App {
         let Some(obj) = data.get_mut("project").and_then(Value::as_object_mut) else {
             return;
         };
-        obj.insert(
-            "created_at".into(),
-            json!(sql_datetime(project.row.created_at)),
-        );
+        obj.insert("created_at".into(), json!(sql_datetime(project.created_at)));
         if app {
-            obj.insert("can_bulk_upload".into(), json!(project.row.can_bulk_upload));
+            obj.insert("can_bulk_upload".into(), json!(project.can_bulk_upload));
         }
         obj.insert(
             "homepage".into(),
             json!(format!(
                 "{}/project/{}",
-                self.config.public_url, project.row.slug
+                self.config.public_url, project.slug
             )),
         );
-    }
-}
-
-fn check_choice(field: &str, value: &str, allowed: &[&str]) -> Result<()> {
-    if allowed.contains(&value) {
-        Ok(())
-    } else {
-        Err(AppError::client(
-            400,
-            "ec5_29",
-            format!("{field}: {value:?} is not one of {}", allowed.join(", ")),
-        ))
     }
 }
 
@@ -388,5 +337,5 @@ fn to_stored(v: &Value) -> String {
 }
 
 fn parse_stored(s: &str) -> Result<Value> {
-    serde_json::from_str(s).map_err(|e| AppError::Internal(format!("stored JSON unreadable: {e}")))
+    serde_json::from_str(s).map_err(|e| AppError::internal("reading stored JSON", e))
 }

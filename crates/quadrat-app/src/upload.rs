@@ -2,9 +2,9 @@
 //! media files, checked in the real server's order, first failure wins, and stored in one
 //! transaction with every counter. Nothing changes when anything is refused.
 //!
-//! [`App::upload_from_app`] is the HTTP route's use-case (access checks first, as the real
-//! server's middleware makes them); [`App::ingest`] and [`App::ingest_batch`] take a resolved
-//! project and an actor, for the CLI's bulk import.
+//! [`App::ingest`] and [`App::ingest_batch`] take a resolved project and an actor: the HTTP
+//! route gets both from the access policy ([`App::app_user`], as the real server's middleware
+//! checks them before the body is read); the CLI's bulk import acts as the project's creator.
 
 use std::collections::HashSet;
 
@@ -15,6 +15,7 @@ use quadrat_core::entry::{
     Upload, device, media,
 };
 use quadrat_core::json::mysql_order;
+use quadrat_core::project_state::ProjectStatus;
 use quadrat_core::roles::{Actor, Role};
 use quadrat_core::time::{now_millis, sql_datetime, whole_seconds};
 pub use quadrat_store::TempUpload;
@@ -64,39 +65,6 @@ impl App {
         MediaStore::new(self.config.media_dir.clone())
     }
 
-    /// The project and the user of an upload request, checked as the real server's middleware
-    /// checks them before it reads the body: 404 `ec5_11` for no (or an archived) project, and
-    /// for private projects `ec5_77` without a user, `ec5_78` without a role, `ec5_91` for a
-    /// viewer.
-    pub async fn resolve_upload(
-        &self,
-        raw_slug: &str,
-        bearer: Option<&str>,
-    ) -> Result<(ResolvedProject, Actor)> {
-        let project = self.find_project(raw_slug).await.map_err(middleware)?;
-        if project.row.status == "archived" {
-            return Err(AppError::client(404, "ec5_11", "middleware"));
-        }
-        let actor = self.actor_for_app_route(&project, bearer).await?;
-        Ok((project, actor))
-    }
-
-    /// `POST /api/upload/{slug}` as a whole: [`App::resolve_upload`], then [`App::ingest`] of
-    /// the body's `data` member (`None` when the body had none: `ec5_269`).
-    pub async fn upload_from_app(
-        &self,
-        raw_slug: &str,
-        bearer: Option<&str>,
-        data: Option<&Value>,
-        file: Option<TempUpload>,
-    ) -> Result<()> {
-        let (project, actor) = self.resolve_upload(raw_slug, bearer).await?;
-        let Some(data) = data else {
-            return Err(AppError::client(400, "ec5_269", "validation"));
-        };
-        self.ingest(&project, &actor, data, file).await
-    }
-
     /// One upload (the `data` member of the body, and the file of a file entry) by `actor`,
     /// from structure to storage (data-model.md §4.3).
     pub async fn ingest(
@@ -110,7 +78,7 @@ impl App {
         let upload = precheck(&target, actor, data).map_err(AppError::invalid)?;
         match upload {
             Upload::Data(upload) => {
-                let mut tx = self.store.begin_entries(project.row.id).await?;
+                let mut tx = self.store.begin_entries(project.id).await?;
                 match store_data(&mut tx, &mut target, actor, &upload).await? {
                     Ok(()) => commit(tx).await,
                     Err(errors) => Err(AppError::invalid(errors)),
@@ -131,7 +99,7 @@ impl App {
         rows: &[Value],
     ) -> Result<Vec<RowOutcome>> {
         let mut target = Target::new(project)?;
-        let mut tx = self.store.begin_entries(project.row.id).await?;
+        let mut tx = self.store.begin_entries(project.id).await?;
         let mut outcomes = Vec::with_capacity(rows.len());
         for data in rows {
             let outcome = match precheck(&target, actor, data) {
@@ -157,7 +125,7 @@ impl App {
     ) -> Result<BatchSession<'a>> {
         Ok(BatchSession {
             target: Target::new(project)?,
-            tx: self.store.begin_entries(project.row.id).await?,
+            tx: self.store.begin_entries(project.id).await?,
             actor: actor.clone(),
         })
     }
@@ -177,13 +145,13 @@ impl App {
         let head = file
             .head(kind.sniff_len())
             .await
-            .map_err(|e| AppError::Internal(format!("reading an uploaded file: {e}")))?;
+            .map_err(|e| AppError::internal("reading an uploaded file", e))?;
         media::check_content(kind, &head, file.size(), &upload.uuid).map_err(AppError::invalid)?;
         // A file for a question that is gone: accepted and dropped, as the app expects.
         let Some(in_branch) = input_place(&target.def, &upload.input_ref) else {
             return Ok(());
         };
-        let project = &target.project.row;
+        let project = &target.project.project;
         let mut tx = self.store.begin_entries(project.id).await?;
         let owner_exists = if in_branch {
             tx.branch_entry_by_uuid(&upload.uuid)
@@ -202,7 +170,7 @@ impl App {
         let replaced = store
             .size_of(kind, &project.project_ref, &upload.name)
             .await
-            .map_err(|e| AppError::Internal(format!("media folder: {e}")))?;
+            .map_err(|e| AppError::internal("reading the media folder", e))?;
         if let Err(e) = store
             .store_upload(file, kind, &project.project_ref, &upload.name)
             .await
@@ -241,14 +209,6 @@ impl BatchSession<'_> {
     }
 }
 
-/// Not found, on the upload route, is the middleware's 404.
-fn middleware(e: AppError) -> AppError {
-    match e {
-        AppError::Client { .. } => AppError::client(404, "ec5_11", "middleware"),
-        other => other,
-    }
-}
-
 async fn commit(tx: EntryTx) -> Result<()> {
     tx.commit().await.map_err(persist_error)
 }
@@ -272,10 +232,12 @@ fn precheck(
     data: &Value,
 ) -> std::result::Result<Upload, Refusal> {
     let upload = entry::parse_upload(data)?;
-    match target.project.row.status.as_str() {
-        "locked" => return Err(refuse("ec5_202", "upload-controller")),
-        "trashed" | "archived" => return Err(refuse("ec5_11", "upload-controller")),
-        _ => {}
+    match target.project.status {
+        ProjectStatus::Locked => return Err(refuse("ec5_202", "upload-controller")),
+        ProjectStatus::Trashed | ProjectStatus::Archived => {
+            return Err(refuse("ec5_11", "upload-controller"));
+        }
+        ProjectStatus::Active => {}
     }
     if target.project.is_private() && !actor.effective_role().is_some_and(Role::can_upload) {
         return Err(refuse("ec5_78", "upload-controller"));
@@ -329,7 +291,7 @@ async fn store_data(
         .def
         .form(&upload.form_ref)
         .cloned()
-        .ok_or_else(|| AppError::Internal("form vanished".into()))?;
+        .ok_or_else(|| AppError::broken("the upload's form is not in the definition"))?;
     let checked = match upload.kind {
         EntryKind::BranchEntry => check_branch_entry(tx, &form, actor, upload).await?,
         _ => check_entry(tx, &target.def, &form, actor, upload).await?,

@@ -1,13 +1,14 @@
 //! Who a request is: user tokens, project roles and the app routes' refusals, on both engines.
 
+use quadrat_app::access::AppRoute;
 use quadrat_app::accounts::LoginField;
 use quadrat_app::projects::{ImportOptions, ResolvedProject};
 use quadrat_app::{App, AppError};
 use quadrat_core::jwt::{self, USER_TOKEN_LIFETIME_SECS, UserClaims};
+use quadrat_core::project_state::{ProjectAccess, ProjectSetting};
 use quadrat_core::roles::{Actor, Role};
 use quadrat_core::time::now_millis;
 use quadrat_core::users::UserState;
-use quadrat_store::ProjectField;
 use quadrat_testkit::{TestDb, both_engines, fixture};
 
 const SLUG: &str = "tree-survey-2024";
@@ -18,10 +19,10 @@ async fn app_with_project(db: &TestDb, access: &str) -> (App, ResolvedProject) {
     app.import_project(&fixture("tree-survey-2024.json"), &ImportOptions::default())
         .await
         .expect("import");
-    app.set_project_field(SLUG, ProjectField::Access, access)
+    app.set_project_setting(SLUG, ProjectSetting::Access(access.parse().unwrap()))
         .await
         .unwrap();
-    let project = app.find_live_project(SLUG).await.unwrap();
+    let project = app.public_reader(SLUG).await.unwrap();
     (app, project)
 }
 
@@ -44,6 +45,13 @@ async fn token_of(app: &App, email: &str) -> String {
     body["data"]["jwt"].as_str().expect("jwt").to_string()
 }
 
+/// The access policy's answer to a mobile-app user reading the project.
+async fn app_user(app: &App, token: Option<&str>) -> Result<Actor, AppError> {
+    app.app_user(SLUG, token, AppRoute::Read)
+        .await
+        .map(|(_, actor)| actor)
+}
+
 fn denial(result: Result<Actor, AppError>) -> Option<(u16, String, String)> {
     match result {
         Ok(_) => None,
@@ -60,7 +68,7 @@ async fn actor_for_project_without_token_is_anonymous(db: TestDb) {
         let actor = app.actor_for_project(&project, bearer).await.unwrap();
         assert_eq!(actor, Actor::anonymous());
     }
-    assert!(app.actor_for_app_route(&project, None).await.is_ok());
+    assert!(app_user(&app, None).await.is_ok());
 }
 
 async fn actor_for_project_carries_each_role(db: TestDb) {
@@ -79,27 +87,26 @@ async fn actor_for_project_carries_each_role(db: TestDb) {
         let expected =
             (role == Role::Viewer).then(|| (404, "ec5_91".to_string(), "middleware".to_string()));
         assert_eq!(
-            denial(app.actor_for_app_route(&project, Some(&token)).await),
+            denial(app_user(&app, Some(&token)).await),
             expected,
             "{role}"
         );
     }
 }
 
-async fn actor_for_app_route_refuses_private_project_per_middleware(db: TestDb) {
-    let (app, project) = app_with_project(&db, "private").await;
+async fn app_user_on_private_project_is_refused_per_middleware(db: TestDb) {
+    let (app, _) = app_with_project(&db, "private").await;
     let outsider = login(&app, "outsider@example.org", false).await;
     let admin = login(&app, "admin@example.org", true).await;
     assert_eq!(
-        denial(app.actor_for_app_route(&project, None).await),
+        denial(app_user(&app, None).await),
         Some((404, "ec5_77".into(), "middleware".into()))
     );
     assert_eq!(
-        denial(app.actor_for_app_route(&project, Some(&outsider)).await),
+        denial(app_user(&app, Some(&outsider)).await),
         Some((404, "ec5_78".into(), "middleware".into()))
     );
-    let actor = app
-        .actor_for_app_route(&project, Some(&admin))
+    let actor = app_user(&app, Some(&admin))
         .await
         .expect("admins act as creators");
     assert_eq!(
@@ -108,12 +115,11 @@ async fn actor_for_app_route_refuses_private_project_per_middleware(db: TestDb) 
     );
 
     // The same people on a public project all pass.
-    app.set_project_field(SLUG, ProjectField::Access, "public")
+    app.set_project_setting(SLUG, ProjectSetting::Access(ProjectAccess::Public))
         .await
         .unwrap();
-    let project = app.find_live_project(SLUG).await.unwrap();
     for token in [None, Some(outsider.as_str()), Some(admin.as_str())] {
-        assert!(app.actor_for_app_route(&project, token).await.is_ok());
+        assert!(app_user(&app, token).await.is_ok());
     }
 }
 
@@ -130,10 +136,11 @@ async fn actor_for_project_treats_bad_tokens_as_anonymous(db: TestDb) {
             .is_anonymous()
     );
     let api_token = app
-        .find_user("ann@example.org")
+        .store
+        .user_by_email("ann@example.org")
         .await
         .unwrap()
-        .api_token
+        .and_then(|u| u.api_token)
         .expect("logged in");
     let secret = app.user_token_secret().await.unwrap();
     let now = now_millis() / 1000;
@@ -166,7 +173,7 @@ async fn actor_for_project_treats_bad_tokens_as_anonymous(db: TestDb) {
         let actor = app.actor_for_project(&project, Some(bad)).await.unwrap();
         assert!(actor.is_anonymous(), "{bad}");
         assert_eq!(
-            denial(app.actor_for_app_route(&project, Some(bad)).await),
+            denial(app_user(&app, Some(bad)).await),
             Some((404, "ec5_77".into(), "middleware".into()))
         );
     }
@@ -233,7 +240,7 @@ async fn user_token_secret_is_shared_by_every_instance(db: TestDb) {
 both_engines!(
     actor_for_project_without_token_is_anonymous,
     actor_for_project_carries_each_role,
-    actor_for_app_route_refuses_private_project_per_middleware,
+    app_user_on_private_project_is_refused_per_middleware,
     actor_for_project_treats_bad_tokens_as_anonymous,
     user_token_secret_is_shared_by_every_instance,
 );

@@ -44,8 +44,8 @@ async fn every_fixture_imports_with_its_extra_and_mapping(db: TestDb) {
             "{name}"
         );
         let def = Definition::from_data(&stored).unwrap();
-        assert_eq!(project.row.access, def.access);
-        assert_eq!(project.row.status, def.status);
+        assert_eq!(project.access.as_str(), def.access);
+        assert_eq!(project.status.as_str(), def.status);
     }
     let five = app.find_project("River Monitoring Network").await.unwrap();
     assert_eq!(five.definition().unwrap().forms.len(), 5);
@@ -146,7 +146,7 @@ async fn mutated_definitions_never_fail_internally(db: TestDb) {
         })
         .collect();
     for file in files {
-        if let Err(AppError::Internal(e)) = app
+        if let Err(e @ AppError::Internal { .. }) = app
             .import_project(
                 &file,
                 &ImportOptions {

@@ -1,10 +1,10 @@
 //! Uploads by users with roles (the accounts work supplies them over HTTP; here the actors are
 //! made directly), and batches of uploads, on both engines.
 
-use quadrat_app::accounts::check_app_route_access;
+use quadrat_app::access::check_app_user;
 use quadrat_app::{App, AppError};
+use quadrat_core::project_state::{ProjectAccess, ProjectSetting};
 use quadrat_core::roles::{Actor, Role};
-use quadrat_store::ProjectField;
 use quadrat_testkit::uploads::*;
 use quadrat_testkit::{TestDb, both_engines};
 use serde_json::{Value, json};
@@ -47,23 +47,23 @@ fn from_device(mut data: Value, device: &str) -> Value {
 async fn private_upload_without_usable_role_is_refused_with_404(db: TestDb) {
     let app = db.app().await;
     import_tree_survey(&app).await;
-    app.set_project_field(SLUG, ProjectField::Access, "private")
+    app.set_project_setting(SLUG, ProjectSetting::Access(ProjectAccess::Private))
         .await
         .unwrap();
     let project = app.find_project(SLUG).await.unwrap();
-    let refused = |actor: Actor| codes(check_app_route_access(&project, &actor).unwrap_err());
+    let refused = |actor: Actor| codes(check_app_user(&project, &actor).unwrap_err());
     let middleware = |code: &str| (404, vec![(code.to_string(), "middleware".to_string())]);
     assert_eq!(refused(Actor::anonymous()), middleware("ec5_77"));
     assert_eq!(refused(user(5, None)), middleware("ec5_78"));
     assert_eq!(refused(user(5, Some(Role::Viewer))), middleware("ec5_91"));
     for role in [Role::Creator, Role::Manager, Role::Curator, Role::Collector] {
-        assert!(check_app_route_access(&project, &user(5, Some(role))).is_ok());
+        assert!(check_app_user(&project, &user(5, Some(role))).is_ok());
     }
     let admin = Actor {
         is_server_admin: true,
         ..user(9, None)
     };
-    assert!(check_app_route_access(&project, &admin).is_ok());
+    assert!(check_app_user(&project, &admin).is_ok());
 
     // Without the middleware (the CLI's path), a role that cannot upload is ec5_78.
     let v = version_of(&project);
@@ -76,7 +76,7 @@ async fn private_upload_without_usable_role_is_refused_with_404(db: TestDb) {
         .unwrap();
     let row = app
         .store
-        .entry_row(project.row.id, SITE_UUID)
+        .entry_row(project.id, SITE_UUID)
         .await
         .unwrap()
         .unwrap();
@@ -87,7 +87,7 @@ async fn edits_follow_roles_users_and_devices(db: TestDb) {
     let app = db.app().await;
     let project = import_tree_survey(&app).await;
     let v = version_of(&project);
-    let id = project.row.id;
+    let id = project.id;
     let alice = user(5, Some(Role::Collector));
     let bob = user(6, Some(Role::Collector));
     let carol = user(7, Some(Role::Curator));
@@ -198,13 +198,10 @@ async fn batch_stores_good_rows_and_reports_bad_ones(db: TestDb) {
             Some("ec5_269 validation".into()),
         ]
     );
-    assert_eq!(
-        app.store.entry_totals(project.row.id).await.unwrap(),
-        (2, 1)
-    );
+    assert_eq!(app.store.entry_totals(project.id).await.unwrap(), (2, 1));
     let site = app
         .store
-        .entry_row(project.row.id, SITE_UUID)
+        .entry_row(project.id, SITE_UUID)
         .await
         .unwrap()
         .unwrap();

@@ -11,6 +11,7 @@ pub mod jwt;
 pub mod mappings;
 pub mod oauth;
 pub mod php;
+pub mod project_state;
 pub mod ratelimit;
 pub mod roles;
 pub mod slug;

@@ -44,55 +44,6 @@ pub fn validate_app_name(name: &str) -> Result<&str, Ec5Error> {
     Ok(name)
 }
 
-/// How a token request's body is to be read, from its `Content-Type`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BodyKind {
-    /// Any type containing `/json` or `+json` (Laravel's `isJson`).
-    Json,
-    /// `application/x-www-form-urlencoded`.
-    Form,
-    /// `multipart/form-data` with its boundary.
-    Multipart(String),
-    /// Anything else: PHP parses nothing, so the request has no parameters.
-    Other,
-}
-
-impl BodyKind {
-    pub fn from_content_type(content_type: Option<&str>) -> BodyKind {
-        let Some(ct) = content_type else {
-            return BodyKind::Other;
-        };
-        let lower = ct.to_ascii_lowercase();
-        if lower.contains("/json") || lower.contains("+json") {
-            return BodyKind::Json;
-        }
-        let mut parts = lower.split(';');
-        let essence = parts.next().unwrap_or_default().trim();
-        match essence {
-            "application/x-www-form-urlencoded" => BodyKind::Form,
-            "multipart/form-data" => {
-                // The boundary keeps its case: take it from the original text.
-                match boundary(ct) {
-                    Some(b) => BodyKind::Multipart(b),
-                    None => BodyKind::Other,
-                }
-            }
-            _ => BodyKind::Other,
-        }
-    }
-}
-
-fn boundary(content_type: &str) -> Option<String> {
-    content_type.split(';').skip(1).find_map(|param| {
-        let (name, value) = param.split_once('=')?;
-        if !name.trim().eq_ignore_ascii_case("boundary") {
-            return None;
-        }
-        let value = value.trim().trim_matches('"');
-        (!value.is_empty()).then(|| value.to_string())
-    })
-}
-
 /// The four parameters the token endpoint reads from the body. `None` is "absent or null" (PHP's
 /// `??` does not tell them apart); anything else is kept as sent, so a wrong type can be refused
 /// with the right code.
@@ -105,56 +56,17 @@ pub struct TokenParams {
 }
 
 impl TokenParams {
-    /// A JSON body. Anything but an object (or unparsable text) carries no parameters.
-    pub fn from_json(body: &[u8]) -> TokenParams {
-        match serde_json::from_slice::<Value>(body) {
-            Ok(Value::Object(map)) => TokenParams::from_map(&map),
-            _ => TokenParams::default(),
-        }
-    }
-
-    fn from_map(map: &Map<String, Value>) -> TokenParams {
-        let get = |k: &str| map.get(k).filter(|v| !v.is_null()).cloned();
+    /// The four parameters, each looked up by name among the request's body parameters (as the
+    /// HTTP layer's one body reader hands them over: JSON values as sent, form fields as
+    /// strings, PHP arrays as arrays). A null counts as absent.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<Value>) -> TokenParams {
+        let get = |k: &str| get(k).filter(|v| !v.is_null());
         TokenParams {
             grant_type: get("grant_type"),
             client_id: get("client_id"),
             client_secret: get("client_secret"),
             scope: get("scope"),
         }
-    }
-
-    /// Name/value pairs from a form or multipart body. As in PHP, the last occurrence wins and
-    /// `name[...]` makes the parameter an array (which no rule accepts).
-    pub fn from_pairs<I, K, V>(pairs: I) -> TokenParams
-    where
-        I: IntoIterator<Item = (K, V)>,
-        K: AsRef<str>,
-        V: Into<String>,
-    {
-        let mut params = TokenParams::default();
-        for (key, value) in pairs {
-            let key = key.as_ref();
-            let (name, value) = match key.split_once('[') {
-                Some((name, _)) => (name, Value::Array(Vec::new())),
-                None => (key, Value::String(value.into())),
-            };
-            let slot = match name {
-                "grant_type" => &mut params.grant_type,
-                "client_id" => &mut params.client_id,
-                "client_secret" => &mut params.client_secret,
-                "scope" => &mut params.scope,
-                _ => continue,
-            };
-            *slot = Some(value);
-        }
-        params
-    }
-
-    /// An `application/x-www-form-urlencoded` body.
-    pub fn from_form(body: &[u8]) -> TokenParams {
-        TokenParams::from_pairs(
-            form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())),
-        )
     }
 }
 
@@ -340,50 +252,20 @@ mod tests {
         assert_eq!(validate_app_name("café app").unwrap_err().code, "ec5_205");
     }
 
-    #[test]
-    fn content_types_pick_the_body_reader() {
-        use BodyKind::*;
-        assert_eq!(BodyKind::from_content_type(Some("application/json")), Json);
-        assert_eq!(
-            BodyKind::from_content_type(Some("application/vnd.api+json; charset=utf-8")),
-            Json
-        );
-        assert_eq!(BodyKind::from_content_type(Some("text/json")), Json);
-        assert_eq!(
-            BodyKind::from_content_type(Some("application/x-www-form-urlencoded; charset=UTF-8")),
-            Form
-        );
-        assert_eq!(
-            BodyKind::from_content_type(Some("multipart/form-data; boundary=\"AbC\"")),
-            Multipart("AbC".into())
-        );
-        assert_eq!(
-            BodyKind::from_content_type(Some("multipart/form-data")),
-            Other
-        );
-        assert_eq!(BodyKind::from_content_type(Some("text/plain")), Other);
-        assert_eq!(BodyKind::from_content_type(None), Other);
-    }
-
-    #[test]
-    fn form_pairs_last_wins_and_brackets_make_arrays() {
-        let p = TokenParams::from_form(b"grant_type=x&grant_type=client_credentials&client_id[]=5");
-        assert_eq!(p.grant_type, Some(json!("client_credentials")));
-        assert_eq!(p.client_id, Some(json!([])));
-        assert_eq!(p.client_secret, None);
+    fn from_object(v: Value) -> TokenParams {
+        TokenParams::from_lookup(|k| v.get(k).cloned())
     }
 
     #[test]
     fn json_nulls_count_as_absent() {
-        let p = TokenParams::from_json(br#"{"grant_type":"client_credentials","client_id":null}"#);
+        let p = from_object(json!({"grant_type": "client_credentials", "client_id": null}));
+        assert_eq!(p.grant_type, Some(json!("client_credentials")));
         assert_eq!(p.client_id, None);
-        assert_eq!(TokenParams::from_json(b"[1,2]"), TokenParams::default());
-        assert_eq!(TokenParams::from_json(b"{not json"), TokenParams::default());
     }
 
     #[test]
     fn grants_and_credentials_follow_league() {
-        let p = |v: Value| TokenParams::from_json(v.to_string().as_bytes());
+        let p = from_object;
         assert_eq!(grant(&p(json!({}))).unwrap_err().code, "ec5_261");
         assert_eq!(
             grant(&p(json!({"grant_type": "password"})))
@@ -448,7 +330,7 @@ mod tests {
 
     #[test]
     fn scopes_other_than_empty_are_refused() {
-        let p = |v: Value| TokenParams::from_json(v.to_string().as_bytes());
+        let p = from_object;
         assert!(scope_is_empty(&p(json!({}))));
         assert!(scope_is_empty(&p(json!({"scope": " "}))));
         assert!(!scope_is_empty(&p(json!({"scope": "*"}))));

@@ -49,30 +49,39 @@ pub struct Limit {
     pub window_ms: i64,
 }
 
-/// The kinds of route that have limiters of their own. Slugs are as the URL carries them
-/// (percent-decoded); they are normalised here so that every spelling that resolves to one
-/// project shares its bucket.
+/// The budget a route's requests count against: each route names its own in the route table.
+/// Per-project budgets are keyed by the route's slug, normalised here so that every spelling
+/// that resolves to one project shares its bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route<'a> {
-    ExportEntries(&'a str),
-    ExportProject(&'a str),
-    ExportMedia(&'a str),
+pub enum Budget {
+    ExportEntries,
+    ExportProject,
+    ExportMedia,
+    /// Per client IP.
     Token,
-    Upload(&'a str),
+    /// Per project, per second and per minute.
+    Upload,
     /// Every other limited route: the global per-IP budget.
-    Other,
+    Global,
 }
 
-/// The buckets of one request, in the order they are checked.
-pub fn limits_for(route: Route<'_>, client_ip: &str, user_agent: &str, l: &Limits) -> Vec<Limit> {
+/// The buckets of one request, in the order they are checked. `slug` is the route's `{slug}`
+/// segment as the URL carries it (percent-decoded; empty on routes without one).
+pub fn limits_for(
+    budget: Budget,
+    slug: &str,
+    client_ip: &str,
+    user_agent: &str,
+    l: &Limits,
+) -> Vec<Limit> {
     let per = |name: &str, key: &str, max: u64, window_ms: i64| Limit {
         bucket: format!("{name}|{key}"),
         max,
         window_ms,
     };
-    match route {
-        Route::ExportEntries(s) => {
-            let key = slug::normalize(s);
+    match budget {
+        Budget::ExportEntries => {
+            let key = slug::normalize(slug);
             let mut out = vec![per(
                 "export-entries",
                 &key,
@@ -89,27 +98,27 @@ pub fn limits_for(route: Route<'_>, client_ip: &str, user_agent: &str, l: &Limit
             }
             out
         }
-        Route::ExportProject(s) => vec![per(
+        Budget::ExportProject => vec![per(
             "export-project",
-            &slug::normalize(s),
+            &slug::normalize(slug),
             l.export_project_per_minute,
             MINUTE,
         )],
-        Route::ExportMedia(s) => vec![per(
+        Budget::ExportMedia => vec![per(
             "export-media",
-            &slug::normalize(s),
+            &slug::normalize(slug),
             l.export_media_per_minute,
             MINUTE,
         )],
-        Route::Token => vec![per("oauth-token", client_ip, l.token_per_hour, HOUR)],
-        Route::Upload(s) => {
-            let key = slug::normalize(s);
+        Budget::Token => vec![per("oauth-token", client_ip, l.token_per_hour, HOUR)],
+        Budget::Upload => {
+            let key = slug::normalize(slug);
             vec![
                 per("upload-seconds", &key, l.upload_per_second, SECOND),
                 per("upload-minutes", &key, l.upload_per_minute, MINUTE),
             ]
         }
-        Route::Other => vec![per("global", client_ip, l.global_per_minute, MINUTE)],
+        Budget::Global => vec![per("global", client_ip, l.global_per_minute, MINUTE)],
     }
 }
 
@@ -215,8 +224,8 @@ mod tests {
     #[test]
     fn slugs_share_a_bucket_however_typed() {
         let l = Limits::default();
-        let a = limits_for(Route::ExportProject("EC5 API Test"), "1.2.3.4", "", &l);
-        let b = limits_for(Route::ExportProject("ec5-api-test"), "5.6.7.8", "", &l);
+        let a = limits_for(Budget::ExportProject, "EC5 API Test", "1.2.3.4", "", &l);
+        let b = limits_for(Budget::ExportProject, "ec5-api-test", "5.6.7.8", "", &l);
         assert_eq!(a, b);
         assert_eq!(a[0].bucket, "export-project|ec5-api-test");
     }
@@ -225,16 +234,16 @@ mod tests {
     fn google_agents_get_the_extra_entries_bucket() {
         let l = Limits::default();
         let ua = "Mozilla/5.0 (compatible; Google-Apps-Script; beanserver)";
-        assert_eq!(limits_for(Route::ExportEntries("x"), "", ua, &l).len(), 2);
+        assert_eq!(limits_for(Budget::ExportEntries, "x", "", ua, &l).len(), 2);
         assert_eq!(
-            limits_for(Route::ExportEntries("x"), "", "GOOGLEDOCS", &l).len(),
+            limits_for(Budget::ExportEntries, "x", "", "GOOGLEDOCS", &l).len(),
             2
         );
         assert_eq!(
-            limits_for(Route::ExportEntries("x"), "", "curl/8", &l).len(),
+            limits_for(Budget::ExportEntries, "x", "", "curl/8", &l).len(),
             1
         );
-        assert_eq!(limits_for(Route::ExportProject("x"), "", ua, &l).len(), 1);
+        assert_eq!(limits_for(Budget::ExportProject, "x", "", ua, &l).len(), 1);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
+use quadrat_app::projects::ResolvedProject;
 
 use crate::respond::ApiError;
 
@@ -28,12 +29,11 @@ pub fn authorization(headers: &axum::http::HeaderMap) -> Option<String> {
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }
 
-/// The project of an export route (`{slug}` segment), resolved with the bearer checks of
-/// export-api.md §6.4: every export handler takes this instead of resolving the slug itself.
-/// Trashed or archived → 404 `ec5_11`; private without a live token of its own app → 404
-/// `ec5_256` / `ec5_257`. `is_private()` on the project tells whether `created_by` belongs in
-/// the export.
-pub struct ExportProject(pub quadrat_app::projects::ResolvedProject);
+/// The project of an export route (`{slug}` segment), once the access policy's export reader
+/// lets the request through ([`quadrat_app::App::export_reader`]): every export handler takes
+/// this instead of resolving the slug itself. `is_private()` on the project tells whether
+/// `created_by` belongs in the export.
+pub struct ExportProject(pub ResolvedProject);
 
 impl FromRequestParts<crate::AppState> for ExportProject {
     type Rejection = ApiError;
@@ -44,10 +44,7 @@ impl FromRequestParts<crate::AppState> for ExportProject {
     ) -> Result<Self, Self::Rejection> {
         let Segment(slug) = Segment::from_request_parts(parts, state).await?;
         let header = authorization(&parts.headers);
-        let project = state
-            .app
-            .resolve_for_export(&slug, header.as_deref())
-            .await?;
+        let (project, _reader) = state.app.export_reader(&slug, header.as_deref()).await?;
         Ok(ExportProject(project))
     }
 }

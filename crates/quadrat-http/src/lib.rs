@@ -1,6 +1,7 @@
 //! The HTTP API. Handlers are thin: they extract, call a use-case in `quadrat-app`, and answer
 //! in the Epicollect5 envelopes of [`respond`].
 
+mod body;
 mod cors;
 mod extract;
 mod respond;
@@ -39,11 +40,7 @@ pub fn router_with(app: App, limiter: Limiter) -> Router {
         app: Arc::new(app),
         limiter: Arc::new(limiter),
     };
-    routes::routes()
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            throttle::throttle,
-        ))
+    routes::routes(&state)
         .with_state(state)
         .layer(axum::middleware::from_fn(cors::add_cors_headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(

@@ -72,8 +72,8 @@ impl From<AppError> for ApiError {
                 status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
                 errors,
             },
-            AppError::Internal(detail) => {
-                tracing::error!(%detail, "internal error");
+            e @ AppError::Internal { .. } => {
+                tracing::error!(error = %e.chain(), "internal error");
                 ApiError {
                     status: StatusCode::INTERNAL_SERVER_ERROR,
                     errors: vec![Ec5Error::new("ec5_116", "server")],

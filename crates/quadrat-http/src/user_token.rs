@@ -2,9 +2,13 @@
 //! reads it on `/api` routes: the `jwt` request parameter when it is not empty, else the
 //! `Authorization: Bearer` header.
 
+use std::borrow::Cow;
+
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
+
+use crate::body::{Param, Params};
 
 /// The user token of a request, from its query string or `Authorization` header. A route that
 /// reads a body with a `jwt` member (the upload) passes it to [`UserToken::with_body_jwt`], since
@@ -18,7 +22,10 @@ pub struct UserToken {
 impl UserToken {
     pub fn from_parts(headers: &HeaderMap, query: Option<&str>) -> UserToken {
         UserToken {
-            query_jwt: last_param(query, "jwt"),
+            query_jwt: Params::query(query)
+                .get("jwt")
+                .and_then(Param::as_text)
+                .map(Cow::into_owned),
             bearer: bearer_token(headers),
         }
     }
@@ -44,14 +51,6 @@ impl<S: Send + Sync> FromRequestParts<S> for UserToken {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         Ok(UserToken::from_parts(&parts.headers, parts.uri.query()))
     }
-}
-
-/// The value of the last `name` parameter of a query string (PHP keeps the last one).
-pub(crate) fn last_param(query: Option<&str>, name: &str) -> Option<String> {
-    form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .filter(|(k, _)| k == name)
-        .last()
-        .map(|(_, v)| v.into_owned())
 }
 
 /// Laravel's `bearerToken()`: what follows the last `Bearer ` (any case) in the header, up to a

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use oauth_support::*;
 use quadrat_app::oauth::ClientSecret;
-use quadrat_store::ProjectField;
+use quadrat_core::project_state::{ProjectAccess, ProjectSetting};
 use quadrat_testkit::node::{node_modules, run, runtime};
 use quadrat_testkit::uploads::{SITE_UUID, SITES, ingest_entry, site_entry, version_of};
 use quadrat_testkit::{TestDb, TestServer, both_engines};
@@ -41,7 +41,7 @@ async fn start(db: &TestDb) -> (TestServer, ClientSecret, bool) {
     ingest_entry(&server.app, &public, &site_entry(&version_of(&public))).await;
     server
         .app
-        .set_project_field(PRIVATE, ProjectField::Access, "private")
+        .set_project_setting(PRIVATE, ProjectSetting::Access(ProjectAccess::Private))
         .await
         .expect("making the project private");
     let app = create_app(&server, PRIVATE).await;

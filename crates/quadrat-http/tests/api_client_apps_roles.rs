@@ -180,7 +180,49 @@ async fn management_is_for_creators_managers_and_admins(db: TestDb) {
     );
 }
 
+/// The management routes read the user token as the app's other routes do: the `jwt`
+/// parameter when it is not empty, else the bearer header.
+async fn management_takes_the_user_token_from_jwt_parameter_too(db: TestDb) {
+    let server = TestServer::start(&db).await;
+    import(&server, None, "private").await;
+    let manager = user_with_role(&server, "manager@example.org", Some("manager"), false).await;
+    let viewer = user_with_role(&server, "viewer@example.org", Some("viewer"), false).await;
+    let apps = format!("/myprojects/{PRIVATE}/apps");
+
+    let by_parameter = get(&server, &format!("{apps}?jwt={manager}"), None).await;
+    assert_eq!(by_parameter.status, 200, "{}", by_parameter.body);
+    assert_eq!(by_parameter.json()["data"]["apps"], Value::Array(vec![]));
+    // The parameter comes first; an empty one leaves the header to decide.
+    let both = get(
+        &server,
+        &format!("{apps}?jwt={viewer}"),
+        Some(&format!("Bearer {manager}")),
+    )
+    .await;
+    assert_eq!((both.status, both.error().0.as_str()), (400, "ec5_91"));
+    let empty = get(
+        &server,
+        &format!("{apps}?jwt="),
+        Some(&format!("Bearer {manager}")),
+    )
+    .await;
+    assert_eq!(empty.status, 200, "{}", empty.body);
+
+    let created = reqwest::Client::new()
+        .post(server.url(&format!("{apps}?jwt={manager}")))
+        .form(&[("application_name", "Form App")])
+        .send()
+        .await
+        .unwrap();
+    let created = Reply::from(created).await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    let p = project(&server, PRIVATE).await;
+    let app = server.app.client_app(&p).await.unwrap().expect("created");
+    assert_eq!(app.name, "Form App");
+}
+
 both_engines!(
     creator_manages_the_app_from_creation_to_deletion,
     management_is_for_creators_managers_and_admins,
+    management_takes_the_user_token_from_jwt_parameter_too,
 );

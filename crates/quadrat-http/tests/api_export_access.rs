@@ -7,6 +7,7 @@ use oauth_support::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use quadrat_app::oauth::{KeyRing, KeySettings};
+use quadrat_core::project_state::{ProjectSetting, ProjectStatus};
 use quadrat_store::TokenRow;
 use quadrat_testkit::{TestDb, TestServer, both_engines};
 use serde_json::json;
@@ -158,7 +159,7 @@ async fn export_trashed_private_project_is_ec5_11_even_with_a_valid_token(db: Te
     let token = token_for(&server, &app).await;
     server
         .app
-        .set_project_field(PRIVATE, quadrat_store::ProjectField::Status, "trashed")
+        .set_project_setting(PRIVATE, ProjectSetting::Status(ProjectStatus::Trashed))
         .await
         .unwrap();
     let reply = get(

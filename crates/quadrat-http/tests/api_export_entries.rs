@@ -6,6 +6,7 @@ mod oauth_support;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
+use quadrat_core::project_state::{ProjectAccess, ProjectSetting};
 use quadrat_testkit::uploads::*;
 use quadrat_testkit::{TestDb, TestServer, both_engines};
 use serde_json::{Value, json};
@@ -553,7 +554,7 @@ async fn export_private_project_needs_a_token_and_adds_created_by(db: TestDb) {
     worked_example(&server).await;
     server
         .app
-        .set_project_field(SLUG, quadrat_store::ProjectField::Access, "private")
+        .set_project_setting(SLUG, ProjectSetting::Access(ProjectAccess::Private))
         .await
         .unwrap();
 

@@ -2,8 +2,8 @@
 //! `POST /api/login/local`, answered as the real server answers them.
 
 use quadrat_app::projects::ImportOptions;
+use quadrat_core::project_state::{ProjectAccess, ProjectSetting};
 use quadrat_core::users::UserState;
-use quadrat_store::ProjectField;
 use quadrat_testkit::{TestDb, TestServer, both_engines, fixture};
 use serde_json::{Value, json};
 
@@ -105,6 +105,19 @@ async fn login_local_with_right_password_returns_jwt_and_user(db: TestDb) {
     )
     .await;
     assert_eq!(status, 200, "{body}");
+    // And a multipart form, which PHP reads like any other form.
+    let form = format!(
+        "--b\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nann@example.org\r\n\
+         --b\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\n{PASSWORD}\r\n--b--\r\n"
+    );
+    let (status, _, body) = post(
+        &server,
+        "/api/login/local",
+        Some("multipart/form-data; boundary=b"),
+        form,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
 }
 
 async fn login_local_with_bad_credentials_is_404_ec5_12(db: TestDb) {
@@ -151,8 +164,8 @@ async fn login_local_with_bad_credentials_is_404_ec5_12(db: TestDb) {
         assert_eq!((status, text.as_str()), (404, EC5_12), "{body}");
     }
     // Nobody was logged in by any of it.
-    let ann = server.app.find_user("ann@example.org").await.unwrap();
-    assert_eq!(ann.api_token, None);
+    let ann = server.app.store.user_by_email("ann@example.org").await;
+    assert_eq!(ann.unwrap().unwrap().api_token, None);
 }
 
 async fn login_local_with_missing_fields_or_unread_body_is_400_ec5_21(db: TestDb) {
@@ -226,7 +239,7 @@ async fn login_local_again_revokes_the_earlier_token(db: TestDb) {
         .unwrap();
     server
         .app
-        .set_project_field(SLUG, ProjectField::Access, "private")
+        .set_project_setting(SLUG, ProjectSetting::Access(ProjectAccess::Private))
         .await
         .unwrap();
     server

@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 use quadrat_app::projects::ImportOptions;
-use quadrat_store::ProjectField;
+use quadrat_core::project_state::{ProjectAccess, ProjectSetting};
 use quadrat_testkit::{TestDb, TestServer, both_engines, fixture};
 use reqwest::header::HeaderValue;
 use serde_json::Value;
@@ -113,7 +113,7 @@ async fn malformed_login_and_tokens_never_answer_500(db: TestDb) {
         .unwrap();
     server
         .app
-        .set_project_field(SLUG, ProjectField::Access, "private")
+        .set_project_setting(SLUG, ProjectSetting::Access(ProjectAccess::Private))
         .await
         .unwrap();
     server

@@ -4,9 +4,9 @@
 use quadrat_app::accounts::LoginField;
 use quadrat_app::projects::ImportOptions;
 use quadrat_core::jwt::{self, USER_TOKEN_LIFETIME_SECS, UserClaims};
+use quadrat_core::project_state::ProjectSetting;
 use quadrat_core::roles::Role;
 use quadrat_core::time::now_millis;
-use quadrat_store::ProjectField;
 use quadrat_testkit::{TestDb, TestServer, both_engines, fixture};
 use serde_json::{Value, json};
 
@@ -23,7 +23,7 @@ async fn server_with_project(db: &TestDb, access: &str) -> TestServer {
         .expect("import");
     server
         .app
-        .set_project_field(SLUG, ProjectField::Access, access)
+        .set_project_setting(SLUG, ProjectSetting::Access(access.parse().unwrap()))
         .await
         .unwrap();
     server
@@ -142,10 +142,11 @@ async fn download_private_project_with_bad_token_is_ec5_77(db: TestDb) {
     let (_, token) = member(&server, "ann@example.org", Some(Role::Manager), false).await;
     let api_token = server
         .app
-        .find_user("ann@example.org")
+        .store
+        .user_by_email("ann@example.org")
         .await
         .unwrap()
-        .api_token
+        .and_then(|u| u.api_token)
         .unwrap();
     let secret = server.app.user_token_secret().await.unwrap();
     let now = now_millis() / 1000;

@@ -1,7 +1,7 @@
 //! The project-level routes over real HTTP, on both engines.
 
 use quadrat_app::projects::ImportOptions;
-use quadrat_store::ProjectField;
+use quadrat_core::project_state::{ProjectAccess, ProjectSetting, ProjectStatus};
 use quadrat_testkit::{TestDb, TestServer, both_engines, fixture};
 use serde_json::{Value, json};
 
@@ -143,7 +143,7 @@ async fn export_project_of_missing_trashed_or_private_project_is_404(db: TestDb)
 
     server
         .app
-        .set_project_field(SLUG, ProjectField::Status, "locked")
+        .set_project_setting(SLUG, ProjectSetting::Status(ProjectStatus::Locked))
         .await
         .unwrap();
     let (status, _, _) = get(&server, &format!("/api/export/project/{SLUG}")).await;
@@ -151,7 +151,7 @@ async fn export_project_of_missing_trashed_or_private_project_is_404(db: TestDb)
 
     server
         .app
-        .set_project_field(SLUG, ProjectField::Status, "trashed")
+        .set_project_setting(SLUG, ProjectSetting::Status(ProjectStatus::Trashed))
         .await
         .unwrap();
     let (status, _, body) = get(&server, &format!("/api/export/project/{SLUG}")).await;
@@ -159,12 +159,12 @@ async fn export_project_of_missing_trashed_or_private_project_is_404(db: TestDb)
 
     server
         .app
-        .set_project_field(SLUG, ProjectField::Status, "active")
+        .set_project_setting(SLUG, ProjectSetting::Status(ProjectStatus::Active))
         .await
         .unwrap();
     server
         .app
-        .set_project_field(SLUG, ProjectField::Access, "private")
+        .set_project_setting(SLUG, ProjectSetting::Access(ProjectAccess::Private))
         .await
         .unwrap();
     let (status, _, body) = get(&server, &format!("/api/export/project/{SLUG}")).await;
@@ -255,7 +255,7 @@ async fn search_projects_matches_prefix_and_exact(db: TestDb) {
     let server = server_with_tree_survey(&db).await;
     server
         .app
-        .set_project_field(SLUG, ProjectField::Access, "private")
+        .set_project_setting(SLUG, ProjectSetting::Access(ProjectAccess::Private))
         .await
         .unwrap();
     for path in ["/api/projects/tree", "/api/json/projects/TREE%20surv"] {
@@ -279,7 +279,7 @@ async fn search_projects_matches_prefix_and_exact(db: TestDb) {
     }
     server
         .app
-        .set_project_field(SLUG, ProjectField::Status, "trashed")
+        .set_project_setting(SLUG, ProjectSetting::Status(ProjectStatus::Trashed))
         .await
         .unwrap();
     let (_, _, body) = get(&server, "/api/projects/tree").await;
@@ -311,7 +311,7 @@ async fn app_download_adds_extra_user_and_bulk_setting(db: TestDb) {
     assert!(v["meta"]["project_extra"]["forms"].is_object());
     server
         .app
-        .set_project_field(SLUG, ProjectField::Access, "private")
+        .set_project_setting(SLUG, ProjectSetting::Access(ProjectAccess::Private))
         .await
         .unwrap();
     let (status, _, body) = get(&server, &format!("/api/json/project/{SLUG}")).await;

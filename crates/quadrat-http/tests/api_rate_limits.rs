@@ -7,6 +7,7 @@ use std::sync::Arc;
 use oauth_support::*;
 use quadrat_app::ratelimit::Limiter;
 use quadrat_core::ratelimit::Limits;
+use quadrat_testkit::uploads::{Answer, another_site, new_uuid, version_of};
 use quadrat_testkit::{ManualClock, TestDb, TestServer, both_engines};
 
 /// 2030-01-01T00:00:00Z, plus 250 ms so second rounding shows.
@@ -302,7 +303,72 @@ async fn upload_eleventh_in_a_second_is_429_then_per_minute_budget_applies(db: T
     assert_eq!(refused.status, 429);
 }
 
+/// Posts an entry as the app does, to `path` (either spelling of the upload route).
+async fn upload_through(server: &TestServer, path: &str, data: &serde_json::Value) -> Answer {
+    let response = reqwest::Client::new()
+        .post(server.url(path))
+        .header("content-type", "application/vnd.api+json")
+        .body(serde_json::json!({ "data": data }).to_string())
+        .send()
+        .await
+        .expect("upload request");
+    Answer {
+        status: response.status().as_u16(),
+        body: response.text().await.expect("upload answer"),
+    }
+}
+
+async fn upload_eleventh_in_a_second_is_429_through_each_alias(db: TestDb) {
+    let clock = ManualClock::at(T0);
+    let limiter = Limiter::in_memory(Limits::default()).with_clock(clock.clone());
+    let server = TestServer::start_with_limiter(&db, limiter).await;
+    import(&server, None, "public").await;
+    let version = version_of(&project(&server, PRIVATE).await);
+    let site = |i: usize| another_site(&version, &new_uuid(), &format!("Site {i}"));
+    let paths = [
+        format!("/api/upload/{PRIVATE}"),
+        format!("/api/json/upload/{PRIVATE}"),
+    ];
+    let mut stored = 0;
+    for path in &paths {
+        for i in 0..10 {
+            let answer = upload_through(&server, path, &site(stored + i)).await;
+            assert!(answer.is_uploaded(), "{path}: {:?}", answer.errors());
+        }
+        stored += 10;
+        let refused = upload_through(&server, path, &site(stored)).await;
+        assert_eq!(refused.status, 429, "{path}: {}", refused.body);
+        assert_eq!(
+            refused.errors(),
+            vec![("ec5_255".to_string(), "rate-limiter".to_string())],
+            "{path}"
+        );
+        // A minute later both budgets are whole again.
+        clock.advance(60_000);
+    }
+    // The two spellings share one budget: five through each, and the eleventh is refused.
+    for i in 0..10 {
+        let answer = upload_through(&server, &paths[i % 2], &site(stored + i)).await;
+        assert!(answer.is_uploaded(), "{:?}", answer.errors());
+    }
+    stored += 10;
+    for path in &paths {
+        assert_eq!(
+            upload_through(&server, path, &site(stored)).await.status,
+            429,
+            "{path}"
+        );
+    }
+    let stats = get(&server, &format!("/api/export/project/{PRIVATE}"), None).await;
+    assert_eq!(
+        stats.json()["meta"]["project_stats"]["total_entries"],
+        stored,
+        "refused uploads stored nothing"
+    );
+}
+
 both_engines!(
+    upload_eleventh_in_a_second_is_429_through_each_alias,
     upload_eleventh_in_a_second_is_429_then_per_minute_budget_applies,
     token_eleventh_request_in_an_hour_is_429_until_the_window_ends,
     export_slug_in_capitals_shares_the_project_bucket,

@@ -74,7 +74,7 @@ async fn concurrent_uploads_lose_nothing_and_keep_counters_exact(db: TestDb) {
     assert_eq!(winners, 1, "one upload gets a unique name");
 
     let app = &server.app;
-    let id = project.row.id;
+    let id = project.id;
     let per_client = |n: u32| u64::from(CLIENTS * UPLOADS_PER_CLIENT * n / 5);
     // Plus the shared site and the contested one.
     let (sites, trees, visits) = (per_client(2) + 2, per_client(2), per_client(1));

@@ -247,9 +247,9 @@ async fn upload_of_any_shape_never_panics_or_answers_500(db: TestDb) {
 
     // Whatever was stored, the counters agree with the rows.
     let app = &server.app;
-    let rows = app.store.entry_rows(project.row.id).await.unwrap();
-    let branches = app.store.branch_entry_rows(project.row.id).await.unwrap();
-    for c in app.store.counters(project.row.id).await.unwrap() {
+    let rows = app.store.entry_rows(project.id).await.unwrap();
+    let branches = app.store.branch_entry_rows(project.id).await.unwrap();
+    for c in app.store.counters(project.id).await.unwrap() {
         let actual = if c.branch_ref.is_empty() {
             rows.iter().filter(|r| r.form_ref == c.form_ref).count()
         } else {

@@ -3,7 +3,7 @@
 
 use quadrat_app::projects::{ImportOptions, ResolvedProject};
 use quadrat_core::definition::Definition;
-use quadrat_store::ProjectField;
+use quadrat_core::project_state::{ProjectAccess, ProjectSetting, ProjectStatus};
 use quadrat_testkit::uploads::*;
 use quadrat_testkit::{TestDb, TestServer, both_engines, fixture};
 use serde_json::{Value, json};
@@ -392,7 +392,7 @@ async fn upload_to_unusable_project_gets_its_code_and_changes_nothing(db: TestDb
     .await;
 
     let app = &f.server.app;
-    app.set_project_field(SLUG, ProjectField::Status, "locked")
+    app.set_project_setting(SLUG, ProjectSetting::Status(ProjectStatus::Locked))
         .await
         .unwrap();
     f.expect_refusals(vec![
@@ -418,7 +418,7 @@ async fn upload_to_unusable_project_gets_its_code_and_changes_nothing(db: TestDb
         ),
     ])
     .await;
-    app.set_project_field(SLUG, ProjectField::Status, "trashed")
+    app.set_project_setting(SLUG, ProjectSetting::Status(ProjectStatus::Trashed))
         .await
         .unwrap();
     f.expect_refusals(vec![Case::entry(
@@ -427,10 +427,10 @@ async fn upload_to_unusable_project_gets_its_code_and_changes_nothing(db: TestDb
         &[("ec5_11", "upload-controller")],
     )])
     .await;
-    app.set_project_field(SLUG, ProjectField::Status, "active")
+    app.set_project_setting(SLUG, ProjectSetting::Status(ProjectStatus::Active))
         .await
         .unwrap();
-    app.set_project_field(SLUG, ProjectField::Access, "private")
+    app.set_project_setting(SLUG, ProjectSetting::Access(ProjectAccess::Private))
         .await
         .unwrap();
     let mut private = Case::entry(
@@ -582,7 +582,7 @@ async fn upload_with_bad_relationships_gets_its_code_and_changes_nothing(db: Tes
         .import_project(
             &fixture("all-types.json"),
             &ImportOptions {
-                access: Some("public".into()),
+                access: Some(ProjectAccess::Public),
                 ..Default::default()
             },
         )
@@ -600,7 +600,7 @@ async fn upload_with_bad_relationships_gets_its_code_and_changes_nothing(db: Tes
         1,
     );
     assert!(
-        post_entry(&f.server, &other.row.slug, &data)
+        post_entry(&f.server, &other.slug, &data)
             .await
             .is_uploaded()
     );
@@ -706,7 +706,7 @@ async fn upload_with_bad_answers_gets_its_code_and_changes_nothing(db: TestDb) {
         .import_project(
             &fixture("all-types.json"),
             &ImportOptions {
-                access: Some("public".into()),
+                access: Some(ProjectAccess::Public),
                 ..Default::default()
             },
         )
@@ -1066,7 +1066,7 @@ async fn answers_that_pass_are_stored_as_the_spec_says(db: TestDb) {
         .import_project(
             &fixture("all-types.json"),
             &ImportOptions {
-                access: Some("public".into()),
+                access: Some(ProjectAccess::Public),
                 ..Default::default()
             },
         )
@@ -1108,7 +1108,7 @@ async fn answers_that_pass_are_stored_as_the_spec_says(db: TestDb) {
     assert!(answer.is_uploaded(), "{answer:?}");
     let row = app
         .store
-        .entry_row(project.row.id, &uuid)
+        .entry_row(project.id, &uuid)
         .await
         .unwrap()
         .unwrap();
@@ -1380,13 +1380,7 @@ async fn file_upload_with_bad_file_gets_its_code_and_changes_nothing(db: TestDb)
         .await
         .is_uploaded()
     );
-    let media = f
-        .server
-        .app
-        .store
-        .media_totals(f.project.row.id)
-        .await
-        .unwrap();
+    let media = f.server.app.store.media_totals(f.project.id).await.unwrap();
     assert_eq!(
         (media.photo_files, media.photo_bytes),
         (1, bigger.len() as i64)
@@ -1396,7 +1390,7 @@ async fn file_upload_with_bad_file_gets_its_code_and_changes_nothing(db: TestDb)
 async fn upload_of_same_uuid_edits_entry_and_keeps_counts(db: TestDb) {
     let f = Fixture::new(&db).await;
     let app = &f.server.app;
-    let id = f.project.row.id;
+    let id = f.project.id;
     let before = app.store.entry_row(id, SITE_UUID).await.unwrap().unwrap();
     let counters = app.store.counters(id).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
@@ -1492,7 +1486,7 @@ async fn date_uniqueness_compares_the_parts_the_format_shows(db: TestDb) {
         .import_project(
             &fixture("all-types.json"),
             &ImportOptions {
-                access: Some("public".into()),
+                access: Some(ProjectAccess::Public),
                 ..Default::default()
             },
         )
@@ -1598,7 +1592,7 @@ async fn hierarchy_uniqueness_holds_among_siblings_only(db: TestDb) {
         .import_project(
             &fixture("five-forms.json"),
             &ImportOptions {
-                access: Some("public".into()),
+                access: Some(ProjectAccess::Public),
                 ..Default::default()
             },
         )

@@ -2,7 +2,7 @@
 //! §9.4–9.7 in the app's order, what §9.8 says is stored, the errors of §9.9, and the project
 //! stats the export shows afterwards.
 
-use quadrat_store::ProjectField;
+use quadrat_core::project_state::{ProjectAccess, ProjectSetting};
 use quadrat_testkit::uploads::*;
 use quadrat_testkit::{TestDb, TestServer, both_engines};
 use serde_json::{Value, json};
@@ -100,7 +100,7 @@ async fn worked_example_uploads_store_what_the_spec_shows(db: TestDb) {
     let project = app.find_project(SLUG).await.unwrap();
     let row = app
         .store
-        .entry_row(project.row.id, SITE_UUID)
+        .entry_row(project.id, SITE_UUID)
         .await
         .unwrap()
         .expect("the site entry");
@@ -129,7 +129,7 @@ async fn worked_example_uploads_store_what_the_spec_shows(db: TestDb) {
 
     let tree_row = app
         .store
-        .branch_entry_row(project.row.id, TREE_UUID)
+        .branch_entry_row(project.id, TREE_UUID)
         .await
         .unwrap()
         .expect("the tree");
@@ -163,7 +163,7 @@ async fn worked_example_uploads_store_what_the_spec_shows(db: TestDb) {
 
     let visit_row = app
         .store
-        .entry_row(project.row.id, VISIT_UUID)
+        .entry_row(project.id, VISIT_UUID)
         .await
         .unwrap()
         .expect("the visit");
@@ -184,7 +184,7 @@ async fn worked_example_uploads_store_what_the_spec_shows(db: TestDb) {
         .join(PROJECT_REF)
         .join(PHOTO_NAME);
     assert_eq!(std::fs::read(&stored).expect("stored photo"), jpeg);
-    let media = app.store.media_totals(project.row.id).await.unwrap();
+    let media = app.store.media_totals(project.id).await.unwrap();
     assert_eq!(
         (media.photo_files, media.photo_bytes),
         (1, jpeg.len() as i64)
@@ -283,7 +283,7 @@ async fn worked_example_mistakes_get_the_spec_responses(db: TestDb) {
 
     server
         .app
-        .set_project_field(SLUG, ProjectField::Access, "private")
+        .set_project_setting(SLUG, ProjectSetting::Access(ProjectAccess::Private))
         .await
         .unwrap();
     let private = post_entry(
@@ -326,7 +326,7 @@ async fn json_alias_route_and_plain_json_accept_uploads(db: TestDb) {
     );
     let project = server.app.find_project(SLUG).await.unwrap();
     assert_eq!(
-        server.app.store.entry_totals(project.row.id).await.unwrap(),
+        server.app.store.entry_totals(project.id).await.unwrap(),
         (1, 0)
     );
 }

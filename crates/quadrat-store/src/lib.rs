@@ -30,7 +30,7 @@ pub use entries::{
 pub use export::{Cursor, ExportRow, ExportSelect, ExportTotals};
 pub use media::{MediaFile, MediaStore, TempUpload};
 pub use oauth::{ClientRow, TokenRow};
-pub use projects::{NewProject, ProjectField};
+pub use projects::NewProject;
 pub use ratelimit::RedisRates;
 pub use rows::{CounterRow, MediaTotalsRow, ProjectRow, StructureRow};
 pub use users::{MemberRow, NewUser, UserRow};
@@ -40,7 +40,7 @@ pub use users::{MemberRow, NewUser, UserRow};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{0} already exists")]
-    Conflict(String),
+    Conflict(Conflict),
     #[error("{0} not found")]
     NotFound(String),
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
@@ -52,6 +52,55 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which unique thing a write ran into: each is a different answer to the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    /// Another project has this ref.
+    ProjectRef,
+    /// Another project has this slug.
+    ProjectSlug,
+    /// Another project took this ref or slug between the check and the insert.
+    Project,
+    /// A user with this email exists.
+    Email,
+    /// The project already has a creator.
+    Creator,
+    /// The project already has its client app.
+    ClientApp,
+    /// An access token with this id exists.
+    Token,
+    /// The mapping list changed since the caller read it.
+    ProjectMapping,
+    /// An entry with this uuid exists.
+    EntryUuid,
+    /// A branch entry with this uuid exists.
+    BranchEntryUuid,
+}
+
+impl Conflict {
+    /// What conflicted, in words (the source of the error a client may see).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Conflict::ProjectRef => "project ref",
+            Conflict::ProjectSlug => "slug",
+            Conflict::Project => "project",
+            Conflict::Email => "email",
+            Conflict::Creator => "creator",
+            Conflict::ClientApp => "client app",
+            Conflict::Token => "token",
+            Conflict::ProjectMapping => "project mapping",
+            Conflict::EntryUuid => "entry uuid",
+            Conflict::BranchEntryUuid => "branch entry uuid",
+        }
+    }
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Which engine a [`Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,11 +212,11 @@ pub fn redact(url: &str) -> String {
 }
 
 /// Maps a unique-constraint violation to [`StoreError::Conflict`] naming `what`.
-pub(crate) fn conflict_as(err: sqlx::Error, what: &str) -> StoreError {
+pub(crate) fn conflict_as(err: sqlx::Error, what: Conflict) -> StoreError {
     if let sqlx::Error::Database(db) = &err
         && db.is_unique_violation()
     {
-        return StoreError::Conflict(what.to_string());
+        return StoreError::Conflict(what);
     }
     StoreError::Db(err)
 }

@@ -1,10 +1,10 @@
 //! The stored mapping list of a project (`project_structures.project_mapping`).
 
-use crate::{Result, Store, StoreError, with_pool};
+use crate::{Conflict, Result, Store, StoreError, with_pool};
 
 impl Store {
     /// Replaces the mapping list of a project, provided it still holds `expected` (what the
-    /// caller read and edited): a concurrent edit makes this a `Conflict` and changes nothing.
+    /// caller read and edited): a concurrent edit makes this a `Conflict::ProjectMapping` and changes nothing.
     /// The project version (`updated_at`) does not move: mapping edits do not concern the app.
     pub async fn replace_project_mapping(
         &self,
@@ -32,7 +32,7 @@ impl Store {
             .fetch_optional(pool)
             .await?;
             Err(match exists {
-                Some(_) => StoreError::Conflict("project mapping".into()),
+                Some(_) => StoreError::Conflict(Conflict::ProjectMapping),
                 None => StoreError::NotFound("project structure".into()),
             })
         })

@@ -1,6 +1,6 @@
 //! Client apps (`oauth_clients`, one per project) and their access tokens.
 
-use crate::{Result, Store, StoreError, conflict_as, with_pool};
+use crate::{Conflict, Result, Store, StoreError, conflict_as, with_pool};
 
 /// A project's client app. `secret_hash` never leaves the services.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -29,7 +29,7 @@ const CLIENT_COLUMNS: &str =
     "id, project_id, user_id, name, secret_hash, revoked, created_at, updated_at";
 
 impl Store {
-    /// Creates the project's app; `Conflict("client app")` when it already has one.
+    /// Creates the project's app; `Conflict::ClientApp` when it already has one.
     pub async fn insert_client(
         &self,
         project_id: i64,
@@ -50,7 +50,7 @@ impl Store {
             .bind(now)
             .fetch_one(pool)
             .await
-            .map_err(|e| conflict_as(e, "client app"))
+            .map_err(|e| conflict_as(e, Conflict::ClientApp))
         })
     }
 
@@ -139,7 +139,7 @@ impl Store {
             .bind(token.expires_at)
             .execute(&mut *tx)
             .await
-            .map_err(|e| conflict_as(e, "token"))?;
+            .map_err(|e| conflict_as(e, Conflict::Token))?;
             tx.commit().await?;
             Ok(())
         })

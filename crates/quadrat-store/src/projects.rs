@@ -1,7 +1,9 @@
 //! Projects, their structures (definition, extra, mappings) and their stats.
 
+use quadrat_core::project_state::{ProjectSetting, SettingField};
+
 use crate::rows::{CounterRow, MediaTotalsRow, ProjectRow, StructureRow};
-use crate::{Result, Store, StoreError, conflict_as, with_pool};
+use crate::{Conflict, Result, Store, StoreError, conflict_as, with_pool};
 
 const PROJECT_COLUMNS: &str = "id, ref, name, slug, access, visibility, status, category, \
     small_description, description, logo_url, can_bulk_upload, app_link_visibility, created_by, \
@@ -27,37 +29,24 @@ pub struct NewProject {
     pub now: i64,
 }
 
-/// A project attribute that lives both in the `projects` row and inside the definition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProjectField {
-    Access,
-    Visibility,
-    Status,
-}
-
-impl ProjectField {
-    pub fn column(self) -> &'static str {
-        match self {
-            ProjectField::Access => "access",
-            ProjectField::Visibility => "visibility",
-            ProjectField::Status => "status",
-        }
-    }
-}
-
 impl Store {
     /// Creates the project with its structure and stats rows in one transaction.
     pub async fn insert_project(&self, p: &NewProject) -> Result<i64> {
         with_pool!(self, write, |pool| {
             let mut tx = pool.begin().await?;
-            let taken: Option<String> =
-                sqlx::query_scalar("SELECT CASE WHEN ref = $1 THEN 'project ref' ELSE 'slug' END FROM projects WHERE ref = $1 OR slug = $2 LIMIT 1")
-                    .bind(&p.project_ref)
-                    .bind(&p.slug)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if let Some(what) = taken {
-                return Err(StoreError::Conflict(what));
+            let taken: Option<String> = sqlx::query_scalar(
+                "SELECT CASE WHEN ref = $1 THEN 'ref' ELSE 'slug' END FROM projects \
+                 WHERE ref = $1 OR slug = $2 LIMIT 1",
+            )
+            .bind(&p.project_ref)
+            .bind(&p.slug)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(taken) = taken {
+                return Err(StoreError::Conflict(match taken.as_str() {
+                    "ref" => Conflict::ProjectRef,
+                    _ => Conflict::ProjectSlug,
+                }));
             }
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO projects (ref, name, slug, access, visibility, status, category, \
@@ -78,7 +67,7 @@ impl Store {
             .bind(p.now)
             .fetch_one(&mut *tx)
             .await
-            .map_err(|e| conflict_as(e, "project"))?;
+            .map_err(|e| conflict_as(e, Conflict::Project))?;
             sqlx::query(
                 "INSERT INTO project_structures (project_id, project_definition, project_extra, project_mapping, updated_at) \
                  VALUES ($1, $2, $3, $4, $5)",
@@ -173,19 +162,21 @@ impl Store {
 
     /// Sets one attribute on the row and stores the definition and extra carrying the same
     /// value. The project version does not move (the real settings page does not bump it).
-    pub async fn update_project_field(
+    pub async fn update_project_setting(
         &self,
         project_id: i64,
-        field: ProjectField,
-        value: &str,
+        setting: ProjectSetting,
         definition: &str,
         extra: &str,
         now: i64,
     ) -> Result<()> {
-        let sql = format!(
-            "UPDATE projects SET {} = $1, updated_at = $2 WHERE id = $3",
-            field.column()
-        );
+        let column = match setting.field() {
+            SettingField::Access => "access",
+            SettingField::Visibility => "visibility",
+            SettingField::Status => "status",
+        };
+        let value = setting.value();
+        let sql = format!("UPDATE projects SET {column} = $1, updated_at = $2 WHERE id = $3");
         with_pool!(self, write, |pool| {
             let mut tx = pool.begin().await?;
             let done = sqlx::query(sqlx::AssertSqlSafe(sql))

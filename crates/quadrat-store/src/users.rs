@@ -1,6 +1,8 @@
 //! Users, their login tokens, project roles and the shared login secrets.
 
-use crate::{Result, Store, StoreError, conflict_as, with_pool};
+use quadrat_core::roles::Role;
+
+use crate::{Conflict, Result, Store, StoreError, conflict_as, with_pool};
 
 const USER_COLUMNS: &str =
     "id, email, name, password_hash, server_role, state, api_token, created_at, updated_at";
@@ -41,7 +43,7 @@ pub struct NewUser {
 }
 
 impl Store {
-    /// Creates a user; an email already taken is `Conflict("email")`.
+    /// Creates a user; an email already taken is `Conflict::Email`.
     pub async fn insert_user(&self, u: &NewUser) -> Result<UserRow> {
         let sql = format!(
             "INSERT INTO users (email, name, password_hash, server_role, state, created_at, updated_at) \
@@ -56,7 +58,7 @@ impl Store {
                 .bind(u.now)
                 .fetch_one(pool)
                 .await
-                .map_err(|e| conflict_as(e, "email"))
+                .map_err(|e| conflict_as(e, Conflict::Email))
         })
     }
 
@@ -228,12 +230,12 @@ impl Store {
     }
 
     /// Gives the user `role` on the project, replacing any role they had. A second creator is
-    /// `Conflict("creator")`. A new creator becomes the project's `created_by` too.
+    /// `Conflict::Creator`. A new creator becomes the project's `created_by` too.
     pub async fn put_project_role(
         &self,
         project_id: i64,
         user_id: i64,
-        role: &str,
+        role: Role,
         now: i64,
     ) -> Result<()> {
         with_pool!(self, write, |pool| {
@@ -245,12 +247,12 @@ impl Store {
             )
             .bind(project_id)
             .bind(user_id)
-            .bind(role)
+            .bind(role.as_str())
             .bind(now)
             .execute(&mut *tx)
             .await
-            .map_err(|e| conflict_as(e, "creator"))?;
-            if role == "creator" {
+            .map_err(|e| conflict_as(e, Conflict::Creator))?;
+            if role == Role::Creator {
                 sqlx::query("UPDATE projects SET created_by = $2 WHERE id = $1")
                     .bind(project_id)
                     .bind(user_id)
@@ -285,7 +287,7 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await
-            .map_err(|e| conflict_as(e, "creator"))?;
+            .map_err(|e| conflict_as(e, Conflict::Creator))?;
             sqlx::query("UPDATE projects SET created_by = $2 WHERE id = $1")
                 .bind(project_id)
                 .bind(user_id)

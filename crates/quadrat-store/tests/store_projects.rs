@@ -1,6 +1,7 @@
 //! Project rows through the store, on both engines.
 
-use quadrat_store::{NewProject, ProjectField, StoreError};
+use quadrat_core::project_state::{ProjectAccess, ProjectSetting, ProjectStatus};
+use quadrat_store::{Conflict, NewProject, StoreError};
 use quadrat_testkit::{TestDb, both_engines};
 
 fn new_project(project_ref: &str, slug: &str) -> NewProject {
@@ -56,11 +57,17 @@ async fn insert_with_taken_ref_or_slug_conflicts_and_stores_nothing(db: TestDb) 
     let same_ref = store
         .insert_project(&new_project(&"a".repeat(32), "beta"))
         .await;
-    assert!(matches!(same_ref, Err(StoreError::Conflict(ref w)) if w == "project ref"));
+    assert!(matches!(
+        same_ref,
+        Err(StoreError::Conflict(Conflict::ProjectRef))
+    ));
     let same_slug = store
         .insert_project(&new_project(&"b".repeat(32), "alpha"))
         .await;
-    assert!(matches!(same_slug, Err(StoreError::Conflict(ref w)) if w == "slug"));
+    assert!(matches!(
+        same_slug,
+        Err(StoreError::Conflict(Conflict::ProjectSlug))
+    ));
     assert_eq!(store.list_projects().await.unwrap().len(), 1);
     store.close().await;
 }
@@ -72,7 +79,13 @@ async fn update_field_changes_row_and_structure_only(db: TestDb) {
         .await
         .unwrap();
     store
-        .update_project_field(id, ProjectField::Status, "locked", "{\"x\":1}", "{}", 5)
+        .update_project_setting(
+            id,
+            ProjectSetting::Status(ProjectStatus::Locked),
+            "{\"x\":1}",
+            "{}",
+            5,
+        )
         .await
         .unwrap();
     let row = store.project_by_slug("alpha").await.unwrap().unwrap();
@@ -81,7 +94,13 @@ async fn update_field_changes_row_and_structure_only(db: TestDb) {
     assert_eq!(structure.project_definition, "{\"x\":1}");
     assert_eq!(structure.updated_at, 1_717_237_233_000, "version unchanged");
     let missing = store
-        .update_project_field(id + 100, ProjectField::Access, "private", "{}", "{}", 5)
+        .update_project_setting(
+            id + 100,
+            ProjectSetting::Access(ProjectAccess::Private),
+            "{}",
+            "{}",
+            5,
+        )
         .await;
     assert!(matches!(missing, Err(StoreError::NotFound(_))));
     store.close().await;

@@ -1,6 +1,7 @@
 //! Users, logins, project roles and login secrets through the store, on both engines.
 
-use quadrat_store::{NewProject, NewUser, Store, StoreError};
+use quadrat_core::roles::Role;
+use quadrat_store::{Conflict, NewProject, NewUser, Store, StoreError};
 use quadrat_testkit::{TestDb, both_engines};
 
 const NOW: i64 = 1_717_237_233_000;
@@ -47,7 +48,7 @@ async fn insert_user_with_taken_email_conflicts(db: TestDb) {
     assert_eq!(ann.state, "active");
     assert_eq!(ann.api_token, None);
     let again = store.insert_user(&new_user("ann@example.org")).await;
-    assert!(matches!(again, Err(StoreError::Conflict(ref w)) if w == "email"));
+    assert!(matches!(again, Err(StoreError::Conflict(Conflict::Email))));
     assert_eq!(store.list_users().await.unwrap().len(), 1);
     store.close().await;
 }
@@ -118,15 +119,18 @@ async fn second_creator_conflicts_and_transfer_swaps(db: TestDb) {
         .await
         .unwrap();
     store
-        .put_project_role(p, ann.id, "creator", NOW)
+        .put_project_role(p, ann.id, Role::Creator, NOW)
         .await
         .unwrap();
     store
-        .put_project_role(p, bob.id, "viewer", NOW)
+        .put_project_role(p, bob.id, Role::Viewer, NOW)
         .await
         .unwrap();
-    let second = store.put_project_role(p, bob.id, "creator", NOW).await;
-    assert!(matches!(second, Err(StoreError::Conflict(ref w)) if w == "creator"));
+    let second = store.put_project_role(p, bob.id, Role::Creator, NOW).await;
+    assert!(matches!(
+        second,
+        Err(StoreError::Conflict(Conflict::Creator))
+    ));
     assert_eq!(
         store.project_role(p, bob.id).await.unwrap().as_deref(),
         Some("viewer")
@@ -162,13 +166,13 @@ async fn removing_roles_and_users_cascades(db: TestDb) {
         .await
         .unwrap();
     store
-        .put_project_role(p, ann.id, "collector", NOW)
+        .put_project_role(p, ann.id, Role::Collector, NOW)
         .await
         .unwrap();
     assert!(store.remove_project_role(p, ann.id).await.unwrap());
     assert!(!store.remove_project_role(p, ann.id).await.unwrap());
     store
-        .put_project_role(p, ann.id, "curator", NOW)
+        .put_project_role(p, ann.id, Role::Curator, NOW)
         .await
         .unwrap();
     store.delete_user(ann.id).await.unwrap();

@@ -297,14 +297,14 @@ pub struct Snapshot {
 }
 
 pub async fn snapshot(app: &App, project: &ResolvedProject) -> Snapshot {
-    let id = project.row.id;
+    let id = project.id;
     let mut counters = app.store.counters(id).await.expect("counters");
     counters.sort_by(|a, b| (&a.form_ref, &a.branch_ref).cmp(&(&b.form_ref, &b.branch_ref)));
     let mut files = Vec::new();
     for kind in quadrat_core::entry::MediaKind::ALL {
         for f in app
             .media()
-            .list(kind, &project.row.project_ref)
+            .list(kind, &project.project_ref)
             .await
             .expect("media")
         {

@@ -2,7 +2,11 @@
 
 use std::path::PathBuf;
 
-use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use std::str::FromStr;
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{ArgGroup, Args, Parser, Subcommand};
+use quadrat_core::project_state::{ProjectAccess, ProjectState, SettingField};
 
 use crate::config::Overrides;
 
@@ -261,7 +265,8 @@ pub enum ProjectCommand {
         /// Project slug (or name)
         slug: String,
         /// What to set
-        field: Field,
+        #[arg(value_parser = state::<SettingField>())]
+        field: SettingField,
         /// access: public|private; visibility: listed|hidden; status: active|locked|trashed
         value: String,
     },
@@ -275,13 +280,6 @@ pub enum ProjectCommand {
     Member(crate::commands::member::MemberCommand),
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Field {
-    Access,
-    Visibility,
-    Status,
-}
-
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// The definition file (`{"data":{"id","type":"project","project":{…}}}`)
@@ -290,8 +288,8 @@ pub struct ImportArgs {
     #[arg(long)]
     pub name: Option<String>,
     /// Access instead of the file's
-    #[arg(long, value_parser = ["public", "private"])]
-    pub access: Option<String>,
+    #[arg(long, value_parser = state::<ProjectAccess>())]
+    pub access: Option<ProjectAccess>,
     /// Give the project, its forms and inputs fresh refs (as the real server's web import does);
     /// by default the file's refs are kept so existing scripts keep working
     #[arg(long)]
@@ -362,4 +360,14 @@ pub enum MappingCommand {
         #[arg(long, value_name = "N")]
         index: usize,
     },
+}
+
+/// A parser for one of a project's states: clap lists (and completes) the words the state itself
+/// spells, so the CLI never has its own list.
+fn state<S>() -> impl TypedValueParser<Value = S>
+where
+    S: ProjectState + FromStr + Send + Sync,
+    S::Err: std::error::Error + Send + Sync + 'static,
+{
+    PossibleValuesParser::new(S::ALL.iter().map(|v| v.as_str())).try_map(|text| text.parse::<S>())
 }

@@ -5,6 +5,7 @@
 use quadrat_app::App;
 use quadrat_app::projects::{ImportOptions, ResolvedProject};
 use quadrat_core::definition::Definition;
+use quadrat_core::project_state::ProjectAccess;
 use quadrat_testkit::process::{Quadrat, Run};
 use quadrat_testkit::uploads::*;
 use quadrat_testkit::{TestDb, both_engines, fixture};
@@ -25,7 +26,7 @@ async fn import_public(app: &App, file: &str) -> (ResolvedProject, Definition, S
         .import_project(
             &fixture(file),
             &ImportOptions {
-                access: Some("public".into()),
+                access: Some(ProjectAccess::Public),
                 ..Default::default()
             },
         )
@@ -50,7 +51,7 @@ fn input_ref(def: &Definition, suffix: &str) -> String {
 async fn delete_entry_removes_descendants_branch_entries_and_media(db: TestDb) {
     let app = db.app().await;
     let (project, def, v) = import_public(&app, "all-types.json").await;
-    let slug = project.row.slug.clone();
+    let slug = project.slug.clone();
     let (top, child_form) = (
         def.forms[0].form_ref.0.clone(),
         def.forms[1].form_ref.0.clone(),
@@ -187,7 +188,7 @@ async fn delete_entry_removes_descendants_branch_entries_and_media(db: TestDb) {
 async fn delete_entry_reaches_every_depth(db: TestDb) {
     let app = db.app().await;
     let (project, def, v) = import_public(&app, "five-forms.json").await;
-    let slug = project.row.slug.clone();
+    let slug = project.slug.clone();
     let empty = snapshot(&app, &project).await;
     let forms: Vec<String> = def.forms.iter().map(|f| f.form_ref.0.clone()).collect();
     let mut chain: Vec<String> = Vec::new();

@@ -82,7 +82,7 @@ async fn csv_export_reimports_as_the_app_upload(db: TestDb) {
             origin: "http://x",
         },
     );
-    let rows = app.store.entry_rows(project.row.id).await.unwrap();
+    let rows = app.store.entry_rows(project.id).await.unwrap();
     let stored = entry(&rows, SITE_UUID);
     let mut w = CsvWriter::new();
     plan.write_csv_header(&mut w);
@@ -110,7 +110,7 @@ async fn csv_export_reimports_as_the_app_upload(db: TestDb) {
     assert_eq!(report, json!({"accepted": 1, "rejected": 0, "errors": []}));
     assert_eq!(code, 0);
 
-    let rows = app.store.entry_rows(project.row.id).await.unwrap();
+    let rows = app.store.entry_rows(project.id).await.unwrap();
     assert_eq!(rows.len(), 2);
     let imported = rows.iter().find(|r| r.uuid != SITE_UUID).unwrap();
     let mut expected = answers(stored);
@@ -130,7 +130,7 @@ async fn csv_export_reimports_as_the_app_upload(db: TestDb) {
         g
     };
     assert_eq!(geo(imported), geo(stored));
-    let counters = app.store.counters(project.row.id).await.unwrap();
+    let counters = app.store.counters(project.id).await.unwrap();
     let sites = counters
         .iter()
         .find(|c| c.form_ref == SITES && c.branch_ref.is_empty());
@@ -143,7 +143,7 @@ async fn csv_labels_become_refs_and_titles_are_built(db: TestDb) {
         format!("{HEADER}\n,Elm Hollow,12,2024-06-05,No,\"Birch, Oak\",51.5,-0.2,4,9.5,Overcast\n");
     let (code, report) = import(&db, &write(&db, "a.csv", &text), &[]);
     assert_eq!((code, report["accepted"].clone()), (0, json!(1)));
-    let rows = app.store.entry_rows(project.row.id).await.unwrap();
+    let rows = app.store.entry_rows(project.id).await.unwrap();
     let a = answers(&rows[0]);
     let def = project.definition().unwrap();
     let refs = |input: &str, labels: &[&str]| -> Vec<String> {
@@ -211,7 +211,7 @@ async fn csv_rejected_rows_are_reported_by_line_and_others_stored(db: TestDb) {
     assert_eq!(errors[1]["errors"][0]["code"], json!("ec5_27"));
     assert_eq!(errors[1]["errors"][0]["source"], json!(TREE_COUNT));
     assert_eq!(errors[2]["errors"][0]["code"], json!("ec5_79"));
-    let rows = app.store.entry_rows(project.row.id).await.unwrap();
+    let rows = app.store.entry_rows(project.id).await.unwrap();
     let mut titles: Vec<&str> = rows.iter().map(|r| r.title.as_str()).collect();
     titles.sort();
     assert_eq!(titles, ["Good one", "Good three"]);
@@ -257,7 +257,7 @@ async fn csv_missing_template_columns_are_empty_answers(db: TestDb) {
     let text = "1_Site_name\nOnly a name\n";
     let (code, _) = import(&db, &write(&db, "f.csv", text), &[]);
     assert_eq!(code, 0);
-    let rows = app.store.entry_rows(project.row.id).await.unwrap();
+    let rows = app.store.entry_rows(project.id).await.unwrap();
     let a = answers(&rows[0]);
     assert_eq!(a[SITE_NAME]["answer"], json!("Only a name"));
     assert_eq!(a[TREE_COUNT]["answer"], json!(""));
@@ -267,11 +267,11 @@ async fn csv_missing_template_columns_are_empty_answers(db: TestDb) {
 async fn csv_ec5_uuid_edits_the_entry(db: TestDb) {
     let (app, project, v) = setup(&db).await;
     ingest(&app, &project, &site_entry(&v)).await;
-    let before = app.store.entry_rows(project.row.id).await.unwrap();
+    let before = app.store.entry_rows(project.id).await.unwrap();
     let text = format!("{HEADER}\n{SITE_UUID},Oak Ridge renamed,40,,,,,,,,\n");
     let (code, report) = import(&db, &write(&db, "g.csv", &text), &[]);
     assert_eq!((code, report["accepted"].clone()), (0, json!(1)));
-    let after = app.store.entry_rows(project.row.id).await.unwrap();
+    let after = app.store.entry_rows(project.id).await.unwrap();
     assert_eq!(after.len(), 1);
     assert_eq!(
         answers(&after[0])[SITE_NAME]["answer"],
@@ -292,7 +292,7 @@ async fn csv_branch_and_child_rows_import(db: TestDb) {
     );
     assert_eq!(report["accepted"], json!(2), "{report}");
     assert_eq!(code, 0);
-    let trees = app.store.branch_entry_rows(project.row.id).await.unwrap();
+    let trees = app.store.branch_entry_rows(project.id).await.unwrap();
     assert_eq!(trees.len(), 2);
     assert!(trees.iter().all(|t| t.owner_uuid == SITE_UUID));
 
@@ -309,7 +309,7 @@ async fn csv_branch_and_child_rows_import(db: TestDb) {
     assert_eq!(report["accepted"], json!(2), "{report}");
     assert_eq!(report["errors"][0]["line"], json!(4));
     assert_eq!(report["errors"][0]["errors"][0]["code"], json!("ec5_19"));
-    let rows = app.store.entry_rows(project.row.id).await.unwrap();
+    let rows = app.store.entry_rows(project.id).await.unwrap();
     let site = entry(&rows, SITE_UUID);
     assert_eq!(site.child_counts, 2);
     assert!(site.branch_counts.as_deref().unwrap().contains(":2"));
@@ -357,7 +357,7 @@ async fn jsonl_stores_what_the_upload_api_stores(db: TestDb) {
     assert_eq!(lines, [&json!(4), &json!(6)]);
     assert_eq!(report["errors"][1]["errors"][0]["code"], json!("ec5_21"));
 
-    let rows = app.store.entry_rows(project.row.id).await.unwrap();
+    let rows = app.store.entry_rows(project.id).await.unwrap();
     let unswap = |s: &str| {
         s.replace("11111111-1111-4111-8111-111111111111", SITE_UUID)
             .replace("22222222-2222-4222-8222-222222222222", TREE_UUID)
@@ -377,7 +377,7 @@ async fn jsonl_stores_what_the_upload_api_stores(db: TestDb) {
         );
         assert_eq!(b.branch_counts, a.branch_counts);
     }
-    let branches = app.store.branch_entry_rows(project.row.id).await.unwrap();
+    let branches = app.store.branch_entry_rows(project.id).await.unwrap();
     let (a, b) = (
         branches.iter().find(|r| r.uuid == TREE_UUID).unwrap(),
         branches
@@ -418,7 +418,7 @@ async fn csv_ten_thousand_rows_import(db: TestDb) {
     let (code, report) = import(&db, &write(&db, "big.csv", &text), &[]);
     assert_eq!(report["accepted"], json!(10_000), "{}", report["errors"][0]);
     assert_eq!(code, 0);
-    let counters = app.store.counters(project.row.id).await.unwrap();
+    let counters = app.store.counters(project.id).await.unwrap();
     let sites = counters
         .iter()
         .find(|c| c.form_ref == SITES && c.branch_ref.is_empty());

@@ -1,5 +1,6 @@
 //! `quadrat project member …` driven as an administrator would drive it, on both engines.
 
+use quadrat_app::access::AppRoute;
 use quadrat_testkit::process::{Quadrat, Run};
 use quadrat_testkit::{TestDb, both_engines, fixtures_dir};
 use serde_json::{Value, json};
@@ -363,9 +364,8 @@ async fn member_added_by_cli_opens_private_project_to_that_user(db: TestDb) {
     let app = db.app().await;
     let user = app.find_user("ann@example.org").await.unwrap();
     let token = app.issue_user_token(&user).await.unwrap();
-    let project = app.find_live_project(SLUG).await.unwrap();
-    let actor = app
-        .actor_for_app_route(&project, Some(&token))
+    let (_, actor) = app
+        .app_user(SLUG, Some(&token), AppRoute::Read)
         .await
         .expect("a collector may use the app routes");
     assert_eq!(

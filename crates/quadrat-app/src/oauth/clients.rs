@@ -4,7 +4,6 @@
 
 use quadrat_core::Ec5Error;
 use quadrat_core::oauth::validate_app_name;
-use quadrat_core::roles::Actor;
 use quadrat_core::time::now_millis;
 use quadrat_store::{ClientRow, StoreError};
 
@@ -36,7 +35,7 @@ fn no_app(project: &ResolvedProject) -> AppError {
         status: 404,
         errors: vec![Ec5Error::new(
             "This project has no client app.",
-            format!("project {}", project.row.slug),
+            format!("project {}", project.slug),
         )],
     }
 }
@@ -52,19 +51,14 @@ impl App {
     ) -> Result<ClientSecret> {
         let name = validate_app_name(name).map_err(|e| AppError::invalid(vec![e]))?;
         let taken = || AppError::client(400, "ec5_258", "application_name");
-        if self
-            .store
-            .client_by_project(project.row.id)
-            .await?
-            .is_some()
-        {
+        if self.store.client_by_project(project.id).await?.is_some() {
             return Err(taken());
         }
         let secret = new_secret()?;
         let id = match self
             .store
             .insert_client(
-                project.row.id,
+                project.id,
                 user_id,
                 name,
                 &hash_secret(&secret),
@@ -85,7 +79,7 @@ impl App {
 
     /// The project's app, if it has one.
     pub async fn client_app(&self, project: &ResolvedProject) -> Result<Option<ClientApp>> {
-        let Some(row) = self.store.client_by_project(project.row.id).await? else {
+        let Some(row) = self.store.client_by_project(project.id).await? else {
             return Ok(None);
         };
         let live_tokens = self.store.live_token_count(row.id, now_millis()).await?;
@@ -94,7 +88,7 @@ impl App {
 
     async fn require_client(&self, project: &ResolvedProject) -> Result<ClientRow> {
         self.store
-            .client_by_project(project.row.id)
+            .client_by_project(project.id)
             .await?
             .ok_or_else(|| no_app(project))
     }
@@ -145,53 +139,5 @@ fn describe(row: ClientRow, live_tokens: i64) -> ClientApp {
         created_at: row.created_at,
         updated_at: row.updated_at,
         live_tokens,
-    }
-}
-
-/// Who may manage a project's app over HTTP, with the real server's answers: nobody logged in →
-/// 404 `ec5_70` (its `project.permissions.required.role` middleware); no role on the project →
-/// 404 `ec5_71`; a role below manager → 400 `ec5_91` (`ProjectAppsController`, ajax).
-pub fn may_manage_client_app(actor: &Actor) -> Result<()> {
-    if actor.is_anonymous() {
-        return Err(AppError::client(404, "ec5_70", "middleware"));
-    }
-    match actor.effective_role() {
-        None => Err(AppError::client(404, "ec5_71", "middleware")),
-        Some(role) if role.can_manage_project() => Ok(()),
-        Some(_) => Err(AppError::client(400, "ec5_91", "apps")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use quadrat_core::roles::Role;
-
-    use super::*;
-
-    fn code(actor: &Actor) -> Option<(u16, String)> {
-        match may_manage_client_app(actor) {
-            Ok(()) => None,
-            Err(AppError::Client { status, errors }) => Some((status, errors[0].code.clone())),
-            Err(e) => panic!("{e}"),
-        }
-    }
-
-    #[test]
-    fn only_creators_managers_and_admins_manage_apps() {
-        assert_eq!(code(&Actor::anonymous()), Some((404, "ec5_70".into())));
-        let user = |role: Option<Role>, admin: bool| Actor {
-            user_id: 7,
-            email: None,
-            is_server_admin: admin,
-            project_role: role,
-            ..Actor::default()
-        };
-        assert_eq!(code(&user(None, false)), Some((404, "ec5_71".into())));
-        assert_eq!(code(&user(None, true)), None);
-        assert_eq!(code(&user(Some(Role::Creator), false)), None);
-        assert_eq!(code(&user(Some(Role::Manager), false)), None);
-        for role in [Role::Curator, Role::Collector, Role::Viewer] {
-            assert_eq!(code(&user(Some(role), false)), Some((400, "ec5_91".into())));
-        }
     }
 }

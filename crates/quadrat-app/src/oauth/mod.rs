@@ -13,7 +13,7 @@ pub use tokens::{IssuedToken, TokenRequest};
 fn random_bytes<const N: usize>() -> Result<[u8; N], crate::AppError> {
     let mut bytes = [0u8; N];
     aws_lc_rs::rand::fill(&mut bytes)
-        .map_err(|_| crate::AppError::Internal("the system random source failed".into()))?;
+        .map_err(|e| crate::AppError::internal("reading random bytes", e.to_string()))?;
     Ok(bytes)
 }
 

@@ -1,14 +1,13 @@
-//! `POST /api/oauth/token` and the bearer check of the export routes.
+//! `POST /api/oauth/token`. The bearer check of the export routes is the access policy's
+//! ([`crate::access`]).
 
 use quadrat_core::oauth::{
-    self, Credentials, Grant, MIDDLEWARE_SOURCE, TOKEN_LIFETIME_SECS, TOKEN_SOURCE, TokenClaims,
-    TokenParams,
+    self, Credentials, Grant, TOKEN_LIFETIME_SECS, TOKEN_SOURCE, TokenParams,
 };
 use quadrat_store::{ClientRow, TokenRow};
 use serde::Serialize;
 
 use super::{hex, random_bytes, secret_matches};
-use crate::projects::ResolvedProject;
 use crate::{App, AppError, Result};
 
 /// A token request as it arrived: the body's parameters and any HTTP Basic credentials.
@@ -42,10 +41,6 @@ const KEEP_EXPIRED_MS: i64 = 24 * 3600 * 1000;
 
 fn token_error(code: &str) -> AppError {
     AppError::client(400, code, TOKEN_SOURCE)
-}
-
-fn denied() -> AppError {
-    AppError::client(404, "ec5_256", MIDDLEWARE_SOURCE)
 }
 
 impl App {
@@ -127,58 +122,5 @@ impl App {
             Some(secret) if secret_matches(secret, &client.secret_hash) => Ok(client),
             _ => Err(token_error("ec5_253")),
         }
-    }
-
-    /// Project resolution for the export routes (export-api.md §9.2, §6.4): trashed and archived
-    /// projects do not exist (`ec5_11`); a private one needs the `Authorization` header (as
-    /// received, `None` when absent) to carry a live token of its own client app.
-    pub async fn resolve_for_export(
-        &self,
-        raw_slug: &str,
-        authorization: Option<&str>,
-    ) -> Result<ResolvedProject> {
-        let project = self.find_live_project(raw_slug).await?;
-        if project.is_private() {
-            self.check_client_token(&project, authorization, quadrat_core::time::now_millis())
-                .await?;
-        }
-        Ok(project)
-    }
-
-    /// The bearer check of §6.4 at `now` (Unix ms), for a private project: returns the client
-    /// id. A missing, malformed, badly signed, expired or revoked token (a deleted app's tokens
-    /// are gone with it) → 404 `ec5_256`; a token of another project's app → 404 `ec5_257`.
-    pub async fn check_client_token(
-        &self,
-        project: &ResolvedProject,
-        authorization: Option<&str>,
-        now: i64,
-    ) -> Result<i64> {
-        let jwt = oauth::bearer_token(authorization.ok_or_else(denied)?);
-        if jwt.is_empty() {
-            return Err(denied());
-        }
-        let keys = self.config.keys.as_ref().ok_or_else(denied)?;
-        let claims = keys
-            .verify(jwt)
-            .and_then(|map| TokenClaims::read(&map))
-            .ok_or_else(denied)?;
-        if !claims.valid_at(now as f64 / 1000.0) || !oauth::is_token_id(&claims.jti) {
-            return Err(denied());
-        }
-        let row = self.store.token(&claims.jti).await?.ok_or_else(denied)?;
-        if row.revoked || row.client_id != claims.client_id || row.expires_at <= now {
-            return Err(denied());
-        }
-        let client = self
-            .store
-            .client_by_id(claims.client_id)
-            .await?
-            .filter(|c| !c.revoked)
-            .ok_or_else(denied)?;
-        if client.project_id != project.row.id {
-            return Err(AppError::client(404, "ec5_257", MIDDLEWARE_SOURCE));
-        }
-        Ok(client.id)
     }
 }

@@ -367,10 +367,11 @@ fn check_unique_names(def: &Definition, forms: &Value) -> Result<(), Ec5Error> {
 mod tests {
     use super::*;
     use crate::definition::mapping::regenerate;
+    use crate::project_state::ProjectAccess;
 
     fn data() -> Value {
         json!({"id": "p", "type": "project", "project": {"ref": "p", "name": "P", "slug": "p",
-        "access": "public", "status": "active", "visibility": "listed", "category": "general",
+        "access": ProjectAccess::Public.as_str(), "status": "active", "visibility": "listed", "category": "general",
         "small_description": "", "description": "", "entries_limits": [],
         "forms": [{"ref": "p_f", "name": "F", "slug": "f", "type": "hierarchy", "inputs": [
             {"ref": "p_f_a", "type": "text", "question": "Name", "branch": [], "group": [], "possible_answers": [], "jumps": []},

@@ -1,13 +1,14 @@
 //! The mobile app's login: which methods exist, and the local (email and password) login.
 
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use quadrat_app::accounts::LoginField;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::AppState;
+use crate::body::{Param, Params, read_params};
 use crate::respond::{ApiError, json_ok};
 
 /// A login body is two short strings; anything longer is not read.
@@ -21,28 +22,23 @@ pub async fn login_methods() -> Response {
     }))
 }
 
-/// `POST /api/login/local` with `username` (the email) and `password`, in a JSON body (the app
-/// sends `application/vnd.api+json`), a form body, or the query string.
+/// `POST /api/login/local` with `username` (the email) and `password`, from the body (the app
+/// sends `application/vnd.api+json`) or else the query string, as Laravel's `input()` reads them.
 pub async fn login_local(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let body = to_bytes(body, LOGIN_BODY_LIMIT).await.unwrap_or_default();
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let from_body = |name: &str| body_field(&content_type, &body, name);
-    let field = |name: &str| match from_body(name) {
-        LoginField::Absent => query_field(query.as_deref(), name),
-        found => found,
-    };
+    let input = read_params(&headers, body, LOGIN_BODY_LIMIT)
+        .await
+        .or(Params::query(query.as_deref()));
     let answer = state
         .app
-        .login_local(field("username"), field("password"))
+        .login_local(
+            login_field(input.get("username")),
+            login_field(input.get("password")),
+        )
         .await?;
     Ok(json_ok(&answer))
 }
@@ -56,81 +52,35 @@ pub async fn preflight_post() -> Response {
     response
 }
 
-/// A field of the body, read as Laravel reads input: JSON when the content type says `/json` or
-/// `+json`, url-encoded form fields for a form; any other body carries no fields.
-fn body_field(content_type: &str, body: &[u8], name: &str) -> LoginField {
-    if content_type.contains("/json") || content_type.contains("+json") {
-        let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) else {
-            return LoginField::Absent;
-        };
-        return match map.get(name) {
-            None => LoginField::Absent,
-            Some(Value::String(s)) => LoginField::Text(s.clone()),
-            Some(_) => LoginField::Other,
-        };
+/// A login field as sent: a string, or anything else (which can never match).
+fn login_field(param: Option<&Param>) -> LoginField {
+    match param {
+        None => LoginField::Absent,
+        Some(p) => p
+            .as_text()
+            .map_or(LoginField::Other, |t| LoginField::Text(t.into_owned())),
     }
-    if content_type.starts_with("application/x-www-form-urlencoded") {
-        return form_field(body, name);
-    }
-    LoginField::Absent
-}
-
-fn query_field(query: Option<&str>, name: &str) -> LoginField {
-    form_field(query.unwrap_or_default().as_bytes(), name)
-}
-
-/// The last `name` field of url-encoded pairs; `name[…]` makes it a PHP array, which can never
-/// match.
-fn form_field(encoded: &[u8], name: &str) -> LoginField {
-    let mut found = LoginField::Absent;
-    for (key, value) in form_urlencoded::parse(encoded) {
-        if key == name {
-            found = LoginField::Text(value.into_owned());
-        } else if key
-            .strip_prefix(name)
-            .is_some_and(|rest| rest.starts_with('['))
-        {
-            found = LoginField::Other;
-        }
-    }
-    found
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
-    fn fields_are_read_per_content_type() {
-        let json = br#"{"username":"a@b.co","password":7}"#;
+    fn only_strings_can_be_credentials() {
+        assert_eq!(login_field(None), LoginField::Absent);
         assert_eq!(
-            body_field("application/vnd.api+json", json, "username"),
+            login_field(Some(&Param::Text(b"a@b.co".to_vec()))),
             LoginField::Text("a@b.co".into())
         );
         assert_eq!(
-            body_field("application/json; charset=utf-8", json, "password"),
-            LoginField::Other
-        );
-        assert_eq!(
-            body_field("text/plain", json, "username"),
-            LoginField::Absent
-        );
-        assert_eq!(
-            body_field("application/json", b"[1,2]", "username"),
-            LoginField::Absent
-        );
-        let form = b"username=a%40b.co&password[]=x";
-        assert_eq!(
-            body_field("application/x-www-form-urlencoded", form, "username"),
+            login_field(Some(&Param::Json(json!("a@b.co")))),
             LoginField::Text("a@b.co".into())
         );
-        assert_eq!(
-            body_field("application/x-www-form-urlencoded", form, "password"),
-            LoginField::Other
-        );
-        assert_eq!(
-            query_field(Some("usernamex=1"), "username"),
-            LoginField::Absent
-        );
+        for other in [Param::Json(json!(7)), Param::Json(json!(null)), Param::List] {
+            assert_eq!(login_field(Some(&other)), LoginField::Other);
+        }
     }
 }

@@ -1,73 +1,21 @@
 //! `POST /api/oauth/token` (export-api.md §6) and the management of a project's client app.
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use quadrat_app::oauth::clients::may_manage_client_app;
 use quadrat_app::oauth::{ClientApp, ClientSecret, TokenRequest};
-use quadrat_app::projects::ResolvedProject;
-use quadrat_core::oauth::{BodyKind, TokenParams, basic_credentials, bearer_token};
-use quadrat_core::roles::Actor;
+use quadrat_core::oauth::{TokenParams, basic_credentials};
 use quadrat_core::time::{now_millis, sql_datetime};
 use serde_json::{Value, json};
 
-use crate::AppState;
+use crate::body::{Param, read_params};
 use crate::extract::{Segment, authorization};
 use crate::respond::{ApiError, json_ok};
+use crate::{AppState, UserToken};
 
 /// No token request needs more; a larger body is read as carrying no parameters.
 const MAX_BODY: usize = 64 * 1024;
-
-async fn read_body(body: Body) -> Bytes {
-    axum::body::to_bytes(body, MAX_BODY)
-        .await
-        .unwrap_or_default()
-}
-
-fn content_type(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-}
-
-/// The name/value pairs of a `multipart/form-data` body (files skipped). A malformed body keeps
-/// what was read before the fault, as PHP does.
-async fn multipart_pairs(bytes: Bytes, boundary: String) -> Vec<(String, String)> {
-    let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(bytes) });
-    let mut multipart = multer::Multipart::new(stream, boundary);
-    let mut pairs = Vec::new();
-    while let Ok(Some(field)) = multipart.next_field().await {
-        if field.file_name().is_some() {
-            continue;
-        }
-        let Some(name) = field.name().map(str::to_string) else {
-            continue;
-        };
-        match field.text().await {
-            Ok(value) => pairs.push((name, value)),
-            Err(_) => break,
-        }
-    }
-    pairs
-}
-
-/// The body's parameters, read as its content type says.
-async fn body_params(headers: &HeaderMap, body: Body) -> TokenParams {
-    let kind = BodyKind::from_content_type(content_type(headers));
-    if kind == BodyKind::Other {
-        return TokenParams::default();
-    }
-    let bytes = read_body(body).await;
-    match kind {
-        BodyKind::Json => TokenParams::from_json(&bytes),
-        BodyKind::Form => TokenParams::from_form(&bytes),
-        BodyKind::Multipart(boundary) => {
-            TokenParams::from_pairs(multipart_pairs(bytes, boundary).await)
-        }
-        BodyKind::Other => TokenParams::default(),
-    }
-}
 
 /// `POST /api/oauth/token`
 pub async fn issue_token(
@@ -75,8 +23,9 @@ pub async fn issue_token(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let params = read_params(&headers, body, MAX_BODY).await;
     let request = TokenRequest {
-        params: body_params(&headers, body).await,
+        params: TokenParams::from_lookup(|name| params.get(name).map(Param::to_json)),
         basic: authorization(&headers).and_then(|h| basic_credentials(&h)),
     };
     match state.app.issue_token(&request, now_millis()).await {
@@ -101,27 +50,6 @@ pub async fn issue_token(
     }
 }
 
-/// The project named in the path, once the request's user may manage its app. The user comes
-/// from the mobile/web login JWT in `Authorization: Bearer …`.
-async fn managed_project(
-    state: &AppState,
-    slug: &str,
-    headers: &HeaderMap,
-) -> Result<(ResolvedProject, Actor), ApiError> {
-    let project = state.app.find_project(slug).await?;
-    if project.row.status == "archived" {
-        return Err(ApiError::new(404, "ec5_11", "middleware"));
-    }
-    let header = authorization(headers);
-    let jwt = header
-        .as_deref()
-        .map(bearer_token)
-        .filter(|t| !t.is_empty());
-    let actor = state.app.actor_for_project(&project, jwt).await?;
-    may_manage_client_app(&actor)?;
-    Ok((project, actor))
-}
-
 fn app_json(app: &ClientApp) -> Value {
     json!({
         "client_id": app.client_id,
@@ -140,9 +68,9 @@ fn secret_json(secret: &ClientSecret) -> Value {
 pub async fn show_app(
     State(state): State<AppState>,
     Segment(slug): Segment,
-    headers: HeaderMap,
+    token: UserToken,
 ) -> Result<Response, ApiError> {
-    let (project, _) = managed_project(&state, &slug, &headers).await?;
+    let (project, _) = state.app.project_manager(&slug, token.get()).await?;
     let apps: Vec<Value> = state
         .app
         .client_app(&project)
@@ -153,39 +81,21 @@ pub async fn show_app(
     Ok(json_ok(&json!({ "data": { "apps": apps } })))
 }
 
-/// `application_name` from a JSON or form body (a missing or non-text one is empty).
-async fn application_name(headers: &HeaderMap, body: Body) -> String {
-    let kind = BodyKind::from_content_type(content_type(headers));
-    let bytes = read_body(body).await;
-    let found = match kind {
-        BodyKind::Json => serde_json::from_slice::<Value>(&bytes)
-            .ok()
-            .and_then(|v| v.get("application_name")?.as_str().map(str::to_string)),
-        BodyKind::Form => form_urlencoded::parse(&bytes)
-            .filter(|(k, _)| k == "application_name")
-            .last()
-            .map(|(_, v)| v.into_owned()),
-        BodyKind::Multipart(boundary) => multipart_pairs(bytes, boundary)
-            .await
-            .into_iter()
-            .rev()
-            .find(|(k, _)| k == "application_name")
-            .map(|(_, v)| v),
-        BodyKind::Other => None,
-    };
-    found.unwrap_or_default()
-}
-
 /// `POST /myprojects/{slug}/apps` `{application_name}`: creates the app; the secret is in this
 /// answer only.
 pub async fn create_app(
     State(state): State<AppState>,
     Segment(slug): Segment,
+    token: UserToken,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let (project, actor) = managed_project(&state, &slug, &headers).await?;
-    let name = application_name(&headers, body).await;
+    let (project, actor) = state.app.project_manager(&slug, token.get()).await?;
+    let params = read_params(&headers, body, MAX_BODY).await;
+    let name = params
+        .get("application_name")
+        .and_then(Param::as_text)
+        .unwrap_or_default();
     let owner = (!actor.is_anonymous()).then_some(actor.user_id);
     let secret = state.app.create_client_app(&project, &name, owner).await?;
     let mut data = json!({"code": "ec5_259", "title": quadrat_core::codes::title("ec5_259")});
@@ -197,9 +107,9 @@ pub async fn create_app(
 pub async fn revoke_app_tokens(
     State(state): State<AppState>,
     Segment(slug): Segment,
-    headers: HeaderMap,
+    token: UserToken,
 ) -> Result<Response, ApiError> {
-    let (project, _) = managed_project(&state, &slug, &headers).await?;
+    let (project, _) = state.app.project_manager(&slug, token.get()).await?;
     let revoked = state.app.revoke_client_tokens(&project).await?;
     Ok(json_ok(&json!({ "data": {
         "code": "ec5_398",
@@ -213,9 +123,9 @@ pub async fn revoke_app_tokens(
 pub async fn rotate_app_secret(
     State(state): State<AppState>,
     Segment(slug): Segment,
-    headers: HeaderMap,
+    token: UserToken,
 ) -> Result<Response, ApiError> {
-    let (project, _) = managed_project(&state, &slug, &headers).await?;
+    let (project, _) = state.app.project_manager(&slug, token.get()).await?;
     let secret = state.app.rotate_client_secret(&project).await?;
     Ok(json_ok(&json!({ "data": secret_json(&secret) })))
 }
@@ -224,9 +134,9 @@ pub async fn rotate_app_secret(
 pub async fn delete_app(
     State(state): State<AppState>,
     Segment(slug): Segment,
-    headers: HeaderMap,
+    token: UserToken,
 ) -> Result<Response, ApiError> {
-    let (project, _) = managed_project(&state, &slug, &headers).await?;
+    let (project, _) = state.app.project_manager(&slug, token.get()).await?;
     let deleted = state.app.delete_client_app(&project).await?;
     Ok(json_ok(
         &json!({ "data": { "deleted": app_json(&deleted) } }),

@@ -2,8 +2,10 @@
 
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
+use quadrat_app::access::AppRoute;
 
 use crate::AppState;
+use crate::body::{Param, Params};
 use crate::extract::{ExportProject, Segment};
 use crate::respond::{ApiError, json_ok};
 use crate::user_token::UserToken;
@@ -23,8 +25,10 @@ pub async fn download_project(
     Segment(slug): Segment,
     token: UserToken,
 ) -> Result<Response, ApiError> {
-    let project = state.app.find_live_project(&slug).await?;
-    let actor = state.app.actor_for_app_route(&project, token.get()).await?;
+    let (project, actor) = state
+        .app
+        .app_user(&slug, token.get(), AppRoute::Read)
+        .await?;
     Ok(json_ok(
         &state.app.project_download_body(&project, &actor).await?,
     ))
@@ -39,12 +43,12 @@ pub async fn project_version(
 }
 
 /// `exact` read with PHP truthiness: present, non-empty and not `"0"` (so `exact=false` means
-/// exact too). The last occurrence wins, as in PHP.
+/// exact too).
 fn exact_param(query: Option<&str>) -> bool {
-    form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .filter(|(k, _)| k == "exact")
-        .last()
-        .is_some_and(|(_, v)| !v.is_empty() && v != "0")
+    Params::query(query)
+        .get("exact")
+        .and_then(Param::as_text)
+        .is_some_and(|v| !v.is_empty() && v != "0")
 }
 
 /// `GET /api/projects/{name}`

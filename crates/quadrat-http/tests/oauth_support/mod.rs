@@ -21,7 +21,7 @@ pub async fn import(server: &TestServer, name: Option<&str>, access: &str) {
             &fixture("tree-survey-2024.json"),
             &ImportOptions {
                 name: name.map(str::to_string),
-                access: Some(access.into()),
+                access: Some(access.parse().expect("public or private")),
                 new_ref: name.is_some(),
                 created_by: None,
             },

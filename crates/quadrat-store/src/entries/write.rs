@@ -73,7 +73,7 @@ impl EntryTx {
             .bind(branch_counts)
             .fetch_one(&mut *conn)
             .await
-            .map_err(|e| conflict_as(e, "entry uuid"))?
+            .map_err(|e| conflict_as(e, crate::Conflict::EntryUuid))?
         });
         self.insert_unique(Table::Entries, id, r.uuid, r.unique)
             .await?;
@@ -130,7 +130,7 @@ impl EntryTx {
             .bind(r.geo_json_data)
             .fetch_one(&mut *conn)
             .await
-            .map_err(|e| conflict_as(e, "branch entry uuid"))?
+            .map_err(|e| conflict_as(e, crate::Conflict::BranchEntryUuid))?
         });
         self.insert_unique(Table::BranchEntries, id, r.uuid, r.unique)
             .await?;

@@ -27,7 +27,7 @@ async fn run_one(app: &App, cmd: AppCommand) -> anyhow::Result<ExitCode> {
             print_secret(
                 &secret,
                 json,
-                &format!("created client app for project {}", project.row.slug),
+                &format!("created client app for project {}", project.slug),
             );
         }
         AppCommand::Show { slug, json } => {
@@ -35,8 +35,8 @@ async fn run_one(app: &App, cmd: AppCommand) -> anyhow::Result<ExitCode> {
             let Some(client) = app.client_app(&project).await.map_err(cli_error)? else {
                 anyhow::bail!(
                     "project {} has no client app: create one with `quadrat app create {} --name NAME`",
-                    project.row.slug,
-                    project.row.slug
+                    project.slug,
+                    project.slug
                 );
             };
             if json {
@@ -51,7 +51,7 @@ async fn run_one(app: &App, cmd: AppCommand) -> anyhow::Result<ExitCode> {
                     })
                 );
             } else {
-                println!("project:     {}", project.row.slug);
+                println!("project:     {}", project.slug);
                 println!("name:        {}", client.name);
                 println!("client id:   {}", client.client_id);
                 println!("created:     {} UTC", sql_datetime(client.created_at));
@@ -66,7 +66,7 @@ async fn run_one(app: &App, cmd: AppCommand) -> anyhow::Result<ExitCode> {
                 .map_err(cli_error)?;
             println!(
                 "revoked the tokens of the client app of {} ({revoked} were live)",
-                project.row.slug
+                project.slug
             );
         }
         AppCommand::RotateSecret { slug, json } => {
@@ -80,7 +80,7 @@ async fn run_one(app: &App, cmd: AppCommand) -> anyhow::Result<ExitCode> {
                 json,
                 &format!(
                     "new secret for the client app of {} (the old one no longer works; tokens already issued stay valid until revoked or expired)",
-                    project.row.slug
+                    project.slug
                 ),
             );
         }
@@ -89,7 +89,7 @@ async fn run_one(app: &App, cmd: AppCommand) -> anyhow::Result<ExitCode> {
             let gone = app.delete_client_app(&project).await.map_err(cli_error)?;
             println!(
                 "deleted client app {} ({}) of {}; its {} live tokens no longer work",
-                gone.client_id, gone.name, project.row.slug, gone.live_tokens
+                gone.client_id, gone.name, project.slug, gone.live_tokens
             );
         }
     }

@@ -88,14 +88,14 @@ pub async fn run(app: &App, cmd: MemberCommand) -> anyhow::Result<ExitCode> {
                 let items: Vec<Value> = members
                     .iter()
                     .map(|m| {
-                        json!({"user_id": m.user_id, "email": m.email, "name": m.name, "role": m.role})
+                        json!({"user_id": m.user_id, "email": m.email, "name": m.name, "role": m.role.as_str()})
                     })
                     .collect();
                 println!("{}", Value::Array(items));
             } else if members.is_empty() {
                 println!(
                     "{} has no members yet: add one with `quadrat project member add {} EMAIL ROLE`",
-                    project.row.slug, project.row.slug
+                    project.slug, project.slug
                 );
             } else {
                 let width = members
@@ -106,7 +106,7 @@ pub async fn run(app: &App, cmd: MemberCommand) -> anyhow::Result<ExitCode> {
                     .max(5);
                 println!("{:9}  {:width$}  NAME", "ROLE", "EMAIL");
                 for m in members {
-                    println!("{:9}  {:width$}  {}", m.role, m.email, m.name);
+                    println!("{:9}  {:width$}  {}", m.role.as_str(), m.email, m.name);
                 }
             }
         }

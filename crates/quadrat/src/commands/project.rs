@@ -7,10 +7,10 @@ use anyhow::Context;
 use quadrat_app::projects::ImportOptions;
 use quadrat_app::{App, AppError};
 use quadrat_core::Ec5Error;
-use quadrat_store::ProjectField;
+use quadrat_core::project_state::ProjectSetting;
 use serde_json::{Value, json};
 
-use crate::cli::{Field, ImportArgs, ProjectCommand};
+use crate::cli::{ImportArgs, ProjectCommand};
 use crate::failure::{Failure, cli_error};
 
 pub async fn run(app: App, cmd: ProjectCommand) -> anyhow::Result<ExitCode> {
@@ -28,15 +28,12 @@ pub async fn run(app: App, cmd: ProjectCommand) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         }
         ProjectCommand::Set { slug, field, value } => {
-            let field = match field {
-                Field::Access => ProjectField::Access,
-                Field::Visibility => ProjectField::Visibility,
-                Field::Status => ProjectField::Status,
-            };
-            app.set_project_field(&slug, field, &value)
+            let setting = ProjectSetting::parse(field, &value)
+                .map_err(|e| cli_error(AppError::invalid(vec![e.into()])))?;
+            app.set_project_setting(&slug, setting)
                 .await
                 .map_err(cli_error)?;
-            println!("{} of {slug} set to {value}", field.column());
+            println!("{field} of {slug} set to {value}");
             ExitCode::SUCCESS
         }
         ProjectCommand::Delete { slug } => {
@@ -54,7 +51,7 @@ async fn import(app: &App, args: ImportArgs) -> anyhow::Result<ExitCode> {
     let file = read_definition_file(&args.file).map_err(|e| refuse(&args, vec![e]))?;
     let opts = ImportOptions {
         name: args.name.clone(),
-        access: args.access.clone(),
+        access: args.access,
         new_ref: args.new_ref,
         created_by: None,
     };
@@ -94,8 +91,9 @@ async fn list(app: &App, as_json: bool) -> anyhow::Result<ExitCode> {
         let items: Vec<Value> = rows
             .iter()
             .map(|r| {
-                json!({"slug": r.slug, "name": r.name, "ref": r.project_ref, "access": r.access,
-                       "visibility": r.visibility, "status": r.status})
+                json!({"slug": r.slug, "name": r.name, "ref": r.project_ref,
+                       "access": r.access.as_str(), "visibility": r.visibility.as_str(),
+                       "status": r.status.as_str()})
             })
             .collect();
         println!("{}", Value::Array(items));
@@ -113,7 +111,11 @@ async fn list(app: &App, as_json: bool) -> anyhow::Result<ExitCode> {
     for r in rows {
         println!(
             "{:width$}  {:7}  {:10}  {:7}  {}",
-            r.slug, r.access, r.visibility, r.status, r.name
+            r.slug,
+            r.access.as_str(),
+            r.visibility.as_str(),
+            r.status.as_str(),
+            r.name
         );
     }
     Ok(ExitCode::SUCCESS)

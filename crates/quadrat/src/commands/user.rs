@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use quadrat_app::App;
+use quadrat_app::model::User;
 use quadrat_core::time::sql_datetime;
 use quadrat_core::users::UserState;
-use quadrat_store::UserRow;
 use serde_json::{Value, json};
 
 use crate::failure::cli_error;
@@ -140,14 +140,14 @@ fn read_password() -> anyhow::Result<String> {
     Ok(password)
 }
 
-fn user_json(u: &UserRow) -> Value {
+fn user_json(u: &User) -> Value {
     json!({
         "id": u.id,
         "email": u.email,
         "name": u.name,
-        "server_role": u.server_role,
-        "state": u.state,
-        "has_password": u.password_hash.is_some(),
+        "server_role": u.server_role.as_str(),
+        "state": u.state.as_str(),
+        "has_password": u.has_password,
         "created_at": sql_datetime(u.created_at),
     })
 }
@@ -176,13 +176,9 @@ async fn list(app: &App, as_json: bool) -> anyhow::Result<()> {
         println!(
             "{:width$}  {:11}  {:8}  {:8}  {}",
             u.email,
-            u.server_role,
-            u.state,
-            if u.password_hash.is_some() {
-                "set"
-            } else {
-                "none"
-            },
+            u.server_role.as_str(),
+            u.state.as_str(),
+            if u.has_password { "set" } else { "none" },
             u.name
         );
     }

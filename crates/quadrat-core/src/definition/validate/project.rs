@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use super::envelope::ref_mismatch;
 use super::errors::ErrorMap;
 use crate::php::{filter_validate_int, laravel};
+use crate::project_state::{ProjectAccess, ProjectStatus, ProjectVisibility};
 
 /// The keys the real validator requires, in its rule order.
 const KEYS: [&str; 11] = [
@@ -62,9 +63,11 @@ fn field_codes(key: &str, value: &Value) -> Vec<&'static str> {
         "slug" if value.as_str() == Some("create") => vec![SLUG_RESERVED_MESSAGE],
         "ref" => required_string(value).into_iter().collect(),
         "small_description" => text_codes(value, 3, 100),
-        "access" => enum_codes(value, &["public", "private"]),
-        "visibility" => enum_codes(value, &["listed", "hidden"]),
-        "status" => enum_codes(value, &["active", "trashed", "locked"]),
+        "access" => enum_codes(value, |s| ProjectAccess::parse(s).is_some()),
+        "visibility" => enum_codes(value, |s| ProjectVisibility::parse(s).is_some()),
+        "status" => enum_codes(value, |s| {
+            ProjectStatus::parse(s).is_some_and(ProjectStatus::is_settable)
+        }),
         "entries_limits" => entries_limits_codes(value).into_iter().collect(),
         _ => Vec::new(),
     }
@@ -120,10 +123,10 @@ fn name_codes(value: &Value) -> Vec<&'static str> {
     length_code(name, 3, 100).into_iter().collect()
 }
 
-fn enum_codes(value: &Value, allowed: &[&str]) -> Vec<&'static str> {
+fn enum_codes(value: &Value, allowed: impl Fn(&str) -> bool) -> Vec<&'static str> {
     if !laravel::required(Some(value)) {
         vec!["ec5_21"]
-    } else if value.as_str().is_some_and(|s| allowed.contains(&s)) {
+    } else if value.as_str().is_some_and(allowed) {
         Vec::new()
     } else {
         vec!["ec5_29"]

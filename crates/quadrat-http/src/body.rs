@@ -1,0 +1,493 @@
+//! The one reader of what a request sends: its body (JSON, a url-encoded form or a multipart
+//! form) and its query string, read as PHP and Laravel read them, so every route agrees on what
+//! a request said.
+//!
+//! - A body is JSON when its `Content-Type` holds `/json` or `+json` (Laravel's `isJson`:
+//!   `application/json`, `application/vnd.api+json`, `text/json`…); its members are the
+//!   parameters, as sent. Anything but an object carries none.
+//! - `application/x-www-form-urlencoded` and `multipart/form-data` bodies are PHP's `$_POST`:
+//!   text fields by name; parts with a file name are files, never fields.
+//! - Any other body carries no parameters.
+//! - Of a name given twice the last value wins, and `name[…]` makes it a PHP array.
+//!
+//! Small bodies (credentials, a name) are read whole by [`read_params`]; a body with files (an
+//! upload) by [`read_with_files`], which streams each file part to its caller.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::marker::PhantomData;
+
+use axum::body::{Body, Bytes, to_bytes};
+use axum::http::{HeaderMap, header};
+use serde_json::Value;
+
+/// One parameter as PHP hands it to the application.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    /// A member of a JSON body, as sent.
+    Json(Value),
+    /// A form field or query parameter, as sent (most are UTF-8 text).
+    Text(Vec<u8>),
+    /// `name[…]`: PHP makes it an array, which no parameter of ours accepts.
+    List,
+}
+
+impl Param {
+    /// The value when it is a string: a text field (invalid UTF-8 replaced) or a JSON string.
+    pub fn as_text(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Param::Text(bytes) => Some(String::from_utf8_lossy(bytes)),
+            Param::Json(Value::String(s)) => Some(Cow::Borrowed(s)),
+            _ => None,
+        }
+    }
+
+    /// The value as JSON: a text field as a string, a PHP array as an (empty) array.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Param::Json(v) => v.clone(),
+            Param::Text(bytes) => Value::String(String::from_utf8_lossy(bytes).into_owned()),
+            Param::List => Value::Array(Vec::new()),
+        }
+    }
+}
+
+/// A request's parameters by name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Params(HashMap<String, Param>);
+
+impl Params {
+    pub fn get(&self, name: &str) -> Option<&Param> {
+        self.0.get(name)
+    }
+
+    /// The parameter, moved out.
+    pub fn take(&mut self, name: &str) -> Option<Param> {
+        self.0.remove(name)
+    }
+
+    /// The parameters of a query string (without `?`).
+    pub fn query(query: Option<&str>) -> Params {
+        Params::form(query.unwrap_or_default().as_bytes())
+    }
+
+    /// These parameters, then `fallback`'s for names these lack: Laravel's `input()`, which
+    /// takes the body first and the query string after.
+    pub fn or(mut self, fallback: Params) -> Params {
+        for (name, value) in fallback.0 {
+            self.0.entry(name).or_insert(value);
+        }
+        self
+    }
+
+    /// A url-encoded form (or query string).
+    fn form(encoded: &[u8]) -> Params {
+        let mut params = Params::default();
+        for (key, value) in form_urlencoded::parse(encoded) {
+            params.push(&key, value.into_owned().into_bytes());
+        }
+        params
+    }
+
+    /// A JSON body: its members when it is an object, nothing otherwise.
+    fn json(bytes: &[u8]) -> Result<Params, BodyError> {
+        let value: Value = serde_json::from_slice(bytes).map_err(|_| BodyError::Malformed)?;
+        let Value::Object(members) = value else {
+            return Ok(Params::default());
+        };
+        Ok(Params(
+            members
+                .into_iter()
+                .map(|(name, v)| (name, Param::Json(v)))
+                .collect(),
+        ))
+    }
+
+    /// One form field, as PHP files it: the last of a name wins, `name[…]` is an array, and a
+    /// field without a name is dropped.
+    fn push(&mut self, key: &str, value: Vec<u8>) {
+        let (name, param) = match key.split_once('[') {
+            Some((name, _)) => (name, Param::List),
+            None => (key, Param::Text(value)),
+        };
+        if !name.is_empty() {
+            self.0.insert(name.to_string(), param);
+        }
+    }
+}
+
+/// How a body is encoded, from its `Content-Type`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Encoding {
+    Json,
+    Form,
+    /// With its boundary.
+    Multipart(String),
+    /// Nothing PHP parses.
+    Opaque,
+}
+
+impl Encoding {
+    fn of(headers: &HeaderMap) -> Encoding {
+        let Some(content_type) = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return Encoding::Opaque;
+        };
+        let lower = content_type.to_ascii_lowercase();
+        if lower.contains("/json") || lower.contains("+json") {
+            return Encoding::Json;
+        }
+        match lower.split(';').next().unwrap_or_default().trim() {
+            "application/x-www-form-urlencoded" => Encoding::Form,
+            // The boundary keeps its case: it is read from the original text.
+            "multipart/form-data" => {
+                boundary(content_type).map_or(Encoding::Opaque, Encoding::Multipart)
+            }
+            _ => Encoding::Opaque,
+        }
+    }
+}
+
+fn boundary(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        if !name.trim().eq_ignore_ascii_case("boundary") {
+            return None;
+        }
+        let value = value.trim().trim_matches('"');
+        (!value.is_empty()).then(|| value.to_string())
+    })
+}
+
+/// Why a body could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyError {
+    /// Over a size limit (or cut off before its end).
+    TooLarge,
+    /// Not what its content type says (invalid JSON, a broken multipart body).
+    Malformed,
+}
+
+impl From<multer::Error> for BodyError {
+    fn from(e: multer::Error) -> Self {
+        match e {
+            multer::Error::StreamSizeExceeded { .. } | multer::Error::FieldSizeExceeded { .. } => {
+                BodyError::TooLarge
+            }
+            other => {
+                tracing::debug!(error = %other, "unreadable multipart body");
+                BodyError::Malformed
+            }
+        }
+    }
+}
+
+/// The parameters of a small body, read whole, at most `limit` bytes. As PHP leaves `$_POST`
+/// empty, a body that is larger, malformed or of no form type has no parameters; of a broken
+/// multipart body, the fields before the fault are kept. Files are skipped.
+pub async fn read_params(headers: &HeaderMap, body: Body, limit: usize) -> Params {
+    let encoding = Encoding::of(headers);
+    if encoding == Encoding::Opaque {
+        return Params::default();
+    }
+    let Ok(bytes) = to_bytes(body, limit).await else {
+        return Params::default();
+    };
+    match encoding {
+        Encoding::Json => Params::json(&bytes).unwrap_or_default(),
+        Encoding::Form => Params::form(&bytes),
+        Encoding::Multipart(boundary) => {
+            let stream =
+                futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(bytes) });
+            let mut body =
+                FileBody::multipart(Body::from_stream(stream), boundary, limit as u64, limit);
+            // Files are dropped unread; a fault ends the reading.
+            while let Ok(Some(_file)) = body.next_file().await {}
+            body.params
+        }
+        Encoding::Opaque => Params::default(),
+    }
+}
+
+/// The limits of a body with files.
+#[derive(Debug, Clone, Copy)]
+pub struct FileLimits {
+    /// The whole body.
+    pub body: u64,
+    /// A JSON or url-encoded body, or all the text fields of a multipart body together.
+    pub fields: usize,
+}
+
+/// A body that may carry files: its fields are read as [`FileBody::next_file`] reaches them,
+/// and each file part is handed over to be streamed (never held in memory).
+#[derive(Debug, Default)]
+pub struct FileBody {
+    params: Params,
+    multipart: Option<multer::Multipart<'static>>,
+    /// What the text fields may still take.
+    text_budget: usize,
+}
+
+/// Starts reading a body with files. A JSON or url-encoded body is read whole here (it has no
+/// files); a multipart body part by part, through [`FileBody::next_file`].
+pub async fn read_with_files(
+    headers: &HeaderMap,
+    body: Body,
+    limits: FileLimits,
+) -> Result<FileBody, BodyError> {
+    let whole = |body: Body| async move {
+        to_bytes(body, limits.fields)
+            .await
+            .map_err(|_| BodyError::TooLarge)
+    };
+    let params = match Encoding::of(headers) {
+        Encoding::Json => Params::json(&whole(body).await?)?,
+        Encoding::Form => Params::form(&whole(body).await?),
+        Encoding::Multipart(boundary) => {
+            return Ok(FileBody::multipart(
+                body,
+                boundary,
+                limits.body,
+                limits.fields,
+            ));
+        }
+        Encoding::Opaque => Params::default(),
+    };
+    Ok(FileBody {
+        params,
+        ..FileBody::default()
+    })
+}
+
+impl FileBody {
+    fn multipart(body: Body, boundary: String, whole: u64, text_budget: usize) -> FileBody {
+        let limits =
+            multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(whole));
+        FileBody {
+            params: Params::default(),
+            multipart: Some(multer::Multipart::with_constraints(
+                body.into_data_stream(),
+                boundary,
+                limits,
+            )),
+            text_budget,
+        }
+    }
+
+    /// The next file part, once the text fields before it are read into the parameters; `None`
+    /// at the end of the body. A file part left unread is skipped.
+    pub async fn next_file(&mut self) -> Result<Option<FilePart<'_>>, BodyError> {
+        let FileBody {
+            params,
+            multipart,
+            text_budget,
+        } = self;
+        let Some(parts) = multipart.as_mut() else {
+            return Ok(None);
+        };
+        while let Some(mut field) = parts.next_field().await? {
+            if field.file_name().is_some() {
+                return Ok(Some(FilePart {
+                    field,
+                    _body: PhantomData,
+                }));
+            }
+            let name = field.name().unwrap_or_default().to_string();
+            let mut value = Vec::new();
+            while let Some(chunk) = field.chunk().await? {
+                *text_budget = text_budget
+                    .checked_sub(chunk.len())
+                    .ok_or(BodyError::TooLarge)?;
+                value.extend_from_slice(&chunk);
+            }
+            params.push(&name, value);
+        }
+        *multipart = None;
+        Ok(None)
+    }
+
+    /// The parameters: call once [`FileBody::next_file`] has said `None`.
+    pub fn into_params(self) -> Params {
+        self.params
+    }
+}
+
+/// A file part of a multipart body, streamed chunk by chunk.
+pub struct FilePart<'a> {
+    field: multer::Field<'static>,
+    /// Borrows the body: the next part cannot be read before this one is done with.
+    _body: PhantomData<&'a mut FileBody>,
+}
+
+/// The part must be gone before the next one is read (the multipart reader refuses otherwise):
+/// this makes the borrow of the body last until it is dropped, so the compiler checks it.
+impl Drop for FilePart<'_> {
+    fn drop(&mut self) {}
+}
+
+impl FilePart<'_> {
+    /// The form field it was sent as.
+    pub fn name(&self) -> &str {
+        self.field.name().unwrap_or_default()
+    }
+
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, BodyError> {
+        Ok(self.field.chunk().await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+    use serde_json::json;
+
+    use super::*;
+
+    fn headers(content_type: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_str(content_type).unwrap(),
+        );
+        h
+    }
+
+    async fn read(content_type: &str, body: &'static [u8]) -> Params {
+        read_params(&headers(content_type), Body::from(body), 1024).await
+    }
+
+    fn text(params: &Params, name: &str) -> Option<String> {
+        params
+            .get(name)
+            .and_then(Param::as_text)
+            .map(Cow::into_owned)
+    }
+
+    #[test]
+    fn content_types_pick_the_reading() {
+        use Encoding::*;
+        for (content_type, expected) in [
+            ("application/json", Json),
+            ("application/vnd.api+json; charset=utf-8", Json),
+            ("text/json", Json),
+            ("application/x-www-form-urlencoded; charset=UTF-8", Form),
+            (
+                "multipart/form-data; boundary=\"AbC\"",
+                Multipart("AbC".into()),
+            ),
+            ("multipart/form-data", Opaque),
+            ("text/plain", Opaque),
+        ] {
+            assert_eq!(
+                Encoding::of(&headers(content_type)),
+                expected,
+                "{content_type}"
+            );
+        }
+        assert_eq!(Encoding::of(&HeaderMap::new()), Opaque);
+    }
+
+    #[tokio::test]
+    async fn forms_keep_the_last_value_and_brackets_make_arrays() {
+        let p = read(
+            "application/x-www-form-urlencoded",
+            b"grant_type=x&grant_type=client_credentials&client_id[]=5&=nameless&u=a%40b.co",
+        )
+        .await;
+        assert_eq!(
+            text(&p, "grant_type").as_deref(),
+            Some("client_credentials")
+        );
+        assert_eq!(p.get("client_id"), Some(&Param::List));
+        assert_eq!(p.get("client_id").map(Param::to_json), Some(json!([])));
+        assert_eq!(text(&p, "u").as_deref(), Some("a@b.co"));
+        assert_eq!(p.get(""), None);
+        assert_eq!(
+            text(&Params::query(Some("a=1&a=2")), "a").as_deref(),
+            Some("2")
+        );
+    }
+
+    #[tokio::test]
+    async fn json_bodies_keep_their_values_and_nothing_else_counts() {
+        let p = read(
+            "application/vnd.api+json",
+            br#"{"username":"a@b.co","password":7,"x":null}"#,
+        )
+        .await;
+        assert_eq!(text(&p, "username").as_deref(), Some("a@b.co"));
+        assert_eq!(p.get("password"), Some(&Param::Json(json!(7))));
+        assert_eq!(p.get("x"), Some(&Param::Json(Value::Null)));
+        for body in [&b"[1,2]"[..], b"{not json", b"\"text\""] {
+            let p = read_params(&headers("application/json"), Body::from(body), 1024).await;
+            assert_eq!(p, Params::default());
+        }
+        assert_eq!(read("text/plain", br#"{"a":"b"}"#).await, Params::default());
+        // Over the limit: no parameters at all.
+        let big = format!(r#"{{"a":"{}"}}"#, "x".repeat(2000));
+        let p = read_params(&headers("application/json"), Body::from(big), 1024).await;
+        assert_eq!(p, Params::default());
+    }
+
+    #[tokio::test]
+    async fn multipart_text_parts_are_fields_and_files_are_not() {
+        let body = b"--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n\
+            --b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x.jpg\"\r\n\r\nJPEG\r\n\
+            --b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n2\r\n--b--\r\n";
+        let p = read("multipart/form-data; boundary=b", body).await;
+        assert_eq!(text(&p, "a").as_deref(), Some("2"));
+        assert_eq!(p.get("f"), None);
+        // A broken body keeps the fields read before the fault.
+        let broken =
+            b"--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--b\r\nnot a part";
+        let p = read("multipart/form-data; boundary=b", broken).await;
+        assert_eq!(text(&p, "a").as_deref(), Some("1"));
+    }
+
+    #[tokio::test]
+    async fn files_stream_to_their_reader_and_text_has_a_budget() {
+        let body = "--b\r\nContent-Disposition: form-data; name=\"data\"\r\n\r\n{}\r\n\
+            --b\r\nContent-Disposition: form-data; name=\"name\"; filename=\"x.jpg\"\r\n\r\nJPEG\r\n--b--\r\n";
+        let limits = FileLimits {
+            body: 1024,
+            fields: 64,
+        };
+        let mut files = read_with_files(
+            &headers("multipart/form-data; boundary=b"),
+            Body::from(body),
+            limits,
+        )
+        .await
+        .unwrap();
+        let mut part = files.next_file().await.unwrap().expect("a file");
+        assert_eq!(part.name(), "name");
+        let mut bytes = Vec::new();
+        while let Some(chunk) = part.chunk().await.unwrap() {
+            bytes.extend_from_slice(&chunk);
+        }
+        assert_eq!(bytes, b"JPEG");
+        drop(part);
+        assert!(files.next_file().await.unwrap().is_none());
+        assert_eq!(
+            files.into_params().get("data"),
+            Some(&Param::Text(b"{}".to_vec()))
+        );
+
+        let long = format!(
+            "--b\r\nContent-Disposition: form-data; name=\"data\"\r\n\r\n{}\r\n--b--\r\n",
+            "x".repeat(65)
+        );
+        let mut files = read_with_files(
+            &headers("multipart/form-data; boundary=b"),
+            Body::from(long),
+            limits,
+        )
+        .await
+        .unwrap();
+        assert_eq!(files.next_file().await.err(), Some(BodyError::TooLarge));
+        let bad_json = read_with_files(&headers("application/json"), Body::from("{"), limits).await;
+        assert_eq!(bad_json.err(), Some(BodyError::Malformed));
+    }
+}
