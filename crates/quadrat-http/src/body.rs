@@ -323,6 +323,10 @@ pub struct FilePart<'a> {
 
 /// The part must be gone before the next one is read (the multipart reader refuses otherwise):
 /// this makes the borrow of the body last until it is dropped, so the compiler checks it.
+#[expect(
+    clippy::empty_drop,
+    reason = "the impl itself is the point: it keeps the body borrowed until the part is dropped"
+)]
 impl Drop for FilePart<'_> {
     fn drop(&mut self) {}
 }
