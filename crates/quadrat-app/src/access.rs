@@ -101,7 +101,7 @@ impl App {
         }
     }
 
-    /// The export API's reader (export-api.md §6.4, §9.2). `authorization` is the request's
+    /// The export API's reader (docs/protocol.md §13.8). `authorization` is the request's
     /// `Authorization` header as received. A public project is read by anyone; a private one
     /// only with a live bearer token of its own client app. Refusals, all 404 with source
     /// `middleware`: those of [`App::public_reader`]; on a private project `ec5_256` for a
@@ -122,8 +122,8 @@ impl App {
         Ok((project, ApiReader::Client { client_id }))
     }
 
-    /// The bearer check of §6.4 at `now` (Unix ms): the client id of a live token of the
-    /// project's own app, else the refusals of [`App::export_reader`].
+    /// The bearer check of docs/protocol.md §13.8 at `now` (Unix ms): the client id of a live token
+    /// of the project's own app, else the refusals of [`App::export_reader`].
     pub async fn check_client_token(
         &self,
         project: &Project,
@@ -159,7 +159,7 @@ impl App {
         Ok(client.id)
     }
 
-    /// A mobile-app user (data-model.md §6.1) on one of the app's routes; `token` is the user
+    /// A mobile-app user (docs/protocol.md §12.1) on one of the app's routes; `token` is the user
     /// token as the request carries it (see `UserToken` in the HTTP layer). A missing, bad or
     /// stale token is an anonymous user. Refusals, all 404 with source `middleware`, in this
     /// order:

@@ -1,4 +1,4 @@
-//! The bulk import (data-model.md §4.10): a CSV file of the bulk-upload template or a JSON lines
+//! The bulk import (docs/protocol.md §5.10): a CSV file of the bulk-upload template or a JSON lines
 //! file of upload bodies, each row checked by the upload API's own validation
 //! ([`App::ingest_batch`], or an all-or-nothing [`crate::upload::BatchSession`]).
 //!

@@ -1,4 +1,4 @@
-//! Deleting entries (data-model.md §3.7): an entry goes with every descendant, their branch
+//! Deleting entries (docs/protocol.md §6.7): an entry goes with every descendant, their branch
 //! entries and all their media files; every counter is put right.
 
 use std::collections::HashSet;

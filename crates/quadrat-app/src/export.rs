@@ -1,4 +1,4 @@
-//! The entries export (export-api.md §1): one page as JSON or CSV for `GET
+//! The entries export (docs/protocol.md §8): one page as JSON or CSV for `GET
 //! /api/export/entries/{slug}`, and a whole form or branch streamed for the CLI.
 
 use std::io::Write;
@@ -85,7 +85,7 @@ fn select<'a>(project: &ResolvedProject, query: &'a EntriesQuery) -> ExportSelec
 }
 
 impl App {
-    /// One page of a project's entries (export-api.md §1.1 from step 3: the route has already
+    /// One page of a project's entries (docs/protocol.md §8.1 from step 3: the route has already
     /// throttled and resolved the project with its bearer checks). Query errors are 400s in the
     /// real server's order.
     pub async fn export_entries(

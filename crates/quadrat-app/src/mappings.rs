@@ -1,4 +1,4 @@
-//! Custom mappings (export-api.md §2.4): list, show, create, update, delete and choose the
+//! Custom mappings (docs/protocol.md §4.4): list, show, create, update, delete and choose the
 //! default map of a project. Refusals are the real server's codes, answered with 422 as its
 //! mapping endpoints do, and change nothing.
 
@@ -20,7 +20,7 @@ impl App {
         Ok(mapping_list(&project)?.summaries())
     }
 
-    /// One map, in the JSON of export-api.md §2.1 (what `update` takes back).
+    /// One map, in the JSON of docs/protocol.md §4.1 (what `update` takes back).
     pub async fn show_mapping(&self, raw_slug: &str, index: usize) -> Result<Value> {
         let project = self.find_project(raw_slug).await?;
         mapping_list(&project)?

@@ -1,4 +1,4 @@
-//! Project members: who holds which role on a project (data-model.md §6.1).
+//! Project members: who holds which role on a project (docs/protocol.md §12.1).
 //!
 //! These are the server administrator's tools (the CLI), so every role may be granted; the rules
 //! that still hold are the project's: exactly one creator, who can be neither removed nor demoted

@@ -217,7 +217,7 @@ impl App {
         Ok(stats)
     }
 
-    /// `GET /api/export/project/{slug}` (export-api.md §3).
+    /// `GET /api/export/project/{slug}` (docs/protocol.md §9.1).
     pub async fn project_export_body(&self, project: &ResolvedProject) -> Result<Value> {
         let stats = self.project_stats(project).await?;
         let mut data = project.definition_data()?;
@@ -231,7 +231,7 @@ impl App {
         }))
     }
 
-    /// `GET /api/project/{slug}`: what the mobile app downloads (data-model.md §2.4), for
+    /// `GET /api/project/{slug}`: what the mobile app downloads (docs/protocol.md §9.2), for
     /// `actor` (see [`App::app_user`]). `project_user` names the logged-in user (the
     /// real server's "User" when nobody is), their role (creator for a server admin without one)
     /// and id. Quadrat keeps no avatars, so it is always the placeholder image.
@@ -283,7 +283,7 @@ impl App {
         }))
     }
 
-    /// `GET /api/projects/{name}` (export-api.md §5).
+    /// `GET /api/projects/{name}` (docs/protocol.md §10).
     pub async fn search_projects_body(&self, name: &str, exact: bool) -> Result<Value> {
         // No project name holds a NUL, and PostgreSQL refuses one in a query parameter.
         if name.is_empty() || name.contains('\0') {

@@ -1,4 +1,4 @@
-//! The rate limiter (export-api.md §8, decision 10): fixed windows counted in process memory
+//! The rate limiter (docs/protocol.md §14, §14.1): fixed windows counted in process memory
 //! (one instance), in the database or in Redis (several instances sharing one budget). Which
 //! buckets a request counts against is decided in `quadrat_core::ratelimit`; time comes from a
 //! [`Clock`] so tests can move it.

@@ -1,4 +1,4 @@
-//! Uploads through the mobile app protocol (data-model.md §4): entries, branch entries and
+//! Uploads through the mobile app protocol (docs/protocol.md §5): entries, branch entries and
 //! media files, checked in the real server's order, first failure wins, and stored in one
 //! transaction with every counter. Nothing changes when anything is refused.
 //!
@@ -66,7 +66,7 @@ impl App {
     }
 
     /// One upload (the `data` member of the body, and the file of a file entry) by `actor`,
-    /// from structure to storage (data-model.md §4.3).
+    /// from structure to storage (docs/protocol.md §5.3).
     pub async fn ingest(
         &self,
         project: &ResolvedProject,
@@ -224,8 +224,8 @@ fn persist_error(e: StoreError) -> AppError {
     }
 }
 
-/// Steps 1–6 of §4.3, which need no database: structure, project status, role, project
-/// version, payload scan, form.
+/// Steps 1–6 of docs/protocol.md §5.3, which need no database: structure, project status, role,
+/// project version, payload scan, form.
 fn precheck(
     target: &Target<'_>,
     actor: &Actor,
@@ -340,7 +340,7 @@ async fn store_data(
 
 type Checked = std::result::Result<(Existing, Relationships, Vec<Input>, i64), Refusal>;
 
-/// §4.4 for an entry: uuid shape, parent, then edit rules.
+/// docs/protocol.md §5.5 for an entry: uuid shape, parent, then edit rules.
 async fn check_entry(
     tx: &mut EntryTx,
     def: &Definition,
@@ -395,7 +395,7 @@ async fn check_entry(
     Ok(Ok((existing, relationships, form.inputs.clone(), 0)))
 }
 
-/// §4.4 for a branch entry: the branch, its owner, then edit rules.
+/// docs/protocol.md §5.5 for a branch entry: the branch, its owner, then edit rules.
 async fn check_branch_entry(
     tx: &mut EntryTx,
     form: &Form,
@@ -407,7 +407,7 @@ async fn check_branch_entry(
     let Some(branch) = form.branches().find(|b| b.input_ref.as_str() == owner_ref) else {
         return Ok(Err(refuse("ec5_17", owner_ref)));
     };
-    // Decision 11: the owner must be an entry of this project and this form.
+    // docs/protocol.md §5.5: the owner must be an entry of this project and this form.
     let Some(owner_id) = tx
         .entry_id_in_form(&sent.owner_entry_uuid, &upload.form_ref)
         .await?
@@ -441,8 +441,8 @@ async fn check_branch_entry(
     )))
 }
 
-/// §3.5: curators and above edit anything; users their own rows; a device (not the web) the
-/// rows it made.
+/// docs/protocol.md §6.5: curators and above edit anything; users their own rows; a device (not the
+/// web) the rows it made.
 fn may_edit(actor: &Actor, upload: &DataUpload, stored_user: i64, stored_device: &str) -> bool {
     actor.effective_role().is_some_and(Role::can_edit_any_entry)
         || (stored_user != 0 && stored_user == actor.user_id)
@@ -453,8 +453,8 @@ fn device_matches(upload: &DataUpload, stored_device: &str) -> bool {
     upload.platform != "WEB" && device::device_id_matches(&upload.device_id, stored_device)
 }
 
-/// §4.8, for new records only: the form's entries (top form), the parent's children of this
-/// form (child forms), the owner's branch entries of this branch.
+/// docs/protocol.md §5.8, for new records only: the form's entries (top form), the parent's
+/// children of this form (child forms), the owner's branch entries of this branch.
 async fn limit_reached(
     tx: &mut EntryTx,
     def: &Definition,
@@ -502,7 +502,7 @@ async fn persist(
         user_id: claim,
         unique: keys,
     };
-    // A device's anonymous row becomes its logged-in user's (§3.5).
+    // A device's anonymous row becomes its logged-in user's (docs/protocol.md §6.5).
     let claim = |stored_user: i64, stored_device: &str, upload_platform: &str| {
         (stored_user == 0
             && actor.user_id != 0

@@ -1,4 +1,4 @@
-//! Client apps and the OAuth2 client-credentials exchange (export-api.md §6, data-model.md §6.3):
+//! Client apps and the OAuth2 client-credentials exchange (docs/protocol.md §13, §13.1):
 //! the rules that need no IO. Request bodies are read the way Laravel and league/oauth2-server
 //! read them, so every client that works against five.epicollect.net gets the same answer here.
 
@@ -14,10 +14,10 @@ pub const TOKEN_LIFETIME_SECS: i64 = 7200;
 /// Length of a client secret (Passport's `Str::random(40)`).
 pub const SECRET_LEN: usize = 40;
 
-/// Where token-endpoint errors point (export-api.md §6.3).
+/// Where token-endpoint errors point (docs/protocol.md §13.5).
 pub const TOKEN_SOURCE: &str = "token issue";
 
-/// Where bearer-check errors point (export-api.md §6.4).
+/// Where bearer-check errors point (docs/protocol.md §13.8).
 pub const MIDDLEWARE_SOURCE: &str = "middleware";
 
 /// The app-name rule of the real `RuleProjectApp`: required, 3–50 characters, ASCII letters,

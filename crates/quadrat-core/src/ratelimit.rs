@@ -1,4 +1,4 @@
-//! Rate limits (export-api.md §8, decision 10): which buckets a request counts against, and
+//! Rate limits (docs/protocol.md §14, §14.1): which buckets a request counts against, and
 //! Laravel's fixed windows. The window starts at the first hit and lasts the decay period; a
 //! request is refused once its bucket holds more hits than the limit.
 
@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::slug;
 
-/// The numbers, each configurable. Defaults are decision 10's.
+/// The numbers, each configurable. Defaults are those of docs/protocol.md §14.1.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Limits {

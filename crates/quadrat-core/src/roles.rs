@@ -1,4 +1,4 @@
-//! Project roles and who may do what (data-model.md §6.1).
+//! Project roles and who may do what (docs/protocol.md §12.1).
 
 /// A user's role on one project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

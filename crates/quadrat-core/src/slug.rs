@@ -1,4 +1,4 @@
-//! Slug normalisation, as Laravel's `Str::slug` does it (export-api.md §9.1).
+//! Slug normalisation, as Laravel's `Str::slug` does it (docs/protocol.md §2.2).
 
 /// Normalises a project name or a slug as typed in a URL: transliterate to ASCII, lower-case,
 /// `_` → `-`, `@` → `-at-`, drop other punctuation, collapse whitespace and `-` runs, trim `-`.

@@ -1,4 +1,4 @@
-//! Project stats (data-model.md §2.3), built from the counters kept at write time.
+//! Project stats (docs/protocol.md §9.4), built from the counters kept at write time.
 
 use serde_json::{Map, Value, json};
 

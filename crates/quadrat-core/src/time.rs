@@ -1,4 +1,4 @@
-//! The time formats of the Epicollect5 wire format (data-model.md §0.2). All UTC.
+//! The time formats of the Epicollect5 wire format (docs/protocol.md §2.3). All UTC.
 
 use chrono::{DateTime, TimeZone, Utc};
 

@@ -1,5 +1,5 @@
 //! User accounts: what an email, a name and a password must look like, and the server roles and
-//! states of `users` (data-model.md §6.1).
+//! states of `users` (docs/protocol.md §11.1).
 
 use crate::Ec5Error;
 

@@ -1,4 +1,4 @@
-//! Whole-definition validation (data-model.md §1.8): the worked example passes, and breaking
+//! Whole-definition validation (docs/protocol.md §3.3): the worked example passes, and breaking
 //! exactly one thing yields the real server's code and source.
 
 use quadrat_core::definition::validate::{validate_definition, validate_envelope};

@@ -1,5 +1,6 @@
-//! project_extra and the EC5_AUTO mapping of the worked example (data-model.md §9.1–9.3).
-//! `tests/expected/` holds §9.2 and §9.3 verbatim; their abridged parts are rebuilt here.
+//! project_extra and the EC5_AUTO mapping of the worked example (docs/protocol.md §16.1–16.2).
+//! `tests/expected/` holds the worked example's extra and mapping (docs/protocol.md §16.2)
+//! verbatim; their abridged parts are rebuilt here.
 
 use quadrat_core::definition::extra::project_extra;
 use quadrat_core::definition::mapping::auto_mapping;

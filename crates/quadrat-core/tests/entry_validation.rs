@@ -109,7 +109,7 @@ fn jumped_answers_skip_every_rule_and_are_stored_empty() {
     assert_eq!(v.answers[0].1, json!({"answer": "", "was_jumped": true}));
 }
 
-/// The §9.4 payload with `title` replaced.
+/// The Sites entry's payload (docs/protocol.md §16.3) with `title` replaced.
 fn site_upload(title: Value) -> entry::DataUpload {
     let mut data = fixture_site();
     data["entry"]["title"] = title;

@@ -1,4 +1,4 @@
-//! The entries export's query parameters (export-api.md §1.2–1.3): defaults, every error code
+//! The entries export's query parameters (docs/protocol.md §8.2–8.5): defaults, every error code
 //! with its source, the order errors are listed in, semantic checks, filters and selection.
 
 mod export_support;

@@ -1,4 +1,4 @@
-//! Stored entries rendered as the export writes them (export-api.md §1.5, §1.6, §2.3, §2.4):
+//! Stored entries rendered as the export writes them (docs/protocol.md §8.7–8.12):
 //! golden entries of the all-types project, one test per input type in JSON and CSV, and one
 //! per mapping feature.
 
@@ -601,7 +601,7 @@ fn render_map_to_zero_or_empty_omits_the_input() {
 
 #[test]
 fn render_worked_example_entry() {
-    // data-model.md §9.8, exported from the public tree survey.
+    // docs/protocol.md §16.4, exported from the public tree survey.
     let p = project("tree-survey-2024.json");
     let form = "d3f1a9c27b5e4f0c8a6b1e2d9c7f3a50_665b0c3e1a2f4";
     let r = |s: &str| format!("{form}_{s}");

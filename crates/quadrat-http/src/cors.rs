@@ -1,4 +1,4 @@
-//! The headers the real deployment's web server adds to every response (export-api.md §9.1).
+//! The headers the real deployment's web server adds to every response (docs/protocol.md §2.7).
 
 use axum::extract::Request;
 use axum::http::HeaderValue;

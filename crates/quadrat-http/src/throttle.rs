@@ -1,4 +1,4 @@
-//! Rate limits on every route (export-api.md §8, decision 10). The route table wraps each route
+//! Rate limits on every route (docs/protocol.md §14, §14.1). The route table wraps each route
 //! in [`throttle`] with the budget it names, so it runs after routing (the `{slug}` segment keys
 //! per-project budgets) and before the handler, so refused, invalid and denied requests count
 //! too. Preflights are not counted, as on the real server.

@@ -1,5 +1,5 @@
-//! Bearer checks on the export routes (export-api.md §6.4), on both engines: every export route
-//! × public/private × every kind of token gives exactly the status and code of the spec.
+//! Bearer checks on the export routes (docs/protocol.md §13.8), on both engines: every export route
+//! × public/private × every kind of token gives exactly the status and code that section names.
 
 mod oauth_support;
 

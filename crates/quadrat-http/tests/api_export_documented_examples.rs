@@ -1,9 +1,9 @@
 //! The developer guide's own examples (the "EC5 API Test" project: its Person form and its
 //! Family Members branch) reproduced against Quadrat, on both engines. The guide's responses
-//! predate parts of the current code; export-api.md lists the corrections the code makes, and
-//! each is named where it applies: `created_at` keeps whole seconds (`.000Z`) on entries uploaded
-//! by the current server, `uploaded_at` and `title` are always there, media URLs carry `&v=`,
-//! form entries count their branch entries, branch entries carry `ec5_branch_uuid` (not
+//! predate parts of the current code; docs/protocol.md §8.14 lists the corrections the code makes,
+//! and each is named where it applies: `created_at` keeps whole seconds (`.000Z`) on entries
+//! uploaded by the current server, `uploaded_at` and `title` are always there, media URLs carry
+//! `&v=`, form entries count their branch entries, branch entries carry `ec5_branch_uuid` (not
 //! `ec5_branch_ref`), meta adds `newest`/`oldest`, and links carry the 19 current keys.
 
 use quadrat_app::projects::ImportOptions;

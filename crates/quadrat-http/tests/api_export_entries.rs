@@ -1,6 +1,6 @@
-//! `GET /api/export/entries/{slug}` over real HTTP on both engines (export-api.md §1): the worked
-//! example's entries, every selection, filters, sorts and stable paging, meta and links, CSV,
-//! custom maps, private projects and every parameter error.
+//! `GET /api/export/entries/{slug}` over real HTTP on both engines (docs/protocol.md §8): the
+//! worked example's entries, every selection, filters, sorts and stable paging, meta and links,
+//! CSV, custom maps, private projects and every parameter error.
 
 mod oauth_support;
 

@@ -1,4 +1,4 @@
-//! `POST /api/oauth/token` over real HTTP on both engines (export-api.md §6, decision 1).
+//! `POST /api/oauth/token` over real HTTP on both engines (docs/protocol.md §13, §13.6).
 
 mod oauth_support;
 
@@ -47,7 +47,7 @@ fn multipart(boundary: &str, fields: &[(&str, &str)]) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// A 200 exactly as §6.2 describes it, and a token the private export accepts.
+/// A 200 exactly as docs/protocol.md §13.4 describes it, and a token the private export accepts.
 async fn assert_token_works(server: &TestServer, secret: &ClientSecret, reply: &Reply) -> String {
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(

@@ -51,7 +51,7 @@ async fn export_project_returns_definition_with_auto_mapping_and_stats(db: TestD
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(keys, ["meta", "data"]);
 
-    // The EC5_AUTO map equals the worked example's (data-model.md §9.3) for every input shown.
+    // The EC5_AUTO map equals the worked example's (docs/protocol.md §16.2) for every input shown.
     let expected: Value = serde_json::from_str(include_str!(
         "../../quadrat-core/tests/expected/tree-survey-2024-ec5-auto-excerpt.json"
     ))

@@ -1,4 +1,4 @@
-//! Rate limits over real HTTP (export-api.md §8, decision 10), with a clock the tests move.
+//! Rate limits over real HTTP (docs/protocol.md §14, §14.1), with a clock the tests move.
 
 mod oauth_support;
 

@@ -1,4 +1,4 @@
-//! Every rule of data-model.md §4.3–4.9 over real HTTP, on both engines: a bad upload gets its
+//! Every rule of docs/protocol.md §5.3–5.9 over real HTTP, on both engines: a bad upload gets its
 //! code and source, and changes nothing (rows, counters, media).
 
 use quadrat_app::projects::{ImportOptions, ResolvedProject};
@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 const SITE_B: &str = "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d";
 const NEW_UUID: &str = "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d";
 
-/// The tree survey with §9.4–9.6 uploaded, plus a second site.
+/// The tree survey with docs/protocol.md §16.3 uploaded, plus a second site.
 struct Fixture {
     server: TestServer,
     project: ResolvedProject,

@@ -1,13 +1,14 @@
-//! The worked example of data-model.md §9 over real HTTP, on both engines: the uploads of
-//! §9.4–9.7 in the app's order, what §9.8 says is stored, the errors of §9.9, and the project
-//! stats the export shows afterwards.
+//! The worked example of docs/protocol.md §16 over real HTTP, on both engines: the uploads of
+//! docs/protocol.md §16.3 in the app's order, what docs/protocol.md §16.4 says is stored, the
+//! errors of docs/protocol.md §16.5, and the project stats the export shows afterwards.
 
 use quadrat_core::project_state::{ProjectAccess, ProjectSetting};
 use quadrat_testkit::uploads::*;
 use quadrat_testkit::{TestDb, TestServer, both_engines};
 use serde_json::{Value, json};
 
-/// §9.8's `entry_data`, in its (MySQL) key order, with the project's real version.
+/// docs/protocol.md §16.4's `entry_data`, in its (MySQL) key order, with the project's real
+/// version.
 fn expected_entry_data(version: &str) -> String {
     let text = r#"{
   "id": "5f0c2a9e-7b1d-4c3e-9a8f-2d6b1e4c7a90",
@@ -40,7 +41,7 @@ fn expected_entry_data(version: &str) -> String {
     compact(&text)
 }
 
-/// §9.8's `geo_json_data`.
+/// docs/protocol.md §16.4's `geo_json_data`.
 const EXPECTED_GEO_JSON: &str = r#"{
   "d3f1a9c27b5e4f0c8a6b1e2d9c7f3a50_665b0c3e1a2f4_665b0c6e9b446": {
     "id": "5f0c2a9e-7b1d-4c3e-9a8f-2d6b1e4c7a90",
@@ -177,7 +178,7 @@ async fn worked_example_uploads_store_what_the_spec_shows(db: TestDb) {
     assert_eq!(visit_row.title, "10/06/2024");
     assert_eq!(visit_row.branch_counts, None);
 
-    // The photo, stored as uploaded where §5.2 puts it, and counted.
+    // The photo, stored as uploaded where docs/protocol.md §6.8 puts it, and counted.
     let stored = db
         .media_dir()
         .join("entries/photo")

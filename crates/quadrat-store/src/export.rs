@@ -1,4 +1,4 @@
-//! Read-only queries of the entries export (export-api.md §1.3): the rows of one page of any
+//! Read-only queries of the entries export (docs/protocol.md §8.4): the rows of one page of any
 //! selection, the selection's total with its newest and oldest `created_at`, and keyset chunks
 //! for streaming a whole form.
 //!
@@ -160,7 +160,7 @@ fn column(c: DateColumn) -> &'static str {
     }
 }
 
-/// `ORDER BY` keys for a sort, always ending with the unique `id` (decision 6).
+/// `ORDER BY` keys for a sort, always ending with the unique `id` (docs/protocol.md §8.4).
 fn order_by(engine: Engine, prefix: &str, sort: SortBy, order: SortOrder) -> String {
     let dir = match order {
         SortOrder::Asc => "ASC",

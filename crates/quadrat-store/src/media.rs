@@ -1,5 +1,5 @@
 //! Media files of entries on the local filesystem, laid out as the real server lays them out
-//! (data-model.md §5.2): `<root>/entries/{photo|audio|video}/{project_ref}/{name}`. Every write
+//! (docs/protocol.md §6.8): `<root>/entries/{photo|audio|video}/{project_ref}/{name}`. Every write
 //! lands in a temporary file first and is renamed into place, so a reader never sees half a
 //! file. Object storage (S3) would be a second implementation of the same methods.
 
@@ -141,8 +141,8 @@ impl MediaStore {
         Ok(out)
     }
 
-    /// Removes every file of the project whose name starts with one of `uuids` (data-model.md
-    /// §5.1: media names start with their entry's uuid) and says what went.
+    /// Removes every file of the project whose name starts with one of `uuids`
+    /// (docs/protocol.md §6.8: media names start with their entry's uuid) and says what went.
     pub async fn delete_for_uuids(
         &self,
         project_ref: &str,

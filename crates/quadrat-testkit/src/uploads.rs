@@ -1,4 +1,4 @@
-//! Uploads for tests: the worked example's payloads (data-model.md §9.4–9.7) on the
+//! Uploads for tests: the worked example's payloads (docs/protocol.md §16.3) on the
 //! tree-survey fixture, request helpers for the upload route, and a snapshot of everything an
 //! upload may change, to show that a refused one changed nothing.
 
@@ -37,7 +37,7 @@ pub const TREE_UUID: &str = "b8e4d2c1-3f5a-4e6b-8c7d-9a0b1c2d3e4f";
 pub const VISIT_UUID: &str = "0e9d8c7b-6a5f-4e3d-8c2b-1a0f9e8d7c6b";
 pub const PHOTO_NAME: &str = "5f0c2a9e-7b1d-4c3e-9a8f-2d6b1e4c7a90_1717406127.jpg";
 
-/// Imports the tree-survey fixture (data-model.md §9.1) and returns it resolved.
+/// Imports the tree-survey fixture (docs/protocol.md §16.1) and returns it resolved.
 pub async fn import_tree_survey(app: &App) -> ResolvedProject {
     app.import_project(&fixture("tree-survey-2024.json"), &ImportOptions::default())
         .await
@@ -50,7 +50,7 @@ pub fn version_of(project: &ResolvedProject) -> String {
     quadrat_core::time::sql_datetime(project.structure.updated_at)
 }
 
-/// §9.4: a Sites entry.
+/// docs/protocol.md §16.3: a Sites entry.
 pub fn site_entry(version: &str) -> Value {
     json!({
         "type": "entry",
@@ -92,7 +92,7 @@ pub fn another_site(version: &str, uuid: &str, name: &str) -> Value {
     v
 }
 
-/// §9.5: a tree (branch entry) of the site.
+/// docs/protocol.md §16.3: a tree (branch entry) of the site.
 pub fn tree_entry(version: &str) -> Value {
     json!({
         "type": "branch_entry",
@@ -128,7 +128,7 @@ pub fn another_tree(version: &str, uuid: &str, owner: &str, tag: &str) -> Value 
     v
 }
 
-/// §9.6: a visit (child entry) of the site.
+/// docs/protocol.md §16.3: a visit (child entry) of the site.
 pub fn visit_entry(version: &str) -> Value {
     json!({
         "type": "entry",
@@ -162,7 +162,7 @@ pub fn another_visit(version: &str, uuid: &str, parent: &str) -> Value {
     v
 }
 
-/// §9.7: the payload of the site's photo (the multipart `data` field).
+/// docs/protocol.md §16.3: the payload of the site's photo (the multipart `data` field).
 pub fn photo_entry(version: &str) -> Value {
     json!({
         "type": "file_entry",

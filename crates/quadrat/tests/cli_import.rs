@@ -177,7 +177,7 @@ async fn csv_labels_become_refs_and_titles_are_built(db: TestDb) {
         a[LOCATION]["answer"],
         json!({"latitude": 51.5, "longitude": -0.2, "accuracy": 4})
     );
-    // No title column: built from the is_title answers (decision 12).
+    // No title column: built from the is_title answers (docs/protocol.md §7).
     assert_eq!(rows[0].title, "Elm Hollow");
 }
 

@@ -1,6 +1,6 @@
-//! A project's client app (one per project, decision 2): create, show, revoke its tokens,
-//! rotate its secret, delete it. Shared by `quadrat app …` and the management routes; nothing is
-//! cached, so a change made by either is what a running server uses at its next request.
+//! A project's client app (one per project, docs/protocol.md §13.1): create, show, revoke its
+//! tokens, rotate its secret, delete it. Shared by `quadrat app …` and the management routes;
+//! nothing is cached, so a change made by either is what a running server uses at its next request.
 
 use quadrat_core::Ec5Error;
 use quadrat_core::oauth::validate_app_name;
@@ -41,7 +41,7 @@ fn no_app(project: &ResolvedProject) -> AppError {
 }
 
 impl App {
-    /// Creates the project's app named `name` (data-model.md §6.3 rule). A project that already
+    /// Creates the project's app named `name` (docs/protocol.md §13.1 rule). A project that already
     /// has one is refused with `ec5_258`.
     pub async fn create_client_app(
         &self,

@@ -1,4 +1,4 @@
-//! The RS256 key pair that signs access tokens (decision 3).
+//! The RS256 key pair that signs access tokens (docs/protocol.md §13.7).
 //!
 //! The private key is one PEM file: `<data dir>/keys/oauth-private.pem` by default (created on
 //! the server's first start, mode 0600), or the file `oauth.private_key_file` names. Beside it,

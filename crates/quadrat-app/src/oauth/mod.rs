@@ -1,5 +1,5 @@
 //! Client apps, the client-credentials token exchange and the bearer checks on export routes
-//! (export-api.md §6, data-model.md §6.3, decisions 1–3).
+//! (docs/protocol.md §13).
 
 pub mod clients;
 pub mod keys;

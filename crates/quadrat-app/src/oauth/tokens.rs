@@ -44,11 +44,11 @@ fn token_error(code: &str) -> AppError {
 }
 
 impl App {
-    /// The client-credentials exchange (export-api.md §6), at `now` (Unix ms). Checks in the real
-    /// server's order: grant type (`ec5_261`), client id present (`ec5_254`), client and secret
-    /// (`ec5_253`), scope (`ec5_254`). Issuing never touches the client's other tokens, and a
-    /// refused request changes nothing (decision 1). Failures of ours (keys, database) are
-    /// `ec5_254`, as on the real server, and logged.
+    /// The client-credentials exchange (docs/protocol.md §13), at `now` (Unix ms). Checks in the
+    /// real server's order: grant type (`ec5_261`), client id present (`ec5_254`), client and
+    /// secret (`ec5_253`), scope (`ec5_254`). Issuing never touches the client's other tokens, and
+    /// a refused request changes nothing (docs/protocol.md §13.6). Failures of ours (keys,
+    /// database) are `ec5_254`, as on the real server, and logged.
     pub async fn issue_token(&self, request: &TokenRequest, now: i64) -> Result<IssuedToken> {
         let grant = oauth::grant(&request.params).map_err(|e| AppError::invalid(vec![e]))?;
         if grant == Grant::PersonalAccess {

@@ -1,4 +1,4 @@
-//! The bulk import (data-model.md §4.10): rows of a CSV file written against the bulk-upload
+//! The bulk import (docs/protocol.md §5.10): rows of a CSV file written against the bulk-upload
 //! template turned into the upload payloads the app would send, and JSON lines read as upload
 //! bodies. No IO: the caller reads the file, supplies fresh uuids and the clock, and sends the
 //! payloads through the upload validation.

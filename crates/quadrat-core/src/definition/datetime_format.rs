@@ -1,4 +1,4 @@
-//! The ten `datetime_format` values of date and time inputs (data-model.md §1.4). The
+//! The ten `datetime_format` values of date and time inputs (docs/protocol.md §3.2). The
 //! definition validator accepts only these; entry titles, the uniqueness keys of answers, the
 //! export and the bulk import each show or read dates and times by them.
 

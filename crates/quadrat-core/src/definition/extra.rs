@@ -1,4 +1,4 @@
-//! project_extra (data-model.md §2.1): the index of a definition that upload validation, the
+//! project_extra (docs/protocol.md §3.7): the index of a definition that upload validation, the
 //! mobile app and the EC5_AUTO mapping read.
 //!
 //! It follows the walk of the real server's definition validator, which builds extra as it goes:

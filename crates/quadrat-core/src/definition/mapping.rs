@@ -1,4 +1,4 @@
-//! The stored mapping list (export-api.md §2.1–2.4, data-model.md §2.2): the EC5_AUTO map, custom
+//! The stored mapping list (docs/protocol.md §4): the EC5_AUTO map, custom
 //! maps merged onto it after every definition save, and the list as `project_mapping` holds it.
 
 use serde_json::{Map, Value, json};
@@ -140,7 +140,7 @@ fn answer_maps(answers: Option<&Value>) -> Map<String, Value> {
         .collect()
 }
 
-/// The EC5_AUTO key of the `n`-th mapped input (export-api.md §2.2). The real server works on
+/// The EC5_AUTO key of the `n`-th mapped input (docs/protocol.md §4.2). The real server works on
 /// bytes, so a multi-byte character vanishes whole; only ASCII spaces become `_` (a tab inside
 /// the question is dropped like any other character).
 pub fn map_to(n: usize, question: &str) -> String {
@@ -276,7 +276,7 @@ mod tests {
         json!({"id": "p", "type": "project", "project": {"ref": "p", "forms": forms}})
     }
 
-    /// The example of export-api.md §2.2.
+    /// The example of docs/protocol.md §4.2.
     fn example() -> Value {
         let address = input(
             "f1_addr",

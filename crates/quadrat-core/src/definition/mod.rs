@@ -1,4 +1,4 @@
-//! Project definitions: the typed model, whole-definition validation (data-model.md §1.8),
+//! Project definitions: the typed model, whole-definition validation (docs/protocol.md §3.3),
 //! and what is derived from a definition (project_extra, the EC5_AUTO mapping).
 
 pub mod datetime_format;

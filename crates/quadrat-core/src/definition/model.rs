@@ -9,7 +9,7 @@ use super::DatetimeFormat;
 use crate::codes::Ec5Error;
 use crate::ids::{FormRef, InputRef, ProjectRef};
 
-/// The 20 input types (data-model.md §1.4).
+/// The 20 input types (docs/protocol.md §3.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum InputType {
     Text,

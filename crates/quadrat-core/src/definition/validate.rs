@@ -1,4 +1,4 @@
-//! Whole-definition validation (data-model.md §1.8), following the real server's
+//! Whole-definition validation (docs/protocol.md §3.3), following the real server's
 //! `RuleProjectDefinition`, `RuleProjectExtraDetails`, `RuleForm`, `RuleInput` and
 //! `RuleImportJson`: same checks, same order, same codes and sources, same stopping points.
 //! Where Quadrat is stricter or departs on purpose, the module doing it says so.

@@ -1,5 +1,5 @@
 //! The date strings of an upload: what Laravel's `date` rule accepts (a real calendar date that
-//! `strtotime` can read), and the sanitising of `created_at` (data-model.md §3.3).
+//! `strtotime` can read), and the sanitising of `created_at` (docs/protocol.md §6.3).
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime};
 

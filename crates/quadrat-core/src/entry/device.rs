@@ -1,5 +1,5 @@
 //! Device ids are stored hashed and used only to recognise the device that may edit its own
-//! entries (data-model.md §3.5). The real server uses bcrypt; a bulk import hashes thousands of
+//! entries (docs/protocol.md §6.5). The real server uses bcrypt; a bulk import hashes thousands of
 //! rows, so Quadrat uses a salted SHA-256 instead (docs/compatibility.md): a stored value never
 //! shows the id, and comparing one costs microseconds.
 

@@ -1,4 +1,4 @@
-//! Media files of file entries (data-model.md §4.7, §5.1): their kinds, safe names, and the
+//! Media files of file entries (docs/protocol.md §5.9, §6.8): their kinds, safe names, and the
 //! content checks the real server's `RulePhotoApp`, `RuleAudio` and `RuleVideo` make, done here
 //! on the file's leading bytes (magic numbers and image headers; no decoding).
 

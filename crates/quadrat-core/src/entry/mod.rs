@@ -1,6 +1,6 @@
-//! Entries: the upload payload of the mobile app protocol (data-model.md §4), its validation,
-//! and the records stored for it (§3). No IO: what needs the database (existing rows,
-//! uniqueness, limits) is asked for by the caller and passed in.
+//! Entries: the upload payload of the mobile app protocol (docs/protocol.md §5), its validation,
+//! and the records stored for it (docs/protocol.md §6). No IO: what needs the database (existing
+//! rows, uniqueness, limits) is asked for by the caller and passed in.
 
 pub mod answers;
 pub mod datetime;

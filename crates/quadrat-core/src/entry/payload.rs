@@ -1,4 +1,4 @@
-//! The structural stage of an upload (data-model.md §4.2): the `data` member checked rule by
+//! The structural stage of an upload (docs/protocol.md §5.4): the `data` member checked rule by
 //! rule as the real server's `RuleUpload` does (same attributes, same codes, same order), then
 //! read into a typed [`Upload`].
 
@@ -318,7 +318,7 @@ fn read(data: &Value) -> Upload {
 impl FileUpload {
     /// The file entry's own fields, checked after the form is known to exist (the real
     /// server's `RuleFileEntry`): `type` present and one of photo/audio/video, `name` and
-    /// `input_ref` present; then Quadrat's safe-name rule (decision 11): the name is the
+    /// `input_ref` present; then Quadrat's safe-name rule (docs/protocol.md §5.9): the name is the
     /// entry's uuid, `_`, digits and an extension that fits the type, so it can neither leave
     /// the project's folder nor land on another entry's file.
     pub fn check_fields(&self) -> Result<super::media::MediaKind, Ec5Error> {

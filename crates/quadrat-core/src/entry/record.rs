@@ -1,4 +1,4 @@
-//! What is stored for an entry or branch entry (data-model.md §3.3, §3.4): the normalised
+//! What is stored for an entry or branch entry (docs/protocol.md §6.2, §6.4): the normalised
 //! `entry_data`, the `geo_json_data`, the title and the created_at column.
 
 use serde_json::{Map, Value, json};
@@ -32,7 +32,7 @@ pub struct EntryRecord {
 }
 
 /// Builds the stored record. `title_inputs` are the inputs of the form (or of the branch) in
-/// definition order, for a title built when the client sent none (decision 12).
+/// definition order, for a title built when the client sent none (docs/protocol.md §7).
 pub fn build_record(
     upload: &DataUpload,
     relationships: Relationships,

@@ -1,4 +1,4 @@
-//! Entry titles built the way the mobile app builds them (data-model.md §7, decision 12), for
+//! Entry titles built the way the mobile app builds them (docs/protocol.md §7), for
 //! uploads that arrive without one.
 
 use serde_json::Value;

@@ -1,4 +1,4 @@
-//! The CSV writer of the entries export (export-api.md §1.6 with decision 7).
+//! The CSV writer of the entries export (docs/protocol.md §8.11).
 //!
 //! The rule, RFC 4180 with the parts of PHP's `fputcsv` that clients saw and that do no harm:
 //! fields are separated by `,` and records end with LF (after the last one too); a field is

@@ -1,4 +1,4 @@
-//! `meta` and `links` of a JSON entries page (export-api.md §1.4), as Laravel's
+//! `meta` and `links` of a JSON entries page (docs/protocol.md §8.6), as Laravel's
 //! `LengthAwarePaginator` builds them for the real server.
 
 use serde_json::{Value, json};

@@ -1,4 +1,4 @@
-//! The entries export (export-api.md §1–2) without the storage: query parameters, pagination
+//! The entries export (docs/protocol.md §8) without the storage: query parameters, pagination
 //! links and meta, and the rendering of stored entries as mapped JSON objects and CSV rows.
 //!
 //! A request is served in three steps, all pure:

@@ -1,5 +1,5 @@
 //! Creating, updating, deleting and choosing the default among custom maps, with the real
-//! server's rules (data-model.md §2.2, export-api.md §2.4): `RuleMappingCreate`,
+//! server's rules (docs/protocol.md §4.4): `RuleMappingCreate`,
 //! `RuleMappingUpdate`, `RuleMappingDelete`, `RuleMappingStructure`, `RuleMappingInput` and
 //! `RuleMappingPossibleAnswer`. Every function returns a new list or the errors; the list it is
 //! given is never changed.
@@ -89,7 +89,7 @@ pub fn delete(list: &MappingList, index: usize) -> Result<MappingList, Vec<Ec5Er
     Ok(out)
 }
 
-/// Replaces custom map `index` with `map` (the JSON of export-api.md §2.1) after validating it
+/// Replaces custom map `index` with `map` (the JSON of docs/protocol.md §4.1) after validating it
 /// against the definition. The result is merged onto EC5_AUTO, so the stored map has every
 /// input of the definition: inputs the file leaves out keep their EC5_AUTO values. The map
 /// keeps its index and its default flag; `name` comes from the file.

@@ -1,6 +1,7 @@
-//! A project's mapping list as stored in `project_structures.project_mapping` (export-api.md §2.1):
-//! reading it (indexes, names, the default map, one form's map) and editing its custom maps
-//! ([`custom`]). The EC5_AUTO map itself is built by [`crate::definition::mapping`].
+//! A project's mapping list as stored in `project_structures.project_mapping`
+//! (docs/protocol.md §4.1): reading it (indexes, names, the default map, one form's map) and
+//! editing its custom maps ([`custom`]). The EC5_AUTO map itself is built by
+//! [`crate::definition::mapping`].
 
 pub mod custom;
 

@@ -1,5 +1,5 @@
 //! Fixtures shared by the export tests: the all-types project, its mapping list, and stored
-//! rows in the shape of data-model.md §3.1–3.3.
+//! rows in the shape of docs/protocol.md §6.1–6.2.
 #![allow(dead_code)]
 
 use quadrat_core::definition::Definition;
@@ -67,7 +67,7 @@ pub fn answers(pairs: &[(String, Value)]) -> Map<String, Value> {
         .collect()
 }
 
-/// A hierarchy entry's `entry_data` (data-model.md §3.3).
+/// A hierarchy entry's `entry_data` (docs/protocol.md §6.2).
 pub fn entry_data(
     uuid: &str,
     form_ref: &str,

@@ -1,4 +1,4 @@
-//! `GET /api/export/entries/{slug}` (export-api.md §1).
+//! `GET /api/export/entries/{slug}` (docs/protocol.md §8).
 
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
@@ -11,7 +11,7 @@ use crate::extract::ExportProject;
 use crate::respond::ApiError;
 
 /// One page of entries as JSON or CSV. The throttle and the bearer checks have run before (the
-/// middleware and [`ExportProject`]), in the order of §1.1.
+/// middleware and [`ExportProject`]), in the order of docs/protocol.md §8.1.
 pub async fn export_entries(
     State(state): State<AppState>,
     ExportProject(project): ExportProject,

@@ -1,5 +1,5 @@
 //! The route table: each route with its `/api/json/…` alias where it has one, and the rate-limit
-//! budget its requests count against (export-api.md §8). Nothing else decides which route is
+//! budget its requests count against (docs/protocol.md §14). Nothing else decides which route is
 //! which: a route added here is limited as it says, whichever of its paths is called.
 
 mod auth;

@@ -1,4 +1,4 @@
-//! `POST /api/oauth/token` (export-api.md §6) and the management of a project's client app.
+//! `POST /api/oauth/token` (docs/protocol.md §13) and the management of a project's client app.
 
 use axum::body::Body;
 use axum::extract::State;

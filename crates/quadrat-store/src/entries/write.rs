@@ -23,7 +23,7 @@ pub struct NewRecord<'a> {
     pub unique: &'a [UniqueKey],
 }
 
-/// What an edit changes (data-model.md §3.5).
+/// What an edit changes (docs/protocol.md §6.5).
 #[derive(Debug, Clone)]
 pub struct RecordEdit<'a> {
     pub id: i64,

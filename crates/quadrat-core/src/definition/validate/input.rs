@@ -376,7 +376,7 @@ impl<'a> Subject<'a> {
     }
 }
 
-/// A default counts as set unless it is `""` or (Quadrat, decision 11) `null`.
+/// A default counts as set unless it is `""` or (Quadrat, docs/protocol.md §3.4) `null`.
 fn is_default_set(value: &Value) -> bool {
     !matches!(value, Value::Null) && value.as_str() != Some("")
 }

@@ -1,4 +1,4 @@
-//! The answers of an entry or branch entry (data-model.md §4.5, §4.6): presence, the answer
+//! The answers of an entry or branch entry (docs/protocol.md §5.6): presence, the answer
 //! object, then per answer `required` → uniqueness → the type's rules, first failure wins.
 //! Jumped answers skip validation and are stored as `""`. Uniqueness needs the database, so it
 //! comes in as the set of input refs whose answer is already taken ([`unique_keys`] says what
@@ -149,7 +149,7 @@ fn refused(input: &Input, code: &str) -> Ec5Error {
     Ec5Error::new(code, input.input_ref.as_str())
 }
 
-/// The per-type rules of §4.6, by input family; returns the value to store.
+/// The per-type rules of docs/protocol.md §5.6, by input family; returns the value to store.
 fn check_type(
     input: &Input,
     answer: &Value,

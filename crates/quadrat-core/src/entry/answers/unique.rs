@@ -1,5 +1,5 @@
-//! The uniqueness keys of answers (decision 11): what the uniqueness index holds for an answer
-//! whose input must be unique.
+//! The uniqueness keys of answers (docs/protocol.md §5.11): what the uniqueness index holds for an
+//! answer whose input must be unique.
 
 use serde_json::{Value, json};
 
@@ -25,7 +25,7 @@ pub struct UniqueKey {
 
 /// The comparison keys of the answers that reach the uniqueness check: inputs whose
 /// uniqueness is not `none`, answers not jumped and not empty. Text is compared
-/// case-insensitively; dates and times by the parts their format shows (decision 11).
+/// case-insensitively; dates and times by the parts their format shows (docs/protocol.md §5.7).
 pub fn unique_keys(inputs: &[&Input], answers: &Value, scopes: &Scopes) -> Vec<UniqueKey> {
     let mut out = Vec::new();
     for input in inputs {

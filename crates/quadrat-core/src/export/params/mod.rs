@@ -1,4 +1,4 @@
-//! The query parameters of `GET /api/export/entries/{slug}` (export-api.md §1.2–1.3): PHP's
+//! The query parameters of `GET /api/export/entries/{slug}` (docs/protocol.md §8.2–8.5): PHP's
 //! reading of the query string, the defaults, the validation rules with their `ec5_*` codes in
 //! the real server's order, the semantic checks, and the typed query the store runs.
 //!

@@ -259,7 +259,8 @@ impl<'a> Reader<'a> {
                 RawParam::Str(DEFAULT_PER_PAGE.to_string()),
             ),
             RawParam::Str(s) => match filter_validate_int_str(s) {
-                // Decision 4: zero (other than "0", PHP's empty) and negatives are refused.
+                // docs/protocol.md §8.2: zero (other than "0", PHP's empty) and negatives are
+                // refused.
                 Some(n) if n > 0 => (n, RawParam::Str(s.clone())),
                 _ => {
                     self.fail("ec5_27", "per_page");
@@ -395,7 +396,7 @@ struct Refs {
 }
 
 impl Refs {
-    /// Which rows the request selects (export-api.md §1.3): `uuid` first, then the parent or
+    /// Which rows the request selects (docs/protocol.md §8.4): `uuid` first, then the parent or
     /// owner, else the whole form or branch.
     fn selection(&self) -> Selection {
         if self.branch_ref.is_empty() {

@@ -4,7 +4,7 @@ use super::query_string::RawParam;
 use crate::php::push_rawurlencoded;
 use crate::time::UnixMillis;
 
-/// Default and largest `per_page` (decision 4).
+/// Default and largest `per_page` (docs/protocol.md §8.2).
 pub const DEFAULT_PER_PAGE: i64 = 50;
 pub const MAX_PER_PAGE: i64 = 1000;
 
@@ -65,7 +65,7 @@ pub struct DateFilter {
     pub to: Option<UnixMillis>,
 }
 
-/// Which rows a request selects (export-api.md §1.3), besides the filters.
+/// Which rows a request selects (docs/protocol.md §8.4), besides the filters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Selection {
     /// Form mode, `uuid` given: that entry, if it belongs to `form_ref`.
@@ -109,7 +109,7 @@ pub struct EntriesQuery {
     pub headers: bool,
     /// CSV: prefix a UTF-8 byte order mark (Quadrat's own `bom=true`, never echoed in links).
     pub bom: bool,
-    /// Validated and echoed, with no other effect (decision 5).
+    /// Validated and echoed, with no other effect (docs/protocol.md §8.2).
     pub input_ref: String,
     /// The 18 link keys with the values to echo, in [`LINK_KEYS`] order.
     pub(super) echo: Vec<RawParam>,

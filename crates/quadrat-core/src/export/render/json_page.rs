@@ -111,7 +111,7 @@ impl ExportPlan {
     }
 }
 
-/// A JSON entries page (export-api.md §1.4): `meta`, then `data` with the entries, then `links`.
+/// A JSON entries page (docs/protocol.md §8.6): `meta`, then `data` with the entries, then `links`.
 /// Entries can be taken out as they are written ([`JsonPage::take`]) to stream a page.
 #[derive(Debug)]
 pub struct JsonPage {

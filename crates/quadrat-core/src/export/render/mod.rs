@@ -1,4 +1,4 @@
-//! Stored entries as the export writes them (export-api.md §1.5, §1.6, §2.3, §2.4): one mapped
+//! Stored entries as the export writes them (docs/protocol.md §8.7–8.12): one mapped
 //! JSON object or one CSV row per entry.
 //!
 //! [`ExportPlan`] resolves, once per request, everything that does not depend on the row: the
@@ -36,7 +36,7 @@ pub struct StoredEntry<'a> {
     /// Private projects: the uploader's email; `None` (anonymous upload, user gone or
     /// archived) writes `"n/a"`.
     pub created_by: Option<&'a str>,
-    /// The `entry_data` JSON text (data-model.md §3.3).
+    /// The `entry_data` JSON text (docs/protocol.md §6.2).
     pub entry_data: &'a str,
     /// The `branch_counts` JSON text of a hierarchy entry.
     pub branch_counts: Option<&'a str>,
