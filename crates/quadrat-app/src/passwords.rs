@@ -2,15 +2,20 @@
 //!
 //! Argon2id (the crate's defaults: 19 MiB, 2 passes) needs its memory for each hash. Unbounded,
 //! 200 parallel logins took 4 GB, and the allocator kept it. Here at most `concurrency` hashes
-//! run at once, each in one of as many memory buffers that are made once and reused, so hashing
-//! never needs more than `concurrency` × 19 MiB and gives nothing back to the allocator to
-//! fragment. Up to `queue` more requests wait their turn (at most [`MAX_WAIT`]); beyond that a
-//! request is refused at once ([`PasswordError::Busy`]), without hashing.
+//! run at once, each in one of as many memory buffers that are reused while logins keep coming,
+//! so hashing never needs more than `concurrency` × 19 MiB. Up to `queue` more requests wait
+//! their turn (at most [`MAX_WAIT`]); beyond that a request is refused at once
+//! ([`PasswordError::Busy`]), without hashing.
+//!
+//! Once no hash has run for [`RELEASE_AFTER`], the buffers are freed. Each is reserved larger
+//! than the largest block an allocator keeps in its heaps (glibc keeps up to 32 MiB), so it is
+//! mapped on its own and unmapped when freed: the memory goes back to the system, not to a
+//! heap that would keep it. Only the 19 MiB a hash uses are ever touched.
 //!
 //! The turn (a semaphore permit) travels into the blocking task, so a request whose client went
 //! away still holds its turn until its hash is done: the bound holds under cancellation too.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -23,6 +28,13 @@ use crate::AppError;
 
 /// How long a request waits for its turn before it is refused.
 pub const MAX_WAIT: Duration = Duration::from_secs(10);
+
+/// The buffers are freed once no hash has run for this long.
+pub const RELEASE_AFTER: Duration = Duration::from_secs(2);
+
+/// What each buffer reserves, in blocks of 1 KiB: above 32 MiB, glibc's largest heap block,
+/// so the buffer is a mapping of its own that freeing unmaps.
+const RESERVED_BLOCKS: usize = 33 * 1024;
 
 /// The largest Argon2 memory cost a stored hash may ask for, in KiB (64 MiB): the server only
 /// stores hashes it made with the defaults (19 MiB); a larger one is unreadable, not a way to
@@ -78,8 +90,10 @@ struct Inner {
     /// Running and waiting requests.
     admitted: AtomicUsize,
     max_admitted: usize,
-    /// One buffer per turn, made on first use and reused.
+    /// One buffer per turn, made on first use and reused until the hasher is idle.
     buffers: Mutex<Vec<Vec<Block>>>,
+    /// Hashes finished so far: an idle release frees nothing if another ran since.
+    finished: AtomicU64,
 }
 
 /// Counts a request as admitted for as long as it lives.
@@ -100,6 +114,7 @@ impl Passwords {
                 admitted: AtomicUsize::new(0),
                 max_admitted: concurrency.saturating_add(settings.queue),
                 buffers: Mutex::new(Vec::new()),
+                finished: AtomicU64::new(0),
             }),
         }
     }
@@ -161,7 +176,19 @@ impl Passwords {
         };
         let pool = self.inner.clone();
         let done = tokio::task::spawn_blocking(move || run_turn(&pool, turn, job)).await;
+        let finished = inner.finished.fetch_add(1, Ordering::SeqCst) + 1;
         drop(admission);
+        if inner.admitted.load(Ordering::SeqCst) == 0 {
+            let pool = self.inner.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(RELEASE_AFTER).await;
+                if pool.finished.load(Ordering::SeqCst) == finished
+                    && pool.admitted.load(Ordering::SeqCst) == 0
+                {
+                    lock_buffers(&pool).clear();
+                }
+            });
+        }
         done.map_err(|e| PasswordError::Internal(AppError::internal("hashing a password", e)))
     }
 
@@ -188,9 +215,13 @@ fn lock_buffers(pool: &Inner) -> std::sync::MutexGuard<'_, Vec<Vec<Block>>> {
     pool.buffers.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The first `blocks` blocks of `buffer`, which grows to hold them (and never shrinks).
+/// The first `blocks` blocks of `buffer`, which grows to hold them (and never shrinks). A new
+/// buffer reserves [`RESERVED_BLOCKS`] (untouched beyond what is used).
 fn blocks_of(buffer: &mut Vec<Block>, blocks: usize) -> &mut [Block] {
     if buffer.len() < blocks {
+        if buffer.capacity() < RESERVED_BLOCKS.max(blocks) {
+            *buffer = Vec::with_capacity(RESERVED_BLOCKS.max(blocks));
+        }
         buffer.resize(blocks, Block::default());
     }
     &mut buffer[..blocks]
@@ -331,5 +362,10 @@ mod tests {
         assert_eq!(ok + busy, 6);
         assert_eq!(passwords.inner.buffers.lock().unwrap().len(), 1);
         assert_eq!(passwords.in_use(), 0);
+        // Idle for a while, the buffer is freed; the next hash makes a new one.
+        tokio::time::sleep(RELEASE_AFTER + Duration::from_millis(500)).await;
+        assert_eq!(passwords.inner.buffers.lock().unwrap().len(), 0);
+        assert!(passwords.verify("p".into(), Some(stored)).await.unwrap());
+        assert_eq!(passwords.inner.buffers.lock().unwrap().len(), 1);
     }
 }
