@@ -171,10 +171,55 @@ async fn read_whole(
 pub async fn parse_json(
     budget: &BodyBudget,
     held: &mut Held,
-    text: &[u8],
+    text: Vec<u8>,
 ) -> Result<Value, BodyError> {
     budget.parse(held, text.len()).await?;
-    serde_json::from_slice(text).map_err(|_| BodyError::Malformed)
+    parse_on_parser_thread(text).await
+}
+
+type ParseJob = (
+    Vec<u8>,
+    tokio::sync::oneshot::Sender<Result<Value, serde_json::Error>>,
+);
+
+/// The thread that parses upload bodies. One thread, so the documents it builds come from one
+/// allocator arena, which the next parse reuses once they are dropped (wherever they are
+/// dropped): parsed on each worker thread, glibc's per-thread arenas would each keep the largest
+/// document their thread ever held, and resident memory would grow with the number of threads.
+/// `None` when the thread could not be started (then bodies are parsed where they are).
+fn parser() -> Option<&'static std::sync::mpsc::Sender<ParseJob>> {
+    static PARSER: std::sync::OnceLock<Option<std::sync::mpsc::Sender<ParseJob>>> =
+        std::sync::OnceLock::new();
+    PARSER
+        .get_or_init(|| {
+            let (jobs, queue) = std::sync::mpsc::channel::<ParseJob>();
+            std::thread::Builder::new()
+                .name("quadrat-json".into())
+                .spawn(move || {
+                    for (text, reply) in queue {
+                        let parsed = serde_json::from_slice(&text);
+                        drop(text);
+                        // The request may have gone: its document is dropped here.
+                        let _ = reply.send(parsed);
+                    }
+                })
+                .map_err(|e| tracing::warn!(error = %e, "no JSON parser thread"))
+                .ok()
+                .map(|_| jobs)
+        })
+        .as_ref()
+}
+
+async fn parse_on_parser_thread(text: Vec<u8>) -> Result<Value, BodyError> {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let parsed = match parser() {
+        Some(jobs) => match jobs.send((text, reply)) {
+            Ok(()) => answer.await.map_err(|_| BodyError::Busy)?,
+            Err(std::sync::mpsc::SendError((text, _))) => serde_json::from_slice(&text),
+        },
+        None => serde_json::from_slice(&text),
+    };
+    parsed.map_err(|_| BodyError::Malformed)
 }
 
 /// One parameter as PHP hands it to the application.
@@ -248,15 +293,20 @@ impl Params {
     /// A JSON body: its members when it is an object, nothing otherwise.
     fn json(bytes: &[u8]) -> Result<Params, BodyError> {
         let value: Value = serde_json::from_slice(bytes).map_err(|_| BodyError::Malformed)?;
+        Ok(Params::members(value))
+    }
+
+    /// The members of a JSON body when it is an object, nothing otherwise.
+    fn members(value: Value) -> Params {
         let Value::Object(members) = value else {
-            return Ok(Params::default());
+            return Params::default();
         };
-        Ok(Params(
+        Params(
             members
                 .into_iter()
                 .map(|(name, v)| (name, Param::Json(v)))
                 .collect(),
-        ))
+        )
     }
 
     /// One form field, as PHP files it: the last of a name wins, `name[…]` is an array, and a
@@ -420,13 +470,14 @@ pub async fn read_with_files(
 ) -> Result<FileBody, BodyError> {
     let mut held = Held::default();
     let params = match Encoding::of(headers) {
-        encoding @ (Encoding::Json | Encoding::Form) => {
+        Encoding::Json => {
+            let bytes = read_whole(budget, &mut held, body, limits.fields).await?;
+            Params::members(parse_json(budget, &mut held, bytes).await?)
+        }
+        Encoding::Form => {
             let bytes = read_whole(budget, &mut held, body, limits.fields).await?;
             budget.parse(&mut held, bytes.len()).await?;
-            match encoding {
-                Encoding::Json => Params::json(&bytes)?,
-                _ => Params::form(&bytes),
-            }
+            Params::form(&bytes)
         }
         Encoding::Multipart(boundary) => {
             return Ok(FileBody::multipart(

@@ -64,7 +64,7 @@ async fn read_upload(
     let (mut params, mut held) = body.into_params();
     let data = match params.take("data") {
         Some(Param::Json(data)) => data,
-        Some(Param::Text(text)) => parse_json(&state.bodies, &mut held, &text)
+        Some(Param::Text(text)) => parse_json(&state.bodies, &mut held, text)
             .await
             .map_err(body_error)?,
         Some(Param::List) | None => return Err(ApiError::new(400, "ec5_269", "validation")),
