@@ -230,14 +230,17 @@ async fn upload_bodies_over_the_limit_or_ballooning_stay_within_the_body_budget(
         answers
             .iter()
             .all(|(s, c)| matches!((*s, c.as_str()), (400, _) | (429, "ec5_255"))),
-        "{answers:?}"
+        "only 400s and 429 ec5_255"
     );
-    assert!(answers.iter().any(|a| a.0 == 400), "{answers:?}");
+    let (parsed, busy) = (count(&answers, 400), count(&answers, 429));
+    assert_eq!(parsed + busy, 20, "400s {parsed}, 429s {busy} of 20");
+    assert!(parsed > 0, "none was parsed");
     let peak = status_bytes(&server, "VmHWM");
-    // The body budget is 128 MiB (32 received, 96 parsed).
+    // The body budget is 128 MiB (32 received, 96 parsed, one such body at a time).
     assert!(
-        peak < idle + 200 * MIB,
+        peak < idle + 160 * MIB,
         "uploads: {}",
         report(&server, idle)
     );
+    eprintln!("upload bodies: {}", report(&server, idle));
 }
