@@ -39,16 +39,28 @@ fn permissive(data_dir: &Path, args: &str) -> Command {
     command
 }
 
+/// A running server, stopped when dropped (a failed assertion included).
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts `quadrat serve` and returns it with its log lines up to the one with its URL.
-fn serve(data_dir: &Path) -> (Child, Vec<String>) {
-    let mut child = permissive(data_dir, "serve --listen 127.0.0.1:0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting quadrat serve");
+fn serve(data_dir: &Path) -> (Running, Vec<String>) {
+    let mut child = Running(
+        permissive(data_dir, "serve --listen 127.0.0.1:0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting quadrat serve"),
+    );
     let (tx, rx) = std::sync::mpsc::channel();
-    let stderr = child.stderr.take().expect("piped");
+    let stderr = child.0.stderr.take().expect("piped");
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             let _ = tx.send(line);
@@ -68,9 +80,8 @@ fn serve(data_dir: &Path) -> (Child, Vec<String>) {
     }
 }
 
-fn stop(mut child: Child) {
-    let _ = child.kill();
-    let _ = child.wait();
+fn stop(server: Running) {
+    drop(server);
 }
 
 #[test]
