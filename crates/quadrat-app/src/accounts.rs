@@ -1,26 +1,23 @@
 //! Who is asking: user accounts, the mobile app's login and the actor behind a request.
 
-use std::sync::OnceLock;
+use std::net::{IpAddr, Ipv4Addr};
 
-use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use quadrat_core::jwt::{self, UserClaims};
 use quadrat_core::time::now_millis;
-use quadrat_core::users::{
-    self, PASSWORD_MAX_BYTES, ServerRole, UserState, check_new_password, parse_email, parse_name,
-};
+use quadrat_core::users::{ServerRole, UserState, check_new_password, parse_email, parse_name};
 use quadrat_store::{NewUser, StoreError};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::error::OrInternal;
+use crate::login::LoginAttempt;
 use crate::model::{self, User};
+use crate::ratelimit::Limiter;
 use crate::{App, AppError, Result};
 
 /// The name of the user-token signing key in `login_secrets`.
 const USER_TOKEN_SECRET: &str = "user_jwt";
 /// The `source` of every login error, as the real server names it.
-const LOGIN_SOURCE: &str = "api-local-login";
+pub const LOGIN_SOURCE: &str = "api-local-login";
 
 /// One field of a login request as it arrived.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +48,7 @@ impl App {
         let password_hash = match password {
             Some(p) => {
                 check_new_password(&p, &email).map_err(|e| AppError::invalid(vec![e]))?;
-                Some(hash_password(p).await?)
+                Some(self.passwords.hash(p).await?)
             }
             None => None,
         };
@@ -97,7 +94,7 @@ impl App {
     pub async fn set_user_password(&self, email: &str, password: String) -> Result<User> {
         let user = self.find_user(email).await?;
         check_new_password(&password, &user.email).map_err(|e| AppError::invalid(vec![e]))?;
-        let hash = hash_password(password).await?;
+        let hash = self.passwords.hash(password).await?;
         self.store
             .set_password_hash(user.id, &hash, now_millis())
             .await?;
@@ -135,45 +132,28 @@ impl App {
         Ok(user)
     }
 
-    /// `POST /api/login/local`: checks the credentials of an active user with a password and
-    /// answers with a fresh user token (which revokes the user's earlier ones) and the user's
-    /// name and email.
+    /// The app's login ([`App::login_app`]) without throttling, for callers that are not a
+    /// network client (tests, tools). Routes use [`App::login_app`] with the server's limiter.
     pub async fn login_local(&self, username: LoginField, password: LoginField) -> Result<Value> {
-        let (username, password) = match (username, password) {
-            (LoginField::Absent, _) | (_, LoginField::Absent) => {
-                // The real server fails with a 500 here (an undefined array key).
-                return Err(AppError::client(400, "ec5_21", LOGIN_SOURCE));
-            }
-            (LoginField::Text(u), LoginField::Text(p)) => (u, p),
-            _ => return Err(login_refused()),
+        let attempt = LoginAttempt {
+            username,
+            password,
+            client: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         };
-        let email = users::normalize_email(&username);
-        // No stored email holds a NUL, and PostgreSQL refuses one in a query parameter.
-        let user = match email.contains('\0') {
-            true => None,
-            false => self.store.user_by_email(&email).await?,
-        }
-        .filter(|u| u.state == UserState::Active.as_str());
-        let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
-        if !password_matches(password, stored_hash).await? {
-            return Err(login_refused());
-        }
-        let Some(user) = user else {
-            return Err(login_refused());
-        };
-        let user = User::try_from(user)?;
-        let token = self.issue_user_token(&user).await?;
-        Ok(json!({
-            "meta": {"user": {"name": user.name, "email": user.email}},
-            "data": {"type": "jwt", "jwt": token},
-        }))
+        self.login_app(&Limiter::disabled(), attempt)
+            .await
+            .map_err(|e| e.into_app_error(LOGIN_SOURCE))
     }
 
-    /// Starts a new login for `user` and returns its token. Earlier tokens stop working.
+    /// Starts a new login for `user` and returns its token. Earlier tokens stop working. The
+    /// token's subject is stored only as its digest: a reader of the database (a backup) can
+    /// neither use it nor, holding the signing key, forge a token that names it.
     pub async fn issue_user_token(&self, user: &User) -> Result<String> {
         let api_token = format!("{}-{}", user.id, random_hex(16)?);
         let now = now_millis();
-        self.store.set_api_token(user.id, &api_token, now).await?;
+        self.store
+            .set_api_token_hash(user.id, &api_token_digest(&api_token), now)
+            .await?;
         let claims = UserClaims::new(
             &api_token,
             &random_hex(8)?,
@@ -211,15 +191,15 @@ impl App {
         if claims.sub.is_empty() {
             return Ok(None);
         }
-        let Some(user) = self.store.user_by_api_token(&claims.sub).await? else {
+        let Some(user) = self
+            .store
+            .user_by_api_token_hash(&api_token_digest(&claims.sub))
+            .await?
+        else {
             return Ok(None);
         };
         Ok(Some(User::try_from(user)?).filter(|u| u.state == UserState::Active))
     }
-}
-
-fn login_refused() -> AppError {
-    AppError::client(404, "ec5_12", LOGIN_SOURCE)
 }
 
 fn duplicate_email(existing: &quadrat_store::UserRow) -> AppError {
@@ -240,52 +220,10 @@ fn random_hex(n: usize) -> Result<String> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Argon2id with the crate's defaults (19 MiB, 2 passes), off the async threads.
-async fn hash_password(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-    })
-    .await
-    .internal("hashing a password")?
-    .internal("hashing a password")
-}
-
-/// Whether `password` matches `stored`. A user without a hash (unknown, placeholder) still costs
-/// one verification, so the answer time does not tell which emails have accounts.
-async fn password_matches(password: String, stored: Option<String>) -> Result<bool> {
-    if password.len() > PASSWORD_MAX_BYTES {
-        return Ok(false);
-    }
-    tokio::task::spawn_blocking(move || {
-        let (hash, real) = match stored {
-            Some(h) => (h, true),
-            None => (dummy_hash().to_string(), false),
-        };
-        let Ok(parsed) = PasswordHash::new(&hash) else {
-            tracing::error!("a stored password hash is unreadable");
-            return false;
-        };
-        let ok = Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
-        ok && real
-    })
-    .await
-    .internal("checking a password")
-}
-
-/// A hash of nothing anyone knows, made once per process, to verify against when there is no
-/// real one.
-fn dummy_hash() -> &'static str {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| {
-        let mut salt = [0u8; 16];
-        let _ = getrandom::fill(&mut salt);
-        Argon2::default()
-            .hash_password_with_salt(&salt, &salt)
-            .map(|h| h.to_string())
-            .unwrap_or_default()
-    })
+/// How a token subject (`api_token`) is stored: its SHA-256, hex, with the scheme named. A fast
+/// hash is enough: subjects are 128 random bits, so there is nothing to guess.
+pub fn api_token_digest(api_token: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, api_token.as_bytes());
+    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
 }

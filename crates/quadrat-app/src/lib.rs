@@ -8,24 +8,26 @@ pub mod demo;
 pub mod entries;
 pub mod error;
 pub mod export;
+pub mod login;
 pub mod mappings;
 pub mod members;
 pub mod model;
 pub mod oauth;
+pub mod passwords;
 pub mod projects;
 pub mod ratelimit;
-
-use std::sync::Arc;
 pub mod upload;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use quadrat_store::Store;
 
 pub use error::{AppError, Result};
+use passwords::{PasswordSettings, Passwords};
 
 /// Settings the services need.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AppConfig {
     /// The public base URL of this server (no trailing slash), used where the real server uses
     /// its configured `APP_URL`: project homepages.
@@ -36,20 +38,53 @@ pub struct AppConfig {
     pub media_dir: PathBuf,
     /// The largest upload body accepted (a video file with its multipart wrapping).
     pub max_upload_bytes: u64,
+    /// The largest JSON upload body, and all the text fields of a multipart upload together.
+    pub max_json_body_bytes: usize,
+    /// What the request bodies being read and parsed may take together (bytes).
+    pub body_memory_bytes: usize,
+    /// How many password hashes run at once, and how many more may wait.
+    pub passwords: PasswordSettings,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            public_url: String::new(),
+            keys: None,
+            media_dir: PathBuf::new(),
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            max_json_body_bytes: DEFAULT_MAX_JSON_BODY_BYTES,
+            body_memory_bytes: DEFAULT_BODY_MEMORY_BYTES,
+            passwords: PasswordSettings::default(),
+        }
+    }
 }
 
 /// 512 MiB: the app's largest file (a 500 000 KB video) and its multipart wrapping.
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 512 * 1024 * 1024;
+
+/// 1 MiB: an entry is a few KB; 300 answers of 1,000 characters with their keys stay under it.
+pub const DEFAULT_MAX_JSON_BODY_BYTES: usize = 1024 * 1024;
+
+/// 128 MiB for request bodies held and parsed at once (docs/security.md, README: the budget).
+pub const DEFAULT_BODY_MEMORY_BYTES: usize = 128 * 1024 * 1024;
 
 /// The services, over one store.
 #[derive(Debug, Clone)]
 pub struct App {
     pub store: Store,
     pub config: AppConfig,
+    /// Password hashing, bounded (shared by every clone of the services).
+    pub passwords: Passwords,
 }
 
 impl App {
     pub fn new(store: Store, config: AppConfig) -> App {
-        App { store, config }
+        let passwords = Passwords::new(&config.passwords);
+        App {
+            store,
+            config,
+            passwords,
+        }
     }
 }

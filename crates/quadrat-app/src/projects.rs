@@ -17,6 +17,10 @@ use serde_json::{Value, json};
 use crate::model::{self, Project, ProjectStructure};
 use crate::{App, AppError, Result};
 
+/// The longest project search, in characters: the longest project name a definition may have
+/// (docs/protocol.md §3.4, §10.1).
+pub const MAX_SEARCH_NAME_CHARS: usize = 100;
+
 /// How a definition file becomes a project.
 #[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
@@ -283,11 +287,16 @@ impl App {
         }))
     }
 
-    /// `GET /api/projects/{name}` (docs/protocol.md §10).
+    /// `GET /api/projects/{name}` (docs/protocol.md §10). A name longer than any project's
+    /// is `400 ec5_44` (source `name`): it goes into a SQL `LIKE` pattern, which SQLite refuses
+    /// past 50,000 bytes and both engines pay for per row.
     pub async fn search_projects_body(&self, name: &str, exact: bool) -> Result<Value> {
         // No project name holds a NUL, and PostgreSQL refuses one in a query parameter.
         if name.is_empty() || name.contains('\0') {
             return Ok(json!({ "data": [] }));
+        }
+        if name.chars().nth(MAX_SEARCH_NAME_CHARS).is_some() {
+            return Err(AppError::client(400, "ec5_44", "name"));
         }
         let found: Vec<Project> = model::all(
             self.store

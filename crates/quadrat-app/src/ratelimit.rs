@@ -2,16 +2,23 @@
 //! (one instance), in the database or in Redis (several instances sharing one budget). Which
 //! buckets a request counts against is decided in `quadrat_core::ratelimit`; time comes from a
 //! [`Clock`] so tests can move it.
+//!
+//! Memory is bounded: bucket names are bounded in length (`quadrat_core::ratelimit::bucket`),
+//! the in-memory store holds at most `memory_max_buckets` windows (expired ones go first, then
+//! those closest to their end), and ended windows are swept once a minute from every store.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use ipnet::IpNet;
 use quadrat_core::ratelimit::{Limit, Limits, Verdict, Window, verdict};
+use quadrat_core::slug;
 use quadrat_store::{RedisRates, Store};
 use serde::{Deserialize, Serialize};
+
+use crate::App;
 
 /// Where counters live.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +45,8 @@ pub struct RateLimitConfig {
     /// peer the header is ignored: the socket address is the client.
     #[serde(deserialize_with = "string_list")]
     pub trusted_proxies: Vec<String>,
+    /// The most windows the memory store keeps (about 200 bytes each).
+    pub memory_max_buckets: usize,
     #[serde(flatten)]
     pub limits: Limits,
 }
@@ -49,10 +58,15 @@ impl Default for RateLimitConfig {
             store: RateStoreKind::Memory,
             redis_url: "redis://127.0.0.1:6379".into(),
             trusted_proxies: Vec::new(),
+            memory_max_buckets: DEFAULT_MEMORY_MAX_BUCKETS,
             limits: Limits::default(),
         }
     }
 }
+
+/// 50,000 windows: about 10 MB. One instance has a few per project and per active client; a
+/// deployment with more shares its counters through the database or Redis.
+pub const DEFAULT_MEMORY_MAX_BUCKETS: usize = 50_000;
 
 /// Now, in Unix milliseconds.
 pub trait Clock: Send + Sync + std::fmt::Debug {
@@ -70,13 +84,74 @@ impl Clock for SystemClock {
 
 #[derive(Debug)]
 enum Backend {
-    Memory(Mutex<HashMap<String, Window>>),
+    Memory(Mutex<MemoryWindows>),
     Database(Store),
     Redis(RedisRates),
 }
 
-/// Expired windows are swept every this many hits.
-const SWEEP_EVERY: u64 = 4096;
+/// Ended windows are swept at most this often (ms).
+const SWEEP_EVERY_MS: i64 = 60_000;
+
+/// The in-memory store: at most `cap` windows.
+#[derive(Debug)]
+struct MemoryWindows {
+    windows: HashMap<String, Window>,
+    cap: usize,
+}
+
+impl MemoryWindows {
+    fn new(cap: usize) -> MemoryWindows {
+        MemoryWindows {
+            windows: HashMap::new(),
+            cap: cap.max(1),
+        }
+    }
+
+    fn hit(&mut self, bucket: &str, now: i64, window_ms: i64) -> Window {
+        if !self.windows.contains_key(bucket) && self.windows.len() >= self.cap {
+            self.make_room(now);
+        }
+        let window = Window::hit(self.windows.get(bucket).copied(), now, window_ms);
+        self.windows.insert(bucket.to_string(), window);
+        window
+    }
+
+    /// Frees ended windows; when every window is live, the eighth closest to its end goes too
+    /// (their counts restart: a cap that refused new buckets would refuse new clients instead).
+    fn make_room(&mut self, now: i64) {
+        self.sweep(now);
+        if self.windows.len() < self.cap {
+            return;
+        }
+        let mut ends: Vec<i64> = self.windows.values().map(|w| w.reset_at).collect();
+        let evict = (self.cap / 8).max(1).min(ends.len() - 1);
+        let (_, cutoff, _) = ends.select_nth_unstable(evict);
+        let cutoff = *cutoff;
+        self.windows.retain(|_, w| w.reset_at > cutoff);
+        tracing::warn!(
+            kept = self.windows.len(),
+            cap = self.cap,
+            "rate-limit memory store full: windows closest to their end were dropped"
+        );
+    }
+
+    fn sweep(&mut self, now: i64) {
+        let before = self.windows.len();
+        self.windows.retain(|_, w| w.reset_at > now);
+        // A map that emptied out gives its memory back.
+        if self.windows.len() < before / 2 {
+            self.windows.shrink_to_fit();
+        }
+    }
+
+    fn refund(&mut self, bucket: &str, now: i64) {
+        if let Some(w) = self.windows.get_mut(bucket)
+            && w.reset_at > now
+        {
+            w.hits = w.hits.saturating_sub(1);
+        }
+    }
+}
 
 /// Decides whether requests may proceed. Shared by every request of a server.
 #[derive(Debug)]
@@ -86,7 +161,7 @@ pub struct Limiter {
     trusted: Vec<IpNet>,
     backend: Backend,
     clock: Arc<dyn Clock>,
-    hits: AtomicU64,
+    last_sweep: AtomicI64,
 }
 
 impl Limiter {
@@ -96,9 +171,9 @@ impl Limiter {
             enabled: false,
             limits: Limits::default(),
             trusted: Vec::new(),
-            backend: Backend::Memory(Mutex::new(HashMap::new())),
+            backend: Backend::Memory(Mutex::new(MemoryWindows::new(DEFAULT_MEMORY_MAX_BUCKETS))),
             clock: Arc::new(SystemClock),
-            hits: AtomicU64::new(0),
+            last_sweep: AtomicI64::new(i64::MIN),
         }
     }
 
@@ -116,7 +191,9 @@ impl Limiter {
     pub async fn from_config(config: &RateLimitConfig, store: &Store) -> Result<Limiter, String> {
         let trusted = parse_proxies(&config.trusted_proxies)?;
         let backend = match config.store {
-            RateStoreKind::Memory => Backend::Memory(Mutex::new(HashMap::new())),
+            RateStoreKind::Memory => {
+                Backend::Memory(Mutex::new(MemoryWindows::new(config.memory_max_buckets)))
+            }
             RateStoreKind::Database => Backend::Database(store.clone()),
             RateStoreKind::Redis => Backend::Redis(
                 RedisRates::connect(&config.redis_url, "quadrat:rate:")
@@ -130,7 +207,7 @@ impl Limiter {
             trusted,
             backend,
             clock: Arc::new(SystemClock),
-            hits: AtomicU64::new(0),
+            last_sweep: AtomicI64::new(i64::MIN),
         })
     }
 
@@ -152,6 +229,14 @@ impl Limiter {
             backend: Backend::Database(store),
             ..Limiter::in_memory(limits)
         }
+    }
+
+    /// The memory store keeps at most `cap` windows.
+    pub fn with_memory_cap(mut self, cap: usize) -> Limiter {
+        if let Backend::Memory(_) = self.backend {
+            self.backend = Backend::Memory(Mutex::new(MemoryWindows::new(cap)));
+        }
+        self
     }
 
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Limiter {
@@ -205,9 +290,7 @@ impl Limiter {
         let (hits, reset_at) = match &self.backend {
             Backend::Memory(map) => {
                 let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
-                let window = Window::hit(map.get(&limit.bucket).copied(), now, limit.window_ms);
-                map.insert(limit.bucket.clone(), window);
-                return Ok(window);
+                return Ok(map.hit(&limit.bucket, now, limit.window_ms));
             }
             Backend::Database(store) => store
                 .rate_hit(&limit.bucket, now, limit.window_ms)
@@ -224,15 +307,70 @@ impl Limiter {
         })
     }
 
+    /// Takes back one hit of `bucket` (a login that succeeded is no failure). Store failures are
+    /// logged: a lost refund only makes the limit a little stricter.
+    pub async fn refund(&self, bucket: &str) {
+        if !self.enabled {
+            return;
+        }
+        let now = self.clock.now_millis();
+        let done = match &self.backend {
+            Backend::Memory(map) => {
+                map.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .refund(bucket, now);
+                Ok(())
+            }
+            Backend::Database(store) => store.rate_refund(bucket, now).await,
+            Backend::Redis(redis) => redis.refund(bucket, now).await,
+        };
+        if let Err(e) = done {
+            tracing::warn!(error = %e, bucket, "rate-limit store failed to take back a hit");
+        }
+    }
+
+    /// Forgets `bucket` altogether (a successful login clears its account's failures).
+    pub async fn forget(&self, bucket: &str) {
+        if !self.enabled {
+            return;
+        }
+        let done = match &self.backend {
+            Backend::Memory(map) => {
+                map.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .windows
+                    .remove(bucket);
+                Ok(())
+            }
+            Backend::Database(store) => store.rate_forget(bucket).await,
+            Backend::Redis(redis) => redis.forget(bucket).await,
+        };
+        if let Err(e) = done {
+            tracing::warn!(error = %e, bucket, "rate-limit store failed to forget a bucket");
+        }
+    }
+
+    /// How many windows the memory store holds (0 for the shared stores).
+    pub fn memory_windows(&self) -> usize {
+        match &self.backend {
+            Backend::Memory(map) => map.lock().unwrap_or_else(|p| p.into_inner()).windows.len(),
+            Backend::Database(_) | Backend::Redis(_) => 0,
+        }
+    }
+
+    /// Frees ended windows, at most once a minute (one request does it; the others go on).
     async fn sweep(&self, now: i64) {
-        if self.hits.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY != SWEEP_EVERY - 1 {
+        let last = self.last_sweep.load(Ordering::Relaxed);
+        if now.saturating_sub(last) < SWEEP_EVERY_MS
+            || self
+                .last_sweep
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
             return;
         }
         match &self.backend {
-            Backend::Memory(map) => map
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .retain(|_, w| w.reset_at > now),
+            Backend::Memory(map) => map.lock().unwrap_or_else(|p| p.into_inner()).sweep(now),
             Backend::Database(store) => {
                 if let Err(e) = store.purge_rate_windows(now).await {
                     tracing::warn!(error = %e, "sweeping rate-limit windows failed");
@@ -268,6 +406,31 @@ impl Limiter {
             }
         }
         client
+    }
+}
+
+/// No stored slug is longer (names have at most 100 characters); a longer one names no project
+/// and costs no query.
+const MAX_SLUG_BYTES: usize = 1024;
+
+impl App {
+    /// The key of a per-project budget (docs/protocol.md §14.1): the stored slug of the project
+    /// `raw_slug` names (normalised as every route normalises it), or `None` when it names no
+    /// project, or only an archived one: such a request is counted against the caller's global
+    /// budget, so made-up slugs cost no memory. A lookup that fails counts it there too.
+    pub async fn project_rate_key(&self, raw_slug: &str) -> Option<String> {
+        let wanted = slug::normalize(raw_slug);
+        if wanted.is_empty() || wanted.len() > MAX_SLUG_BYTES {
+            return None;
+        }
+        match self.store.project_by_slug(&wanted).await {
+            Ok(Some(row)) if row.status != "archived" => Some(row.slug),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "resolving a slug for its rate limit");
+                None
+            }
+        }
     }
 }
 
@@ -338,6 +501,29 @@ mod tests {
             ip("10.2.2.2")
         );
         assert_eq!(limiter.client_ip(ip("10.2.2.2"), None), ip("10.2.2.2"));
+    }
+
+    #[test]
+    fn memory_store_keeps_at_most_its_cap_and_frees_ended_windows() {
+        let mut m = MemoryWindows::new(8);
+        for i in 0..8 {
+            m.hit(&format!("b{i}"), 1_000 + i, 60_000);
+        }
+        assert_eq!(m.windows.len(), 8);
+        // Full and all live: the window closest to its end goes.
+        m.hit("new", 2_000, 60_000);
+        assert!(m.windows.len() <= 8, "{}", m.windows.len());
+        assert!(!m.windows.contains_key("b0"));
+        assert!(m.windows.contains_key("new"));
+        // A known bucket is counted without eviction.
+        assert_eq!(m.hit("new", 2_001, 60_000).hits, 2);
+        // Once they have ended, a sweep frees them all.
+        m.sweep(10_000_000);
+        assert!(m.windows.is_empty());
+        m.hit("a", 0, 60_000);
+        m.hit("a", 1, 60_000);
+        m.refund("a", 2);
+        assert_eq!(m.windows["a"].hits, 1);
     }
 
     #[test]

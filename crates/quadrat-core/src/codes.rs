@@ -24,6 +24,10 @@ const TITLES: &[(&str, &str)] = &[
     ("ec5_29", "Value invalid."),
     ("ec5_30", "Location data not valid."),
     ("ec5_34", "User not found."),
+    (
+        "ec5_37",
+        "Too many failed login attempts made. Please try again later.",
+    ),
     ("ec5_41", "Email address must be unique."),
     ("ec5_42", "Email address is not correct."),
     ("ec5_43", "Length too short"),

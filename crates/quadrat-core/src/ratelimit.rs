@@ -1,10 +1,14 @@
 //! Rate limits (docs/protocol.md §14, §14.1): which buckets a request counts against, and
 //! Laravel's fixed windows. The window starts at the first hit and lasts the decay period; a
 //! request is refused once its bucket holds more hits than the limit.
+//!
+//! Every bucket name is bounded in length ([`MAX_BUCKET_BYTES`]): the limiter's memory (or the
+//! rows and keys of a shared store) cannot be grown by sending long strings.
+
+use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
-
-use crate::slug;
+use sha2::{Digest, Sha256};
 
 /// The numbers, each configurable. Defaults are those of docs/protocol.md §14.1.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,6 +23,12 @@ pub struct Limits {
     pub global_per_minute: u64,
     pub upload_per_second: u64,
     pub upload_per_minute: u64,
+    /// Failed logins one account may have in a window before every login to it is refused.
+    pub login_failures_per_account: u64,
+    /// Failed logins one client address may have in a window, whatever the accounts.
+    pub login_failures_per_address: u64,
+    /// How long a login-failure window lasts, from its first failure.
+    pub login_window_seconds: u64,
 }
 
 impl Default for Limits {
@@ -32,6 +42,10 @@ impl Default for Limits {
             global_per_minute: 600,
             upload_per_second: 10,
             upload_per_minute: 300,
+            // The real server's login throttle: 5 failures, then a minute's wait.
+            login_failures_per_account: 5,
+            login_failures_per_address: 5,
+            login_window_seconds: 60,
         }
     }
 }
@@ -50,8 +64,8 @@ pub struct Limit {
 }
 
 /// The budget a route's requests count against: each route names its own in the route table.
-/// Per-project budgets are keyed by the route's slug, normalised here so that every spelling
-/// that resolves to one project shares its bucket.
+/// Per-project budgets are keyed by the project the route's slug resolves to (its stored slug),
+/// so every spelling of one project shares its bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Budget {
     ExportEntries,
@@ -65,33 +79,87 @@ pub enum Budget {
     Global,
 }
 
-/// The buckets of one request, in the order they are checked. `slug` is the route's `{slug}`
-/// segment as the URL carries it (percent-decoded; empty on routes without one).
+impl Budget {
+    /// Whether the budget is kept per project (and so needs the route's slug resolved first).
+    pub fn is_per_project(self) -> bool {
+        matches!(
+            self,
+            Budget::ExportEntries | Budget::ExportProject | Budget::ExportMedia | Budget::Upload
+        )
+    }
+}
+
+/// Bucket names longer than this keep a digest of their key instead of the key itself.
+pub const MAX_BUCKET_BYTES: usize = 128;
+
+/// The bucket `name|key`, with `key` replaced by a digest when the whole would be longer than
+/// [`MAX_BUCKET_BYTES`].
+pub fn bucket(name: &str, key: &str) -> String {
+    if name.len() + 1 + key.len() <= MAX_BUCKET_BYTES {
+        return format!("{name}|{key}");
+    }
+    format!("{name}|#{}", digest_hex(key))
+}
+
+/// The first 16 bytes of the SHA-256 of `text`, hex: a fixed-size stand-in for a long key.
+fn digest_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The key of a client address in per-address buckets: an IPv4 address as it is (an IPv4
+/// address mapped into IPv6 too), an IPv6 address by its /64 network, which is what one
+/// subscriber is given: per single address, one client could take 2^64 buckets.
+pub fn address_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+/// The buckets of one request, in the order they are checked. `project` is the stored slug of
+/// the project the route's `{slug}` names, `None` when it names none (or the route has no
+/// slug): a request for a project that does not exist costs no per-project bucket (anyone could
+/// make up slugs without end), it counts against the caller's global per-IP budget instead.
+/// `client` is the caller's [`address_key`].
 pub fn limits_for(
     budget: Budget,
-    slug: &str,
-    client_ip: &str,
+    project: Option<&str>,
+    client: &str,
     user_agent: &str,
     l: &Limits,
 ) -> Vec<Limit> {
     let per = |name: &str, key: &str, max: u64, window_ms: i64| Limit {
-        bucket: format!("{name}|{key}"),
+        bucket: bucket(name, key),
         max,
         window_ms,
     };
+    let global = || vec![per("global", client, l.global_per_minute, MINUTE)];
+    let project = match (budget.is_per_project(), project) {
+        (true, Some(key)) => key,
+        (true, None) => return global(),
+        (false, _) => "",
+    };
     match budget {
         Budget::ExportEntries => {
-            let key = slug::normalize(slug);
             let mut out = vec![per(
                 "export-entries",
-                &key,
+                project,
                 l.export_entries_per_minute,
                 MINUTE,
             )];
             if is_google_apps_script(user_agent) {
                 out.push(per(
                     "export-entries-google-apps-script",
-                    &key,
+                    project,
                     l.google_apps_script_per_minute,
                     MINUTE,
                 ));
@@ -100,26 +168,42 @@ pub fn limits_for(
         }
         Budget::ExportProject => vec![per(
             "export-project",
-            &slug::normalize(slug),
+            project,
             l.export_project_per_minute,
             MINUTE,
         )],
         Budget::ExportMedia => vec![per(
             "export-media",
-            &slug::normalize(slug),
+            project,
             l.export_media_per_minute,
             MINUTE,
         )],
-        Budget::Token => vec![per("oauth-token", client_ip, l.token_per_hour, HOUR)],
-        Budget::Upload => {
-            let key = slug::normalize(slug);
-            vec![
-                per("upload-seconds", &key, l.upload_per_second, SECOND),
-                per("upload-minutes", &key, l.upload_per_minute, MINUTE),
-            ]
-        }
-        Budget::Global => vec![per("global", client_ip, l.global_per_minute, MINUTE)],
+        Budget::Token => vec![per("oauth-token", client, l.token_per_hour, HOUR)],
+        Budget::Upload => vec![
+            per("upload-seconds", project, l.upload_per_second, SECOND),
+            per("upload-minutes", project, l.upload_per_minute, MINUTE),
+        ],
+        Budget::Global => global(),
     }
+}
+
+/// The login-failure buckets of one attempt, in the order they are checked: the client address
+/// (`client`, its [`address_key`]), then the account. The account is keyed by a digest of the
+/// normalised email, so no email is written to a shared counter store.
+pub fn login_limits(email: &str, client: &str, l: &Limits) -> [Limit; 2] {
+    let window_ms = i64::try_from(l.login_window_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
+    [
+        Limit {
+            bucket: bucket("login-address", client),
+            max: l.login_failures_per_address,
+            window_ms,
+        },
+        Limit {
+            bucket: format!("login-account|{}", digest_hex(email)),
+            max: l.login_failures_per_account,
+            window_ms,
+        },
+    ]
 }
 
 /// The user agents the real server gives the stricter entries budget (case-insensitive).
@@ -222,28 +306,85 @@ mod tests {
     }
 
     #[test]
-    fn slugs_share_a_bucket_however_typed() {
+    fn projects_are_keyed_by_their_stored_slug_and_unknown_ones_by_the_caller() {
         let l = Limits::default();
-        let a = limits_for(Budget::ExportProject, "EC5 API Test", "1.2.3.4", "", &l);
-        let b = limits_for(Budget::ExportProject, "ec5-api-test", "5.6.7.8", "", &l);
-        assert_eq!(a, b);
+        let a = limits_for(
+            Budget::ExportProject,
+            Some("ec5-api-test"),
+            "1.2.3.4",
+            "",
+            &l,
+        );
         assert_eq!(a[0].bucket, "export-project|ec5-api-test");
+        for budget in [
+            Budget::ExportEntries,
+            Budget::ExportProject,
+            Budget::ExportMedia,
+            Budget::Upload,
+        ] {
+            let unknown = limits_for(budget, None, "1.2.3.4", "Google-Apps-Script", &l);
+            assert_eq!(
+                unknown,
+                [Limit {
+                    bucket: "global|1.2.3.4".into(),
+                    max: 600,
+                    window_ms: MINUTE
+                }],
+                "{budget:?}"
+            );
+        }
+        let token = limits_for(Budget::Token, Some("ignored"), "1.2.3.4", "", &l);
+        assert_eq!(token[0].bucket, "oauth-token|1.2.3.4");
+    }
+
+    #[test]
+    fn bucket_names_are_bounded_whatever_the_key() {
+        let long = "a".repeat(60_000);
+        let b = bucket("export-entries", &long);
+        assert!(b.len() <= MAX_BUCKET_BYTES, "{b}");
+        assert!(b.starts_with("export-entries|#"));
+        assert_ne!(b, bucket("export-entries", &"a".repeat(59_999)));
+        assert_eq!(bucket("global", "10.0.0.1"), "global|10.0.0.1");
+    }
+
+    #[test]
+    fn addresses_are_keyed_by_ipv4_or_ipv6_network() {
+        let key = |s: &str| address_key(s.parse().unwrap());
+        assert_eq!(key("198.51.100.7"), "198.51.100.7");
+        assert_eq!(key("::ffff:198.51.100.7"), "198.51.100.7");
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:bbbb::9"), key("2001:db8:1:2:aaaa::1"));
+        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
+    }
+
+    #[test]
+    fn login_buckets_name_the_address_then_a_digest_of_the_account() {
+        let l = Limits::default();
+        let [address, account] = login_limits("ann@example.org", "198.51.100.7", &l);
+        assert_eq!(address.bucket, "login-address|198.51.100.7");
+        assert_eq!((address.max, address.window_ms), (5, MINUTE));
+        assert!(account.bucket.starts_with("login-account|"));
+        assert!(!account.bucket.contains("ann"));
+        assert_eq!((account.max, account.window_ms), (5, MINUTE));
+        let [_, other] = login_limits("bob@example.org", "198.51.100.7", &l);
+        assert_ne!(account.bucket, other.bucket);
     }
 
     #[test]
     fn google_agents_get_the_extra_entries_bucket() {
         let l = Limits::default();
         let ua = "Mozilla/5.0 (compatible; Google-Apps-Script; beanserver)";
-        assert_eq!(limits_for(Budget::ExportEntries, "x", "", ua, &l).len(), 2);
+        let x = Some("x");
+        assert_eq!(limits_for(Budget::ExportEntries, x, "", ua, &l).len(), 2);
         assert_eq!(
-            limits_for(Budget::ExportEntries, "x", "", "GOOGLEDOCS", &l).len(),
+            limits_for(Budget::ExportEntries, x, "", "GOOGLEDOCS", &l).len(),
             2
         );
         assert_eq!(
-            limits_for(Budget::ExportEntries, "x", "", "curl/8", &l).len(),
+            limits_for(Budget::ExportEntries, x, "", "curl/8", &l).len(),
             1
         );
-        assert_eq!(limits_for(Budget::ExportProject, "x", "", ua, &l).len(), 1);
+        assert_eq!(limits_for(Budget::ExportProject, x, "", ua, &l).len(), 1);
     }
 
     #[test]

@@ -358,6 +358,29 @@ fn parse_date_filters_whole_days_with_two_bounds_instants_with_one() {
 }
 
 #[test]
+fn parse_title_longer_than_the_limit_is_ec5_44_in_rule_order() {
+    use quadrat_core::export::params::MAX_TITLE_FILTER_CHARS;
+    // Characters, not bytes: the longest title allowed may be 4 bytes a character.
+    let longest = "\u{1F333}".repeat(MAX_TITLE_FILTER_CHARS);
+    let q = parse(&format!("title={longest}")).unwrap();
+    assert_eq!(
+        q.title.map(|t| t.chars().count()),
+        Some(MAX_TITLE_FILTER_CHARS)
+    );
+    let over = "a".repeat(MAX_TITLE_FILTER_CHARS + 1);
+    assert_eq!(errors(&format!("title={over}")), [err("ec5_44", "title")]);
+    // Listed where `title` is in the rule order, with the other failures.
+    assert_eq!(
+        errors(&format!("bom=x&title={}&page=x", "%".repeat(60_000))),
+        [
+            err("ec5_27", "page"),
+            err("ec5_44", "title"),
+            err("ec5_29", "bom")
+        ]
+    );
+}
+
+#[test]
 fn parse_title_input_ref_and_echoes() {
     assert_eq!(
         parse("title=Oak%20R").unwrap().title.as_deref(),

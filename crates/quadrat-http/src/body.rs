@@ -12,14 +12,215 @@
 //!
 //! Small bodies (credentials, a name) are read whole by [`read_params`]; a body with files (an
 //! upload) by [`read_with_files`], which streams each file part to its caller.
+//!
+//! Memory is bounded by a [`BodyBudget`] whatever the mix of requests: the bytes of bodies
+//! being received (and of multipart text fields) are counted as they arrive, and refused at
+//! once when the budget is spent (a reader never waits while holding bytes, so readers cannot
+//! wait on each other); a parsed body (JSON or form) is counted at [`PARSED_EXPANSION`] times
+//! its size, taken whole before parsing, waiting its turn at most [`MAX_WAIT`]. A refusal is
+//! [`BodyError::Busy`]. What is counted stays counted until the request lets go of its
+//! [`Held`] memory (an upload holds it until its entry is stored).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
 
-use axum::body::{Body, Bytes, to_bytes};
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, header};
+use futures_util::StreamExt;
 use serde_json::Value;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// How much memory a parsed body may take, per byte of its text: serde_json's values are 72
+/// bytes each and maps several allocations more, so 1 MiB of `{"a":0},` becomes 57 MiB (and
+/// `0,` 36 MiB); measured with a counting allocator, with room for the allocator's overhead.
+pub const PARSED_EXPANSION: usize = 64;
+
+/// How long a body waits for parsing memory before it is refused.
+pub const MAX_WAIT: Duration = Duration::from_secs(10);
+
+/// The memory request bodies may take together: bytes received and not yet let go, and
+/// parsed documents.
+#[derive(Debug)]
+pub struct BodyBudget {
+    received: Arc<Semaphore>,
+    parsed: Arc<Semaphore>,
+    /// The most one parse may ask for: a body at the limit always fits.
+    parsed_total: usize,
+    /// How long a parse waits for room.
+    wait: Duration,
+}
+
+impl BodyBudget {
+    /// A quarter of `total` for bytes being received, the rest for parsed documents, and never
+    /// less than one body of `max_json` bytes (and its parse) needs.
+    pub fn new(total: usize, max_json: usize) -> BodyBudget {
+        let cap = |n: usize| n.clamp(1, Semaphore::MAX_PERMITS);
+        let received = cap((total / 4).max(max_json));
+        let parsed_total = cap((total - total / 4).max(max_json.saturating_mul(PARSED_EXPANSION)));
+        BodyBudget {
+            received: Arc::new(Semaphore::new(received)),
+            parsed: Arc::new(Semaphore::new(parsed_total)),
+            parsed_total,
+            wait: MAX_WAIT,
+        }
+    }
+
+    /// The same budget, a parse waiting at most `wait` for room.
+    #[cfg(test)]
+    fn with_wait(mut self, wait: Duration) -> BodyBudget {
+        self.wait = wait;
+        self
+    }
+
+    /// `n` more received bytes, now or never: a reader that waited while holding bytes could
+    /// wait for another that waits for it.
+    fn receive(&self, held: &mut Held, n: usize) -> Result<(), BodyError> {
+        let n = u32::try_from(n).map_err(|_| BodyError::TooLarge)?;
+        let permit = self
+            .received
+            .clone()
+            .try_acquire_many_owned(n)
+            .map_err(|_| BodyError::Busy)?;
+        merge(&mut held.received, permit);
+        Ok(())
+    }
+
+    /// Room to parse `len` bytes of text, taken whole (so no parse waits holding part of it).
+    async fn parse(&self, held: &mut Held, len: usize) -> Result<(), BodyError> {
+        let want = len
+            .saturating_mul(PARSED_EXPANSION)
+            .clamp(1, self.parsed_total);
+        let want = u32::try_from(want).unwrap_or(u32::MAX);
+        let permit = tokio::time::timeout(self.wait, self.parsed.clone().acquire_many_owned(want))
+            .await
+            .map_err(|_| BodyError::Busy)?
+            .map_err(|_| BodyError::Busy)?;
+        merge(&mut held.parsed, permit);
+        Ok(())
+    }
+
+    /// What is free now: received bytes, parsed bytes (tests watch it come back).
+    #[cfg(test)]
+    fn available(&self) -> (usize, usize) {
+        (
+            self.received.available_permits(),
+            self.parsed.available_permits(),
+        )
+    }
+}
+
+fn merge(slot: &mut Option<OwnedSemaphorePermit>, permit: OwnedSemaphorePermit) {
+    match slot {
+        Some(held) => held.merge(permit),
+        None => *slot = Some(permit),
+    }
+}
+
+/// Memory a request holds in the [`BodyBudget`], given back when dropped.
+#[derive(Debug, Default)]
+#[must_use = "dropping it gives the memory back: keep it while the body's data lives"]
+pub struct Held {
+    received: Option<OwnedSemaphorePermit>,
+    parsed: Option<OwnedSemaphorePermit>,
+}
+
+/// Appends `chunk` to `buffer`, counting every byte of capacity it grows by (capacity doubles,
+/// up to `limit`) before it grows.
+fn append(
+    budget: &BodyBudget,
+    held: &mut Held,
+    buffer: &mut Vec<u8>,
+    chunk: &[u8],
+    limit: usize,
+) -> Result<(), BodyError> {
+    let needed = buffer
+        .len()
+        .checked_add(chunk.len())
+        .filter(|n| *n <= limit)
+        .ok_or(BodyError::TooLarge)?;
+    if needed > buffer.capacity() {
+        let grown = needed.max(buffer.capacity().saturating_mul(2).min(limit));
+        budget.receive(held, grown - buffer.capacity())?;
+        buffer.reserve_exact(grown - buffer.len());
+    }
+    buffer.extend_from_slice(chunk);
+    Ok(())
+}
+
+/// The whole body, at most `limit` bytes, counted in the budget as it arrives.
+async fn read_whole(
+    budget: &BodyBudget,
+    held: &mut Held,
+    body: Body,
+    limit: usize,
+) -> Result<Vec<u8>, BodyError> {
+    let mut stream = body.into_data_stream();
+    let mut buffer = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        // A body cut off before its end is as unreadable as one too large.
+        let chunk = chunk.map_err(|_| BodyError::TooLarge)?;
+        append(budget, held, &mut buffer, &chunk, limit)?;
+    }
+    Ok(buffer)
+}
+
+/// `text` parsed as JSON, once the budget has room for it.
+pub async fn parse_json(
+    budget: &BodyBudget,
+    held: &mut Held,
+    text: Vec<u8>,
+) -> Result<Value, BodyError> {
+    budget.parse(held, text.len()).await?;
+    parse_on_parser_thread(text).await
+}
+
+type ParseJob = (
+    Vec<u8>,
+    tokio::sync::oneshot::Sender<Result<Value, serde_json::Error>>,
+);
+
+/// The thread that parses upload bodies. One thread, so the documents it builds come from one
+/// allocator arena, which the next parse reuses once they are dropped (wherever they are
+/// dropped): parsed on each worker thread, glibc's per-thread arenas would each keep the largest
+/// document their thread ever held, and resident memory would grow with the number of threads.
+/// `None` when the thread could not be started (then bodies are parsed where they are).
+fn parser() -> Option<&'static std::sync::mpsc::Sender<ParseJob>> {
+    static PARSER: std::sync::OnceLock<Option<std::sync::mpsc::Sender<ParseJob>>> =
+        std::sync::OnceLock::new();
+    PARSER
+        .get_or_init(|| {
+            let (jobs, queue) = std::sync::mpsc::channel::<ParseJob>();
+            std::thread::Builder::new()
+                .name("quadrat-json".into())
+                .spawn(move || {
+                    for (text, reply) in queue {
+                        let parsed = serde_json::from_slice(&text);
+                        drop(text);
+                        // The request may have gone: its document is dropped here.
+                        let _ = reply.send(parsed);
+                    }
+                })
+                .map_err(|e| tracing::warn!(error = %e, "no JSON parser thread"))
+                .ok()
+                .map(|_| jobs)
+        })
+        .as_ref()
+}
+
+async fn parse_on_parser_thread(text: Vec<u8>) -> Result<Value, BodyError> {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let parsed = match parser() {
+        Some(jobs) => match jobs.send((text, reply)) {
+            Ok(()) => answer.await.map_err(|_| BodyError::Busy)?,
+            Err(std::sync::mpsc::SendError((text, _))) => serde_json::from_slice(&text),
+        },
+        None => serde_json::from_slice(&text),
+    };
+    parsed.map_err(|_| BodyError::Malformed)
+}
 
 /// One parameter as PHP hands it to the application.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,15 +293,20 @@ impl Params {
     /// A JSON body: its members when it is an object, nothing otherwise.
     fn json(bytes: &[u8]) -> Result<Params, BodyError> {
         let value: Value = serde_json::from_slice(bytes).map_err(|_| BodyError::Malformed)?;
+        Ok(Params::members(value))
+    }
+
+    /// The members of a JSON body when it is an object, nothing otherwise.
+    fn members(value: Value) -> Params {
         let Value::Object(members) = value else {
-            return Ok(Params::default());
+            return Params::default();
         };
-        Ok(Params(
+        Params(
             members
                 .into_iter()
                 .map(|(name, v)| (name, Param::Json(v)))
                 .collect(),
-        ))
+        )
     }
 
     /// One form field, as PHP files it: the last of a name wins, `name[…]` is an array, and a
@@ -168,6 +374,8 @@ pub enum BodyError {
     TooLarge,
     /// Not what its content type says (invalid JSON, a broken multipart body).
     Malformed,
+    /// The server's memory for bodies is spent: the same request a moment later may pass.
+    Busy,
 }
 
 impl From<multer::Error> for BodyError {
@@ -184,31 +392,50 @@ impl From<multer::Error> for BodyError {
     }
 }
 
-/// The parameters of a small body, read whole, at most `limit` bytes. As PHP leaves `$_POST`
-/// empty, a body that is larger, malformed or of no form type has no parameters; of a broken
-/// multipart body, the fields before the fault are kept. Files are skipped.
-pub async fn read_params(headers: &HeaderMap, body: Body, limit: usize) -> Params {
+/// The parameters of a small body, read whole, at most `limit` bytes, with the memory they hold.
+/// As PHP leaves `$_POST` empty, a body that is larger, malformed or of no form type has no
+/// parameters; of a broken multipart body, the fields before the fault are kept. Files are
+/// skipped. The one error is [`BodyError::Busy`]: the budget has no room for it now.
+pub async fn read_params(
+    budget: &Arc<BodyBudget>,
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<(Params, Held), BodyError> {
+    let mut held = Held::default();
     let encoding = Encoding::of(headers);
     if encoding == Encoding::Opaque {
-        return Params::default();
+        return Ok((Params::default(), held));
     }
-    let Ok(bytes) = to_bytes(body, limit).await else {
-        return Params::default();
+    let bytes = match read_whole(budget, &mut held, body, limit).await {
+        Ok(bytes) => bytes,
+        Err(BodyError::Busy) => return Err(BodyError::Busy),
+        Err(_) => return Ok((Params::default(), held)),
     };
-    match encoding {
+    budget.parse(&mut held, bytes.len()).await?;
+    let params = match encoding {
         Encoding::Json => Params::json(&bytes).unwrap_or_default(),
         Encoding::Form => Params::form(&bytes),
         Encoding::Multipart(boundary) => {
+            let bytes = Bytes::from(bytes);
             let stream =
                 futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(bytes) });
-            let mut body =
-                FileBody::multipart(Body::from_stream(stream), boundary, limit as u64, limit);
+            // The fields are copies of the bytes already counted (the parse's share covers
+            // them), so this reader counts nothing more.
+            let mut body = FileBody::multipart(
+                Body::from_stream(stream),
+                boundary,
+                limit as u64,
+                limit,
+                None,
+            );
             // Files are dropped unread; a fault ends the reading.
             while let Ok(Some(_file)) = body.next_file().await {}
             body.params
         }
         Encoding::Opaque => Params::default(),
-    }
+    };
+    Ok((params, held))
 }
 
 /// The limits of a body with files.
@@ -228,41 +455,56 @@ pub struct FileBody {
     multipart: Option<multer::Multipart<'static>>,
     /// What the text fields may still take.
     text_budget: usize,
+    /// Where text fields are counted (none when their bytes are counted already).
+    budget: Option<Arc<BodyBudget>>,
+    held: Held,
 }
 
-/// Starts reading a body with files. A JSON or url-encoded body is read whole here (it has no
-/// files); a multipart body part by part, through [`FileBody::next_file`].
+/// Starts reading a body with files. A JSON or url-encoded body is read whole and parsed here
+/// (it has no files); a multipart body part by part, through [`FileBody::next_file`].
 pub async fn read_with_files(
+    budget: &Arc<BodyBudget>,
     headers: &HeaderMap,
     body: Body,
     limits: FileLimits,
 ) -> Result<FileBody, BodyError> {
-    let whole = |body: Body| async move {
-        to_bytes(body, limits.fields)
-            .await
-            .map_err(|_| BodyError::TooLarge)
-    };
+    let mut held = Held::default();
     let params = match Encoding::of(headers) {
-        Encoding::Json => Params::json(&whole(body).await?)?,
-        Encoding::Form => Params::form(&whole(body).await?),
+        Encoding::Json => {
+            let bytes = read_whole(budget, &mut held, body, limits.fields).await?;
+            Params::members(parse_json(budget, &mut held, bytes).await?)
+        }
+        Encoding::Form => {
+            let bytes = read_whole(budget, &mut held, body, limits.fields).await?;
+            budget.parse(&mut held, bytes.len()).await?;
+            Params::form(&bytes)
+        }
         Encoding::Multipart(boundary) => {
             return Ok(FileBody::multipart(
                 body,
                 boundary,
                 limits.body,
                 limits.fields,
+                Some(budget.clone()),
             ));
         }
         Encoding::Opaque => Params::default(),
     };
     Ok(FileBody {
         params,
+        held,
         ..FileBody::default()
     })
 }
 
 impl FileBody {
-    fn multipart(body: Body, boundary: String, whole: u64, text_budget: usize) -> FileBody {
+    fn multipart(
+        body: Body,
+        boundary: String,
+        whole: u64,
+        text_budget: usize,
+        budget: Option<Arc<BodyBudget>>,
+    ) -> FileBody {
         let limits =
             multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(whole));
         FileBody {
@@ -273,6 +515,8 @@ impl FileBody {
                 limits,
             )),
             text_budget,
+            budget,
+            held: Held::default(),
         }
     }
 
@@ -283,6 +527,8 @@ impl FileBody {
             params,
             multipart,
             text_budget,
+            budget,
+            held,
         } = self;
         let Some(parts) = multipart.as_mut() else {
             return Ok(None);
@@ -300,7 +546,10 @@ impl FileBody {
                 *text_budget = text_budget
                     .checked_sub(chunk.len())
                     .ok_or(BodyError::TooLarge)?;
-                value.extend_from_slice(&chunk);
+                match budget {
+                    Some(budget) => append(budget, held, &mut value, &chunk, usize::MAX)?,
+                    None => value.extend_from_slice(&chunk),
+                }
             }
             params.push(&name, value);
         }
@@ -308,9 +557,10 @@ impl FileBody {
         Ok(None)
     }
 
-    /// The parameters: call once [`FileBody::next_file`] has said `None`.
-    pub fn into_params(self) -> Params {
-        self.params
+    /// The parameters and the memory they hold: call once [`FileBody::next_file`] has said
+    /// `None`.
+    pub fn into_params(self) -> (Params, Held) {
+        (self.params, self.held)
     }
 }
 
@@ -358,8 +608,19 @@ mod tests {
         h
     }
 
+    fn budget() -> Arc<BodyBudget> {
+        Arc::new(BodyBudget::new(1 << 20, 1024))
+    }
+
+    async fn read_with(budget: &Arc<BodyBudget>, content_type: &str, body: Body) -> Params {
+        read_params(budget, &headers(content_type), body, 1024)
+            .await
+            .unwrap()
+            .0
+    }
+
     async fn read(content_type: &str, body: &'static [u8]) -> Params {
-        read_params(&headers(content_type), Body::from(body), 1024).await
+        read_with(&budget(), content_type, Body::from(body)).await
     }
 
     fn text(params: &Params, name: &str) -> Option<String> {
@@ -425,13 +686,13 @@ mod tests {
         assert_eq!(p.get("password"), Some(&Param::Json(json!(7))));
         assert_eq!(p.get("x"), Some(&Param::Json(Value::Null)));
         for body in [&b"[1,2]"[..], b"{not json", b"\"text\""] {
-            let p = read_params(&headers("application/json"), Body::from(body), 1024).await;
+            let p = read_with(&budget(), "application/json", Body::from(body)).await;
             assert_eq!(p, Params::default());
         }
         assert_eq!(read("text/plain", br#"{"a":"b"}"#).await, Params::default());
         // Over the limit: no parameters at all.
         let big = format!(r#"{{"a":"{}"}}"#, "x".repeat(2000));
-        let p = read_params(&headers("application/json"), Body::from(big), 1024).await;
+        let p = read_with(&budget(), "application/json", Body::from(big)).await;
         assert_eq!(p, Params::default());
     }
 
@@ -458,7 +719,9 @@ mod tests {
             body: 1024,
             fields: 64,
         };
+        let budget = budget();
         let mut files = read_with_files(
+            &budget,
             &headers("multipart/form-data; boundary=b"),
             Body::from(body),
             limits,
@@ -475,7 +738,7 @@ mod tests {
         drop(part);
         assert!(files.next_file().await.unwrap().is_none());
         assert_eq!(
-            files.into_params().get("data"),
+            files.into_params().0.get("data"),
             Some(&Param::Text(b"{}".to_vec()))
         );
 
@@ -484,6 +747,7 @@ mod tests {
             "x".repeat(65)
         );
         let mut files = read_with_files(
+            &budget,
             &headers("multipart/form-data; boundary=b"),
             Body::from(long),
             limits,
@@ -491,7 +755,55 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(files.next_file().await.err(), Some(BodyError::TooLarge));
-        let bad_json = read_with_files(&headers("application/json"), Body::from("{"), limits).await;
+        let bad_json = read_with_files(
+            &budget,
+            &headers("application/json"),
+            Body::from("{"),
+            limits,
+        )
+        .await;
         assert_eq!(bad_json.err(), Some(BodyError::Malformed));
+    }
+
+    #[tokio::test]
+    async fn bodies_count_in_the_budget_until_let_go() {
+        // 4 KiB for bytes received, the rest for parsing: one 1 KiB body parses at a time.
+        let budget =
+            Arc::new(BodyBudget::new(16 * 1024, 1024).with_wait(Duration::from_millis(50)));
+        let idle = budget.available();
+        assert_eq!(idle.0, 4 * 1024);
+        assert_eq!(idle.1, 1024 * PARSED_EXPANSION);
+        let body = format!(r#"{{"a":"{}"}}"#, "x".repeat(900));
+        let (params, held) = read_params(
+            &budget,
+            &headers("application/json"),
+            Body::from(body.clone()),
+            1024,
+        )
+        .await
+        .unwrap();
+        assert_eq!(text(&params, "a").map(|a| a.len()), Some(900));
+        let (received, parsed) = budget.available();
+        assert!(received <= idle.0 - body.len(), "{received}");
+        assert_eq!(parsed, idle.1 - body.len() * PARSED_EXPANSION);
+        // While it is held, a second body of the same size finds no room to parse: it waits,
+        // then is refused.
+        let second = read_params(
+            &budget,
+            &headers("application/json"),
+            Body::from(body.clone()),
+            1024,
+        )
+        .await;
+        assert_eq!(second.err(), Some(BodyError::Busy));
+        drop(held);
+        assert_eq!(budget.available(), idle);
+        // Bytes beyond what may be received at once are refused at once, not waited for.
+        let small = Arc::new(BodyBudget::new(1024, 16));
+        let big = "y".repeat(300);
+        let refused =
+            read_params(&small, &headers("application/json"), Body::from(big), 1024).await;
+        assert_eq!(refused.err(), Some(BodyError::Busy));
+        assert_eq!(small.available().0, 256);
     }
 }

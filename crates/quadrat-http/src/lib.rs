@@ -26,6 +26,8 @@ pub use user_token::UserToken;
 pub struct AppState {
     pub app: Arc<App>,
     pub limiter: Arc<Limiter>,
+    /// The memory request bodies may take together (`body.rs`).
+    pub(crate) bodies: Arc<body::BodyBudget>,
 }
 
 /// The whole API as a router, with no rate limits.
@@ -36,9 +38,12 @@ pub fn router(app: App) -> Router {
 /// The whole API as a router, every route counted by `limiter` (tests build the same one the
 /// server runs).
 pub fn router_with(app: App, limiter: Limiter) -> Router {
+    let bodies =
+        body::BodyBudget::new(app.config.body_memory_bytes, app.config.max_json_body_bytes);
     let state = AppState {
         app: Arc::new(app),
         limiter: Arc::new(limiter),
+        bodies: Arc::new(bodies),
     };
     routes::routes(&state)
         .with_state(state)

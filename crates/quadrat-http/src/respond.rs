@@ -35,6 +35,8 @@ fn json_response(status: StatusCode, bytes: Vec<u8>) -> Response {
 pub struct ApiError {
     pub status: StatusCode,
     pub errors: Vec<Ec5Error>,
+    /// `Retry-After`, in seconds, when waiting helps.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -42,6 +44,16 @@ impl ApiError {
         ApiError {
             status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
             errors: vec![Ec5Error::new(code, source)],
+            retry_after: None,
+        }
+    }
+
+    /// `429 ec5_255` with `Retry-After: 1`: the server is at its memory or hashing budget
+    /// (docs/protocol.md §14.5); the same request a moment later may well pass.
+    pub fn busy(source: &str) -> ApiError {
+        ApiError {
+            retry_after: Some(1),
+            ..ApiError::new(429, "ec5_255", source)
         }
     }
 }
@@ -53,7 +65,7 @@ struct Envelope<'a> {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        json_response(
+        let mut response = json_response(
             self.status,
             to_php_json(
                 &Envelope {
@@ -61,7 +73,13 @@ impl IntoResponse for ApiError {
                 },
                 true,
             ),
-        )
+        );
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
@@ -71,12 +89,14 @@ impl From<AppError> for ApiError {
             AppError::Client { status, errors } => ApiError {
                 status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
                 errors,
+                retry_after: None,
             },
             e @ AppError::Internal { .. } => {
                 tracing::error!(error = %e.chain(), "internal error");
                 ApiError {
                     status: StatusCode::INTERNAL_SERVER_ERROR,
                     errors: vec![Ec5Error::new("ec5_116", "server")],
+                    retry_after: None,
                 }
             }
         }
@@ -94,6 +114,7 @@ pub fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response {
     ApiError {
         status: StatusCode::INTERNAL_SERVER_ERROR,
         errors: vec![Ec5Error::new("ec5_116", "server")],
+        retry_after: None,
     }
     .into_response()
 }

@@ -1,7 +1,8 @@
 //! Rate limits on every route (docs/protocol.md §14, §14.1). The route table wraps each route
 //! in [`throttle`] with the budget it names, so it runs after routing (the `{slug}` segment keys
 //! per-project budgets) and before the handler, so refused, invalid and denied requests count
-//! too. Preflights are not counted, as on the real server.
+//! too. A per-project budget is keyed by the project the slug names; a slug that names none
+//! counts against the caller's global budget. Preflights are not counted, as on the real server.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -9,7 +10,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request, State
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use quadrat_core::ratelimit::{Budget, Verdict, limits_for};
+use quadrat_core::ratelimit::{Budget, Verdict, address_key, limits_for};
 
 use crate::AppState;
 use crate::respond::ApiError;
@@ -30,6 +31,33 @@ impl Throttled {
     }
 }
 
+/// The client's address as the limiter sees it: the socket peer, or what a trusted proxy says
+/// in `X-Forwarded-For` (docs/protocol.md §14.4). The unspecified address when the server runs
+/// without connection info (a router served by hand).
+pub struct ClientAddress(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(client_address(parts, state)))
+    }
+}
+
+fn client_address(parts: &axum::http::request::Parts, state: &AppState) -> IpAddr {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    state
+        .limiter
+        .client_ip(peer, header_text(&parts.headers, "x-forwarded-for"))
+}
+
 pub async fn throttle(
     State(Throttled { state, budget }): State<Throttled>,
     request: Request,
@@ -44,19 +72,16 @@ pub async fn throttle(
         .ok()
         .and_then(|params| params.iter().next().map(|(_, v)| v.to_string()))
         .unwrap_or_default();
-    let peer = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-    let ip = state
-        .limiter
-        .client_ip(peer, header_text(&parts.headers, "x-forwarded-for"));
+    let ip = client_address(&parts, &state);
     let user_agent = header_text(&parts.headers, "user-agent").unwrap_or_default();
+    let project = match budget.is_per_project() {
+        true => state.app.project_rate_key(&slug).await,
+        false => None,
+    };
     let limits = limits_for(
         budget,
-        &slug,
-        &ip.to_string(),
+        project.as_deref(),
+        &address_key(ip),
         user_agent,
         state.limiter.limits(),
     );

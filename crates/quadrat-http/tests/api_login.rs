@@ -165,7 +165,7 @@ async fn login_local_with_bad_credentials_is_404_ec5_12(db: TestDb) {
     }
     // Nobody was logged in by any of it.
     let ann = server.app.store.user_by_email("ann@example.org").await;
-    assert_eq!(ann.unwrap().unwrap().api_token, None);
+    assert_eq!(ann.unwrap().unwrap().api_token_hash, None);
 }
 
 async fn login_local_with_missing_fields_or_unread_body_is_400_ec5_21(db: TestDb) {

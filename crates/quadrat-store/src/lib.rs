@@ -3,6 +3,7 @@
 
 mod entries;
 mod export;
+mod files;
 mod mappings;
 mod media;
 mod migrate;
@@ -165,6 +166,9 @@ impl Store {
             .foreign_keys(true)
             // The CLI and a running server may share the file: wait for each other's writes.
             .busy_timeout(Duration::from_secs(30));
+        // Owner-only before SQLite creates it (its -wal and -shm files take the same mode).
+        files::secure_database_file(options.get_filename())
+            .map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())

@@ -24,6 +24,44 @@ impl Store {
         })
     }
 
+    /// Takes back one hit of `bucket`'s window, if it is still running at `now`.
+    pub async fn rate_refund(&self, bucket: &str, now: i64) -> Result<()> {
+        with_pool!(self, write, |pool| {
+            sqlx::query(
+                "UPDATE rate_limit_windows SET hits = hits - 1 \
+                 WHERE bucket = $1 AND hits > 0 AND reset_at > $2",
+            )
+            .bind(bucket)
+            .bind(now)
+            .execute(pool)
+            .await?;
+            Ok(())
+        })
+    }
+
+    /// Forgets `bucket`'s window.
+    pub async fn rate_forget(&self, bucket: &str) -> Result<()> {
+        with_pool!(self, write, |pool| {
+            sqlx::query("DELETE FROM rate_limit_windows WHERE bucket = $1")
+                .bind(bucket)
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
+    }
+
+    /// The number of windows stored (tests check that ended ones are swept).
+    #[cfg(feature = "test-support")]
+    pub async fn rate_window_count(&self) -> Result<i64> {
+        with_pool!(self, read, |pool| {
+            Ok(
+                sqlx::query_scalar("SELECT COUNT(*) FROM rate_limit_windows")
+                    .fetch_one(pool)
+                    .await?,
+            )
+        })
+    }
+
     /// Forgets windows that ended before `now`.
     pub async fn purge_rate_windows(&self, now: i64) -> Result<u64> {
         with_pool!(self, write, |pool| {
@@ -46,6 +84,7 @@ pub struct RedisRates {
     conn: redis::aio::ConnectionManager,
     prefix: String,
     script: std::sync::Arc<redis::Script>,
+    refund: std::sync::Arc<redis::Script>,
 }
 
 impl std::fmt::Debug for RedisRates {
@@ -70,6 +109,17 @@ local hits = redis.call('HINCRBY', KEYS[1], 'hits', 1)
 return {hits, reset}
 ";
 
+/// Takes back one hit of a window still running at ARGV[1].
+const REFUND_SCRIPT: &str = r"
+local now = tonumber(ARGV[1])
+local reset = tonumber(redis.call('HGET', KEYS[1], 'reset') or '0')
+local hits = tonumber(redis.call('HGET', KEYS[1], 'hits') or '0')
+if reset > now and hits > 0 then
+  redis.call('HINCRBY', KEYS[1], 'hits', -1)
+end
+return 0
+";
+
 impl RedisRates {
     /// Connects to `url` (`redis://HOST:PORT/DB`); bucket keys start with `prefix`.
     pub async fn connect(url: &str, prefix: &str) -> Result<RedisRates> {
@@ -85,7 +135,32 @@ impl RedisRates {
             conn,
             prefix: prefix.to_string(),
             script: std::sync::Arc::new(redis::Script::new(HIT_SCRIPT)),
+            refund: std::sync::Arc::new(redis::Script::new(REFUND_SCRIPT)),
         })
+    }
+
+    /// As [`Store::rate_refund`].
+    pub async fn refund(&self, bucket: &str, now: i64) -> Result<()> {
+        let mut conn = self.conn.clone();
+        let _: i64 = self
+            .refund
+            .key(format!("{}{bucket}", self.prefix))
+            .arg(now)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(|e| StoreError::Redis(e.to_string()))?;
+        Ok(())
+    }
+
+    /// As [`Store::rate_forget`].
+    pub async fn forget(&self, bucket: &str) -> Result<()> {
+        let mut conn = self.conn.clone();
+        let _: i64 = redis::cmd("DEL")
+            .arg(format!("{}{bucket}", self.prefix))
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| StoreError::Redis(e.to_string()))?;
+        Ok(())
     }
 
     /// As [`Store::rate_hit`].

@@ -5,7 +5,7 @@ use quadrat_core::roles::Role;
 use crate::{Conflict, Result, Store, StoreError, conflict_as, with_pool};
 
 const USER_COLUMNS: &str =
-    "id, email, name, password_hash, server_role, state, api_token, created_at, updated_at";
+    "id, email, name, password_hash, server_role, state, api_token_hash, created_at, updated_at";
 
 /// A row of `users`. `password_hash` is `None` for users who cannot log in with a password (the
 /// placeholders made when an unknown email is added to a project).
@@ -17,7 +17,8 @@ pub struct UserRow {
     pub password_hash: Option<String>,
     pub server_role: String,
     pub state: String,
-    pub api_token: Option<String>,
+    /// The digest of the current login's token subject (`sha256:<hex>`); `None`: no login.
+    pub api_token_hash: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -96,12 +97,12 @@ impl Store {
         })
     }
 
-    /// The user whose current login token subject is `api_token`.
-    pub async fn user_by_api_token(&self, api_token: &str) -> Result<Option<UserRow>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE api_token = $1");
+    /// The user whose current login token subject has the digest `api_token_hash`.
+    pub async fn user_by_api_token_hash(&self, api_token_hash: &str) -> Result<Option<UserRow>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE api_token_hash = $1");
         with_pool!(self, read, |pool| {
             Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(api_token)
+                .bind(api_token_hash)
                 .fetch_optional(pool)
                 .await?)
         })
@@ -119,7 +120,7 @@ impl Store {
     /// Replaces the password hash and ends the user's login (their token stops working).
     pub async fn set_password_hash(&self, user_id: i64, hash: &str, now: i64) -> Result<()> {
         self.update_user(
-            "UPDATE users SET password_hash = $2, api_token = NULL, updated_at = $3 WHERE id = $1",
+            "UPDATE users SET password_hash = $2, api_token_hash = NULL, updated_at = $3 WHERE id = $1",
             user_id,
             hash,
             now,
@@ -131,7 +132,7 @@ impl Store {
     pub async fn set_user_state(&self, user_id: i64, state: &str, now: i64) -> Result<()> {
         self.update_user(
             "UPDATE users SET state = $2, \
-             api_token = CASE WHEN $2 = 'active' THEN api_token ELSE NULL END, \
+             api_token_hash = CASE WHEN $2 = 'active' THEN api_token_hash ELSE NULL END, \
              updated_at = $3 WHERE id = $1",
             user_id,
             state,
@@ -140,12 +141,18 @@ impl Store {
         .await
     }
 
-    /// Starts a new login: `api_token` becomes the only subject a token may carry for this user.
-    pub async fn set_api_token(&self, user_id: i64, api_token: &str, now: i64) -> Result<()> {
+    /// Starts a new login: the subject whose digest is `api_token_hash` becomes the only one a
+    /// token may carry for this user.
+    pub async fn set_api_token_hash(
+        &self,
+        user_id: i64,
+        api_token_hash: &str,
+        now: i64,
+    ) -> Result<()> {
         self.update_user(
-            "UPDATE users SET api_token = $2, updated_at = $3 WHERE id = $1",
+            "UPDATE users SET api_token_hash = $2, updated_at = $3 WHERE id = $1",
             user_id,
-            api_token,
+            api_token_hash,
             now,
         )
         .await

@@ -46,7 +46,7 @@ async fn insert_user_with_taken_email_conflicts(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(ann.state, "active");
-    assert_eq!(ann.api_token, None);
+    assert_eq!(ann.api_token_hash, None);
     let again = store.insert_user(&new_user("ann@example.org")).await;
     assert!(matches!(again, Err(StoreError::Conflict(Conflict::Email))));
     assert_eq!(store.list_users().await.unwrap().len(), 1);
@@ -78,21 +78,33 @@ async fn api_token_finds_the_user_until_password_or_state_changes(db: TestDb) {
         .insert_user(&new_user("ann@example.org"))
         .await
         .unwrap();
-    store.set_api_token(ann.id, "1-abc", NOW).await.unwrap();
-    let found = store.user_by_api_token("1-abc").await.unwrap();
+    store
+        .set_api_token_hash(ann.id, "1-abc", NOW)
+        .await
+        .unwrap();
+    let found = store.user_by_api_token_hash("1-abc").await.unwrap();
     assert_eq!(found.map(|u| u.id), Some(ann.id));
 
     store
         .set_password_hash(ann.id, "$argon2id$other", NOW)
         .await
         .unwrap();
-    assert_eq!(store.user_by_api_token("1-abc").await.unwrap(), None);
+    assert_eq!(store.user_by_api_token_hash("1-abc").await.unwrap(), None);
 
-    store.set_api_token(ann.id, "1-def", NOW).await.unwrap();
+    store
+        .set_api_token_hash(ann.id, "1-def", NOW)
+        .await
+        .unwrap();
     store.set_user_state(ann.id, "active", NOW).await.unwrap();
-    assert!(store.user_by_api_token("1-def").await.unwrap().is_some());
+    assert!(
+        store
+            .user_by_api_token_hash("1-def")
+            .await
+            .unwrap()
+            .is_some()
+    );
     store.set_user_state(ann.id, "disabled", NOW).await.unwrap();
-    assert_eq!(store.user_by_api_token("1-def").await.unwrap(), None);
+    assert_eq!(store.user_by_api_token_hash("1-def").await.unwrap(), None);
     let row = store
         .user_by_email("ann@example.org")
         .await
@@ -101,7 +113,7 @@ async fn api_token_finds_the_user_until_password_or_state_changes(db: TestDb) {
     assert_eq!(row.state, "disabled");
 
     assert!(matches!(
-        store.set_api_token(9_999, "x", NOW).await,
+        store.set_api_token_hash(9_999, "x", NOW).await,
         Err(StoreError::NotFound(_))
     ));
     store.close().await;

@@ -80,7 +80,7 @@ impl TestDb {
                 public_url: "http://quadrat.test".into(),
                 keys: Some(test_keys()),
                 media_dir: self.media_dir(),
-                max_upload_bytes: quadrat_app::DEFAULT_MAX_UPLOAD_BYTES,
+                ..AppConfig::default()
             },
         )
     }

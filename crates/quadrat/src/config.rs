@@ -7,6 +7,7 @@ use anyhow::Context;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use quadrat_app::oauth::KeySettings;
+use quadrat_app::passwords::PasswordSettings;
 use quadrat_app::ratelimit::{RateLimitConfig, string_list};
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +31,13 @@ pub struct Config {
     pub rate_limits: RateLimitConfig,
     /// The largest upload body accepted, in bytes (media files come in one request).
     pub max_upload_bytes: u64,
+    /// The largest JSON upload body (and a multipart upload's text fields together), in bytes.
+    pub max_json_body_bytes: usize,
+    /// What request bodies being read and parsed may take together, in bytes.
+    pub body_memory_bytes: usize,
+    /// `[passwords]`: how many password hashes run at once, and how many more may wait.
+    #[serde(default)]
+    pub passwords: PasswordSettings,
 }
 
 /// `[oauth]` (env `QUADRAT_OAUTH__PRIVATE_KEY_FILE`, `QUADRAT_OAUTH__PUBLIC_KEY_FILES`).
@@ -56,6 +64,9 @@ impl std::fmt::Debug for Config {
             .field("oauth", &self.oauth)
             .field("rate_limits", &self.rate_limits)
             .field("max_upload_bytes", &self.max_upload_bytes)
+            .field("max_json_body_bytes", &self.max_json_body_bytes)
+            .field("body_memory_bytes", &self.body_memory_bytes)
+            .field("passwords", &self.passwords)
             .finish()
     }
 }
@@ -98,6 +109,9 @@ impl Config {
             oauth: OAuthSettings::default(),
             rate_limits: RateLimitConfig::default(),
             max_upload_bytes: quadrat_app::DEFAULT_MAX_UPLOAD_BYTES,
+            max_json_body_bytes: quadrat_app::DEFAULT_MAX_JSON_BODY_BYTES,
+            body_memory_bytes: quadrat_app::DEFAULT_BODY_MEMORY_BYTES,
+            passwords: PasswordSettings::default(),
         };
         let toml_path = data_dir.join("quadrat.toml");
         let mut config: Config = Figment::from(Serialized::defaults(defaults))
@@ -145,15 +159,55 @@ impl Config {
         self.data_dir.join("media")
     }
 
-    /// Creates the data directory and the media folder if they are missing.
+    /// Creates the data directory (mode 0700, owner only, whatever the umask: it holds the
+    /// database, the keys and private projects' media) and the media folder if they are
+    /// missing. A data directory others may enter is made 0700, with a warning.
     pub fn ensure_dirs(&self) -> anyhow::Result<()> {
-        for dir in [self.data_dir.as_path(), self.media_dir().as_path()] {
-            create_dir(dir)?;
-        }
-        Ok(())
+        create_private_dir(&self.data_dir)?;
+        create_dir(&self.media_dir())
     }
 }
 
 fn create_dir(dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mode = std::fs::metadata(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .permissions()
+        .mode()
+        & 0o777;
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).with_context(
+            || {
+                format!(
+                    "{} (mode {mode:o}) is open to other users and could not be made 0700; \
+                     make it owner-only (chmod 700) or choose another --data-dir",
+                    dir.display()
+                )
+            },
+        )?;
+        tracing::warn!(
+            dir = %dir.display(),
+            was = format!("{mode:o}"),
+            "the data directory was open to other users; it is now 0700 (owner only)"
+        );
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    create_dir(dir)
 }

@@ -4,12 +4,14 @@ use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use quadrat_app::accounts::LoginField;
+use quadrat_app::accounts::{LOGIN_SOURCE, LoginField};
+use quadrat_app::login::LoginAttempt;
 use serde_json::json;
 
 use crate::AppState;
 use crate::body::{Param, Params, read_params};
 use crate::respond::{ApiError, json_ok};
+use crate::throttle::ClientAddress;
 
 /// A login body is two short strings; anything longer is not read.
 const LOGIN_BODY_LIMIT: usize = 64 * 1024;
@@ -24,23 +26,41 @@ pub async fn login_methods() -> Response {
 
 /// `POST /api/login/local` with `username` (the email) and `password`, from the body (the app
 /// sends `application/vnd.api+json`) or else the query string, as Laravel's `input()` reads them.
+/// Failures are throttled per account and per client address (`429 ec5_37`, with
+/// `Retry-After`), as the real server throttles its login form.
 pub async fn login_local(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Body,
-) -> Result<Response, ApiError> {
-    let input = read_params(&headers, body, LOGIN_BODY_LIMIT)
-        .await
-        .or(Params::query(query.as_deref()));
-    let answer = state
-        .app
-        .login_local(
-            login_field(input.get("username")),
-            login_field(input.get("password")),
-        )
-        .await?;
-    Ok(json_ok(&answer))
+) -> Response {
+    let attempt = match read_params(&state.bodies, &headers, body, LOGIN_BODY_LIMIT).await {
+        // The fields are copied out and the body's memory given back before the password
+        // check, which may wait its turn.
+        Ok((params, _held)) => {
+            let input = params.or(Params::query(query.as_deref()));
+            LoginAttempt {
+                username: login_field(input.get("username")),
+                password: login_field(input.get("password")),
+                client,
+            }
+        }
+        Err(_) => return ApiError::busy(LOGIN_SOURCE).into_response(),
+    };
+    match state.app.login_app(&state.limiter, attempt).await {
+        Ok(answer) => json_ok(&answer),
+        Err(refusal) => {
+            let retry_after = refusal.retry_after();
+            let mut response = ApiError::from(refusal.into_app_error(LOGIN_SOURCE)).into_response();
+            if let Some(seconds) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+            }
+            response
+        }
+    }
 }
 
 /// A preflight on the login route.

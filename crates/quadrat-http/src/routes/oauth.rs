@@ -23,7 +23,10 @@ pub async fn issue_token(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let params = read_params(&headers, body, MAX_BODY).await;
+    let params = match read_params(&state.bodies, &headers, body, MAX_BODY).await {
+        Ok((params, _held)) => params,
+        Err(_) => return ApiError::busy("token issue").into_response(),
+    };
     let request = TokenRequest {
         params: TokenParams::from_lookup(|name| params.get(name).map(Param::to_json)),
         basic: authorization(&headers).and_then(|h| basic_credentials(&h)),
@@ -91,7 +94,9 @@ pub async fn create_app(
     body: Body,
 ) -> Result<Response, ApiError> {
     let (project, actor) = state.app.project_manager(&slug, token.get()).await?;
-    let params = read_params(&headers, body, MAX_BODY).await;
+    let (params, _held) = read_params(&state.bodies, &headers, body, MAX_BODY)
+        .await
+        .map_err(|_| ApiError::busy("apps"))?;
     let name = params
         .get("application_name")
         .and_then(Param::as_text)

@@ -11,14 +11,10 @@ use quadrat_app::upload::{TempUpload, UPLOADED};
 use quadrat_core::codes;
 use serde_json::{Value, json};
 
-use crate::body::{BodyError, FileLimits, Param, read_with_files};
+use crate::body::{BodyError, FileLimits, Held, Param, parse_json, read_with_files};
 use crate::extract::Segment;
 use crate::respond::{ApiError, json_ok};
 use crate::{AppState, UserToken};
-
-/// The largest JSON body, or text fields of a multipart body together (an entry with 300 long
-/// answers is well under 1 MB).
-const MAX_FIELDS_BYTES: usize = 16 * 1024 * 1024;
 
 pub async fn upload(
     State(state): State<AppState>,
@@ -28,7 +24,8 @@ pub async fn upload(
 ) -> Result<Response, ApiError> {
     let app = &state.app;
     let (project, actor) = app.app_user(&slug, token.get(), AppRoute::Upload).await?;
-    let (data, file) = read_upload(app, request).await?;
+    // The body's memory stays counted until the entry is stored.
+    let (data, file, _held) = read_upload(&state, request).await?;
     app.ingest(&project, &actor, &data, file).await?;
     Ok(json_ok(&json!({
         "data": {"code": UPLOADED, "title": codes::title(UPLOADED).unwrap_or_default()}
@@ -37,14 +34,20 @@ pub async fn upload(
 
 /// The body's `data` (the payload: a JSON body's member as sent, or a form field's JSON text)
 /// and the `name` file part, streamed to a temporary file beside the media folder (the last
-/// one sent, as PHP keeps it). No `data` is `ec5_269`, as the real server answers.
-async fn read_upload(app: &App, request: Request) -> Result<(Value, Option<TempUpload>), ApiError> {
+/// one sent, as PHP keeps it), with the memory the body holds. No `data` is `ec5_269`, as the
+/// real server answers. A JSON body, or a multipart body's text fields together, may have
+/// `max_json_body_bytes` (1 MiB by default; an entry is a few KB).
+async fn read_upload(
+    state: &AppState,
+    request: Request,
+) -> Result<(Value, Option<TempUpload>, Held), ApiError> {
+    let app: &App = &state.app;
     let limits = FileLimits {
         body: app.config.max_upload_bytes,
-        fields: MAX_FIELDS_BYTES,
+        fields: app.config.max_json_body_bytes,
     };
     let (parts, body) = request.into_parts();
-    let mut body = read_with_files(&parts.headers, body, limits)
+    let mut body = read_with_files(&state.bodies, &parts.headers, body, limits)
         .await
         .map_err(body_error)?;
     let mut file = None;
@@ -58,18 +61,22 @@ async fn read_upload(app: &App, request: Request) -> Result<(Value, Option<TempU
         }
         file = Some(upload);
     }
-    let data = match body.into_params().take("data") {
+    let (mut params, mut held) = body.into_params();
+    let data = match params.take("data") {
         Some(Param::Json(data)) => data,
-        Some(Param::Text(text)) => serde_json::from_slice(&text).map_err(|_| bad_body())?,
+        Some(Param::Text(text)) => parse_json(&state.bodies, &mut held, text)
+            .await
+            .map_err(body_error)?,
         Some(Param::List) | None => return Err(ApiError::new(400, "ec5_269", "validation")),
     };
-    Ok((data, file))
+    Ok((data, file, held))
 }
 
 fn body_error(e: BodyError) -> ApiError {
     match e {
         BodyError::TooLarge => ApiError::new(400, "ec5_206", "upload"),
         BodyError::Malformed => bad_body(),
+        BodyError::Busy => ApiError::busy("upload"),
     }
 }
 

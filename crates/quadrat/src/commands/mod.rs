@@ -108,6 +108,9 @@ pub async fn open(config: &Config) -> anyhow::Result<App> {
             public_url: config.public_url(),
             media_dir: config.media_dir(),
             max_upload_bytes: config.max_upload_bytes,
+            max_json_body_bytes: config.max_json_body_bytes,
+            body_memory_bytes: config.body_memory_bytes,
+            passwords: config.passwords.clone(),
             ..AppConfig::default()
         },
     ))

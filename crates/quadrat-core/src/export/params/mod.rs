@@ -13,5 +13,5 @@ mod types;
 pub use query_string::{RawParam, parse_query_string};
 pub use types::{
     DEFAULT_PER_PAGE, DateColumn, DateFilter, EntriesQuery, Format, LINK_KEYS, MAX_PER_PAGE,
-    Selection, SortBy, SortOrder,
+    MAX_TITLE_FILTER_CHARS, Selection, SortBy, SortOrder,
 };

@@ -3,8 +3,8 @@
 
 use super::query_string::{RawParam, parse_query_string};
 use super::types::{
-    DEFAULT_PER_PAGE, DateColumn, DateFilter, EntriesQuery, Format, MAX_PER_PAGE, Selection,
-    SortBy, SortOrder,
+    DEFAULT_PER_PAGE, DateColumn, DateFilter, EntriesQuery, Format, MAX_PER_PAGE,
+    MAX_TITLE_FILTER_CHARS, Selection, SortBy, SortOrder,
 };
 use crate::codes::Ec5Error;
 use crate::definition::{Definition, InputType};
@@ -213,7 +213,7 @@ impl<'a> Reader<'a> {
             Some("true"),
             &[("true", true), ("false", false)],
         );
-        let title = self.string("title");
+        let title = self.title();
         // Quadrat's own parameter: checked last, never echoed.
         let bom = self
             .choice("bom", false, None, &[("true", true), ("false", false)])
@@ -231,6 +231,17 @@ impl<'a> Reader<'a> {
             title,
             bom,
         }
+    }
+
+    /// `title`: a string (`ec5_87` for a list) of at most [`MAX_TITLE_FILTER_CHARS`] characters
+    /// (`ec5_44`, Laravel's `max` rule; the real server has no limit).
+    fn title(&mut self) -> String {
+        let title = self.string("title");
+        if title.chars().nth(MAX_TITLE_FILTER_CHARS).is_some() {
+            self.fail("ec5_44", "title");
+            return String::new();
+        }
+        title
     }
 
     /// `page`: an integer, at least 1 (smaller ones are 1); blank is 1.

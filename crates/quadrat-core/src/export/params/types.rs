@@ -8,6 +8,11 @@ use crate::time::UnixMillis;
 pub const DEFAULT_PER_PAGE: i64 = 50;
 pub const MAX_PER_PAGE: i64 = 1000;
 
+/// The longest `title` filter, in characters (docs/protocol.md §8.3): far more than anyone types
+/// into a search, and far below what a SQL `LIKE` pattern may hold (SQLite refuses patterns over
+/// 50,000 bytes; longer patterns cost more per row on both engines).
+pub const MAX_TITLE_FILTER_CHARS: usize = 1000;
+
 /// The keys echoed in pagination links, in their order; `page` always follows.
 pub const LINK_KEYS: [&str; 18] = [
     "form_ref",
