@@ -13,13 +13,16 @@
 //! | a server administrator | [`App::server_admin`] over HTTP; the CLI is the server's operator and uses [`App::find_project`] | admin pages; every `quadrat` command |
 //!
 //! Tokens are passed as received (`None` when the request has none): telling a malformed or
-//! stale token from a missing one is the policy's job, not the route's.
+//! stale token from a missing one is the policy's job, not the route's. The web pages identify
+//! their caller by a session instead of a token: the `…_as` functions take either ([`Caller`]),
+//! so a page and an API route asking the same question get the same answer.
 
 use quadrat_core::oauth::{self, MIDDLEWARE_SOURCE, TokenClaims};
 use quadrat_core::project_state::ProjectStatus;
 use quadrat_core::roles::{Actor, Role};
 use quadrat_core::slug;
 use quadrat_core::time::now_millis;
+use quadrat_core::users::UserState;
 
 use crate::model::{Project, User};
 use crate::projects::ResolvedProject;
@@ -42,6 +45,15 @@ pub enum AppRoute {
     /// Uploading: a trashed project passes the middleware, and the upload's own checks refuse
     /// it (`ec5_11` from `upload-controller`), after the payload's structure.
     Upload,
+}
+
+/// Who is behind a request.
+#[derive(Debug, Clone, Copy)]
+pub enum Caller<'a> {
+    /// The mobile app's user token as the request carries it (`None`: no token).
+    Token(Option<&'a str>),
+    /// The web pages' logged-in user (an active user, found by their session), if any.
+    User(Option<&'a User>),
 }
 
 /// A slug looked up, whatever the project's status.
@@ -199,11 +211,21 @@ impl App {
         raw_slug: &str,
         token: Option<&str>,
     ) -> Result<(ResolvedProject, Actor)> {
+        self.project_manager_as(raw_slug, Caller::Token(token))
+            .await
+    }
+
+    /// [`App::project_manager`] for any [`Caller`] (the web pages pass their session's user).
+    pub async fn project_manager_as(
+        &self,
+        raw_slug: &str,
+        caller: Caller<'_>,
+    ) -> Result<(ResolvedProject, Actor)> {
         let project = self.find_project(raw_slug).await?;
         if project.status == ProjectStatus::Archived {
             return Err(middleware(404, "ec5_11"));
         }
-        let actor = self.actor_for_project(&project, token).await?;
+        let actor = self.actor_for(&project, caller).await?;
         check_project_manager(&actor)?;
         Ok((project, actor))
     }
@@ -213,21 +235,30 @@ impl App {
     /// without a logged-in user with 404 `ec5_219` (source `auth`) and redirects other users
     /// home; Quadrat answers both with that refusal.
     pub async fn server_admin(&self, token: Option<&str>) -> Result<(User, Actor)> {
+        self.server_admin_as(Caller::Token(token)).await
+    }
+
+    /// [`App::server_admin`] for any [`Caller`].
+    pub async fn server_admin_as(&self, caller: Caller<'_>) -> Result<(User, Actor)> {
         let refused = || AppError::client(404, "ec5_219", "auth");
-        let user = self
-            .user_for_token(token.unwrap_or_default())
-            .await?
-            .ok_or_else(refused)?;
+        let user = self.caller_user(caller).await?.ok_or_else(refused)?;
         let actor = actor_of(&user, None);
         check_server_admin(&actor).map_err(|_| refused())?;
         Ok((user, actor))
     }
 
-    /// The actor behind a request to `project` carrying the user token `token`. No token, or
-    /// one that does not name an active user, means an anonymous actor, as the real server's
-    /// guard treats it. The building block of the functions above; it refuses nobody.
-    pub async fn actor_for_project(&self, project: &Project, token: Option<&str>) -> Result<Actor> {
-        let Some(user) = self.user_for_token(token.unwrap_or_default()).await? else {
+    /// The active user behind `caller`, if any.
+    async fn caller_user(&self, caller: Caller<'_>) -> Result<Option<User>> {
+        match caller {
+            Caller::Token(token) => self.user_for_token(token.unwrap_or_default()).await,
+            Caller::User(user) => Ok(user.filter(|u| u.state == UserState::Active).cloned()),
+        }
+    }
+
+    /// The actor `caller` is on `project`; nobody (or a token that names no active user) is
+    /// an anonymous actor. Refuses nobody.
+    pub async fn actor_for(&self, project: &Project, caller: Caller<'_>) -> Result<Actor> {
+        let Some(user) = self.caller_user(caller).await? else {
             return Ok(Actor::anonymous());
         };
         let project_role = self
@@ -238,9 +269,16 @@ impl App {
             .and_then(Role::parse);
         Ok(actor_of(&user, project_role))
     }
+
+    /// The actor behind a request to `project` carrying the user token `token`. No token, or
+    /// one that does not name an active user, means an anonymous actor, as the real server's
+    /// guard treats it. The building block of the functions above; it refuses nobody.
+    pub async fn actor_for_project(&self, project: &Project, token: Option<&str>) -> Result<Actor> {
+        self.actor_for(project, Caller::Token(token)).await
+    }
 }
 
-fn actor_of(user: &User, project_role: Option<Role>) -> Actor {
+pub(crate) fn actor_of(user: &User, project_role: Option<Role>) -> Actor {
     Actor {
         user_id: user.id,
         email: Some(user.email.clone()),

@@ -98,6 +98,7 @@ impl App {
         self.store
             .set_password_hash(user.id, &hash, now_millis())
             .await?;
+        self.store.delete_user_sessions(user.id, None).await?;
         Ok(user)
     }
 
@@ -107,6 +108,9 @@ impl App {
         self.store
             .set_user_state(user.id, state.as_str(), now_millis())
             .await?;
+        if state != UserState::Active {
+            self.store.delete_user_sessions(user.id, None).await?;
+        }
         Ok(user)
     }
 
@@ -202,7 +206,7 @@ impl App {
     }
 }
 
-fn duplicate_email(existing: &quadrat_store::UserRow) -> AppError {
+pub(crate) fn duplicate_email(existing: &quadrat_store::UserRow) -> AppError {
     AppError::client(
         400,
         "ec5_41",
@@ -214,7 +218,7 @@ fn duplicate_email(existing: &quadrat_store::UserRow) -> AppError {
 }
 
 /// `n` random bytes, hex-encoded.
-fn random_hex(n: usize) -> Result<String> {
+pub(crate) fn random_hex(n: usize) -> Result<String> {
     let mut bytes = vec![0u8; n];
     getrandom::fill(&mut bytes).internal("reading random bytes")?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())

@@ -16,6 +16,8 @@ pub mod oauth;
 pub mod passwords;
 pub mod projects;
 pub mod ratelimit;
+pub mod replace;
+pub mod sessions;
 pub mod upload;
 
 use std::path::PathBuf;

@@ -3,6 +3,7 @@
 //! mapping endpoints do, and change nothing.
 
 use quadrat_core::Ec5Error;
+use quadrat_core::mappings::form_edits::FormEdits;
 use quadrat_core::mappings::{MapSummary, MappingList, custom};
 use quadrat_store::StoreError;
 use serde_json::Value;
@@ -107,5 +108,31 @@ fn refused(errors: Vec<Ec5Error>) -> AppError {
     AppError::Client {
         status: 422,
         errors,
+    }
+}
+
+impl App {
+    /// The mapping page's save: the column names, hidden flags and answer labels of one form of
+    /// custom map `index` ([`FormEdits`]), checked by the same rules as [`App::update_mapping`].
+    pub async fn update_mapping_form(
+        &self,
+        raw_slug: &str,
+        index: usize,
+        form_ref: &str,
+        edits: &FormEdits,
+    ) -> Result<()> {
+        self.edit_mappings(raw_slug, |project, list| {
+            let def = project
+                .definition()
+                .map_err(|_| vec![Ec5Error::new("ec5_116", "definition")])?;
+            if def.form(form_ref).is_none() {
+                return Err(vec![Ec5Error::new("ec5_15", "form_ref")]);
+            }
+            let map = list
+                .get(index)
+                .ok_or_else(|| vec![Ec5Error::new("ec5_230", "mapping")])?;
+            custom::update(list, &def, index, &edits.apply(map, form_ref)).map(|l| (l, ()))
+        })
+        .await
     }
 }

@@ -4,7 +4,7 @@
 //! that still hold are the project's: exactly one creator, who can be neither removed nor demoted
 //! except by handing the project over.
 
-use quadrat_core::roles::Role;
+use quadrat_core::roles::{Actor, Role, role_change_refusal};
 use quadrat_core::time::now_millis;
 use quadrat_core::users::parse_email;
 use quadrat_store::StoreError;
@@ -169,4 +169,111 @@ fn second_creator(project: &ResolvedProject, creator: &Member, email: &str) -> A
             project.slug, creator.email, project.slug, creator.email
         ),
     )
+}
+
+/// What a change made on the members page did.
+#[derive(Debug, Clone)]
+pub struct MemberChange {
+    pub email: String,
+    /// The role now held (`None`: removed).
+    pub role: Option<Role>,
+    /// The role held before (`None`: not a member).
+    pub previous: Option<Role>,
+    /// A placeholder user was made for an unknown email.
+    pub placeholder_created: bool,
+}
+
+/// The project's members page (docs/protocol.md §12.3): what creators and managers may do to
+/// other members, under the real page's role rules ([`role_change_refusal`]), unlike the
+/// administrator's [`App::add_member`].
+impl App {
+    /// The members of a project, creator first.
+    pub async fn members_of(&self, project: &ResolvedProject) -> Result<Vec<Member>> {
+        model::all(self.store.project_members(project.id).await?)
+    }
+
+    /// Gives the user with `email` the role `role` (`None`: takes their role away), as
+    /// `actor`. An unknown email gets a placeholder user, made only once every rule has
+    /// passed. Refusals: `ec5_42` (email), `ec5_29` (role), `ec5_90` removing a non-member,
+    /// then the role rules (`ec5_91`, `ec5_217`, `ec5_344`).
+    pub async fn change_member(
+        &self,
+        project: &ResolvedProject,
+        actor: &Actor,
+        email: &str,
+        role: Option<&str>,
+    ) -> Result<MemberChange> {
+        let email = parse_email(email)
+            .map_err(|e| AppError::invalid(vec![quadrat_core::Ec5Error::new(&e.code, "email")]))?;
+        let new = match role {
+            Some(text) => {
+                Some(Role::parse(text).ok_or_else(|| AppError::client(400, "ec5_29", "role"))?)
+            }
+            None => None,
+        };
+        let existing = self.store.user_by_email(&email).await?;
+        let previous = match &existing {
+            Some(user) => self
+                .store
+                .project_role(project.id, user.id)
+                .await?
+                .as_deref()
+                .and_then(Role::parse),
+            None => None,
+        };
+        if new.is_none() && previous.is_none() {
+            return Err(AppError::client(404, "ec5_90", "email"));
+        }
+        let target = existing.as_ref().map(|u| u.id);
+        if let Some(code) = role_change_refusal(actor, target, previous, new) {
+            return Err(AppError::client(400, code, "role"));
+        }
+        let now = now_millis();
+        let mut placeholder_created = false;
+        match new {
+            Some(role) => {
+                let (user, created) = self.store.ensure_user(&email, now).await?;
+                placeholder_created = created;
+                self.store
+                    .put_project_role(project.id, user.id, role, now)
+                    .await?;
+            }
+            None => {
+                if let Some(id) = target {
+                    self.store.remove_project_role(project.id, id).await?;
+                }
+            }
+        }
+        Ok(MemberChange {
+            email,
+            role: new,
+            previous,
+            placeholder_created,
+        })
+    }
+
+    /// Hands the project to one of its managers, as its creator (or a server admin acting as
+    /// creator); the former creator becomes a manager. Refusals: `ec5_91` for anyone else,
+    /// `ec5_226` when `manager_email` is not a manager of the project.
+    pub async fn transfer_ownership(
+        &self,
+        project: &ResolvedProject,
+        actor: &Actor,
+        manager_email: &str,
+    ) -> Result<User> {
+        if actor.effective_role() != Some(Role::Creator) {
+            return Err(AppError::client(400, "ec5_91", "role"));
+        }
+        let failed = || AppError::client(400, "ec5_226", "manager");
+        let email = parse_email(manager_email).map_err(|_| failed())?;
+        let user = self.store.user_by_email(&email).await?.ok_or_else(failed)?;
+        let role = self.store.project_role(project.id, user.id).await?;
+        if role.as_deref().and_then(Role::parse) != Some(Role::Manager) {
+            return Err(failed());
+        }
+        self.store
+            .transfer_creator(project.id, user.id, now_millis())
+            .await?;
+        User::try_from(user)
+    }
 }

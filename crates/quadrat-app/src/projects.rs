@@ -14,7 +14,7 @@ use quadrat_core::{Ec5Error, slug};
 use quadrat_store::{Conflict, NewProject, StoreError};
 use serde_json::{Value, json};
 
-use crate::model::{self, Project, ProjectStructure};
+use crate::model::{self, Project, ProjectStructure, User};
 use crate::{App, AppError, Result};
 
 /// The longest project search, in characters: the longest project name a definition may have
@@ -347,4 +347,77 @@ fn to_stored(v: &Value) -> String {
 
 fn parse_stored(s: &str) -> Result<Value> {
     serde_json::from_str(s).map_err(|e| AppError::internal("reading stored JSON", e))
+}
+
+/// A project as its member sees it on "My Projects".
+#[derive(Debug, Clone)]
+pub struct MyProject {
+    pub project: Project,
+    /// The user's role; a server admin without one acts as creator (`None` here).
+    pub role: Option<Role>,
+}
+
+/// What a project manager does from the project's pages, with the rules of the real pages.
+impl App {
+    /// The projects of `user` (every project for a server admin), archived ones left out.
+    pub async fn my_projects(&self, user: &User) -> Result<Vec<MyProject>> {
+        let roles = self.store.roles_of_user(user.id).await?;
+        let rows = if user.server_role.is_admin() {
+            self.store.list_projects().await?
+        } else {
+            self.store.projects_of_user(user.id).await?
+        };
+        let mut out = Vec::new();
+        for row in rows {
+            let project = Project::try_from(row)?;
+            if project.status == ProjectStatus::Archived {
+                continue;
+            }
+            let role = roles
+                .iter()
+                .find(|(id, _)| *id == project.id)
+                .and_then(|(_, r)| Role::parse(r));
+            out.push(MyProject { project, role });
+        }
+        Ok(out)
+    }
+
+    /// Changes one setting as a project manager. A status moves only along
+    /// [`ProjectStatus::next_statuses`] (the real settings page's buttons); anything else is
+    /// `ec5_29`.
+    pub async fn change_project_setting(
+        &self,
+        project: &ResolvedProject,
+        setting: ProjectSetting,
+    ) -> Result<()> {
+        if let ProjectSetting::Status(to) = setting
+            && !project.status.next_statuses().contains(&to)
+        {
+            return Err(AppError::client(
+                400,
+                "ec5_29",
+                format!("status: {} cannot become {to}", project.status),
+            ));
+        }
+        self.set_project_setting(&project.slug, setting).await
+    }
+
+    /// Deletes a trashed project for its creator (or a server admin), who confirms by typing
+    /// its name. Refusals: `ec5_91` for anyone else or a project not in the trash, `ec5_21`
+    /// (source `project-name`) when the typed name is not the project's.
+    pub async fn delete_project_confirmed(
+        &self,
+        project: &ResolvedProject,
+        actor: &Actor,
+        typed_name: &str,
+    ) -> Result<Project> {
+        if actor.effective_role() != Some(Role::Creator) || project.status != ProjectStatus::Trashed
+        {
+            return Err(AppError::client(400, "ec5_91", "delete"));
+        }
+        if typed_name.trim() != project.name {
+            return Err(AppError::client(400, "ec5_21", "project-name"));
+        }
+        self.delete_project(&project.slug).await
+    }
 }

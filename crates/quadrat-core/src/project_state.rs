@@ -104,6 +104,18 @@ impl ProjectStatus {
         self != ProjectStatus::Archived
     }
 
+    /// The statuses a project manager may move a project to from this one, as the real
+    /// settings page offers them (the real server itself checks nothing): an active project can
+    /// be trashed or locked; a trashed one restored; a locked one unlocked. Deleting a trashed
+    /// project is a separate step.
+    pub fn next_statuses(self) -> &'static [ProjectStatus] {
+        match self {
+            ProjectStatus::Active => &[ProjectStatus::Trashed, ProjectStatus::Locked],
+            ProjectStatus::Trashed | ProjectStatus::Locked => &[ProjectStatus::Active],
+            ProjectStatus::Archived => &[],
+        }
+    }
+
     /// Trashed and archived projects do not exist as far as any client is concerned.
     pub fn is_gone(self) -> bool {
         matches!(self, ProjectStatus::Trashed | ProjectStatus::Archived)

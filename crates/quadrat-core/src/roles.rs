@@ -111,6 +111,34 @@ impl Actor {
     }
 }
 
+/// Why `actor` may not give `target` (`current` role, `None` when not a member) the role `new`
+/// (`None`: remove them), as the real server's Manage Users page decides it; `None` when it may.
+/// In this order: below manager `ec5_91`; their own role `ec5_217`; making someone creator
+/// `ec5_29` (ownership moves only by a transfer); a new or current role outside the actor's
+/// grantable roles `ec5_344` (a manager handles curators, collectors and viewers; a creator
+/// everyone but the creator).
+pub fn role_change_refusal(
+    actor: &Actor,
+    target_user_id: Option<i64>,
+    current: Option<Role>,
+    new: Option<Role>,
+) -> Option<&'static str> {
+    let Some(mine) = actor.effective_role().filter(|r| r.can_manage_project()) else {
+        return Some("ec5_91");
+    };
+    if target_user_id == Some(actor.user_id) {
+        return Some("ec5_217");
+    }
+    if new == Some(Role::Creator) {
+        return Some("ec5_29");
+    }
+    let outside = |role: Option<Role>| role.is_some_and(|r| !mine.can_assign(r));
+    if outside(new) || outside(current) {
+        return Some("ec5_344");
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +157,48 @@ mod tests {
         assert!(!Role::Creator.can_assign(Role::Creator));
         assert_eq!(Role::parse("curator"), Some(Role::Curator));
         assert_eq!(Role::parse("owner"), None);
+    }
+
+    #[test]
+    fn role_changes_follow_the_manage_users_page() {
+        let actor = |role| Actor {
+            user_id: 1,
+            project_role: Some(role),
+            ..Actor::default()
+        };
+        let (creator, manager) = (actor(Role::Creator), actor(Role::Manager));
+        assert_eq!(
+            role_change_refusal(&creator, Some(2), None, Some(Role::Manager)),
+            None
+        );
+        assert_eq!(
+            role_change_refusal(&manager, Some(2), None, Some(Role::Viewer)),
+            None
+        );
+        assert_eq!(
+            role_change_refusal(&manager, Some(2), None, Some(Role::Manager)),
+            Some("ec5_344")
+        );
+        assert_eq!(
+            role_change_refusal(&manager, Some(2), Some(Role::Manager), Some(Role::Viewer)),
+            Some("ec5_344")
+        );
+        assert_eq!(
+            role_change_refusal(&creator, Some(2), Some(Role::Creator), None),
+            Some("ec5_344")
+        );
+        assert_eq!(
+            role_change_refusal(&creator, Some(1), Some(Role::Creator), None),
+            Some("ec5_217")
+        );
+        assert_eq!(
+            role_change_refusal(&creator, Some(2), None, Some(Role::Creator)),
+            Some("ec5_29")
+        );
+        assert_eq!(
+            role_change_refusal(&actor(Role::Curator), Some(2), None, Some(Role::Viewer)),
+            Some("ec5_91")
+        );
     }
 
     #[test]

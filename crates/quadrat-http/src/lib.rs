@@ -8,6 +8,7 @@ mod respond;
 mod routes;
 mod throttle;
 mod user_token;
+mod web;
 
 use std::sync::Arc;
 

@@ -13,6 +13,7 @@ mod ratelimit;
 mod rows;
 #[cfg(feature = "test-support")]
 mod seed;
+mod sessions;
 mod users;
 
 use std::str::FromStr;
@@ -34,6 +35,7 @@ pub use oauth::{ClientRow, TokenRow};
 pub use projects::NewProject;
 pub use ratelimit::RedisRates;
 pub use rows::{CounterRow, MediaTotalsRow, ProjectRow, StructureRow};
+pub use sessions::SessionRow;
 pub use users::{MemberRow, NewUser, UserRow};
 
 /// A storage failure. `Conflict` and `NotFound` are the caller's to turn into client errors;

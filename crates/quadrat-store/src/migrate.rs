@@ -31,6 +31,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(3, "0003_accounts"),
     migration!(4, "0004_rate_limit_windows"),
     migration!(5, "0005_export_indexes"),
+    migration!(7, "0007_web_sessions"),
     migration!(8, "0008_api_token_hash"),
 ];
 

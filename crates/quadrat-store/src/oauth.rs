@@ -188,4 +188,19 @@ impl Store {
             .await?)
         })
     }
+
+    /// `(issued at, expires at)` of the client's newest token that is live at `now`.
+    pub async fn newest_live_token(&self, client_id: i64, now: i64) -> Result<Option<(i64, i64)>> {
+        with_pool!(self, read, |pool| {
+            Ok(sqlx::query_as(
+                "SELECT created_at, expires_at FROM oauth_access_tokens \
+                 WHERE client_id = $1 AND revoked = FALSE AND expires_at > $2 \
+                 ORDER BY created_at DESC LIMIT 1",
+            )
+            .bind(client_id)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?)
+        })
+    }
 }

@@ -240,4 +240,67 @@ impl Store {
             .unwrap_or_default())
         })
     }
+
+    /// The projects where the user holds a role, oldest first.
+    pub async fn projects_of_user(&self, user_id: i64) -> Result<Vec<ProjectRow>> {
+        let sql = format!(
+            "SELECT {PROJECT_COLUMNS} FROM projects WHERE id IN \
+             (SELECT project_id FROM project_roles WHERE user_id = $1) ORDER BY id"
+        );
+        with_pool!(self, read, |pool| {
+            Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(user_id)
+                .fetch_all(pool)
+                .await?)
+        })
+    }
+
+    /// Replaces a project's definition and what is derived from it (a new project version,
+    /// `now`), and the descriptive columns the definition carries. The mapping list is replaced
+    /// only if it is still `old_mapping` (else `Conflict::ProjectMapping`: a mapping edit came
+    /// in between and the caller starts again).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn replace_structure(
+        &self,
+        project_id: i64,
+        definition: &str,
+        extra: &str,
+        old_mapping: &str,
+        mapping: &str,
+        details: (&str, &str, &str),
+        now: i64,
+    ) -> Result<()> {
+        let (small_description, description, category) = details;
+        with_pool!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            let done = sqlx::query(
+                "UPDATE project_structures SET project_definition = $1, project_extra = $2, \
+                 project_mapping = $3, updated_at = $4 WHERE project_id = $5 AND project_mapping = $6",
+            )
+            .bind(definition)
+            .bind(extra)
+            .bind(mapping)
+            .bind(now)
+            .bind(project_id)
+            .bind(old_mapping)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::Conflict(Conflict::ProjectMapping));
+            }
+            sqlx::query(
+                "UPDATE projects SET small_description = $1, description = $2, category = $3, \
+                 updated_at = $4 WHERE id = $5",
+            )
+            .bind(small_description)
+            .bind(description)
+            .bind(category)
+            .bind(now)
+            .bind(project_id)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
 }

@@ -348,4 +348,49 @@ impl Store {
             )
         })
     }
+
+    pub async fn user_by_id(&self, user_id: i64) -> Result<Option<UserRow>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        with_pool!(self, read, |pool| {
+            Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(user_id)
+                .fetch_optional(pool)
+                .await?)
+        })
+    }
+
+    /// Sets the user's server role (`basic`, `admin`, `superadmin`).
+    pub async fn set_server_role(&self, user_id: i64, role: &str, now: i64) -> Result<()> {
+        self.update_user(
+            "UPDATE users SET server_role = $2, updated_at = $3 WHERE id = $1",
+            user_id,
+            role,
+            now,
+        )
+        .await
+    }
+
+    /// Whether any active user is an admin or superadmin.
+    pub async fn any_active_admin(&self) -> Result<bool> {
+        with_pool!(self, read, |pool| {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM users WHERE server_role <> 'basic' AND state = 'active'",
+            )
+            .fetch_one(pool)
+            .await?;
+            Ok(n > 0)
+        })
+    }
+
+    /// `(project id, role)` of every project where the user holds a role.
+    pub async fn roles_of_user(&self, user_id: i64) -> Result<Vec<(i64, String)>> {
+        with_pool!(self, read, |pool| {
+            Ok(
+                sqlx::query_as("SELECT project_id, role FROM project_roles WHERE user_id = $1")
+                    .bind(user_id)
+                    .fetch_all(pool)
+                    .await?,
+            )
+        })
+    }
 }

@@ -4,7 +4,9 @@
 //! PostgreSQL database (created on the server named by `QUADRAT_TEST_POSTGRES_URL`, dropped when
 //! the test ends). [`both_engines!`] runs one async test body on each engine.
 
+pub mod browser;
 pub mod node;
+pub mod pages;
 pub mod process;
 pub mod python;
 pub mod uploads;
@@ -149,6 +151,17 @@ impl TestServer {
         TestServer::serve(db.app().await, limiter).await
     }
 
+    /// A server whose public URL is its own address (pages and snippets show links that work).
+    pub async fn start_at_own_url(db: &TestDb) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binding a loopback port");
+        let addr = listener.local_addr().expect("local address");
+        let mut app = db.app().await;
+        app.config.public_url = format!("http://{addr}");
+        TestServer::serve_on(listener, app, Limiter::disabled())
+    }
+
     /// A server around services of the test's own making (another configuration).
     pub async fn start_app(app: App) -> TestServer {
         TestServer::serve(app, Limiter::disabled()).await
@@ -158,6 +171,10 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("binding a loopback port");
+        TestServer::serve_on(listener, app, limiter)
+    }
+
+    fn serve_on(listener: tokio::net::TcpListener, app: App, limiter: Limiter) -> TestServer {
         let addr = listener.local_addr().expect("local address");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let served = app.clone();

@@ -24,19 +24,27 @@ pub fn runtime(program: &str, version_flag: &str) -> bool {
 /// printed) when node or npm is missing. Installing needs the npm registry: a failure there
 /// fails the test, it is not skipped.
 pub fn node_modules(packages: &[&str]) -> Option<PathBuf> {
+    node_modules_in("acceptance", "node", packages)
+}
+
+/// [`node_modules`] installed under `target/<root>/<folder>` (one folder per set of tools, so
+/// installing one set never prunes another).
+pub fn node_modules_in(root: &str, folder: &str, packages: &[&str]) -> Option<PathBuf> {
     if !runtime("node", "--version") || !runtime("npm", "--version") {
         return None;
     }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/acceptance");
-    std::fs::create_dir_all(&root).expect("creating target/acceptance");
-    let _lock = DirLock::acquire(&root.join("node.lock"));
-    let prefix = root.join("node");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target")
+        .join(root);
+    std::fs::create_dir_all(&root).expect("creating the install folder under target/");
+    let _lock = DirLock::acquire(&root.join(format!("{folder}.lock")));
+    let prefix = root.join(folder);
     let marker = prefix.join(format!(
         "installed-{}",
         packages.join("+").replace(['/', '@'], "_")
     ));
     if !marker.exists() {
-        std::fs::create_dir_all(&prefix).expect("creating target/acceptance/node");
+        std::fs::create_dir_all(&prefix).expect("creating the node folder");
         let out = Command::new("npm")
             .args([
                 "install",

@@ -51,7 +51,7 @@ async fn demo_seeds_a_project_and_prints_working_curl_lines(db: TestDb) {
     let stdout = server.child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let mut printed = Vec::new();
-    while printed.len() < 6 {
+    while printed.len() < 7 {
         match lines.next() {
             Some(Ok(line)) => printed.push(line),
             _ => break,
@@ -67,6 +67,24 @@ async fn demo_seeds_a_project_and_prints_working_curl_lines(db: TestDb) {
         assert!(url.starts_with(&server.base), "{url}");
         assert_eq!(status_of(url).await, 200, "{url}");
     }
+    // A demo administrator for the web pages, whose printed password works.
+    let login = printed
+        .iter()
+        .find(|l| l.starts_with("Log in to the web pages at "))
+        .unwrap_or_else(|| panic!("no login line in {printed:?}"));
+    assert!(
+        login.contains(&format!("{}/login as ", server.base)),
+        "{login}"
+    );
+    let words: Vec<&str> = login.split_whitespace().collect();
+    let (email, password) = (words[words.len() - 4], words[words.len() - 1]);
+    let answer = reqwest::Client::new()
+        .post(format!("{}/api/login/local", server.base))
+        .json(&serde_json::json!({"username": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200, "{login}");
     // The demo project comes with a few entries, stored through the upload validation.
     let project = format!("{}/api/export/project/garden-birds", server.base);
     let body: serde_json::Value = reqwest::get(&project).await.unwrap().json().await.unwrap();

@@ -141,3 +141,34 @@ fn describe(row: ClientRow, live_tokens: i64) -> ClientApp {
         live_tokens,
     }
 }
+
+/// What the Apps page shows about the project's app beside [`ClientApp`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientStatus {
+    pub app: ClientApp,
+    /// The email of the user who created it, if known.
+    pub created_by: Option<String>,
+    /// `(issued at, expires at)` of the newest live token.
+    pub newest_token: Option<(i64, i64)>,
+}
+
+impl App {
+    /// The project's app with who made it and its newest live token, if it has an app.
+    pub async fn client_status(&self, project: &ResolvedProject) -> Result<Option<ClientStatus>> {
+        let Some(row) = self.store.client_by_project(project.id).await? else {
+            return Ok(None);
+        };
+        let now = now_millis();
+        let created_by = match row.user_id {
+            Some(id) => self.store.user_by_id(id).await?.map(|u| u.email),
+            None => None,
+        };
+        let newest_token = self.store.newest_live_token(row.id, now).await?;
+        let live_tokens = self.store.live_token_count(row.id, now).await?;
+        Ok(Some(ClientStatus {
+            app: describe(row, live_tokens),
+            created_by,
+            newest_token,
+        }))
+    }
+}

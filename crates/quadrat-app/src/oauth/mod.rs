@@ -5,7 +5,7 @@ pub mod clients;
 pub mod keys;
 pub mod tokens;
 
-pub use clients::{ClientApp, ClientSecret};
+pub use clients::{ClientApp, ClientSecret, ClientStatus};
 pub use keys::{GeneratedKey, KeyError, KeyRing, KeySettings};
 pub use tokens::{IssuedToken, TokenRequest};
 

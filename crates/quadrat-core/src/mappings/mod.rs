@@ -4,6 +4,7 @@
 //! [`crate::definition::mapping`].
 
 pub mod custom;
+pub mod form_edits;
 
 use serde_json::{Map, Value};
 

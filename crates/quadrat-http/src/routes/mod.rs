@@ -10,10 +10,13 @@ mod projects;
 mod upload;
 
 use axum::Router;
+use axum::extract::{Request, State};
+use axum::handler::Handler;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use quadrat_core::ratelimit::Budget;
 
-use crate::{AppState, throttle};
+use crate::{AppState, throttle, web};
 
 pub fn routes(state: &AppState) -> Router<AppState> {
     Table::new(state)
@@ -63,32 +66,68 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             Budget::Token,
             post(oauth::issue_token).options(auth::preflight_post),
         )
+        // The Apps routes are both the JSON API of docs/protocol.md §13.2 and the Apps page:
+        // each request goes to one of them (`web::wants_page`).
         .route(
             "/myprojects/{slug}/apps",
             Budget::Global,
-            get(oauth::show_app).post(oauth::create_app),
+            page(get(apps_get).post(apps_create)),
         )
         .route(
             "/myprojects/{slug}/app-revoke",
             Budget::Global,
-            post(oauth::revoke_app_tokens),
+            page(post(apps_revoke)),
         )
         .route(
             "/myprojects/{slug}/app-rotate-secret",
             Budget::Global,
-            post(oauth::rotate_app_secret),
+            page(post(apps_rotate)),
         )
         .route(
             "/myprojects/{slug}/app-delete",
             Budget::Global,
-            post(oauth::delete_app),
+            page(post(apps_delete)),
         )
         .route_and_json_alias(
             "/api/upload/{slug}",
             Budget::Upload,
             post(upload::upload).options(upload::preflight),
         )
+        .pages()
         .into_router()
+}
+
+/// A page route: every answer carries the pages' security headers.
+fn page(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    route.layer(axum::middleware::map_response(web::security_headers))
+}
+
+/// Sends the request to the page handler or the JSON API handler.
+macro_rules! page_or_api {
+    ($name:ident, $page:expr, $api:expr) => {
+        async fn $name(State(state): State<AppState>, request: Request) -> Response {
+            if web::wants_page(request.headers(), request.uri().query()) {
+                Handler::call($page, request, state).await
+            } else {
+                Handler::call($api, request, state).await
+            }
+        }
+    };
+}
+
+page_or_api!(apps_get, web::apps::page, oauth::show_app);
+page_or_api!(apps_create, web::apps::create, oauth::create_app);
+page_or_api!(apps_revoke, web::apps::revoke, oauth::revoke_app_tokens);
+page_or_api!(apps_rotate, web::apps::rotate, oauth::rotate_app_secret);
+page_or_api!(apps_delete, web::apps::delete, oauth::delete_app);
+
+/// Unknown paths: the API's `422 ec5_219`, or for a browser outside `/api` a 404 page.
+async fn not_found(request: Request) -> Response {
+    let path = request.uri().path();
+    if !path.starts_with("/api") && web::wants_page(request.headers(), request.uri().query()) {
+        return web::security_headers(web::not_found_page()).await;
+    }
+    fallback::page_not_found().await.into_response()
 }
 
 /// A GET route that also answers a CORS preflight.
@@ -138,8 +177,16 @@ impl<'a> Table<'a> {
             .route(&alias, budget, route)
     }
 
+    /// Mounts the web pages, each counted against the global budget.
+    fn pages(mut self) -> Self {
+        for (path, route) in web::mount() {
+            self = self.route(path, Budget::Global, page(route));
+        }
+        self
+    }
+
     fn into_router(self) -> Router<AppState> {
-        self.router.fallback(fallback::page_not_found)
+        self.router.fallback(not_found)
     }
 }
 

@@ -45,6 +45,12 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     if args.demo {
         seed_demo(&app, &base).await?;
     }
+    // The configured public URL, else the address actually bound (the port may have been 0).
+    let web_base = match &config.public_url {
+        Some(url) if !url.is_empty() => url.trim_end_matches('/').to_string(),
+        _ => base.clone(),
+    };
+    announce_web(&app, &web_base, args.demo).await?;
     quadrat_http::serve_with(listener, app, limiter, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
@@ -75,6 +81,26 @@ async fn seed_demo(app: &App, base: &str) -> anyhow::Result<()> {
     println!("Try the demo project:");
     for line in try_lines(base, &seed.slug) {
         println!("  {line}");
+    }
+    Ok(())
+}
+
+/// The web pages' first start: with `--demo` a demo administrator (its password new on every
+/// start, printed once); without any administrator, the one-time setup URL.
+async fn announce_web(app: &App, public_url: &str, demo: bool) -> anyhow::Result<()> {
+    if demo {
+        let (email, password) = app
+            .ensure_demo_admin()
+            .await
+            .context("creating the demo administrator")?;
+        println!(
+            "Log in to the web pages at {public_url}/login as {email} with password {password}"
+        );
+    }
+    if let Some(token) = app.setup_token().await.context("reading the setup token")? {
+        tracing::info!(
+            "no administrator yet: create the first one at {public_url}/setup?token={token}"
+        );
     }
     Ok(())
 }

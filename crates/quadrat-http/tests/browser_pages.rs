@@ -1,0 +1,82 @@
+//! The web pages in a real browser (Debian's Chromium, Playwright, axe-core): the flows of
+//! `tests/browser/flows.cjs`, each key one with and without JavaScript, and the refusals.
+//! Skipped, saying why, only when Chromium or Node.js is missing (`.ci/run` installs both).
+
+use std::path::PathBuf;
+
+use quadrat_core::project_state::{ProjectAccess, ProjectSetting};
+use quadrat_testkit::{TestDb, TestServer, browser, pages, uploads};
+use serde_json::json;
+
+const PASSWORD: &str = "correct horse battery";
+const CREATOR: &str = "ann@example.org";
+const COLLECTOR: &str = "carl@example.org";
+const ADMIN: &str = "ada@example.org";
+const THROTTLED: &str = "tina@example.org";
+const MARKUP: &str = "<script>alert(1)</script>";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_work_in_a_real_browser() {
+    let Some(modules) = browser::browser_modules() else {
+        return;
+    };
+    let db = TestDb::sqlite().await;
+    let server = TestServer::start_at_own_url(&db).await;
+    let app = &server.app;
+    for (email, admin) in [
+        (CREATOR, false),
+        (COLLECTOR, false),
+        (ADMIN, true),
+        (THROTTLED, false),
+    ] {
+        app.create_user(email, Some("Browser Tester"), Some(PASSWORD.into()), admin)
+            .await
+            .expect("creating a user");
+    }
+    // A private project with an entry (the worked example), managed by ann, collected by carl.
+    let project = uploads::import_tree_survey(app).await;
+    uploads::ingest_entry(
+        app,
+        &project,
+        &uploads::site_entry(&uploads::version_of(&project)),
+    )
+    .await;
+    app.set_project_setting(
+        uploads::SLUG,
+        ProjectSetting::Access(ProjectAccess::Private),
+    )
+    .await
+    .expect("making it private");
+    // A public project with entries: the demo.
+    let demo = app.seed_demo().await.expect("seeding the demo");
+    let markup_slug = pages::markup_project(app, MARKUP).await;
+    for (slug, email, role) in [
+        (uploads::SLUG, CREATOR, "creator"),
+        (uploads::SLUG, COLLECTOR, "collector"),
+        (demo.slug.as_str(), CREATOR, "creator"),
+        (markup_slug.as_str(), CREATOR, "creator"),
+    ] {
+        app.add_member(slug, email, role, false)
+            .await
+            .expect("adding a member");
+    }
+    let user = |email: &str| json!({"email": email, "password": PASSWORD});
+    let config = json!({
+        "base": server.base_url,
+        "creator": user(CREATOR),
+        "collector": user(COLLECTOR),
+        "admin": user(ADMIN),
+        "throttled": user(THROTTLED),
+        "definition": quadrat_testkit::fixtures_dir().join("tree-survey-2024.json"),
+        "private_slug": uploads::SLUG,
+        "public_slug": demo.slug,
+        "markup_slug": markup_slug,
+        "markup_name": MARKUP,
+        "only": std::env::var("QUADRAT_BROWSER_ONLY").ok().map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>()),
+    });
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser/flows.cjs");
+    let out = tokio::task::spawn_blocking(move || browser::run_script(&modules, &script, &config))
+        .await
+        .expect("the browser script's thread");
+    println!("{out}");
+}
