@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use ipnet::IpNet;
+use quadrat_core::project_state::ProjectStatus;
 use quadrat_core::ratelimit::{Limit, Limits, Verdict, Window, verdict};
 use quadrat_core::slug;
 use quadrat_store::{RedisRates, Store};
@@ -424,7 +425,9 @@ impl App {
             return None;
         }
         match self.store.project_by_slug(&wanted).await {
-            Ok(Some(row)) if row.status != "archived" => Some(row.slug),
+            Ok(Some(row)) if ProjectStatus::parse(&row.status) != Some(ProjectStatus::Archived) => {
+                Some(row.slug)
+            }
             Ok(_) => None,
             Err(e) => {
                 tracing::warn!(error = %e, "resolving a slug for its rate limit");
