@@ -382,6 +382,11 @@ impl Limiter {
         }
     }
 
+    /// Whether `peer` is one of the trusted proxies, whose forwarded headers are believed.
+    pub fn trusts(&self, peer: IpAddr) -> bool {
+        self.trusted.iter().any(|net| net.contains(&peer))
+    }
+
     /// The client's address: the socket peer, unless the peer is a trusted proxy, in which case
     /// `X-Forwarded-For` is read from the right, skipping trusted proxies, and the first other
     /// address is the client.
