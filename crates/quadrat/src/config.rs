@@ -11,6 +11,8 @@ use quadrat_app::passwords::PasswordSettings;
 use quadrat_app::ratelimit::{RateLimitConfig, string_list};
 use serde::{Deserialize, Serialize};
 
+use crate::deployment::Deployment;
+
 pub const DEFAULT_DATA_DIR: &str = "./quadrat-data";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
@@ -38,6 +40,9 @@ pub struct Config {
     /// `[passwords]`: how many password hashes run at once, and how many more may wait.
     #[serde(default)]
     pub passwords: PasswordSettings,
+    /// `single` (default) or `cluster`: several instances share the database, keys and limits.
+    #[serde(default)]
+    pub deployment: Deployment,
 }
 
 /// `[oauth]` (env `QUADRAT_OAUTH__PRIVATE_KEY_FILE`, `QUADRAT_OAUTH__PUBLIC_KEY_FILES`).
@@ -67,6 +72,7 @@ impl std::fmt::Debug for Config {
             .field("max_json_body_bytes", &self.max_json_body_bytes)
             .field("body_memory_bytes", &self.body_memory_bytes)
             .field("passwords", &self.passwords)
+            .field("deployment", &self.deployment)
             .finish()
     }
 }
@@ -112,6 +118,7 @@ impl Config {
             max_json_body_bytes: quadrat_app::DEFAULT_MAX_JSON_BODY_BYTES,
             body_memory_bytes: quadrat_app::DEFAULT_BODY_MEMORY_BYTES,
             passwords: PasswordSettings::default(),
+            deployment: Deployment::default(),
         };
         let toml_path = data_dir.join("quadrat.toml");
         let mut config: Config = Figment::from(Serialized::defaults(defaults))
