@@ -8,6 +8,7 @@ pub mod demo;
 pub mod entries;
 pub mod error;
 pub mod export;
+pub mod images;
 pub mod login;
 pub mod mappings;
 pub mod members;
@@ -26,6 +27,7 @@ use std::sync::Arc;
 use quadrat_store::Store;
 
 pub use error::{AppError, Result};
+use images::ImageWorkers;
 use passwords::{PasswordSettings, Passwords};
 
 /// Settings the services need.
@@ -49,6 +51,8 @@ pub struct AppConfig {
     pub body_memory_bytes: usize,
     /// How many password hashes run at once, and how many more may wait.
     pub passwords: PasswordSettings,
+    /// How many images are decoded and resized at once (default: one per core).
+    pub image_workers: usize,
 }
 
 impl Default for AppConfig {
@@ -62,6 +66,7 @@ impl Default for AppConfig {
             max_json_body_bytes: DEFAULT_MAX_JSON_BODY_BYTES,
             body_memory_bytes: DEFAULT_BODY_MEMORY_BYTES,
             passwords: PasswordSettings::default(),
+            image_workers: ImageWorkers::default_concurrency(),
         }
     }
 }
@@ -82,15 +87,19 @@ pub struct App {
     pub config: AppConfig,
     /// Password hashing, bounded (shared by every clone of the services).
     pub passwords: Passwords,
+    /// Pixel work, bounded (shared by every clone of the services).
+    pub images: ImageWorkers,
 }
 
 impl App {
     pub fn new(store: Store, config: AppConfig) -> App {
         let passwords = Passwords::new(&config.passwords);
+        let images = ImageWorkers::new(config.image_workers);
         App {
             store,
             config,
             passwords,
+            images,
         }
     }
 }
