@@ -10,6 +10,7 @@ pub mod error;
 pub mod export;
 pub mod login;
 pub mod mappings;
+pub mod media;
 pub mod members;
 pub mod model;
 pub mod oauth;
@@ -23,7 +24,7 @@ pub mod upload;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use quadrat_store::Store;
+use quadrat_store::{MediaStore, Store};
 
 pub use error::{AppError, Result};
 use passwords::{PasswordSettings, Passwords};
@@ -36,7 +37,8 @@ pub struct AppConfig {
     pub public_url: String,
     /// The keys that sign and check access tokens; without them no token is issued or accepted.
     pub keys: Option<Arc<oauth::KeyRing>>,
-    /// Where media files live (`<data dir>/media`).
+    /// The media folder (`<data dir>/media`): the media store unless [`App::with_media_store`]
+    /// names a bucket, and where uploads are received either way.
     pub media_dir: PathBuf,
     /// The largest upload body accepted (a video file with its multipart wrapping).
     pub max_upload_bytes: u64,
@@ -78,15 +80,28 @@ pub struct App {
     pub config: AppConfig,
     /// Password hashing, bounded (shared by every clone of the services).
     pub passwords: Passwords,
+    /// Where media files are kept: the media folder, or a bucket.
+    media: MediaStore,
+    /// One maker per derivative (thumbnails, mobile logos) at a time.
+    derivative_locks: media::SharedLocks,
 }
 
 impl App {
     pub fn new(store: Store, config: AppConfig) -> App {
         let passwords = Passwords::new(&config.passwords);
+        let media = MediaStore::folder(config.media_dir.clone());
         App {
             store,
             config,
             passwords,
+            media,
+            derivative_locks: Arc::default(),
         }
+    }
+
+    /// These services keeping media files in `media` (a bucket) instead of the media folder.
+    pub fn with_media_store(mut self, media: MediaStore) -> App {
+        self.media = media;
+        self
     }
 }

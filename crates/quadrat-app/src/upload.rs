@@ -11,8 +11,8 @@ use std::collections::HashSet;
 use quadrat_core::Ec5Error;
 use quadrat_core::definition::{Definition, Form, Input, InputType};
 use quadrat_core::entry::{
-    self, DataUpload, EntryKind, EntryRecord, FileUpload, PatternCache, Relationships, Scopes,
-    Upload, device, media,
+    self, DataUpload, EntryKind, EntryRecord, FileUpload, MediaKind, PatternCache, Relationships,
+    Scopes, Upload, device, media,
 };
 use quadrat_core::json::mysql_order;
 use quadrat_core::project_state::ProjectStatus;
@@ -20,7 +20,7 @@ use quadrat_core::roles::{Actor, Role};
 use quadrat_core::time::{now_millis, sql_datetime, whole_seconds};
 pub use quadrat_store::TempUpload;
 use quadrat_store::{
-    EntryTx, MediaStore, NewRecord, RecordEdit, StoreError, StoredBranchEntry, StoredEntry,
+    EntryTx, MediaKey, NewRecord, RecordEdit, StoreError, StoredBranchEntry, StoredEntry,
 };
 use serde_json::{Map, Value};
 
@@ -60,11 +60,6 @@ impl<'a> Target<'a> {
 }
 
 impl App {
-    /// The media folder.
-    pub fn media(&self) -> MediaStore {
-        MediaStore::new(self.config.media_dir.clone())
-    }
-
     /// One upload (the `data` member of the body, and the file of a file entry) by `actor`,
     /// from structure to storage (docs/protocol.md §5.3).
     pub async fn ingest(
@@ -167,16 +162,24 @@ impl App {
         }
         let store = self.media();
         let size = file.size();
+        let key = MediaKey::entry(kind, &project.project_ref, &upload.name)
+            .map_err(|_| AppError::client(400, "ec5_47", "file_entry.name"))?;
         let replaced = store
-            .size_of(kind, &project.project_ref, &upload.name)
+            .size_of(&key)
             .await
-            .map_err(|e| AppError::internal("reading the media folder", e))?;
-        if let Err(e) = store
-            .store_upload(file, kind, &project.project_ref, &upload.name)
-            .await
-        {
+            .map_err(|e| AppError::internal("reading the media store", e))?;
+        if let Err(e) = store.store_upload(file, &key).await {
             tracing::error!(error = %e, "storing a media file");
             return Err(AppError::client(400, "ec5_83", &upload.input_ref));
+        }
+        // A replaced photo's kept thumbnail is made again from the new one.
+        if kind == MediaKind::Photo
+            && let Ok(thumb) = MediaKey::entry_thumb(&project.project_ref, &upload.name)
+        {
+            store
+                .remove(&thumb)
+                .await
+                .map_err(|e| AppError::internal("removing a thumbnail", e))?;
         }
         let files = i64::from(replaced.is_none());
         let bytes = size as i64 - replaced.unwrap_or(0) as i64;
