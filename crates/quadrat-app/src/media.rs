@@ -10,6 +10,7 @@ use std::hash::{Hash, Hasher};
 use std::io;
 use std::ops::Range;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use quadrat_core::entry::MediaKind;
@@ -53,12 +54,15 @@ pub struct MediaAnswer {
 #[derive(Debug)]
 pub struct DerivativeLocks {
     stripes: Vec<Mutex<()>>,
+    /// How many derivatives this process has made (each one is made once).
+    made: AtomicU64,
 }
 
 impl Default for DerivativeLocks {
     fn default() -> Self {
         DerivativeLocks {
             stripes: (0..64).map(|_| Mutex::new(())).collect(),
+            made: AtomicU64::new(0),
         }
     }
 }
@@ -156,6 +160,11 @@ impl App {
         }
     }
 
+    /// How many thumbnails and mobile logos this process has made and kept.
+    pub fn derivatives_made(&self) -> u64 {
+        self.derivative_locks.made.load(Ordering::Relaxed)
+    }
+
     /// The bytes `range` of a stored file named by a [`MediaAnswer`], streamed.
     pub async fn media_read(&self, key: &MediaKey, range: Range<u64>) -> Result<ByteStream> {
         self.media
@@ -214,6 +223,7 @@ impl App {
             .store_bytes(key, &bytes)
             .await
             .map_err(internal("keeping a thumbnail"))?;
+        self.derivative_locks.made.fetch_add(1, Ordering::Relaxed);
         Ok(Some(bytes.len() as u64))
     }
 
