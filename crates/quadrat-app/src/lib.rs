@@ -8,6 +8,7 @@ pub mod demo;
 pub mod entries;
 pub mod error;
 pub mod export;
+pub mod images;
 pub mod login;
 pub mod mappings;
 pub mod media;
@@ -27,6 +28,7 @@ use std::sync::Arc;
 use quadrat_store::{MediaStore, Store};
 
 pub use error::{AppError, Result};
+use images::ImageWorkers;
 use passwords::{PasswordSettings, Passwords};
 
 /// Settings the services need.
@@ -48,6 +50,8 @@ pub struct AppConfig {
     pub body_memory_bytes: usize,
     /// How many password hashes run at once, and how many more may wait.
     pub passwords: PasswordSettings,
+    /// How many images are decoded and resized at once (default: one per core).
+    pub image_workers: usize,
 }
 
 impl Default for AppConfig {
@@ -60,6 +64,7 @@ impl Default for AppConfig {
             max_json_body_bytes: DEFAULT_MAX_JSON_BODY_BYTES,
             body_memory_bytes: DEFAULT_BODY_MEMORY_BYTES,
             passwords: PasswordSettings::default(),
+            image_workers: ImageWorkers::default_concurrency(),
         }
     }
 }
@@ -80,6 +85,8 @@ pub struct App {
     pub config: AppConfig,
     /// Password hashing, bounded (shared by every clone of the services).
     pub passwords: Passwords,
+    /// Pixel work, bounded (shared by every clone of the services).
+    pub images: ImageWorkers,
     /// Where media files are kept: the media folder, or a bucket.
     media: MediaStore,
     /// One maker per derivative (thumbnails, mobile logos) at a time.
@@ -89,11 +96,13 @@ pub struct App {
 impl App {
     pub fn new(store: Store, config: AppConfig) -> App {
         let passwords = Passwords::new(&config.passwords);
+        let images = ImageWorkers::new(config.image_workers);
         let media = MediaStore::folder(config.media_dir.clone());
         App {
             store,
             config,
             passwords,
+            images,
             media,
             derivative_locks: Arc::default(),
         }

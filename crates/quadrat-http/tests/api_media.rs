@@ -32,9 +32,8 @@ impl Got {
     }
 
     fn error(&self) -> (String, String) {
-        let v: Value = serde_json::from_slice(&self.body).unwrap_or_else(|_| {
-            panic!("not JSON: {}", String::from_utf8_lossy(&self.body))
-        });
+        let v: Value = serde_json::from_slice(&self.body)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)));
         (
             v["errors"][0]["code"].as_str().unwrap_or_default().into(),
             v["errors"][0]["source"].as_str().unwrap_or_default().into(),
@@ -140,12 +139,7 @@ async fn parameters_are_checked_in_the_real_order(db: TestDb) {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|e| {
-                    (
-                        e["code"].as_str().unwrap(),
-                        e["source"].as_str().unwrap(),
-                    )
-                })
+                .map(|e| (e["code"].as_str().unwrap(), e["source"].as_str().unwrap()))
                 .collect();
             assert_eq!(&codes, want, "{route}?{query}");
         }
@@ -170,14 +164,22 @@ async fn photos_thumbnails_logos_and_placeholders(db: TestDb) {
     for route in ["/api/media", "/api/export/media"] {
         let q = |rest: &str| media_url(&server, route, rest);
         // The stored photo, a day's cache without `v`, a year's with it.
-        let got = fetch(&q(&format!("type=photo&format=entry_original&name={PHOTO_NAME}")), &[]).await;
+        let got = fetch(
+            &q(&format!(
+                "type=photo&format=entry_original&name={PHOTO_NAME}"
+            )),
+            &[],
+        )
+        .await;
         assert_eq!(got.status, 200);
         assert_eq!(got.body, photo);
         assert_eq!(got.header("content-type"), Some("image/jpeg"));
         assert_eq!(got.header("cache-control"), Some("public, max-age=86400"));
         assert_eq!(got.header("x-media-placeholder"), None);
         let got = fetch(
-            &q(&format!("type=photo&format=entry_original&name={PHOTO_NAME}&v=1717406127")),
+            &q(&format!(
+                "type=photo&format=entry_original&name={PHOTO_NAME}&v=1717406127"
+            )),
             &[],
         )
         .await;
@@ -186,7 +188,11 @@ async fn photos_thumbnails_logos_and_placeholders(db: TestDb) {
             Some("public, max-age=31536000, immutable")
         );
         // The thumbnail: 100×100.
-        let thumb = fetch(&q(&format!("type=photo&format=entry_thumb&name={PHOTO_NAME}")), &[]).await;
+        let thumb = fetch(
+            &q(&format!("type=photo&format=entry_thumb&name={PHOTO_NAME}")),
+            &[],
+        )
+        .await;
         assert_eq!((thumb.status, thumb.dimensions()), (200, (100, 100)));
         assert_eq!(thumb.header("x-media-placeholder"), None);
 
@@ -212,24 +218,39 @@ async fn photos_thumbnails_logos_and_placeholders(db: TestDb) {
         let thumb = fetch(&q("type=photo&format=project_thumb&name=logo.jpg"), &[]).await;
         assert_eq!(thumb.dimensions(), (512, 512));
         assert_eq!(thumb.header("x-media-placeholder"), Some("true"));
-        let mobile = fetch(&q("type=photo&name=logo.jpg&format=project_mobile_logo"), &[]).await;
+        let mobile = fetch(
+            &q("type=photo&name=logo.jpg&format=project_mobile_logo"),
+            &[],
+        )
+        .await;
         assert_eq!(mobile.dimensions(), (128, 128));
         assert_eq!(mobile.header("x-media-placeholder"), Some("true"));
     }
 
     // A logo set: served as stored (512×512), its mobile version 128×128; removed: default.
-    let logo = quadrat_core::entry::media::sample_jpeg(900, 600);
+    let logo = jpeg(900, 600);
     server.app.set_project_logo(&project, logo).await.unwrap();
     let q = |rest: &str| media_url(&server, "/api/media", rest);
     let thumb = fetch(&q("type=photo&format=project_thumb&name=logo.jpg"), &[]).await;
     assert_eq!(thumb.dimensions(), (512, 512));
     assert_eq!(thumb.header("x-media-placeholder"), None);
-    assert_eq!(thumb.body, stored(&server, &MediaKey::logo(r).unwrap()).await);
-    let mobile = fetch(&q("type=photo&format=project_mobile_logo&name=logo.jpg"), &[]).await;
+    assert_eq!(
+        thumb.body,
+        stored(&server, &MediaKey::logo(r).unwrap()).await
+    );
+    let mobile = fetch(
+        &q("type=photo&format=project_mobile_logo&name=logo.jpg"),
+        &[],
+    )
+    .await;
     assert_eq!(mobile.dimensions(), (128, 128));
     assert_eq!(mobile.header("x-media-placeholder"), None);
     server.app.remove_project_logo(&project).await.unwrap();
-    let mobile = fetch(&q("type=photo&format=project_mobile_logo&name=logo.jpg"), &[]).await;
+    let mobile = fetch(
+        &q("type=photo&format=project_mobile_logo&name=logo.jpg"),
+        &[],
+    )
+    .await;
     assert_eq!(mobile.header("x-media-placeholder"), Some("true"));
     let refused = server
         .app
@@ -249,7 +270,11 @@ async fn ranges_are_byte_exact(db: &TestDb, bucket: Option<&TestBucket>) {
     let server = server(db, bucket).await;
     let project = seeded(&server).await;
     let r = &project.project_ref;
-    let video = stored(&server, &MediaKey::entry(MediaKind::Video, r, VIDEO).unwrap()).await;
+    let video = stored(
+        &server,
+        &MediaKey::entry(MediaKind::Video, r, VIDEO).unwrap(),
+    )
+    .await;
     let photo = stored(
         &server,
         &MediaKey::entry(MediaKind::Photo, r, PHOTO_NAME).unwrap(),
@@ -266,7 +291,10 @@ async fn ranges_are_byte_exact(db: &TestDb, bucket: Option<&TestBucket>) {
     assert_eq!(whole.body, video);
     assert_eq!(whole.header("content-type"), Some("video/mp4"));
     assert_eq!(whole.header("accept-ranges"), Some("bytes"));
-    assert_eq!(whole.header("content-length"), Some(size.to_string().as_str()));
+    assert_eq!(
+        whole.header("content-length"),
+        Some(size.to_string().as_str())
+    );
     let cases: [(&str, usize, usize); 7] = [
         ("bytes=0-99", 0, 99),
         ("bytes=1000-1999", 1000, 1999),
@@ -290,7 +318,11 @@ async fn ranges_are_byte_exact(db: &TestDb, bucket: Option<&TestBucket>) {
             Some((end - start + 1).to_string().as_str())
         );
     }
-    for past in [format!("bytes={size}-"), "bytes=999999-1000000".into(), "bytes=-0".into()] {
+    for past in [
+        format!("bytes={size}-"),
+        "bytes=999999-1000000".into(),
+        "bytes=-0".into(),
+    ] {
         let got = fetch(&url, &[("range", &past)]).await;
         assert_eq!(got.status, 416, "{past}");
         assert_eq!(
@@ -320,8 +352,15 @@ async fn ranges_are_byte_exact(db: &TestDb, bucket: Option<&TestBucket>) {
         &format!("type=audio&format=audio&name={AUDIO}"),
     );
     let got = fetch(&audio, &[("range", "bytes=-10")]).await;
-    assert_eq!((got.status, got.header("content-type")), (206, Some("audio/mp4")));
-    let stored_audio = stored(&server, &MediaKey::entry(MediaKind::Audio, r, AUDIO).unwrap()).await;
+    assert_eq!(
+        (got.status, got.header("content-type")),
+        (206, Some("audio/mp4"))
+    );
+    let stored_audio = stored(
+        &server,
+        &MediaKey::entry(MediaKind::Audio, r, AUDIO).unwrap(),
+    )
+    .await;
     assert_eq!(got.body, &stored_audio[stored_audio.len() - 10..]);
     let photo_url = media_url(
         &server,
@@ -331,7 +370,10 @@ async fn ranges_are_byte_exact(db: &TestDb, bucket: Option<&TestBucket>) {
     let got = fetch(&photo_url, &[("range", "bytes=2-5")]).await;
     assert_eq!((got.status, got.body.as_slice()), (206, &photo[2..=5]));
     // Missing audio and video: 404 ec5_69.
-    for q in ["type=audio&format=audio&name=gone.mp4", "type=video&format=video&name=gone.mp4"] {
+    for q in [
+        "type=audio&format=audio&name=gone.mp4",
+        "type=video&format=video&name=gone.mp4",
+    ] {
         let got = fetch(&media_url(&server, "/api/media", q), &[]).await;
         assert_eq!(got.status, 404);
         assert_eq!(got.error(), ("ec5_69".into(), "media-service".into()));
@@ -355,9 +397,19 @@ async fn hostile_names_stay_in_the_project(db: &TestDb, bucket: Option<&TestBuck
     let server = server(db, bucket).await;
     let project = seeded(&server).await;
     // A secret elsewhere: another project's audio file, a file at the store's root.
-    let other = MediaKey::entry(MediaKind::Audio, "ffffffffffffffffffffffffffffffff", "x.mp4").unwrap();
+    let other = MediaKey::entry(
+        MediaKind::Audio,
+        "ffffffffffffffffffffffffffffffff",
+        "x.mp4",
+    )
+    .unwrap();
     let secret = b"SECRET-BYTES-1234567890".to_vec();
-    server.app.media().store_bytes(&other, &secret).await.unwrap();
+    server
+        .app
+        .media()
+        .store_bytes(&other, &secret)
+        .await
+        .unwrap();
     std::fs::create_dir_all(db.media_dir()).unwrap();
     std::fs::write(db.media_dir().join("passwd"), &secret).unwrap();
     let r = &project.project_ref;
@@ -386,9 +438,17 @@ async fn hostile_names_stay_in_the_project(db: &TestDb, bucket: Option<&TestBuck
             ("/api/export/media", "photo", "entry_original"),
             ("/api/media", "photo", "project_mobile_logo"),
         ] {
-            let got = fetch(&media_url(&server, route, &format!("type={t}&format={f}&name={name}")), &[]).await;
+            let got = fetch(
+                &media_url(&server, route, &format!("type={t}&format={f}&name={name}")),
+                &[],
+            )
+            .await;
             assert_eq!(got.status, 400, "{name}");
-            assert_eq!(got.error(), ("ec5_103".into(), "media-service".into()), "{name}");
+            assert_eq!(
+                got.error(),
+                ("ec5_103".into(), "media-service".into()),
+                "{name}"
+            );
         }
     }
     // Names that are not paths: looked up inside the project and not found.
@@ -406,16 +466,40 @@ async fn hostile_names_stay_in_the_project(db: &TestDb, bucket: Option<&TestBuck
         "a%20b.mp4",
     ];
     for name in plain {
-        let audio = fetch(&media_url(&server, "/api/media", &format!("type=audio&format=audio&name={name}")), &[]).await;
+        let audio = fetch(
+            &media_url(
+                &server,
+                "/api/media",
+                &format!("type=audio&format=audio&name={name}"),
+            ),
+            &[],
+        )
+        .await;
         assert_eq!(audio.status, 404, "{name}");
         assert_eq!(audio.error().0, "ec5_69", "{name}");
-        let photo = fetch(&media_url(&server, "/api/media", &format!("type=photo&format=entry_original&name={name}")), &[]).await;
+        let photo = fetch(
+            &media_url(
+                &server,
+                "/api/media",
+                &format!("type=photo&format=entry_original&name={name}"),
+            ),
+            &[],
+        )
+        .await;
         assert_eq!(photo.status, 200, "{name}");
         assert_eq!(photo.header("x-media-placeholder"), Some("true"), "{name}");
         assert!(!photo.body.windows(secret.len()).any(|w| w == secret));
     }
     // A real file is still found by its own name.
-    let ok = fetch(&media_url(&server, "/api/media", &format!("type=audio&format=audio&name={AUDIO}")), &[]).await;
+    let ok = fetch(
+        &media_url(
+            &server,
+            "/api/media",
+            &format!("type=audio&format=audio&name={AUDIO}"),
+        ),
+        &[],
+    )
+    .await;
     assert_eq!(ok.status, 200);
     if let Some(bucket) = bucket {
         // Nothing was written outside the bucket's prefix.
@@ -480,7 +564,10 @@ async fn private_projects_answer_members_and_their_app(db: TestDb) {
     let query = format!("type=photo&format=entry_original&name={PHOTO_NAME}");
     let app_url = media_url(&server, "/api/media", &query);
     let anonymous = fetch(&app_url, &[]).await;
-    assert_eq!((anonymous.status, anonymous.error().0.as_str()), (404, "ec5_77"));
+    assert_eq!(
+        (anonymous.status, anonymous.error().0.as_str()),
+        (404, "ec5_77")
+    );
     let mut tokens = Vec::new();
     for (email, role) in [
         ("none@example.org", None),
@@ -489,11 +576,20 @@ async fn private_projects_answer_members_and_their_app(db: TestDb) {
     ] {
         server
             .app
-            .create_user(email, Some("Member"), Some("correct horse battery".into()), false)
+            .create_user(
+                email,
+                Some("Member"),
+                Some("correct horse battery".into()),
+                false,
+            )
             .await
             .unwrap();
         if let Some(role) = role {
-            server.app.add_member(SLUG, email, role.as_str(), false).await.unwrap();
+            server
+                .app
+                .add_member(SLUG, email, role.as_str(), false)
+                .await
+                .unwrap();
         }
         let body = server
             .app
@@ -518,7 +614,10 @@ async fn private_projects_answer_members_and_their_app(db: TestDb) {
 
     let export_url = media_url(&server, "/api/export/media", &query);
     let refused = fetch(&export_url, &[]).await;
-    assert_eq!((refused.status, refused.error().0.as_str()), (404, "ec5_256"));
+    assert_eq!(
+        (refused.status, refused.error().0.as_str()),
+        (404, "ec5_256")
+    );
     let secret = oauth_support::create_app(&server, SLUG).await;
     let token = oauth_support::token_for(&server, &secret).await;
     let allowed = fetch(&export_url, &[("authorization", &with(&token))]).await;
@@ -559,7 +658,10 @@ async fn media_urls_in_exports_resolve(db: TestDb) {
         }
     };
     let public = export(None).await;
-    assert!(public.starts_with(&server.url(&format!("/api/media/{SLUG}?"))), "{public}");
+    assert!(
+        public.starts_with(&server.url(&format!("/api/media/{SLUG}?"))),
+        "{public}"
+    );
     assert!(public.contains("&v="), "{public}");
     let got = fetch(&public, &[]).await;
     assert_eq!((got.status, &got.body), (200, &photo));
@@ -574,7 +676,10 @@ async fn media_urls_in_exports_resolve(db: TestDb) {
         .await
         .unwrap();
     let secret = oauth_support::create_app(&server, SLUG).await;
-    let bearer = format!("Bearer {}", oauth_support::token_for(&server, &secret).await);
+    let bearer = format!(
+        "Bearer {}",
+        oauth_support::token_for(&server, &secret).await
+    );
     let name = export(Some(bearer.clone())).await;
     assert_eq!(name, PHOTO_NAME);
     let got = fetch(
