@@ -694,7 +694,161 @@ async fn media_urls_in_exports_resolve(db: TestDb) {
     assert_eq!((got.status, &got.body), (200, &photo));
 }
 
+/// The app's media route: 5 a second and 300 a minute per project by default (shared by its
+/// JSON alias), besides the global budget; the export media route: 30 a minute per project.
+async fn media_routes_are_rate_limited_per_project(db: TestDb) {
+    use quadrat_app::ratelimit::Limiter;
+    use quadrat_core::ratelimit::Limits;
+    use quadrat_testkit::ManualClock;
+    const T0: i64 = 1_780_000_000_000;
+    let clock = ManualClock::at(T0);
+    let limits = Limits {
+        app_media_per_minute: 12,
+        ..Limits::default()
+    };
+    assert_eq!(
+        (
+            Limits::default().app_media_per_second,
+            Limits::default().app_media_per_minute
+        ),
+        (5, 300)
+    );
+    let limiter = Limiter::in_memory(limits).with_clock(clock.clone());
+    let server = TestServer::start_with_limiter(&db, limiter).await;
+    seeded(&server).await;
+    let query = "type=photo&format=entry_original&name=missing.jpg";
+    let refused = |got: &Got, limit: &str| {
+        assert_eq!(got.status, 429, "limit {limit}: {:?}", got.headers);
+        assert_eq!(got.error(), ("ec5_255".into(), "rate-limiter".into()));
+        assert_eq!(got.header("x-ratelimit-limit"), Some(limit));
+        assert_eq!(got.header("x-ratelimit-remaining"), Some("0"));
+        assert!(got.header("retry-after").is_some());
+    };
+    // Five a second, whichever alias and however the slug is spelt.
+    for i in 0..5 {
+        let route = if i % 2 == 0 {
+            "/api/media"
+        } else {
+            "/api/json/media"
+        };
+        let got = fetch(
+            &server.url(&format!("{route}/Tree-Survey-2024?{query}")),
+            &[],
+        )
+        .await;
+        assert_eq!(got.status, 200, "request {i}");
+    }
+    refused(
+        &fetch(&media_url(&server, "/api/json/media", query), &[]).await,
+        "5",
+    );
+    // The minute's budget (300; 12 here) holds across seconds.
+    let mut granted = 5;
+    while granted < 12 {
+        clock.advance(1_000);
+        for _ in 0..5.min(12 - granted) {
+            let got = fetch(&media_url(&server, "/api/media", query), &[]).await;
+            assert_eq!(got.status, 200, "request {granted}");
+            granted += 1;
+        }
+    }
+    clock.advance(1_000);
+    refused(
+        &fetch(&media_url(&server, "/api/media", query), &[]).await,
+        "12",
+    );
+
+    // The export media route has a bucket of its own: 30 a minute.
+    for i in 0..30 {
+        let got = fetch(&media_url(&server, "/api/export/media", query), &[]).await;
+        assert_eq!(got.status, 200, "export request {i}");
+    }
+    refused(
+        &fetch(&media_url(&server, "/api/export/media", query), &[]).await,
+        "30",
+    );
+    clock.advance(60_000);
+    assert_eq!(
+        fetch(&media_url(&server, "/api/export/media", query), &[])
+            .await
+            .status,
+        200
+    );
+}
+
+/// Deleting an entry (and then its project) removes its files from the bucket that holds them,
+/// thumbnails included, and the media counts follow.
+async fn deletions_empty_the_bucket_and_keep_counts_exact(db: TestDb) {
+    use quadrat_app::entries::Deletion;
+    let Some(bucket) = TestBucket::new().await else {
+        return;
+    };
+    let server = server(&db, Some(&bucket)).await;
+    let project = seeded(&server).await;
+    let totals = server.app.store.media_totals(project.id).await.unwrap();
+    let photo = stored(
+        &server,
+        &MediaKey::entry(MediaKind::Photo, &project.project_ref, PHOTO_NAME).unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (totals.photo_files, totals.photo_bytes),
+        (1, photo.len() as i64)
+    );
+    let thumb = fetch(
+        &media_url(
+            &server,
+            "/api/media",
+            &format!("type=photo&format=entry_thumb&name={PHOTO_NAME}"),
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(thumb.status, 200);
+    let r = &project.project_ref;
+    assert_eq!(
+        bucket.keys().await,
+        [
+            format!("app/entries/audio/{r}/{AUDIO}"),
+            format!("app/entries/photo/{r}/{PHOTO_NAME}"),
+            format!("app/entries/video/{r}/{VIDEO}"),
+            format!("app/thumbs/entry_thumb/{r}/{PHOTO_NAME}"),
+        ]
+    );
+    let report = server
+        .app
+        .delete_entries(SLUG, &Deletion::Uuid(SITE_UUID.into()))
+        .await
+        .unwrap();
+    // The site's photo, audio and video all start with its uuid.
+    assert_eq!(report.files.len(), 3);
+    assert!(bucket.keys().await.is_empty());
+    let totals = server.app.store.media_totals(project.id).await.unwrap();
+    assert_eq!((totals.photo_files, totals.photo_bytes), (0, 0));
+    let gone = fetch(
+        &media_url(
+            &server,
+            "/api/media",
+            &format!("type=photo&format=entry_thumb&name={PHOTO_NAME}"),
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(gone.header("x-media-placeholder"), Some("true"));
+    // A project deleted takes its logo along.
+    server
+        .app
+        .set_project_logo(&project, jpeg(600, 600))
+        .await
+        .unwrap();
+    assert_eq!(bucket.keys().await, [format!("app/projects/{r}/logo.jpg")]);
+    server.app.delete_project(SLUG).await.unwrap();
+    assert!(bucket.keys().await.is_empty());
+}
+
 both_engines!(
+    media_routes_are_rate_limited_per_project,
+    deletions_empty_the_bucket_and_keep_counts_exact,
     parameters_are_checked_in_the_real_order,
     photos_thumbnails_logos_and_placeholders,
     ranges_from_the_folder,
