@@ -153,7 +153,7 @@ impl App {
         };
         match (found, req.kind) {
             (Some(size), _) => Ok(stored(size)),
-            (None, MediaKind::Photo) => Ok(self.placeholder(project, &req)),
+            (None, MediaKind::Photo) => Ok(self.placeholder(project, &req).await),
             (None, MediaKind::Audio | MediaKind::Video) => {
                 Err(AppError::client(404, "ec5_69", SOURCE))
             }
@@ -233,16 +233,25 @@ impl App {
     /// `logo.jpg` (`project_thumb` 512×512, `project_mobile_logo` 128×128), the generic
     /// placeholder for `logo.jpg` elsewhere, and the same "not synced yet" image for any
     /// other name.
-    fn placeholder(&self, project: &ResolvedProject, req: &MediaRequest) -> MediaAnswer {
+    async fn placeholder(&self, project: &ResolvedProject, req: &MediaRequest) -> MediaAnswer {
         use quadrat_imaging::{LOGO_SIDE, MOBILE_LOGO_SIDE};
+        let side = match req.format {
+            MediaFormat::ProjectThumb => LOGO_SIDE,
+            _ => MOBILE_LOGO_SIDE,
+        };
         let made = match (req.name == LOGO_NAME, req.format) {
-            (true, MediaFormat::ProjectThumb) => {
-                quadrat_imaging::default_logo(&project.name, &project.project_ref, LOGO_SIDE)
+            // Drawn per request (a few milliseconds), so on the image workers.
+            (true, MediaFormat::ProjectThumb | MediaFormat::ProjectMobileLogo) => {
+                let (name, r) = (project.name.clone(), project.project_ref.clone());
+                self.images
+                    .run(move || quadrat_imaging::default_logo(&name, &r, side))
+                    .await
             }
-            (true, MediaFormat::ProjectMobileLogo) => {
-                quadrat_imaging::default_logo(&project.name, &project.project_ref, MOBILE_LOGO_SIDE)
+            (true, _) => {
+                self.images
+                    .run(|| quadrat_imaging::placeholder_logo(256, 256))
+                    .await
             }
-            (true, _) => quadrat_imaging::placeholder_logo(256, 256),
             (false, _) => quadrat_imaging::placeholder_unsynced().to_vec(),
         };
         MediaAnswer {
