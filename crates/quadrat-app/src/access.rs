@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | anyone, no credentials | [`App::public_reader`] | `GET /api/project-version/{slug}` |
 //! | the export API's reader: anyone on a public project, the project's own OAuth client (bearer token) on a private one | [`App::export_reader`] | `GET /api/export/project/{slug}`, `GET /api/export/entries/{slug}`; `GET /api/export/media/{slug}` |
-//! | a mobile-app user (user token: `jwt` parameter or `Authorization: Bearer`) | [`App::app_user`] | `GET /api/project/{slug}`, `POST /api/upload/{slug}`; `GET /api/media/{slug}` |
+//! | a mobile-app user (user token: `jwt` parameter or `Authorization: Bearer`) | [`App::app_user`] | `GET /api/project/{slug}`, `POST /api/upload/{slug}`, `GET /api/media/{slug}` |
 //! | a manager of the project (creator, manager, server admin) | [`App::project_manager`] | `/myprojects/{slug}/app…`; the project's web pages |
 //! | a server administrator | [`App::server_admin`] over HTTP; the CLI is the server's operator and uses [`App::find_project`] | admin pages; every `quadrat` command |
 //!
@@ -40,8 +40,11 @@ pub enum ApiReader {
 /// What a mobile-app user does: the real server's middleware differs between the two.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppRoute {
-    /// Reading the project (its download, its media files): a trashed project is gone.
+    /// Reading the project (its download): a trashed project is gone.
     Read,
+    /// Reading its media files (`GET /api/media/{slug}`): a trashed project's files are still
+    /// served, as on the real server; an archived one is gone.
+    Media,
     /// Uploading: a trashed project passes the middleware, and the upload's own checks refuse
     /// it (`ec5_11` from `upload-controller`), after the payload's structure.
     Upload,
@@ -178,6 +181,7 @@ impl App {
     /// - the project: `ec5_11` for an unknown or archived project; reading also refuses a
     ///   trashed one (`ec5_11`) and a slug that normalises to nothing (`ec5_21`), where an
     ///   upload answers `ec5_11` and leaves a trashed project to the upload's own checks;
+    ///   media are served from a trashed project too (an empty slug is `ec5_21`);
     /// - the user, on a private project only ([`check_app_user`]): `ec5_77` without a user,
     ///   `ec5_78` without a role, `ec5_91` for a viewer.
     pub async fn app_user(
@@ -188,6 +192,14 @@ impl App {
     ) -> Result<(ResolvedProject, Actor)> {
         let project = match route {
             AppRoute::Read => self.public_reader(raw_slug).await?,
+            AppRoute::Media => match self.lookup(raw_slug).await? {
+                Lookup::Found(p) if p.status == ProjectStatus::Archived => {
+                    return Err(middleware(404, "ec5_11"));
+                }
+                Lookup::Found(p) => *p,
+                Lookup::EmptySlug => return Err(middleware(404, "ec5_21")),
+                Lookup::Unknown(_) => return Err(middleware(404, "ec5_11")),
+            },
             AppRoute::Upload => match self.lookup(raw_slug).await? {
                 Lookup::Found(p) if p.status == ProjectStatus::Archived => {
                     return Err(middleware(404, "ec5_11"));

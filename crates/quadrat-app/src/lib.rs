@@ -11,6 +11,7 @@ pub mod export;
 pub mod images;
 pub mod login;
 pub mod mappings;
+pub mod media;
 pub mod members;
 pub mod model;
 pub mod oauth;
@@ -24,7 +25,7 @@ pub mod upload;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use quadrat_store::Store;
+use quadrat_store::{MediaStore, Store};
 
 pub use error::{AppError, Result};
 use images::ImageWorkers;
@@ -41,7 +42,8 @@ pub struct AppConfig {
     pub links_from_public_url: bool,
     /// The keys that sign and check access tokens; without them no token is issued or accepted.
     pub keys: Option<Arc<oauth::KeyRing>>,
-    /// Where media files live (`<data dir>/media`).
+    /// The media folder (`<data dir>/media`): the media store unless [`App::with_media_store`]
+    /// names a bucket, and where uploads are received either way.
     pub media_dir: PathBuf,
     /// The largest upload body accepted (a video file with its multipart wrapping).
     pub max_upload_bytes: u64,
@@ -89,17 +91,30 @@ pub struct App {
     pub passwords: Passwords,
     /// Pixel work, bounded (shared by every clone of the services).
     pub images: ImageWorkers,
+    /// Where media files are kept: the media folder, or a bucket.
+    media: MediaStore,
+    /// One maker per derivative (thumbnails, mobile logos) at a time.
+    derivative_locks: media::SharedLocks,
 }
 
 impl App {
     pub fn new(store: Store, config: AppConfig) -> App {
         let passwords = Passwords::new(&config.passwords);
         let images = ImageWorkers::new(config.image_workers);
+        let media = MediaStore::folder(config.media_dir.clone());
         App {
             store,
             config,
             passwords,
             images,
+            media,
+            derivative_locks: Arc::default(),
         }
+    }
+
+    /// These services keeping media files in `media` (a bucket) instead of the media folder.
+    pub fn with_media_store(mut self, media: MediaStore) -> App {
+        self.media = media;
+        self
     }
 }

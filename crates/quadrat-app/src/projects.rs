@@ -184,6 +184,11 @@ impl App {
     pub async fn delete_project(&self, raw_slug: &str) -> Result<Project> {
         let resolved = self.find_project(raw_slug).await?;
         self.store.delete_project(resolved.id).await?;
+        // The rows went first: no upload can add a file for a project that is gone.
+        self.media()
+            .delete_project(&resolved.project_ref)
+            .await
+            .map_err(|e| AppError::internal("removing the project's media files", e))?;
         Ok(resolved.project)
     }
 

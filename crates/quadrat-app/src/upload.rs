@@ -21,7 +21,7 @@ use quadrat_core::time::{now_millis, sql_datetime, whole_seconds};
 use quadrat_imaging::ImageError;
 pub use quadrat_store::TempUpload;
 use quadrat_store::{
-    EntryTx, MediaStore, NewRecord, RecordEdit, StoreError, StoredBranchEntry, StoredEntry,
+    EntryTx, MediaKey, NewRecord, RecordEdit, StoreError, StoredBranchEntry, StoredEntry,
 };
 use serde_json::{Map, Value};
 
@@ -61,11 +61,6 @@ impl<'a> Target<'a> {
 }
 
 impl App {
-    /// The media folder.
-    pub fn media(&self) -> MediaStore {
-        MediaStore::new(self.config.media_dir.clone())
-    }
-
     /// One upload (the `data` member of the body, and the file of a file entry) by `actor`,
     /// from structure to storage (docs/protocol.md §5.3).
     pub async fn ingest(
@@ -187,27 +182,32 @@ impl App {
         };
         let store = self.media();
         let size = photo.as_ref().map_or(file.size(), |p| p.len() as u64);
+        let key = MediaKey::entry(kind, &project.project_ref, &upload.name)
+            .map_err(|_| AppError::client(400, "ec5_47", "file_entry.name"))?;
         let replaced = store
-            .size_of(kind, &project.project_ref, &upload.name)
+            .size_of(&key)
             .await
-            .map_err(|e| AppError::internal("reading the media folder", e))?;
+            .map_err(|e| AppError::internal("reading the media store", e))?;
         let stored = match photo {
             // Audio and video are kept byte for byte, moved into place as they were streamed.
-            None => {
-                store
-                    .store_upload(file, kind, &project.project_ref, &upload.name)
-                    .await
-            }
+            None => store.store_upload(file, &key).await,
             Some(bytes) => {
                 drop(file);
-                store
-                    .store_bytes(kind, &project.project_ref, &upload.name, &bytes)
-                    .await
+                store.store_bytes(&key, &bytes).await
             }
         };
         if let Err(e) = stored {
             tracing::error!(error = %e, "storing a media file");
             return Err(AppError::client(400, "ec5_83", &upload.input_ref));
+        }
+        // A replaced photo's kept thumbnail is made again from the new one.
+        if kind == MediaKind::Photo
+            && let Ok(thumb) = MediaKey::entry_thumb(&project.project_ref, &upload.name)
+        {
+            store
+                .remove(&thumb)
+                .await
+                .map_err(|e| AppError::internal("removing a thumbnail", e))?;
         }
         let files = i64::from(replaced.is_none());
         let bytes = size as i64 - replaced.unwrap_or(0) as i64;

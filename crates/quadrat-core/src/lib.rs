@@ -9,6 +9,7 @@ pub mod ids;
 pub mod json;
 pub mod jwt;
 pub mod mappings;
+pub mod media;
 pub mod oauth;
 pub mod php;
 pub mod project_state;

@@ -23,6 +23,9 @@ pub struct Limits {
     pub global_per_minute: u64,
     pub upload_per_second: u64,
     pub upload_per_minute: u64,
+    /// The app's media route (`/api/media/{slug}`), per project, besides the global budget.
+    pub app_media_per_second: u64,
+    pub app_media_per_minute: u64,
     /// Failed logins one account may have in a window before every login to it is refused.
     pub login_failures_per_account: u64,
     /// Failed logins one client address may have in a window, whatever the accounts.
@@ -42,6 +45,8 @@ impl Default for Limits {
             global_per_minute: 600,
             upload_per_second: 10,
             upload_per_minute: 300,
+            app_media_per_second: 5,
+            app_media_per_minute: 300,
             // The real server's login throttle: 5 failures, then a minute's wait.
             login_failures_per_account: 5,
             login_failures_per_address: 5,
@@ -75,6 +80,9 @@ pub enum Budget {
     Token,
     /// Per project, per second and per minute.
     Upload,
+    /// The app's media route: the caller's global budget, then per project per second and per
+    /// minute (the real server's `api-external-global` and `api-external-media`).
+    AppMedia,
     /// Every other limited route: the global per-IP budget.
     Global,
 }
@@ -84,7 +92,11 @@ impl Budget {
     pub fn is_per_project(self) -> bool {
         matches!(
             self,
-            Budget::ExportEntries | Budget::ExportProject | Budget::ExportMedia | Budget::Upload
+            Budget::ExportEntries
+                | Budget::ExportProject
+                | Budget::ExportMedia
+                | Budget::Upload
+                | Budget::AppMedia
         )
     }
 }
@@ -183,6 +195,22 @@ pub fn limits_for(
             per("upload-seconds", project, l.upload_per_second, SECOND),
             per("upload-minutes", project, l.upload_per_minute, MINUTE),
         ],
+        Budget::AppMedia => {
+            let mut out = global();
+            out.push(per(
+                "media-seconds",
+                project,
+                l.app_media_per_second,
+                SECOND,
+            ));
+            out.push(per(
+                "media-minutes",
+                project,
+                l.app_media_per_minute,
+                MINUTE,
+            ));
+            out
+        }
         Budget::Global => global(),
     }
 }

@@ -30,7 +30,10 @@ pub use entries::{
     DeleteTarget, Deleted, EntryTx, NewRecord, RecordEdit, StoredBranchEntry, StoredEntry,
 };
 pub use export::{Cursor, ExportRow, ExportSelect, ExportTotals};
-pub use media::{MediaFile, MediaStore, TempUpload};
+pub use media::{
+    ByteStream, CopyProgress, CopyReport, LOGO_NAME, MAX_NAME_BYTES, MediaFile, MediaKey,
+    MediaStore, S3Settings, TempUpload, UnsafeName, safe_name,
+};
 pub use oauth::{ClientRow, TokenRow};
 pub use projects::NewProject;
 pub use ratelimit::RedisRates;

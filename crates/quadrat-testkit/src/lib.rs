@@ -9,6 +9,7 @@ pub mod node;
 pub mod pages;
 pub mod process;
 pub mod python;
+pub mod s3;
 pub mod uploads;
 
 use std::path::{Path, PathBuf};

@@ -68,6 +68,40 @@ pub enum Command {
     /// Manage a project's mappings (the column and answer names of the entries export)
     #[command(subcommand)]
     Mapping(MappingCommand),
+    /// Manage the media store (photos, audio, video, logos)
+    #[command(subcommand)]
+    Media(MediaCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MediaCommand {
+    /// Copy every file of the media folder into the bucket of [media] (bucket, prefix,
+    /// endpoint, credentials), under the same keys. Files the bucket holds already at the same
+    /// size are skipped, so an interrupted copy resumes where it stopped; each copied file is
+    /// checked by size. Switch the server to the bucket ([media] store = "s3") afterwards.
+    Migrate {
+        /// Where to copy to
+        #[arg(long, value_enum)]
+        to: MigrateTarget,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MigrateTarget {
+    /// The S3-compatible bucket of [media]
+    S3,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("what").required(true).args(["file", "remove"])))]
+pub struct LogoArgs {
+    /// Project slug (or name)
+    pub slug: String,
+    /// The image: JPEG, PNG or GIF, at most 5000 KB and 4096 px a side (stored as a 512x512 JPEG)
+    pub file: Option<PathBuf>,
+    /// Remove the logo: the project's default logo (its initials) is served instead
+    #[arg(long)]
+    pub remove: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -275,6 +309,8 @@ pub enum ProjectCommand {
         /// Project slug (or name)
         slug: String,
     },
+    /// Set or remove a project's logo (what the app and project pages show)
+    Logo(LogoArgs),
     /// Manage who holds which role on a project
     #[command(subcommand)]
     Member(crate::commands::member::MemberCommand),

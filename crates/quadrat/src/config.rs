@@ -9,6 +9,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use quadrat_app::oauth::KeySettings;
 use quadrat_app::passwords::PasswordSettings;
 use quadrat_app::ratelimit::{RateLimitConfig, string_list};
+use quadrat_store::{MediaStore, S3Settings};
 use serde::{Deserialize, Serialize};
 
 use crate::deployment::Deployment;
@@ -40,9 +41,125 @@ pub struct Config {
     /// `[passwords]`: how many password hashes run at once, and how many more may wait.
     #[serde(default)]
     pub passwords: PasswordSettings,
+    /// `[media]`: where media files are kept (the media folder, or an S3-compatible bucket).
+    #[serde(default)]
+    pub media: MediaSettings,
     /// `single` (default) or `cluster`: several instances share the database, keys and limits.
     #[serde(default)]
     pub deployment: Deployment,
+}
+
+/// Which media store `[media] store` names.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaStoreKind {
+    /// `<data dir>/media`.
+    #[default]
+    Folder,
+    /// The bucket of `[media]`.
+    S3,
+}
+
+/// `[media]` (env `QUADRAT_MEDIA__STORE`, `QUADRAT_MEDIA__BUCKET`, …). Credentials may be given
+/// here, in files named by the `*_file` keys (secrets mounted by an orchestrator), or left to
+/// the standard `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MediaSettings {
+    pub store: MediaStoreKind,
+    pub bucket: String,
+    /// Prefix of every key in the bucket; the real server's layout starts at `app/`.
+    pub prefix: String,
+    /// An S3-compatible server's URL (MinIO, Garage, …); AWS itself when unset.
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub access_key_id: Option<String>,
+    pub access_key_id_file: Option<PathBuf>,
+    pub secret_access_key: Option<String>,
+    pub secret_access_key_file: Option<PathBuf>,
+    pub session_token: Option<String>,
+    pub session_token_file: Option<PathBuf>,
+    /// `endpoint/bucket/key` (what self-hosted servers expect) rather than `bucket.endpoint/key`.
+    pub path_style: bool,
+}
+
+impl Default for MediaSettings {
+    fn default() -> Self {
+        MediaSettings {
+            store: MediaStoreKind::Folder,
+            bucket: String::new(),
+            prefix: "app".into(),
+            endpoint: None,
+            region: "us-east-1".into(),
+            access_key_id: None,
+            access_key_id_file: None,
+            secret_access_key: None,
+            secret_access_key_file: None,
+            session_token: None,
+            session_token_file: None,
+            path_style: true,
+        }
+    }
+}
+
+impl std::fmt::Debug for MediaSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secret = |v: &Option<String>| v.as_ref().map(|_| "(set)");
+        f.debug_struct("MediaSettings")
+            .field("store", &self.store)
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &secret(&self.access_key_id))
+            .field("access_key_id_file", &self.access_key_id_file)
+            .field("secret_access_key", &secret(&self.secret_access_key))
+            .field("secret_access_key_file", &self.secret_access_key_file)
+            .field("session_token", &secret(&self.session_token))
+            .field("session_token_file", &self.session_token_file)
+            .field("path_style", &self.path_style)
+            .finish()
+    }
+}
+
+impl MediaSettings {
+    /// The bucket's settings, credentials read from their files; refused without a bucket.
+    pub fn s3(&self) -> anyhow::Result<S3Settings> {
+        anyhow::ensure!(
+            !self.bucket.trim().is_empty(),
+            "[media] names no bucket: set media.bucket (or QUADRAT_MEDIA__BUCKET)"
+        );
+        let secret = |value: &Option<String>, file: &Option<PathBuf>, key: &str| match (value, file)
+        {
+            (Some(v), _) => Ok(Some(v.clone())),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .map(|s| Some(s.trim().to_string()))
+                .with_context(|| format!("reading media.{key}_file {}", path.display())),
+            (None, None) => Ok(None),
+        };
+        Ok(S3Settings {
+            bucket: self.bucket.trim().to_string(),
+            prefix: self.prefix.clone(),
+            endpoint: self.endpoint.clone().filter(|e| !e.is_empty()),
+            region: self.region.clone(),
+            access_key_id: secret(
+                &self.access_key_id,
+                &self.access_key_id_file,
+                "access_key_id",
+            )?,
+            secret_access_key: secret(
+                &self.secret_access_key,
+                &self.secret_access_key_file,
+                "secret_access_key",
+            )?,
+            session_token: secret(
+                &self.session_token,
+                &self.session_token_file,
+                "session_token",
+            )?,
+            path_style: self.path_style,
+        })
+    }
 }
 
 /// `[oauth]` (env `QUADRAT_OAUTH__PRIVATE_KEY_FILE`, `QUADRAT_OAUTH__PUBLIC_KEY_FILES`).
@@ -73,6 +190,7 @@ impl std::fmt::Debug for Config {
             .field("body_memory_bytes", &self.body_memory_bytes)
             .field("passwords", &self.passwords)
             .field("deployment", &self.deployment)
+            .field("media", &self.media)
             .finish()
     }
 }
@@ -119,6 +237,7 @@ impl Config {
             body_memory_bytes: quadrat_app::DEFAULT_BODY_MEMORY_BYTES,
             passwords: PasswordSettings::default(),
             deployment: Deployment::default(),
+            media: MediaSettings::default(),
         };
         let toml_path = data_dir.join("quadrat.toml");
         let mut config: Config = Figment::from(Serialized::defaults(defaults))
@@ -164,6 +283,22 @@ impl Config {
 
     pub fn media_dir(&self) -> PathBuf {
         self.data_dir.join("media")
+    }
+
+    /// The media store `[media]` names.
+    pub fn media_store(&self) -> anyhow::Result<MediaStore> {
+        match self.media.store {
+            MediaStoreKind::Folder => Ok(MediaStore::folder(self.media_dir())),
+            MediaStoreKind::S3 => self.bucket_store(),
+        }
+    }
+
+    /// The bucket of `[media]`, whatever `store` says (`quadrat media migrate` fills it before
+    /// the server is switched to it).
+    pub fn bucket_store(&self) -> anyhow::Result<MediaStore> {
+        let settings = self.media.s3()?;
+        MediaStore::s3(&settings, self.media_dir().join(".tmp"))
+            .with_context(|| format!("opening the media bucket {:?}", settings.bucket))
     }
 
     /// Creates the data directory (mode 0700, owner only, whatever the umask: it holds the

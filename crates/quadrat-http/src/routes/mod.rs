@@ -5,6 +5,7 @@
 mod auth;
 mod entries;
 mod fallback;
+mod media;
 mod oauth;
 mod projects;
 mod upload;
@@ -29,6 +30,17 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             "/api/export/entries/{slug}",
             Budget::ExportEntries,
             readable(get(entries::export_entries)),
+        )
+        // GET also answers HEAD (the same headers, no body, nothing opened).
+        .route(
+            "/api/export/media/{slug}",
+            Budget::ExportMedia,
+            readable(get(media::export_media)),
+        )
+        .route_and_json_alias(
+            "/api/media/{slug}",
+            Budget::AppMedia,
+            readable(get(media::app_media)),
         )
         .route_and_json_alias(
             "/api/projects",

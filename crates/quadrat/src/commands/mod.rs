@@ -5,6 +5,7 @@ mod entries;
 mod import;
 mod keys;
 mod mapping;
+mod media;
 pub mod member;
 mod project;
 mod serve;
@@ -37,12 +38,14 @@ pub fn prints_json(command: &Command) -> bool {
         Command::Entries(EntriesCommand::Import(args)) => args.json,
         Command::Serve(_)
         | Command::Migrate
+        | Command::Media(_)
         | Command::Keys(_)
         | Command::Entries(EntriesCommand::Export(_))
         | Command::Project(
             ProjectCommand::Export { .. }
             | ProjectCommand::Set { .. }
             | ProjectCommand::Delete { .. }
+            | ProjectCommand::Logo(_)
             | ProjectCommand::Member(MemberCommand::Add { .. } | MemberCommand::Remove { .. }),
         )
         | Command::User(
@@ -91,6 +94,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keys(cmd) => keys::run(&config, cmd),
         Command::Entries(cmd) => entries::run(open(&config).await?, cmd).await,
         Command::Mapping(cmd) => mapping::run(open(&config).await?, cmd).await,
+        Command::Media(cmd) => media::run(&config, cmd).await,
     }
 }
 
@@ -102,6 +106,7 @@ pub async fn open(config: &Config) -> anyhow::Result<App> {
         .await
         .with_context(|| format!("opening database {}", quadrat_store::redact(&url)))?;
     store.migrate().await.context("migrating the database")?;
+    let media = config.media_store()?;
     Ok(App::new(
         store,
         AppConfig {
@@ -114,5 +119,6 @@ pub async fn open(config: &Config) -> anyhow::Result<App> {
             passwords: config.passwords.clone(),
             ..AppConfig::default()
         },
-    ))
+    )
+    .with_media_store(media))
 }

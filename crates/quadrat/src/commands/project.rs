@@ -10,7 +10,7 @@ use quadrat_core::Ec5Error;
 use quadrat_core::project_state::ProjectSetting;
 use serde_json::{Value, json};
 
-use crate::cli::{ImportArgs, ProjectCommand};
+use crate::cli::{ImportArgs, LogoArgs, ProjectCommand};
 use crate::failure::{Failure, cli_error};
 
 pub async fn run(app: App, cmd: ProjectCommand) -> anyhow::Result<ExitCode> {
@@ -42,9 +42,44 @@ pub async fn run(app: App, cmd: ProjectCommand) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         }
         ProjectCommand::Member(cmd) => super::member::run(&app, cmd).await?,
+        ProjectCommand::Logo(args) => logo(&app, args).await?,
     };
     app.store.close().await;
     Ok(code)
+}
+
+async fn logo(app: &App, args: LogoArgs) -> anyhow::Result<ExitCode> {
+    let project = app.find_project(&args.slug).await.map_err(cli_error)?;
+    match args.file {
+        Some(path) if !args.remove => {
+            let bytes = read_logo(&path)?;
+            app.set_project_logo(&project, bytes)
+                .await
+                .map_err(|e| cli_error(e).context(format!("{} as a logo", path.display())))?;
+            println!("logo of {} set from {}", project.slug, path.display());
+        }
+        _ => {
+            app.remove_project_logo(&project).await.map_err(cli_error)?;
+            println!("logo of {} removed", project.slug);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a logo file, refusing one larger than the limit before reading it whole.
+fn read_logo(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("reading {}", path.display()))?
+        .len();
+    let max = quadrat_imaging::MAX_LOGO_BYTES as u64;
+    anyhow::ensure!(
+        size <= max,
+        "{} is {} KB; a logo may have at most {} KB",
+        path.display(),
+        size.div_ceil(1024),
+        max / 1024
+    );
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
 }
 
 async fn import(app: &App, args: ImportArgs) -> anyhow::Result<ExitCode> {
