@@ -6,8 +6,10 @@ mod export;
 mod files;
 mod mappings;
 mod media;
+mod media_ready;
 mod migrate;
 mod oauth;
+mod ops;
 mod projects;
 mod ratelimit;
 mod rows;
@@ -32,6 +34,7 @@ pub use entries::{
 pub use export::{Cursor, ExportRow, ExportSelect, ExportTotals};
 pub use media::{MediaFile, MediaStore, TempUpload};
 pub use oauth::{ClientRow, TokenRow};
+pub use ops::{DatabaseCounts, PoolUse};
 pub use projects::NewProject;
 pub use ratelimit::RedisRates;
 pub use rows::{CounterRow, MediaTotalsRow, ProjectRow, StructureRow};
@@ -52,6 +55,8 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("redis error: {0}")]
     Redis(String),
+    #[error("{0}")]
+    Unsupported(&'static str),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
