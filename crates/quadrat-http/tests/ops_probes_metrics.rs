@@ -51,10 +51,7 @@ async fn get(url: &str, bearer: Option<&str>) -> (u16, String) {
         request = request.bearer_auth(token);
     }
     let response = request.send().await.unwrap();
-    (
-        response.status().as_u16(),
-        response.text().await.unwrap(),
-    )
+    (response.status().as_u16(), response.text().await.unwrap())
 }
 
 fn json(body: &str) -> Value {
@@ -105,7 +102,10 @@ async fn readyz_names_the_media_store_when_its_folder_is_unusable(db: TestDb) {
     assert_eq!(body["status"], "unavailable");
     assert_eq!(body["failed"], json!(["media"]));
     assert_eq!(body["checks"]["database"], "ok");
-    assert!(!body.to_string().contains("media-is-a-file"), "causes are logged, not shown");
+    assert!(
+        !body.to_string().contains("media-is-a-file"),
+        "causes are logged, not shown"
+    );
     // Alive all the same.
     assert_eq!(get(&format!("{base}/healthz"), None).await.0, 200);
 }
@@ -134,9 +134,17 @@ async fn metrics_count_requests_by_route_pattern_and_status(db: TestDb) {
     let version = version_of(&project);
     let (base, _stop) = start(app, Limiter::disabled(), with_token("m-token")).await;
     for _ in 0..2 {
-        assert_eq!(get(&format!("{base}/api/project/{SLUG}"), None).await.0, 200);
+        assert_eq!(
+            get(&format!("{base}/api/project/{SLUG}"), None).await.0,
+            200
+        );
     }
-    assert_eq!(get(&format!("{base}/api/json/project/{SLUG}"), None).await.0, 200);
+    assert_eq!(
+        get(&format!("{base}/api/json/project/{SLUG}"), None)
+            .await
+            .0,
+        200
+    );
     get(&format!("{base}/api/project-version/no-such-project"), None).await;
     get(&format!("{base}/no/such/path/abc123"), None).await;
     let entry = json!({"data": another_site(&version, &new_uuid(), "Metrics site")});
@@ -157,7 +165,9 @@ async fn metrics_count_requests_by_route_pattern_and_status(db: TestDb) {
         2.0
     );
     assert_eq!(
-        s(r#"quadrat_http_requests_total{route="/api/json/project/{slug}",method="GET",status="200"}"#),
+        s(
+            r#"quadrat_http_requests_total{route="/api/json/project/{slug}",method="GET",status="200"}"#
+        ),
         1.0
     );
     assert_eq!(
@@ -165,7 +175,10 @@ async fn metrics_count_requests_by_route_pattern_and_status(db: TestDb) {
         1.0
     );
     // The raw path never becomes a label.
-    assert!(!text.contains("abc123") && !text.contains("no-such-project"), "{text}");
+    assert!(
+        !text.contains("abc123") && !text.contains("no-such-project"),
+        "{text}"
+    );
     assert!(text.contains(r#"quadrat_http_requests_total{route="unmatched",method="GET","#));
     assert_eq!(
         s(r#"quadrat_http_request_duration_seconds_count{route="/api/project/{slug}"}"#),
@@ -242,7 +255,10 @@ async fn rate_limit_refusals_are_counted_by_budget(db: TestDb) {
     assert_eq!(statuses, [200, 200, 429, 429]);
     let (_, text) = get(&format!("{base}/metrics"), Some("t")).await;
     assert_eq!(
-        sample(&text, r#"quadrat_rate_limit_refusals_total{budget="global"}"#),
+        sample(
+            &text,
+            r#"quadrat_rate_limit_refusals_total{budget="global"}"#
+        ),
         Some(2.0),
         "{text}"
     );
@@ -266,10 +282,20 @@ async fn request_ids_are_echoed_when_valid_and_made_otherwise(db: TestDb) {
     };
     let url = format!("{base}/api/projects/x");
     let given = "req-42.abc:XYZ";
-    let response = client.get(&url).header("x-request-id", given).send().await.unwrap();
+    let response = client
+        .get(&url)
+        .header("x-request-id", given)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(id_of(&response), given);
     for bad in ["a".repeat(201), "has space".to_string(), String::new()] {
-        let response = client.get(&url).header("x-request-id", &bad).send().await.unwrap();
+        let response = client
+            .get(&url)
+            .header("x-request-id", &bad)
+            .send()
+            .await
+            .unwrap();
         let made = id_of(&response);
         assert_ne!(made, bad);
         assert_eq!(uuid::Uuid::parse_str(&made).unwrap().get_version_num(), 4);

@@ -131,7 +131,9 @@ impl Quadrat {
         let kept = logs.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                kept.lock().unwrap_or_else(|p| p.into_inner()).push(line.clone());
+                kept.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(line.clone());
                 let _ = tx.send(line);
             }
         });

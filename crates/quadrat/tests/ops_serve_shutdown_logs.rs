@@ -38,7 +38,9 @@ async fn sigterm_lets_an_upload_in_flight_finish_refuses_new_connections_and_exi
         .env("QUADRAT_SHUTDOWN_GRACE_SECONDS", "30")
         .serve(&[]);
     let mut stream = TcpStream::connect(address(&server)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
     stream
         .write_all(upload_head(&server, body.len()).as_bytes())
         .unwrap();
@@ -101,7 +103,14 @@ async fn request_lines_are_json_with_their_id_and_never_hold_secrets(db: TestDb)
     let password = "correct horse battery staple";
     let q = quadrat(&db);
     q.run_with_stdin(
-        &["user", "create", "ann@example.org", "--name", "Ann", "--password-stdin"],
+        &[
+            "user",
+            "create",
+            "ann@example.org",
+            "--name",
+            "Ann",
+            "--password-stdin",
+        ],
         &format!("{password}\n"),
     )
     .ok();
@@ -171,8 +180,14 @@ async fn request_lines_are_json_with_their_id_and_never_hold_secrets(db: TestDb)
         .text()
         .await
         .unwrap();
-    assert!(metrics.contains("quadrat_tokens_issued_total{kind=\"user\"} 1"), "{metrics}");
-    assert!(metrics.contains("quadrat_tokens_issued_total{kind=\"client\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("quadrat_tokens_issued_total{kind=\"user\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("quadrat_tokens_issued_total{kind=\"client\"} 1"),
+        "{metrics}"
+    );
     // The last line is written once the answer is sent.
     std::thread::sleep(Duration::from_millis(300));
 
@@ -204,7 +219,10 @@ async fn request_lines_are_json_with_their_id_and_never_hold_secrets(db: TestDb)
     assert_eq!(login_line["client_ip"], "127.0.0.1");
     assert!(login_line["latency_ms"].as_f64().unwrap() > 0.0);
     assert!(login_line["bytes"].as_u64().unwrap() > 0);
-    let routes: Vec<&str> = requests.iter().map(|v| v["route"].as_str().unwrap()).collect();
+    let routes: Vec<&str> = requests
+        .iter()
+        .map(|v| v["route"].as_str().unwrap())
+        .collect();
     assert!(routes.contains(&"/api/project/{slug}"), "{routes:?}");
     assert!(routes.contains(&"/api/export/entries/{slug}"), "{routes:?}");
 }

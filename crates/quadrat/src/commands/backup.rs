@@ -41,10 +41,7 @@ pub async fn backup(config: &Config, output: &Path, media: bool) -> anyhow::Resu
         output.display()
     );
     let created_at = quadrat_core::time::now_millis();
-    let parts = Leftovers(vec![
-        sibling(output, ".db.part"),
-        sibling(output, ".part"),
-    ]);
+    let parts = Leftovers(vec![sibling(output, ".db.part"), sibling(output, ".part")]);
     let (copy, partial) = (&parts.0[0], &parts.0[1]);
     // The copy first: one read transaction, so writers go on and the copy is consistent.
     let store = Store::connect(&url)
@@ -144,7 +141,12 @@ fn write_archive(
         // The size listed, so the manifest's count and bytes hold; files are written once
         // and renamed into place, never changed after.
         let name = Path::new(MEDIA).join(rel);
-        append(&mut tar, &name.to_string_lossy(), *size, &mut Counting(&mut file, bar))?;
+        append(
+            &mut tar,
+            &name.to_string_lossy(),
+            *size,
+            &mut Counting(&mut file, bar),
+        )?;
     }
     let writer = tar.into_inner()?;
     let file = writer.into_inner().map_err(|e| e.into_error())?;
@@ -161,9 +163,7 @@ fn append(
     let mut header = tar::Header::new_gnu();
     header.set_size(size);
     header.set_mode(0o600);
-    header.set_mtime(
-        u64::try_from(quadrat_core::time::now_millis() / 1000).unwrap_or_default(),
-    );
+    header.set_mtime(u64::try_from(quadrat_core::time::now_millis() / 1000).unwrap_or_default());
     header.set_entry_type(tar::EntryType::Regular);
     tar.append_data(&mut header, name, data.take(size))
         .with_context(|| format!("adding {name}"))?;
@@ -223,8 +223,12 @@ pub async fn restore(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
     }
     let db = &manifest.database;
     ensure!(
-        (counts.projects, counts.users, counts.entries, counts.branch_entries)
-            == (db.projects, db.users, db.entries, db.branch_entries),
+        (
+            counts.projects,
+            counts.users,
+            counts.entries,
+            counts.branch_entries
+        ) == (db.projects, db.users, db.entries, db.branch_entries),
         "the restored database does not hold what the manifest counts"
     );
     // An archive of an older version gets the newer migrations now.
@@ -313,7 +317,10 @@ fn unpack(
         bytes == manifest.database.bytes && sha256 == manifest.database.sha256,
         "the database in the archive does not match its manifest (damaged archive)"
     );
-    let listed = manifest.media.as_ref().map_or((0, 0), |m| (m.files, m.bytes));
+    let listed = manifest
+        .media
+        .as_ref()
+        .map_or((0, 0), |m| (m.files, m.bytes));
     ensure!(
         (media_files, media_bytes) == listed,
         "the archive holds {media_files} media files ({media_bytes} bytes), its manifest says \
