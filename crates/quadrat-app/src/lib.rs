@@ -18,6 +18,7 @@ pub mod oauth;
 pub mod passwords;
 pub mod projects;
 pub mod ratelimit;
+pub mod readiness;
 pub mod replace;
 pub mod sessions;
 pub mod upload;

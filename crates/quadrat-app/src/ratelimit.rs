@@ -351,6 +351,16 @@ impl Limiter {
         }
     }
 
+    /// Whether the counters' store answers: always for memory, a trivial query for the
+    /// database, `PING` for Redis.
+    pub async fn store_ready(&self) -> Result<(), String> {
+        match &self.backend {
+            Backend::Memory(_) => Ok(()),
+            Backend::Database(store) => store.ping().await.map_err(|e| e.to_string()),
+            Backend::Redis(redis) => redis.ping().await.map_err(|e| format!("redis: {e}")),
+        }
+    }
+
     /// How many windows the memory store holds (0 for the shared stores).
     pub fn memory_windows(&self) -> usize {
         match &self.backend {

@@ -101,6 +101,7 @@ pub async fn throttle(
             retry_after,
             reset_at,
         }) => {
+            state.metrics.rate_limit_refused(budget);
             let mut response = ApiError::new(429, "ec5_255", "rate-limiter").into_response();
             let headers = response.headers_mut();
             headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));

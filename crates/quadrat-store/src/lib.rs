@@ -8,6 +8,7 @@ mod mappings;
 mod media;
 mod migrate;
 mod oauth;
+mod ops;
 mod projects;
 mod ratelimit;
 mod rows;
@@ -35,6 +36,7 @@ pub use media::{
     MediaStore, S3Settings, TempUpload, UnsafeName, safe_name,
 };
 pub use oauth::{ClientRow, TokenRow};
+pub use ops::{DatabaseCounts, PoolUse};
 pub use projects::NewProject;
 pub use ratelimit::RedisRates;
 pub use rows::{CounterRow, MediaTotalsRow, ProjectRow, StructureRow};
@@ -55,6 +57,8 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("redis error: {0}")]
     Redis(String),
+    #[error("{0}")]
+    Unsupported(&'static str),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

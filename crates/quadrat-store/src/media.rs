@@ -310,6 +310,23 @@ impl MediaStore {
         Ok(())
     }
 
+    /// `Ok` when an upload could be kept now: a probe is written where uploads are received
+    /// and then as a stored object beside the files (the folder or the bucket), and removed.
+    pub async fn check_ready(&self) -> io::Result<()> {
+        let mut received = self.temp_upload().await?;
+        received.write(b"ok").await?;
+        drop(received);
+        let probe = self
+            .prefix
+            .clone()
+            .join(format!(".ready-{}", uuid::Uuid::new_v4().simple()));
+        self.objects
+            .put(&probe, Bytes::from_static(b"ok").into())
+            .await
+            .map_err(io_error)?;
+        self.objects.delete(&probe).await.map_err(io_error)
+    }
+
     /// Removes one stored file; a missing file is not an error.
     pub async fn remove(&self, key: &MediaKey) -> io::Result<()> {
         match self.objects.delete(&self.location(key)).await {

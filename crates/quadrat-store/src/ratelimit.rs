@@ -163,6 +163,16 @@ impl RedisRates {
         Ok(())
     }
 
+    /// `PING` (readiness: Redis answers).
+    pub async fn ping(&self) -> Result<()> {
+        let mut conn = self.conn.clone();
+        let _: String = redis::cmd("PING")
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| StoreError::Redis(e.to_string()))?;
+        Ok(())
+    }
+
     /// As [`Store::rate_hit`].
     pub async fn hit(&self, bucket: &str, now: i64, window_ms: i64) -> Result<(i64, i64)> {
         let mut conn = self.conn.clone();

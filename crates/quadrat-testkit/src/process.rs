@@ -8,6 +8,7 @@ use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::TestDb;
@@ -125,8 +126,14 @@ impl Quadrat {
             .expect("starting quadrat serve");
         let stderr = child.stderr.take().expect("piped stderr");
         let (tx, rx) = std::sync::mpsc::channel();
+        // Every line is kept for the test (`ServedProcess::stderr`), and sent until the URL.
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let kept = logs.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                kept.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(line.clone());
                 let _ = tx.send(line);
             }
         });
@@ -143,7 +150,7 @@ impl Quadrat {
                     .to_string();
             }
         };
-        ServedProcess { child, base }
+        ServedProcess { child, base, logs }
     }
 }
 
@@ -205,6 +212,40 @@ pub struct ServedProcess {
     pub child: Child,
     /// `http://127.0.0.1:PORT`, as the server logged it.
     pub base: String,
+    logs: Arc<Mutex<Vec<String>>>,
+}
+
+impl ServedProcess {
+    /// What the server wrote on standard error so far, one line each.
+    pub fn stderr(&self) -> String {
+        self.logs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .join("\n")
+    }
+
+    /// Sends SIGTERM, as a service manager stopping it does.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("running kill");
+        assert!(status.success(), "kill -TERM failed: {status}");
+    }
+
+    /// Waits up to `timeout` for the server to exit; its status, `None` if it is still running.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("polling quadrat serve") {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
 
 impl Drop for ServedProcess {

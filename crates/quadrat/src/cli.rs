@@ -71,6 +71,21 @@ pub enum Command {
     /// Manage the media store (photos, audio, video, logos)
     #[command(subcommand)]
     Media(MediaCommand),
+    /// Copy the SQLite database (and with --media the media folder) into one archive; safe
+    /// while the server runs (PostgreSQL: use pg_dump)
+    Backup {
+        /// The archive to write (a tar; never overwritten)
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        /// Add the media folder (photos, audio, video) to the archive
+        #[arg(long)]
+        media: bool,
+    },
+    /// Put a backup archive back into an empty (or new) data directory
+    Restore {
+        /// The archive `quadrat backup` wrote
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -47,6 +47,15 @@ pub struct Config {
     /// `single` (default) or `cluster`: several instances share the database, keys and limits.
     #[serde(default)]
     pub deployment: Deployment,
+    /// `text` (human lines) or `json` (one object per line).
+    #[serde(default)]
+    pub log_format: LogFormat,
+    /// After SIGTERM or SIGINT, how long requests in flight may take to finish (seconds).
+    #[serde(default = "default_grace")]
+    pub shutdown_grace_seconds: u64,
+    /// `[metrics]`: where `/metrics` is served, if anywhere.
+    #[serde(default)]
+    pub metrics: MetricsSettings,
 }
 
 /// Which media store `[media] store` names.
@@ -190,6 +199,9 @@ impl std::fmt::Debug for Config {
             .field("body_memory_bytes", &self.body_memory_bytes)
             .field("passwords", &self.passwords)
             .field("deployment", &self.deployment)
+            .field("log_format", &self.log_format)
+            .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
+            .field("metrics", &self.metrics)
             .field("media", &self.media)
             .finish()
     }
@@ -237,6 +249,9 @@ impl Config {
             body_memory_bytes: quadrat_app::DEFAULT_BODY_MEMORY_BYTES,
             passwords: PasswordSettings::default(),
             deployment: Deployment::default(),
+            log_format: LogFormat::Text,
+            shutdown_grace_seconds: default_grace(),
+            metrics: MetricsSettings::default(),
             media: MediaSettings::default(),
         };
         let toml_path = data_dir.join("quadrat.toml");
@@ -352,4 +367,65 @@ fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
 #[cfg(not(unix))]
 fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
     create_dir(dir)
+}
+
+fn default_grace() -> u64 {
+    quadrat_http::DEFAULT_SHUTDOWN_GRACE_SECONDS
+}
+
+/// `log_format`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// `[metrics]` (env `QUADRAT_METRICS__LISTEN`, `QUADRAT_METRICS__TOKEN`,
+/// `QUADRAT_METRICS__TOKEN_FILE`). Off unless one is set.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricsSettings {
+    /// A listen address of its own for `/metrics` (no token there: keep it private).
+    pub listen: Option<String>,
+    /// `/metrics` on the main listener to `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+    /// The token read from a file (its first line), instead of `token`.
+    pub token_file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for MetricsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsSettings")
+            .field("listen", &self.listen)
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("token_file", &self.token_file)
+            .finish()
+    }
+}
+
+impl MetricsSettings {
+    /// The token `/metrics` on the main listener asks for, if any.
+    pub fn resolved_token(&self) -> anyhow::Result<Option<String>> {
+        if let Some(token) = self.token.as_deref().filter(|t| !t.is_empty()) {
+            return Ok(Some(token.to_string()));
+        }
+        let Some(path) = &self.token_file else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading metrics.token_file {}", path.display()))?;
+        let token = text.lines().next().unwrap_or_default().trim();
+        anyhow::ensure!(
+            !token.is_empty(),
+            "metrics.token_file {} is empty: put the token on its first line",
+            path.display()
+        );
+        Ok(Some(token.to_string()))
+    }
+
+    pub fn listen(&self) -> Option<&str> {
+        self.listen.as_deref().filter(|l| !l.is_empty())
+    }
 }

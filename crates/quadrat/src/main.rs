@@ -1,5 +1,6 @@
 //! `quadrat`: the server and its administration commands, in one binary.
 
+mod backup_archive;
 mod cli;
 mod commands;
 mod config;

@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::AppState;
 use crate::body::{Param, Params, read_params};
+use crate::metrics::TokenKind;
 use crate::respond::{ApiError, json_ok};
 use crate::throttle::ClientAddress;
 
@@ -49,7 +50,10 @@ pub async fn login_local(
         Err(_) => return ApiError::busy(LOGIN_SOURCE).into_response(),
     };
     match state.app.login_app(&state.limiter, attempt).await {
-        Ok(answer) => json_ok(&answer),
+        Ok(answer) => {
+            state.metrics.token_issued(TokenKind::User);
+            json_ok(&answer)
+        }
         Err(refusal) => {
             let retry_after = refusal.retry_after();
             let mut response = ApiError::from(refusal.into_app_error(LOGIN_SOURCE)).into_response();

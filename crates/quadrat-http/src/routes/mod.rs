@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use quadrat_core::ratelimit::Budget;
 
-use crate::{AppState, throttle, web};
+use crate::{AppState, health, throttle, web};
 
 pub fn routes(state: &AppState) -> Router<AppState> {
     Table::new(state)
@@ -106,6 +106,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             post(upload::upload).options(upload::preflight),
         )
         .pages()
+        // Operations (README: Operations): probes and metrics, never rate limited.
+        .unlimited("/healthz", get(health::healthz))
+        .unlimited("/readyz", get(health::readyz))
+        .metrics_behind_token()
         .into_router()
 }
 
@@ -187,6 +191,23 @@ impl<'a> Table<'a> {
         let alias = json_alias(path);
         self.route(path, budget, route.clone())
             .route(&alias, budget, route)
+    }
+
+    /// Mounts `route` at `path`, counted against no budget (probes must answer whatever the
+    /// load).
+    fn unlimited(mut self, path: &str, route: MethodRouter<AppState>) -> Self {
+        self.router = self
+            .router
+            .route(path, route.fallback(fallback::method_not_allowed));
+        self
+    }
+
+    /// `/metrics` on this listener only when a metrics token is configured.
+    fn metrics_behind_token(self) -> Self {
+        match self.state.metrics_token {
+            Some(_) => self.unlimited("/metrics", get(health::metrics_with_token)),
+            None => self,
+        }
     }
 
     /// Mounts the web pages, each counted against the global budget.

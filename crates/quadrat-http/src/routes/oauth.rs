@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::body::{Param, read_params};
 use crate::extract::{Segment, authorization};
+use crate::metrics::TokenKind;
 use crate::respond::{ApiError, json_ok};
 use crate::{AppState, UserToken};
 
@@ -33,6 +34,7 @@ pub async fn issue_token(
     };
     match state.app.issue_token(&request, now_millis()).await {
         Ok(token) => {
+            state.metrics.token_issued(TokenKind::Client);
             // Key order and content type as the real server's (not vnd.api+json).
             let body = json!({
                 "token_type": "Bearer",

@@ -26,7 +26,13 @@ pub async fn upload(
     let (project, actor) = app.app_user(&slug, token.get(), AppRoute::Upload).await?;
     // The body's memory stays counted until the entry is stored.
     let (data, file, _held) = read_upload(&state, request).await?;
+    let stores_file = file.is_some();
     app.ingest(&project, &actor, &data, file).await?;
+    if stores_file {
+        state.metrics.media_file_stored();
+    } else {
+        state.metrics.entry_stored();
+    }
     Ok(json_ok(&json!({
         "data": {"code": UPLOADED, "title": codes::title(UPLOADED).unwrap_or_default()}
     })))

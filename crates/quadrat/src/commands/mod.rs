@@ -1,6 +1,7 @@
 //! One module per command group; each calls the use-cases of `quadrat-app`.
 
 mod app;
+mod backup;
 mod entries;
 mod import;
 mod keys;
@@ -39,6 +40,8 @@ pub fn prints_json(command: &Command) -> bool {
         Command::Serve(_)
         | Command::Migrate
         | Command::Media(_)
+        | Command::Backup { .. }
+        | Command::Restore { .. }
         | Command::Keys(_)
         | Command::Entries(EntriesCommand::Export(_))
         | Command::Project(
@@ -95,6 +98,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Entries(cmd) => entries::run(open(&config).await?, cmd).await,
         Command::Mapping(cmd) => mapping::run(open(&config).await?, cmd).await,
         Command::Media(cmd) => media::run(&config, cmd).await,
+        Command::Backup { output, media } => backup::backup(&config, &output, media).await,
+        Command::Restore { file } => backup::restore(&config, &file).await,
     }
 }
 

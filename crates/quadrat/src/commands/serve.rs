@@ -10,12 +10,16 @@ use quadrat_app::App;
 use quadrat_app::oauth::KeyRing;
 use quadrat_app::ratelimit::Limiter;
 
+use std::time::Duration;
+
+use quadrat_http::{Metrics, ServeOptions};
+
 use crate::cli::ServeArgs;
-use crate::config::Config;
+use crate::config::{Config, LogFormat};
 use crate::deployment::{self, Deployment};
 
 pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
-    init_logging();
+    init_logging(config.log_format);
     let problems = deployment::cluster_problems(&config);
     if !problems.is_empty() {
         anyhow::bail!(
@@ -23,6 +27,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
             problems.join("\n  - ")
         );
     }
+    let metrics_token = config.metrics.resolved_token()?;
     let mut app = super::open(&config).await?;
     // One instance among several never makes a key of its own: its tokens would be unknown to
     // the others.
@@ -64,19 +69,63 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
         _ => base.clone(),
     };
     announce_web(&app, &web_base, args.demo).await?;
-    quadrat_http::serve_with(listener, app, limiter, shutdown_signal()).await?;
+    let options = ServeOptions {
+        metrics: Arc::new(Metrics::new()),
+        metrics_token,
+        grace: Duration::from_secs(config.shutdown_grace_seconds),
+    };
+    // One signal stops both listeners.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let metrics_server = match config.metrics.listen() {
+        Some(address) => {
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("listening on metrics.listen {address}"))?;
+            tracing::info!("metrics on http://{}/metrics", listener.local_addr()?);
+            Some(tokio::spawn(quadrat_http::serve_metrics(
+                listener,
+                app.clone(),
+                options.metrics.clone(),
+                stopped(stop_rx.clone()),
+            )))
+        }
+        None => None,
+    };
+    quadrat_http::serve_with_options(listener, app, limiter, options, stopped(stop_rx)).await?;
+    if let Some(server) = metrics_server {
+        server.abort();
+    }
+    tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
 
-fn init_logging() {
+fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("QUADRAT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn,sqlx=warn"));
-    // A second call (tests running serve twice in one process) keeps the first subscriber.
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
+        .with_writer(std::io::stderr);
+    // A second call (tests running serve twice in one process) keeps the first subscriber.
+    let _ = match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
+        // One object per line, the event's fields at the top level, the request's span (its
+        // request id) beside them.
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+    };
 }
 
 /// Seeds the demo project (the app layer decides what it holds) and prints requests to try.
@@ -153,7 +202,7 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = terminate => {},
     }
-    tracing::info!("shutting down");
+    tracing::info!("shutdown signal received");
 }
 
 #[cfg(test)]
