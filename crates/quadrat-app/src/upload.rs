@@ -214,9 +214,7 @@ impl App {
         tx.add_media(kind, files, bytes).await?;
         commit(tx).await
     }
-}
 
-impl App {
     /// docs/protocol.md §5.9: an uploaded photo (at most 5000 KB, checked already) decoded,
     /// turned upright, covered to 1024x768 or 768x1024 and encoded as JPEG q70, on the image
     /// workers. The inner error is the client's (an unreadable or truncated image).
