@@ -80,7 +80,8 @@ pub(crate) fn is_disk_full(e: &sqlx::Error) -> bool {
         sqlx::Error::Database(db) => {
             let code = db.code();
             let code = code.as_deref().unwrap_or_default();
-            code == "53100" || code.parse::<i32>().is_ok_and(|c| c & 0xff == 13)
+            let sqlite = db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some();
+            code == "53100" || (sqlite && code.parse::<i32>().is_ok_and(|c| c & 0xff == 13))
         }
         sqlx::Error::Io(io) => matches!(io.raw_os_error(), Some(28 | 122)),
         _ => false,
