@@ -203,7 +203,10 @@ async fn a_full_disk_refuses_uploads_clearly_corrupts_nothing_and_recovers() {
     assert_eq!(integrity(&database), "ok");
     let rows = sqlite_count(&database, "SELECT count(*) FROM entries");
     assert_eq!(rows, stored.len() as i64);
-    let counted = sqlite_count(&database, "SELECT sum(entry_count) FROM entry_counters WHERE branch_ref = ''");
+    let counted = sqlite_count(
+        &database,
+        "SELECT sum(entry_count) FROM entry_counters WHERE branch_ref = ''",
+    );
     assert_eq!(counted, rows);
 
     // Space returns: the service resumes without a restart.
