@@ -332,6 +332,11 @@ async fn run(mode: &str) -> (Acked, usize, Vec<String>) {
     let trace = std::fs::read_to_string(&log).expect("the trace");
     let calls = parse_trace(&trace);
     let (answers, problems) = unsynced_acks(&calls, &acked);
+    let wal_syncs = calls
+        .iter()
+        .filter(|c| is_sync(c) && c.fd.ends_with("-wal"))
+        .count();
+    eprintln!("{mode}: {answers} answers, {wal_syncs} WAL syncs (group commit shares them)");
 
     let again = quadrat.serve(&["--no-rate-limits"]);
     let export: Value = reqwest::get(format!("{}/api/export/project/{SLUG}", again.base))
