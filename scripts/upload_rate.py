@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
-"""Upload throughput against its floor, on SQLite, in one durability mode (README, "Durability").
+"""Upload throughput against its floor, in one durability mode (README, "Durability").
 
 Starts `quadrat serve --no-rate-limits --durability MODE` on a fresh data directory (the
 tree-survey fixture imported), drives `POST /api/upload/{slug}` from N keep-alive clients (one
-process each) for some seconds, then measures the floor on the same filesystem: one-row INSERT
-transactions of the same entry rows straight into SQLite (Python's sqlite3, WAL, the mode's
-`synchronous`: FULL for safe, NORMAL for relaxed), and prints both with their ratio.
+process each) for some seconds, then measures the floor: one-row INSERT transactions of the same
+entry rows straight into the engine, and prints both with their ratio. On SQLite (the default)
+the floor is Python's sqlite3 on the same filesystem, WAL, the mode's `synchronous` (FULL for
+safe, NORMAL for relaxed); with `--postgres URL` (a server URL; a scratch database is created
+and dropped) it is `psql` running one `BEGIN; INSERT; COMMIT` after another, with the server's
+own `synchronous_commit`.
 
     cargo build --release -p quadrat
     scripts/upload_rate.py --bin target/release/quadrat --mode safe --clients 8 --seconds 10
+    scripts/upload_rate.py --postgres postgres://postgres@127.0.0.1:5432/postgres
 
 Only loopback, only the standard library. The machine's other load shows in the figures: run
 each mode more than once and quote the median.
@@ -115,6 +119,40 @@ def floor(directory, mode, rows, seconds):
     return n / seconds
 
 
+def pg_floor(url, rows, seconds):
+    """`psql -f` over one-row transactions: as many as it does in about `seconds`."""
+    create = ("CREATE TABLE floor_entries (id BIGSERIAL PRIMARY KEY, uuid TEXT UNIQUE, "
+              "form_ref TEXT, title TEXT, entry_data TEXT, geo_json_data TEXT)")
+    subprocess.run(["psql", "-q", "-X", url, "-c", create], check=True)
+
+    def run(n):
+        lines = []
+        for i in range(n):
+            form_ref, title, data, geo = rows[i % len(rows)][:4]
+            q = lambda v: "NULL" if v is None else "'" + str(v).replace("'", "''") + "'"
+            lines.append(
+                "BEGIN; INSERT INTO floor_entries (uuid, form_ref, title, entry_data, "
+                f"geo_json_data) VALUES ('{uuid.uuid4()}', {q(form_ref)}, {q(title)}, "
+                f"{q(data)}, {q(geo)}); COMMIT;")
+        with tempfile.NamedTemporaryFile("w", suffix=".sql") as f:
+            f.write("\n".join(lines))
+            f.flush()
+            t = time.time()
+            subprocess.run(["psql", "-q", "-X", url, "-f", f.name], check=True,
+                           stdout=subprocess.DEVNULL)
+            return time.time() - t
+
+    probe = run(200)
+    n = max(200, int(200 * seconds / max(probe, 0.001)))
+    return n / run(n)
+
+
+def psql_value(url, sql):
+    out = subprocess.run(["psql", "-At", "-X", url, "-c", sql], check=True, capture_output=True,
+                         text=True)
+    return out.stdout.strip()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bin", default=str(ROOT / "target/release/quadrat"))
@@ -122,14 +160,32 @@ def main():
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--dir", help="where the data directory goes (default: a temporary one)")
+    ap.add_argument("--postgres", metavar="URL",
+                    help="measure on PostgreSQL: a server URL (a scratch database is made)")
     args = ap.parse_args()
+    pg_url = None
+    if args.postgres:
+        name = f"quadrat_rate_{os.getpid()}"
+        subprocess.run(["psql", "-q", "-X", args.postgres, "-c", f"CREATE DATABASE {name}"],
+                       check=True)
+        pg_url = args.postgres.rsplit("/", 1)[0] + "/" + name
+    try:
+        measure(args, pg_url)
+    finally:
+        if pg_url:
+            subprocess.run(["psql", "-q", "-X", args.postgres, "-c",
+                            f"DROP DATABASE {name} WITH (FORCE)"], check=False)
 
+
+def measure(args, pg_url):
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         tmp = pathlib.Path(tmp)
         data = tmp / "data"
         env = {k: v for k, v in os.environ.items() if not k.startswith("QUADRAT_")}
         env["QUADRAT_DATA_DIR"] = str(data)
         env["QUADRAT_LOG"] = "warn,quadrat=info"
+        if pg_url:
+            env["QUADRAT_DATABASE_URL"] = pg_url
         subprocess.run([args.bin, "project", "import", str(FIXTURE)], env=env, check=True,
                        stdout=subprocess.DEVNULL)
         server = subprocess.Popen(
@@ -144,9 +200,12 @@ def main():
                     break
             if port is None:
                 sys.exit("the server did not start")
-            db = sqlite3.connect(data / "quadrat.sqlite")
-            (updated,) = db.execute("SELECT updated_at FROM project_structures").fetchone()
-            db.close()
+            if pg_url:
+                updated = int(psql_value(pg_url, "SELECT updated_at FROM project_structures"))
+            else:
+                db = sqlite3.connect(data / "quadrat.sqlite")
+                (updated,) = db.execute("SELECT updated_at FROM project_structures").fetchone()
+                db.close()
             version = datetime.datetime.fromtimestamp(updated / 1000, datetime.timezone.utc)
             version = version.strftime("%Y-%m-%d %H:%M:%S")
 
@@ -162,18 +221,27 @@ def main():
                 p.join()
             done = sum(r[0] for r in results)
             failed = sum(r[1] for r in results)
-            db = sqlite3.connect(data / "quadrat.sqlite")
-            rows = db.execute(
-                "SELECT form_ref, title, entry_data, geo_json_data, branch_counts FROM entries "
-                "LIMIT 1000").fetchall()
-            (stored,) = db.execute("SELECT count(*) FROM entries").fetchone()
-            db.close()
+            if pg_url:
+                stored = int(psql_value(pg_url, "SELECT count(*) FROM entries"))
+                rows = [(SITES, "Site", json.dumps(site(version, str(uuid.uuid4()), "Site")),
+                         None, None)]
+            else:
+                db = sqlite3.connect(data / "quadrat.sqlite")
+                rows = db.execute(
+                    "SELECT form_ref, title, entry_data, geo_json_data, branch_counts "
+                    "FROM entries LIMIT 1000").fetchall()
+                (stored,) = db.execute("SELECT count(*) FROM entries").fetchone()
+                db.close()
         finally:
             server.terminate()
             server.wait()
         rate = done / args.seconds
-        floor_rate = floor(tmp, args.mode, rows, args.seconds)
+        if pg_url:
+            floor_rate = pg_floor(pg_url, rows, args.seconds)
+        else:
+            floor_rate = floor(tmp, args.mode, rows, args.seconds)
         print(json.dumps({
+            "engine": "postgres" if pg_url else "sqlite",
             "mode": args.mode,
             "clients": args.clients,
             "seconds": args.seconds,
