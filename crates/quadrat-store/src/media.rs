@@ -242,14 +242,29 @@ impl MediaStore {
     pub async fn store_upload(&self, mut upload: TempUpload, key: &MediaKey) -> io::Result<()> {
         upload.finish().await?;
         if let Some(target) = self.file_path(key) {
-            // The folder: durable rename into place.
-            if let Some(dir) = target.parent() {
-                tokio::fs::create_dir_all(dir).await?;
-            }
+            // The folder: the file's bytes were synced by `finish`, the folder is synced after
+            // the rename, so the name never points at data a power cut could lose
+            // (docs/durability.md).
+            let Some(dir) = target.parent() else {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "a key names no folder",
+                ));
+            };
+            let new_dir = !tokio::fs::try_exists(dir).await.unwrap_or(false);
+            tokio::fs::create_dir_all(dir).await?;
             tokio::fs::rename(&upload.path, &target).await?;
             upload.stored = true;
-            if let Some(dir) = target.parent() {
-                sync_dir(dir).await?;
+            sync_dir(dir).await?;
+            if new_dir {
+                // Folders made just now must be on disk too: their parents hold their names.
+                let root = self.spool.parent().unwrap_or(dir);
+                for parent in dir.ancestors().skip(1) {
+                    sync_dir(parent).await?;
+                    if parent == root {
+                        break;
+                    }
+                }
             }
             return Ok(());
         }

@@ -53,7 +53,7 @@ impl Store {
             }
         }
         match &self.db {
-            Db::Sqlite { write, read } => vec![one("write", write), one("read", read)],
+            Db::Sqlite { write, read, .. } => vec![one("write", write), one("read", read)],
             Db::Postgres(pool) => vec![one("main", pool)],
         }
     }

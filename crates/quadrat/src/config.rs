@@ -9,7 +9,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use quadrat_app::oauth::KeySettings;
 use quadrat_app::passwords::PasswordSettings;
 use quadrat_app::ratelimit::{RateLimitConfig, string_list};
-use quadrat_store::{MediaStore, S3Settings};
+use quadrat_store::{Durability, MediaStore, S3Settings};
 use serde::{Deserialize, Serialize};
 
 use crate::deployment::Deployment;
@@ -56,6 +56,9 @@ pub struct Config {
     /// `[metrics]`: where `/metrics` is served, if anywhere.
     #[serde(default)]
     pub metrics: MetricsSettings,
+    /// `"safe"` (default) or `"relaxed"`: how far a write is carried before it is acknowledged
+    /// (docs/durability.md). Read with [`Config::durability`].
+    pub durability: String,
 }
 
 /// Which media store `[media] store` names.
@@ -202,6 +205,7 @@ impl std::fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
             .field("metrics", &self.metrics)
+            .field("durability", &self.durability)
             .field("media", &self.media)
             .finish()
     }
@@ -220,6 +224,8 @@ pub struct Overrides {
     pub public_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limits: Option<RateLimitOverrides>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub durability: Option<String>,
 }
 
 /// `serve --no-rate-limits`.
@@ -253,6 +259,7 @@ impl Config {
             shutdown_grace_seconds: default_grace(),
             metrics: MetricsSettings::default(),
             media: MediaSettings::default(),
+            durability: Durability::default().to_string(),
         };
         let toml_path = data_dir.join("quadrat.toml");
         let mut config: Config = Figment::from(Serialized::defaults(defaults))
@@ -262,7 +269,17 @@ impl Config {
             .extract()
             .with_context(|| format!("reading configuration (file {})", toml_path.display()))?;
         config.data_dir = data_dir;
+        config
+            .durability()
+            .with_context(|| format!("reading configuration (file {})", toml_path.display()))?;
         Ok(config)
+    }
+
+    /// The durability mode (checked by [`Config::load`]).
+    pub fn durability(&self) -> anyhow::Result<Durability> {
+        self.durability
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("durability: {e}"))
     }
 
     pub fn database_url(&self) -> String {
