@@ -12,6 +12,8 @@ use quadrat_app::ratelimit::{RateLimitConfig, string_list};
 use quadrat_store::Durability;
 use serde::{Deserialize, Serialize};
 
+use crate::deployment::Deployment;
+
 pub const DEFAULT_DATA_DIR: &str = "./quadrat-data";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
@@ -42,6 +44,9 @@ pub struct Config {
     /// `"safe"` (default) or `"relaxed"`: how far a write is carried before it is acknowledged
     /// (docs/durability.md). Read with [`Config::durability`].
     pub durability: String,
+    /// `single` (default) or `cluster`: several instances share the database, keys and limits.
+    #[serde(default)]
+    pub deployment: Deployment,
 }
 
 /// `[oauth]` (env `QUADRAT_OAUTH__PRIVATE_KEY_FILE`, `QUADRAT_OAUTH__PUBLIC_KEY_FILES`).
@@ -72,6 +77,7 @@ impl std::fmt::Debug for Config {
             .field("body_memory_bytes", &self.body_memory_bytes)
             .field("passwords", &self.passwords)
             .field("durability", &self.durability)
+            .field("deployment", &self.deployment)
             .finish()
     }
 }
@@ -120,6 +126,7 @@ impl Config {
             body_memory_bytes: quadrat_app::DEFAULT_BODY_MEMORY_BYTES,
             passwords: PasswordSettings::default(),
             durability: Durability::default().to_string(),
+            deployment: Deployment::default(),
         };
         let toml_path = data_dir.join("quadrat.toml");
         let mut config: Config = Figment::from(Serialized::defaults(defaults))
