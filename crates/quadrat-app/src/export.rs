@@ -58,7 +58,7 @@ pub struct StreamOptions {
 /// Rows read per keyset chunk when streaming.
 pub const STREAM_CHUNK: i64 = 1000;
 
-fn row_view<'a>(row: &'a ExportRow, branch: bool) -> StoredEntry<'a> {
+pub(crate) fn row_view<'a>(row: &'a ExportRow, branch: bool) -> StoredEntry<'a> {
     StoredEntry {
         uuid: &row.uuid,
         parent_uuid: if branch { "" } else { &row.related_uuid },

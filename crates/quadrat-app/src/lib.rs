@@ -4,6 +4,7 @@
 pub mod access;
 pub mod accounts;
 pub mod bulk;
+pub mod changes;
 pub mod demo;
 pub mod entries;
 pub mod error;
@@ -49,6 +50,41 @@ pub struct AppConfig {
     pub body_memory_bytes: usize,
     /// How many password hashes run at once, and how many more may wait.
     pub passwords: PasswordSettings,
+    /// Which of Quadrat's additions to the compatible surface answer (docs/protocol.md §16.0).
+    pub extensions: Extensions,
+}
+
+/// Quadrat's additions beyond the real server (`[extensions]`; `compat.strict = true` turns
+/// every one off, so the server answers exactly as five.epicollect.net does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extensions {
+    /// `GET /api/export/changes/{slug}`.
+    pub changes_feed: bool,
+    /// `format=geojson` on the entries export.
+    pub geojson: bool,
+    /// `GET /api/openapi.json`.
+    pub openapi: bool,
+}
+
+impl Default for Extensions {
+    fn default() -> Self {
+        Extensions {
+            changes_feed: true,
+            geojson: true,
+            openapi: true,
+        }
+    }
+}
+
+impl Extensions {
+    /// Everything off: the compatible surface only.
+    pub fn strict() -> Extensions {
+        Extensions {
+            changes_feed: false,
+            geojson: false,
+            openapi: false,
+        }
+    }
 }
 
 impl Default for AppConfig {
@@ -62,6 +98,7 @@ impl Default for AppConfig {
             max_json_body_bytes: DEFAULT_MAX_JSON_BODY_BYTES,
             body_memory_bytes: DEFAULT_BODY_MEMORY_BYTES,
             passwords: PasswordSettings::default(),
+            extensions: Extensions::default(),
         }
     }
 }

@@ -47,6 +47,42 @@ pub struct Config {
     /// `single` (default) or `cluster`: several instances share the database, keys and limits.
     #[serde(default)]
     pub deployment: Deployment,
+    /// `[extensions]`: Quadrat's additions beyond the real server, each switchable.
+    #[serde(default)]
+    pub extensions: ExtensionSettings,
+    /// `[compat]`: `strict = true` answers exactly as the real server (every extension off).
+    #[serde(default)]
+    pub compat: CompatSettings,
+}
+
+/// `[extensions]` (docs/protocol.md §16.0), each on by default.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ExtensionSettings {
+    /// `GET /api/export/changes/{slug}`.
+    pub changes_feed: bool,
+    /// `format=geojson` on the entries export.
+    pub geojson: bool,
+    /// `GET /api/openapi.json`.
+    pub openapi: bool,
+}
+
+impl Default for ExtensionSettings {
+    fn default() -> Self {
+        ExtensionSettings {
+            changes_feed: true,
+            geojson: true,
+            openapi: true,
+        }
+    }
+}
+
+/// `[compat]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CompatSettings {
+    /// Turns every extension off, whatever `[extensions]` says.
+    pub strict: bool,
 }
 
 /// `[oauth]` (env `QUADRAT_OAUTH__PRIVATE_KEY_FILE`, `QUADRAT_OAUTH__PUBLIC_KEY_FILES`).
@@ -78,6 +114,8 @@ impl std::fmt::Debug for Config {
             .field("passwords", &self.passwords)
             .field("durability", &self.durability)
             .field("deployment", &self.deployment)
+            .field("extensions", &self.extensions)
+            .field("compat", &self.compat)
             .finish()
     }
 }
@@ -127,6 +165,8 @@ impl Config {
             passwords: PasswordSettings::default(),
             durability: Durability::default().to_string(),
             deployment: Deployment::default(),
+            extensions: ExtensionSettings::default(),
+            compat: CompatSettings::default(),
         };
         let toml_path = data_dir.join("quadrat.toml");
         let mut config: Config = Figment::from(Serialized::defaults(defaults))
@@ -140,6 +180,18 @@ impl Config {
             .durability()
             .with_context(|| format!("reading configuration (file {})", toml_path.display()))?;
         Ok(config)
+    }
+
+    /// The extensions that answer: `[extensions]`, all off under `compat.strict`.
+    pub fn extensions(&self) -> quadrat_app::Extensions {
+        if self.compat.strict {
+            return quadrat_app::Extensions::strict();
+        }
+        quadrat_app::Extensions {
+            changes_feed: self.extensions.changes_feed,
+            geojson: self.extensions.geojson,
+            openapi: self.extensions.openapi,
+        }
     }
 
     /// The durability mode (checked by [`Config::load`]).

@@ -3,6 +3,7 @@
 //! which: a route added here is limited as it says, whichever of its paths is called.
 
 mod auth;
+mod changes;
 mod entries;
 mod fallback;
 mod oauth;
@@ -29,6 +30,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             "/api/export/entries/{slug}",
             Budget::ExportEntries,
             readable(get(entries::export_entries)),
+        )
+        .extension(
+            state.app.config.extensions.changes_feed,
+            "/api/export/changes/{slug}",
+            Budget::ExportChanges,
+            readable(get(changes::export_changes)),
         )
         .route_and_json_alias(
             "/api/projects",
@@ -162,6 +169,22 @@ impl<'a> Table<'a> {
         );
         self.router = self.router.route(path, limited);
         self
+    }
+
+    /// A Quadrat extension's route, mounted only when `enabled`: switched off (or under
+    /// `compat.strict`), its path answers as any unknown route (docs/protocol.md §16.0).
+    fn extension(
+        self,
+        enabled: bool,
+        path: &str,
+        budget: Budget,
+        route: MethodRouter<AppState>,
+    ) -> Self {
+        if enabled {
+            self.route(path, budget, route)
+        } else {
+            self
+        }
     }
 
     /// [`Table::route`] at `path` (which starts with `/api/`) and at its `/api/json/…` alias,
