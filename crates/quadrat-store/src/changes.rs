@@ -353,6 +353,7 @@ fn page_sql(sel: &ChangesSelect<'_>) -> (String, Vec<String>) {
             " AND t.kind = 'branch_entry' AND t.branch_ref = {p}"
         ));
     }
+    // Every part names its columns: the first one present names the union's.
     let mut parts = Vec::new();
     if with_entries {
         parts.push(format!(
@@ -365,8 +366,10 @@ fn page_sql(sel: &ChangesSelect<'_>) -> (String, Vec<String>) {
         ));
     }
     parts.push(format!(
-        "SELECT 'b', b.change_seq, b.id, b.uuid, b.form_ref, b.owner_input_ref, b.owner_uuid, '', \
-         b.created_at, b.uploaded_at, b.title, {cb}, b.entry_data, CAST(NULL AS TEXT) \
+        "SELECT 'b' AS src, b.change_seq AS seq, b.id, b.uuid, b.form_ref, \
+         b.owner_input_ref AS branch_ref, b.owner_uuid AS related, '' AS pform, b.created_at, \
+         b.uploaded_at, b.title, {cb} AS created_by, b.entry_data, \
+         CAST(NULL AS TEXT) AS branch_counts \
          FROM branch_entries b{users} WHERE b.project_id = $1 AND b.change_seq > $2{branch_where}",
         cb = created_by("ub"),
         users = users("b", "ub"),
