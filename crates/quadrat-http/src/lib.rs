@@ -4,6 +4,7 @@
 mod body;
 mod cors;
 mod extract;
+mod openapi;
 mod origin;
 mod respond;
 mod routes;
@@ -54,6 +55,19 @@ pub fn router_with(app: App, limiter: Limiter) -> Router {
             respond::panic_response,
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// The API paths of the route table (web pages left out), as the router mounts them for `app`'s
+/// configuration: what the OpenAPI document must describe.
+pub fn api_route_paths(app: App) -> Vec<String> {
+    let bodies =
+        body::BodyBudget::new(app.config.body_memory_bytes, app.config.max_json_body_bytes);
+    let state = AppState {
+        app: Arc::new(app),
+        limiter: Arc::new(Limiter::disabled()),
+        bodies: Arc::new(bodies),
+    };
+    routes::api_paths(&state)
 }
 
 /// Serves the API on `listener`, with no rate limits, until `shutdown` resolves.

@@ -20,6 +20,34 @@ use quadrat_core::ratelimit::Budget;
 use crate::{AppState, throttle, web};
 
 pub fn routes(state: &AppState) -> Router<AppState> {
+    let table = table(state);
+    let api = table.api_paths();
+    let extensions = state.app.config.extensions;
+    // The document describes the table it is served from (docs/protocol.md §16.10).
+    let document = std::sync::Arc::new(crate::openapi::document(&api, extensions));
+    table
+        .extension(
+            extensions.openapi,
+            crate::openapi::PATH,
+            Budget::Global,
+            readable(get(move || {
+                let document = document.clone();
+                async move { crate::openapi::respond(&document) }
+            })),
+        )
+        .into_router()
+}
+
+/// The API paths of the route table (web pages left out), the OpenAPI document's included.
+pub fn api_paths(state: &AppState) -> Vec<String> {
+    let mut paths = table(state).api_paths();
+    if state.app.config.extensions.openapi {
+        paths.push(crate::openapi::PATH.to_string());
+    }
+    paths
+}
+
+fn table(state: &AppState) -> Table<'_> {
     Table::new(state)
         .route(
             "/api/export/project/{slug}",
@@ -101,7 +129,6 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             post(upload::upload).options(upload::preflight),
         )
         .pages()
-        .into_router()
 }
 
 /// A page route: every answer carries the pages' security headers.
@@ -146,6 +173,10 @@ fn readable(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
 struct Table<'a> {
     state: &'a AppState,
     router: Router<AppState>,
+    /// Every mounted path, in order.
+    paths: Vec<String>,
+    /// Those of the web pages.
+    pages: Vec<String>,
 }
 
 impl<'a> Table<'a> {
@@ -153,6 +184,8 @@ impl<'a> Table<'a> {
         Table {
             state,
             router: Router::new(),
+            paths: Vec::new(),
+            pages: Vec::new(),
         }
     }
 
@@ -168,7 +201,17 @@ impl<'a> Table<'a> {
             ),
         );
         self.router = self.router.route(path, limited);
+        self.paths.push(path.to_string());
         self
+    }
+
+    /// The mounted paths that are not web pages.
+    fn api_paths(&self) -> Vec<String> {
+        self.paths
+            .iter()
+            .filter(|p| !self.pages.contains(p))
+            .cloned()
+            .collect()
     }
 
     /// A Quadrat extension's route, mounted only when `enabled`: switched off (or under
@@ -204,6 +247,7 @@ impl<'a> Table<'a> {
     fn pages(mut self) -> Self {
         for (path, route) in web::mount() {
             self = self.route(path, Budget::Global, page(route));
+            self.pages.push(path.to_string());
         }
         self
     }
