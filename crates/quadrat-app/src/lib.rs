@@ -60,8 +60,6 @@ pub struct AppConfig {
 pub struct Extensions {
     /// `GET /api/export/changes/{slug}`.
     pub changes_feed: bool,
-    /// `format=geojson` on the entries export.
-    pub geojson: bool,
     /// `GET /api/openapi.json`.
     pub openapi: bool,
 }
@@ -70,7 +68,6 @@ impl Default for Extensions {
     fn default() -> Self {
         Extensions {
             changes_feed: true,
-            geojson: true,
             openapi: true,
         }
     }
@@ -81,7 +78,6 @@ impl Extensions {
     pub fn strict() -> Extensions {
         Extensions {
             changes_feed: false,
-            geojson: false,
             openapi: false,
         }
     }

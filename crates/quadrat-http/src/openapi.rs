@@ -29,7 +29,7 @@ pub fn document(paths: &[String], extensions: Extensions) -> Value {
         if path == PATH && !extensions.openapi {
             continue;
         }
-        if let Some(item) = describe(path, extensions) {
+        if let Some(item) = describe(path) {
             items.insert(path.to_string(), item);
         }
     }
@@ -99,7 +99,7 @@ fn too_many() -> Value {
 }
 
 /// The entries export's parameters (docs/protocol.md §8.2).
-fn entries_parameters(geojson: bool) -> Vec<Value> {
+fn entries_parameters() -> Vec<Value> {
     let mut p = vec![
         slug(),
         query("form_ref", "The form (default: the first).", text()),
@@ -118,7 +118,7 @@ fn entries_parameters(geojson: bool) -> Vec<Value> {
         query("uuid", "One entry.", text()),
         query(
             "input_ref",
-            "Validated and echoed (with format=geojson: the location input to map).",
+            "Validated and echoed, with no other effect.",
             text(),
         ),
         query(
@@ -164,23 +164,18 @@ fn entries_parameters(geojson: bool) -> Vec<Value> {
         ),
         query("title", "Case-insensitive substring of the title.", text()),
     ];
-    let formats: Vec<&str> = if geojson {
-        vec!["json", "csv", "geojson"]
-    } else {
-        vec!["json", "csv"]
-    };
     p.insert(
         16,
         query(
             "format",
-            "json (default) or csv; geojson is a Quadrat extension.",
-            json!({"type": "string", "enum": formats}),
+            "json (default) or csv.",
+            json!({"type": "string", "enum": ["json", "csv"]}),
         ),
     );
     p
 }
 
-fn describe(path: &str, ext: Extensions) -> Option<Value> {
+fn describe(path: &str) -> Option<Value> {
     let legacy = |p: &str| p.starts_with("/api/json/");
     let note = if legacy(path) {
         " The /api/json/ alias answers as the path without it."
@@ -200,7 +195,7 @@ fn describe(path: &str, ext: Extensions) -> Option<Value> {
         "/api/export/entries/{slug}" => json!({"get": {
         "tags": ["export"], "operationId": "exportEntries",
         "summary": "One page of entries as JSON or CSV (docs/protocol.md §8).",
-        "parameters": entries_parameters(ext.geojson),
+        "parameters": entries_parameters(),
         "security": [{}, {"clientCredentials": []}],
         "responses": {
             "200": {"description": "A page of entries.", "content": {

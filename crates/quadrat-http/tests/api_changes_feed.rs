@@ -568,7 +568,7 @@ async fn concurrent_writers_on_two_instances_never_make_the_reader_miss_a_row(db
     const EACH: usize = 25;
     let mut tasks = Vec::new();
     for w in 0..WRITERS {
-        let base = if w % 2 == 0 {
+        let base = if w.is_multiple_of(2) {
             a.base_url.clone()
         } else {
             b.base_url.clone()
@@ -599,7 +599,7 @@ async fn concurrent_writers_on_two_instances_never_make_the_reader_miss_a_row(db
     loop {
         let done = tasks.iter().all(|t| t.is_finished());
         // Alternate instances: a cursor of one is good on the other.
-        let server = if turn % 2 == 0 { &a } else { &b };
+        let server = if turn.is_multiple_of(2) { &a } else { &b };
         turn += 1;
         let (items, next) = walk(server, "", 7, cursor.clone()).await;
         for i in &items {

@@ -323,8 +323,7 @@ fn page_sql(sel: &ChangesSelect<'_>) -> (String, Vec<String>) {
     };
     let created_by = |alias: &str| {
         if sel.with_created_by {
-            format!("CASE WHEN u.state = 'archived' THEN NULL ELSE u.email END")
-                .replace("u.", &format!("{alias}."))
+            format!("CASE WHEN {alias}.state = 'archived' THEN NULL ELSE {alias}.email END")
         } else {
             "CAST(NULL AS TEXT)".to_string()
         }

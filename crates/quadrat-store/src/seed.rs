@@ -54,7 +54,7 @@ impl Store {
                     let n = ROWS_PER_STATEMENT.min(tx_end - done);
                     // The changes feed's numbers, taken in this transaction like any write's.
                     let last_seq: i64 = crate::changes::take_seqs!(&mut *tx, project_id, n as i64);
-                    let mut seq = last_seq - n as i64;
+                    let first_seq = last_seq - n as i64 + 1;
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(statement(n)));
                     for i in done..done + n {
                         let uuid = uuid::Uuid::new_v4().to_string();
@@ -67,10 +67,7 @@ impl Store {
                             .bind(at)
                             .bind(format!("{title} {i}"))
                             .bind(entry_data.replace("{uuid}", &uuid))
-                            .bind({
-                                seq += 1;
-                                seq
-                            });
+                            .bind(first_seq + (i - done) as i64);
                     }
                     q.execute(&mut *tx).await?;
                     done += n;

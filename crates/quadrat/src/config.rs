@@ -61,8 +61,6 @@ pub struct Config {
 pub struct ExtensionSettings {
     /// `GET /api/export/changes/{slug}`.
     pub changes_feed: bool,
-    /// `format=geojson` on the entries export.
-    pub geojson: bool,
     /// `GET /api/openapi.json`.
     pub openapi: bool,
 }
@@ -71,7 +69,6 @@ impl Default for ExtensionSettings {
     fn default() -> Self {
         ExtensionSettings {
             changes_feed: true,
-            geojson: true,
             openapi: true,
         }
     }
@@ -189,7 +186,6 @@ impl Config {
         }
         quadrat_app::Extensions {
             changes_feed: self.extensions.changes_feed,
-            geojson: self.extensions.geojson,
             openapi: self.extensions.openapi,
         }
     }
