@@ -1,4 +1,4 @@
-//! The changes feed (docs/protocol.md §16): one page of `GET /api/export/changes/{slug}` as JSON
+//! The changes feed (docs/protocol.md §17): one page of `GET /api/export/changes/{slug}` as JSON
 //! or CSV, and the same for `quadrat entries export --since`. Every upsert's `entry` is written
 //! by the entries export's own renderer (`ExportPlan::write_json`/`write_csv`) under the same
 //! `map_index`, so the two can never differ.
@@ -84,7 +84,7 @@ impl Plans<'_> {
 }
 
 impl App {
-    /// One page of the changes feed (docs/protocol.md §16.2–16.7). The route has throttled and
+    /// One page of the changes feed (docs/protocol.md §17.2–16.7). The route has throttled and
     /// resolved the project with the entries export's access checks.
     pub async fn export_changes(
         &self,

@@ -50,7 +50,7 @@ pub struct AppConfig {
     pub body_memory_bytes: usize,
     /// How many password hashes run at once, and how many more may wait.
     pub passwords: PasswordSettings,
-    /// Which of Quadrat's additions to the compatible surface answer (docs/protocol.md §16.0).
+    /// Which of Quadrat's additions to the compatible surface answer (docs/protocol.md §17.0).
     pub extensions: Extensions,
 }
 

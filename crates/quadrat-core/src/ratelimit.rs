@@ -72,7 +72,7 @@ pub struct Limit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Budget {
     ExportEntries,
-    /// The changes feed (docs/protocol.md §16.2): a bucket of its own per project.
+    /// The changes feed (docs/protocol.md §17.2): a bucket of its own per project.
     ExportChanges,
     ExportProject,
     ExportMedia,

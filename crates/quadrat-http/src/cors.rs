@@ -27,7 +27,7 @@ pub async fn add_cors_headers(request: Request, next: Next) -> Response {
         ),
         ("accept-ranges", "bytes"),
     ] {
-        // An extension route names more exposed headers of its own (docs/protocol.md §16.0);
+        // An extension route names more exposed headers of its own (docs/protocol.md §17.0);
         // every other answer gets the real server's list.
         if name == "access-control-expose-headers" && headers.contains_key(name) {
             continue;

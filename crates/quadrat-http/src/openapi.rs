@@ -1,4 +1,4 @@
-//! The OpenAPI 3.1 document served at `/api/openapi.json` (docs/protocol.md §16.10): built from
+//! The OpenAPI 3.1 document served at `/api/openapi.json` (docs/protocol.md §17.10): built from
 //! the route table's paths (so a route cannot be mounted without showing up, and a test fails
 //! when one lacks a description) and the hand-written descriptions below. The Epicollect5
 //! error envelope is a shared schema with examples.
@@ -207,7 +207,7 @@ fn describe(path: &str) -> Option<Value> {
         }}}),
         "/api/export/changes/{slug}" => json!({"get": {
         "tags": ["export", "extension"], "operationId": "exportChanges",
-        "summary": "The changes feed: every change after a cursor, deletions included (docs/protocol.md §16). Quadrat extension.",
+        "summary": "The changes feed: every change after a cursor, deletions included (docs/protocol.md §17). Quadrat extension.",
         "parameters": [
             slug(),
             query("cursor", "meta.next_cursor of the previous page; none to start.", text()),

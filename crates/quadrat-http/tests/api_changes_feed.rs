@@ -1,4 +1,4 @@
-//! `GET /api/export/changes/{slug}` over real HTTP on both engines (docs/protocol.md §16): a walk
+//! `GET /api/export/changes/{slug}` over real HTTP on both engines (docs/protocol.md §17): a walk
 //! from the start, resumes after edits, branch inserts and cascading deletes, upserts equal to
 //! the entries export, project events, CSV, cursor errors, `compat.strict`, the feed's own
 //! limiter bucket, and concurrent writers through two app instances on one database.

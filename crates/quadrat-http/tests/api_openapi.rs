@@ -1,4 +1,4 @@
-//! `GET /api/openapi.json` (docs/protocol.md §16.10): an OpenAPI 3.1 document that describes
+//! `GET /api/openapi.json` (docs/protocol.md §17.10): an OpenAPI 3.1 document that describes
 //! every API route of the router's table (read from the table itself), with the ec5 error
 //! envelope as a schema; hidden under `compat.strict` like every extension.
 

@@ -1,4 +1,4 @@
-//! The changes feed's storage (docs/protocol.md §16): the per-project counter that numbers
+//! The changes feed's storage (docs/protocol.md §17): the per-project counter that numbers
 //! every change, tombstones, project events, and the feed's pages.
 //!
 //! A writer takes its numbers from the project's `change_counters` row inside its own

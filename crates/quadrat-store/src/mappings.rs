@@ -25,7 +25,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             if done.rows_affected() == 1 {
-                // Custom maps render every row anew (docs/protocol.md §16.5).
+                // Custom maps render every row anew (docs/protocol.md §17.5).
                 record_project_event!(&mut *tx, project_id, ProjectChange::Mapping);
                 tx.commit().await?;
                 return Ok(());

@@ -205,7 +205,7 @@ impl Store {
             .bind(project_id)
             .execute(&mut *tx)
             .await?;
-            // Public <-> private changes every row's rendering (docs/protocol.md §16.5).
+            // Public <-> private changes every row's rendering (docs/protocol.md §17.5).
             if setting.field() == SettingField::Access {
                 record_project_event!(&mut *tx, project_id, ProjectChange::Access);
             }

@@ -55,7 +55,7 @@ pub struct Config {
     pub compat: CompatSettings,
 }
 
-/// `[extensions]` (docs/protocol.md §16.0), each on by default.
+/// `[extensions]` (docs/protocol.md §17.0), each on by default.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ExtensionSettings {

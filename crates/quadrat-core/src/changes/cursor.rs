@@ -1,6 +1,6 @@
 //! The cursor token: `q1.` + unpadded base64url of compact JSON `{"p":…,"e":…,"s":…,"h":…}`
 //! (project ref, epoch, last seq delivered, start horizon of an initial walk). Unsigned: a
-//! forged token reads only what its bearer may read anyway (docs/protocol.md §16.7).
+//! forged token reads only what its bearer may read anyway (docs/protocol.md §17.7).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -51,7 +51,7 @@ impl CursorToken {
         Ok(t)
     }
 
-    /// The checks of docs/protocol.md §16.7, in order: another project (400), then an epoch
+    /// The checks of docs/protocol.md §17.7, in order: another project (400), then an epoch
     /// that changed, a seq ahead of the project's (a restored database) or below the tombstone
     /// floor (unless the walk's horizon is at or above it) → 410.
     pub fn check(&self, c: &CursorCheck<'_>) -> Result<(), (u16, Ec5Error)> {

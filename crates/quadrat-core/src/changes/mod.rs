@@ -1,4 +1,4 @@
-//! The changes feed's pure half (docs/protocol.md §16): the opaque cursor token and the query
+//! The changes feed's pure half (docs/protocol.md §17): the opaque cursor token and the query
 //! of `GET /api/export/changes/{slug}`, checked with the entries export's codes.
 //!
 //! - `cursor`: the `q1.` token and the checks that refuse one (§16.7);

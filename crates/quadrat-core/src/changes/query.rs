@@ -1,4 +1,4 @@
-//! The parameters of `GET /api/export/changes/{slug}` (docs/protocol.md §16.2), with the entries
+//! The parameters of `GET /api/export/changes/{slug}` (docs/protocol.md §17.2), with the entries
 //! export's codes where the parameter is the same.
 
 use super::cursor::CursorToken;

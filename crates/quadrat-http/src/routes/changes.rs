@@ -1,4 +1,4 @@
-//! `GET /api/export/changes/{slug}`: the changes feed (docs/protocol.md §16), a Quadrat
+//! `GET /api/export/changes/{slug}`: the changes feed (docs/protocol.md §17), a Quadrat
 //! extension mounted only while `[extensions] changes_feed` is on.
 
 use axum::body::Body;

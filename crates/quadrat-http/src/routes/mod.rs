@@ -23,7 +23,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     let table = table(state);
     let api = table.api_paths();
     let extensions = state.app.config.extensions;
-    // The document describes the table it is served from (docs/protocol.md §16.10).
+    // The document describes the table it is served from (docs/protocol.md §17.10).
     let document = std::sync::Arc::new(crate::openapi::document(&api, extensions));
     table
         .extension(
@@ -215,7 +215,7 @@ impl<'a> Table<'a> {
     }
 
     /// A Quadrat extension's route, mounted only when `enabled`: switched off (or under
-    /// `compat.strict`), its path answers as any unknown route (docs/protocol.md §16.0).
+    /// `compat.strict`), its path answers as any unknown route (docs/protocol.md §17.0).
     fn extension(
         self,
         enabled: bool,

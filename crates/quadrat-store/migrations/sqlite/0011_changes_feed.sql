@@ -1,4 +1,4 @@
--- 0011: the changes feed (docs/protocol.md §16). Every exported row carries a per-project
+-- 0011: the changes feed (docs/protocol.md §17). Every exported row carries a per-project
 -- sequence number taken from its project's counter row inside the write's own transaction, so
 -- numbers follow commit order; deletions leave tombstones, definition/mapping/access changes
 -- leave project events, all numbered from the same counter.

@@ -118,7 +118,7 @@ impl EntryTx {
             });
         }
         // The changes feed's tombstones, written here rather than left to the cascade
-        // (docs/protocol.md §16.5): every deleted entry, then every deleted branch entry.
+        // (docs/protocol.md §17.5): every deleted entry, then every deleted branch entry.
         let now = deleted_now();
         for d in &doomed {
             self.write_tombstone(

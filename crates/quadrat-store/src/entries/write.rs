@@ -50,7 +50,7 @@ impl EntryTx {
         branch_counts: Option<&str>,
     ) -> Result<i64> {
         let project_id = self.project_id;
-        // The changes feed (docs/protocol.md §16.5): a number from this transaction, and a
+        // The changes feed (docs/protocol.md §17.5): a number from this transaction, and a
         // re-uploaded uuid loses its tombstone.
         let seq = self.next_seq().await?;
         self.forget_tombstone(r.uuid).await?;
@@ -113,7 +113,7 @@ impl EntryTx {
     ) -> Result<i64> {
         let project_id = self.project_id;
         // The owner's exported branch count changes too: it is stamped first (owner before its
-        // branch rows, docs/protocol.md §16.5).
+        // branch rows, docs/protocol.md §17.5).
         self.restamp_entry(owner_entry_id).await?;
         let seq = self.next_seq().await?;
         self.forget_tombstone(r.uuid).await?;

@@ -134,7 +134,7 @@ async fn export(app: &App, args: ExportEntriesArgs) -> anyhow::Result<ExitCode> 
 }
 
 /// `quadrat entries export --since CURSOR`: the changes feed's pages as the route renders them
-/// (docs/protocol.md §16), until caught up. The last cursor goes to standard error too.
+/// (docs/protocol.md §17), until caught up. The last cursor goes to standard error too.
 async fn changes(app: &App, args: &ExportEntriesArgs, since: &str) -> anyhow::Result<ExitCode> {
     let opts = ChangesOptions {
         slug: args.slug.clone(),
