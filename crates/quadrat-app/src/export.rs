@@ -31,6 +31,8 @@ pub struct EntriesRequest<'a> {
 pub struct EntriesPage {
     pub format: Format,
     pub body: Vec<u8>,
+    /// GeoJSON: the `Link` header repeating the body's links (RFC 8288).
+    pub link_header: Option<String>,
 }
 
 impl EntriesPage {
@@ -38,6 +40,8 @@ impl EntriesPage {
         match self.format {
             Format::Json => "application/vnd.api+json; charset=utf-8",
             Format::Csv => "text/csv; charset=utf-8",
+            // RFC 7946 §12: no charset parameter (UTF-8 by definition).
+            Format::GeoJson => "application/geo+json",
         }
     }
 }
@@ -80,6 +84,7 @@ fn select<'a>(project: &ResolvedProject, query: &'a EntriesQuery) -> ExportSelec
         filter: query.filter,
         title: query.title.as_deref(),
         with_created_by: project.is_private(),
+        located: None,
     }
 }
 
@@ -94,15 +99,35 @@ impl App {
     ) -> Result<EntriesPage> {
         let def = project.definition()?;
         let maps = mapping_list(project)?;
+        let geojson = self.config.extensions.geojson;
         let query =
-            EntriesQuery::parse(req.query, &def, &maps).map_err(|errors| AppError::Client {
-                status: 400,
-                errors,
+            EntriesQuery::parse_with(req.query, &def, &maps, geojson).map_err(|errors| {
+                AppError::Client {
+                    status: 400,
+                    errors,
+                }
             })?;
         let slug = &project.slug;
         let plan =
             ExportPlan::for_query(&def, &maps, &query, project.is_private(), slug, req.origin);
-        let sel = select(project, &query);
+        let mut sel = select(project, &query);
+        let geo = match query.format {
+            Format::GeoJson => Some(crate::geojson::GeoOptions::read(req.query, &plan)?),
+            _ => None,
+        };
+        let located_refs: Vec<String> = geo.as_ref().map(|g| g.refs()).unwrap_or_default();
+        if let Some(g) = &geo
+            && !g.include_unlocated
+        {
+            sel.located = Some(quadrat_store::Located {
+                body_key: if query.is_branch() {
+                    "branch_entry"
+                } else {
+                    "entry"
+                },
+                input_refs: &located_refs,
+            });
+        }
         let totals = self.store.export_totals(&sel).await?;
         let rows = self
             .store
@@ -116,7 +141,24 @@ impl App {
             )
             .await?;
         let branch = query.is_branch();
+        let mut link_header = None;
         let body = match query.format {
+            Format::GeoJson => {
+                let geo = geo.as_ref().expect("read above");
+                let pagination = Pagination::for_query(totals.total, &query);
+                let meta = Meta::new(pagination, totals.newest, totals.oldest, now_millis());
+                let base = LinkBase::under(req.origin, req.path);
+                let links = geo.links(Links::new(&base, &query, &pagination));
+                link_header = Some(crate::geojson::link_header(&links));
+                let mut out = Vec::with_capacity(rows.len() * 512 + 1024);
+                geo.begin(&meta, &plan, &links, &mut out);
+                let mut first = true;
+                for row in &rows {
+                    geo.push(&plan, &row_view(row, branch), &mut first, &mut out);
+                }
+                out.extend_from_slice(b"]}");
+                out
+            }
             Format::Json => {
                 let pagination = Pagination::for_query(totals.total, &query);
                 let meta = Meta::new(pagination, totals.newest, totals.oldest, now_millis());
@@ -145,6 +187,7 @@ impl App {
         Ok(EntriesPage {
             format: query.format,
             body,
+            link_header,
         })
     }
 

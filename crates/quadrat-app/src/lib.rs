@@ -9,6 +9,7 @@ pub mod demo;
 pub mod entries;
 pub mod error;
 pub mod export;
+pub mod geojson;
 pub mod login;
 pub mod mappings;
 pub mod members;
@@ -60,6 +61,8 @@ pub struct AppConfig {
 pub struct Extensions {
     /// `GET /api/export/changes/{slug}`.
     pub changes_feed: bool,
+    /// `format=geojson` on the entries export.
+    pub geojson: bool,
     /// `GET /api/openapi.json`.
     pub openapi: bool,
 }
@@ -68,6 +71,7 @@ impl Default for Extensions {
     fn default() -> Self {
         Extensions {
             changes_feed: true,
+            geojson: true,
             openapi: true,
         }
     }
@@ -78,6 +82,7 @@ impl Extensions {
     pub fn strict() -> Extensions {
         Extensions {
             changes_feed: false,
+            geojson: false,
             openapi: false,
         }
     }

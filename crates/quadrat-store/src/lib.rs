@@ -36,7 +36,7 @@ pub use entries::{BranchEntryRow, EntryRow};
 pub use entries::{
     DeleteTarget, Deleted, EntryTx, NewRecord, RecordEdit, StoredBranchEntry, StoredEntry,
 };
-pub use export::{Cursor, ExportRow, ExportSelect, ExportTotals};
+pub use export::{Cursor, ExportRow, ExportSelect, ExportTotals, Located};
 pub use media::{MediaFile, MediaStore, TempUpload};
 pub use oauth::{ClientRow, TokenRow};
 pub use projects::NewProject;

@@ -61,6 +61,8 @@ pub struct Config {
 pub struct ExtensionSettings {
     /// `GET /api/export/changes/{slug}`.
     pub changes_feed: bool,
+    /// `format=geojson` on the entries export.
+    pub geojson: bool,
     /// `GET /api/openapi.json`.
     pub openapi: bool,
 }
@@ -69,6 +71,7 @@ impl Default for ExtensionSettings {
     fn default() -> Self {
         ExtensionSettings {
             changes_feed: true,
+            geojson: true,
             openapi: true,
         }
     }
@@ -186,6 +189,7 @@ impl Config {
         }
         quadrat_app::Extensions {
             changes_feed: self.extensions.changes_feed,
+            geojson: self.extensions.geojson,
             openapi: self.extensions.openapi,
         }
     }
