@@ -55,6 +55,9 @@ pub struct StreamOptions {
     /// Branch mode: a branch input of the form.
     pub branch_ref: Option<String>,
     pub csv: bool,
+    /// A GeoJSON FeatureCollection of the entries with a point in the first location input
+    /// (docs/protocol.md §17.12); takes precedence over `csv`.
+    pub geojson: bool,
     /// Default: the project's default map.
     pub map_index: Option<usize>,
 }
@@ -237,10 +240,33 @@ impl App {
             &project.slug,
             &self.config.public_url,
         );
-        let sel = select(&project, &query);
+        let mut sel = select(&project, &query);
+        if opts.geojson && !self.config.extensions.geojson {
+            return Err(AppError::client(400, "ec5_29", "format"));
+        }
+        let geo = opts
+            .geojson
+            .then(|| crate::geojson::GeoOptions::read("", &plan))
+            .transpose()?;
+        let located_refs: Vec<String> = geo.as_ref().map(|g| g.refs()).unwrap_or_default();
+        if geo.is_some() {
+            sel.located = Some(quadrat_store::Located {
+                body_key: if query.is_branch() {
+                    "branch_entry"
+                } else {
+                    "entry"
+                },
+                input_refs: &located_refs,
+            });
+        }
         let total = self.store.export_totals(&sel).await?.total.max(0) as u64;
         let branch = query.is_branch();
         let io = |e: std::io::Error| AppError::internal("writing the export", e);
+        if let Some(geo) = &geo {
+            return self
+                .stream_features(geo, &plan, &sel, total, branch, out, progress)
+                .await;
+        }
         let mut csv = CsvWriter::with_capacity(STREAM_CHUNK as usize * 256);
         let mut json: Vec<u8> = Vec::with_capacity(STREAM_CHUNK as usize * 256);
         if opts.csv {
@@ -286,6 +312,51 @@ impl App {
             out.write_all(if done > 0 { b"\n]\n" } else { b"]\n" })
                 .map_err(io)?;
         }
+        out.flush().map_err(io)?;
+        Ok(done)
+    }
+
+    /// [`App::stream_entries`] as one GeoJSON FeatureCollection (RFC 7946), written chunk by
+    /// chunk: `{"type":"FeatureCollection","features":[` … `]}`.
+    #[allow(clippy::too_many_arguments)]
+    async fn stream_features<W: Write>(
+        &self,
+        geo: &crate::geojson::GeoOptions,
+        plan: &ExportPlan,
+        sel: &ExportSelect<'_>,
+        total: u64,
+        branch: bool,
+        out: &mut W,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<u64> {
+        let io = |e: std::io::Error| AppError::internal("writing the export", e);
+        out.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[")
+            .map_err(io)?;
+        let mut buf: Vec<u8> = Vec::with_capacity(STREAM_CHUNK as usize * 512);
+        let mut after: Option<Cursor> = None;
+        let mut done: u64 = 0;
+        let mut first = true;
+        loop {
+            let rows = self.store.export_chunk(sel, after, STREAM_CHUNK).await?;
+            for row in &rows {
+                buf.push(b'\n');
+                geo.push(plan, &row_view(row, branch), &mut first, &mut buf);
+                done += 1;
+            }
+            out.write_all(&buf).map_err(io)?;
+            buf.clear();
+            progress(done, total.max(done));
+            match rows.last() {
+                Some(last) if rows.len() as i64 == STREAM_CHUNK => {
+                    after = Some(Cursor {
+                        created_at: last.created_at,
+                        id: last.id,
+                    });
+                }
+                _ => break,
+            }
+        }
+        out.write_all(b"\n]}\n").map_err(io)?;
         out.flush().map_err(io)?;
         Ok(done)
     }

@@ -210,6 +210,8 @@ pub struct ExportEntriesArgs {
 pub enum ExportFormat {
     Csv,
     Json,
+    /// A GeoJSON FeatureCollection of the entries with a location (Quadrat extension)
+    Geojson,
 }
 
 #[derive(Debug, Args)]

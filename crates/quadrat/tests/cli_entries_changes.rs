@@ -1,5 +1,6 @@
 //! `quadrat entries export --since CURSOR` on both engines (docs/protocol.md §17.11): the changes
-//! feed's pages as the route renders them, walked to the end, resumable with the printed cursor.
+//! feed's pages as the route renders them, walked to the end, resumable with the printed cursor;
+//! and `--format geojson`, one FeatureCollection streamed in chunks (§17.12).
 
 use std::collections::BTreeSet;
 
@@ -103,4 +104,44 @@ async fn since_walks_every_page_and_resumes(db: TestDb) {
     assert!(bad.stderr.contains("qd_cursor_invalid"), "{}", bad.stderr);
 }
 
-both_engines!(since_walks_every_page_and_resumes);
+async fn geojson_streams_one_feature_collection(db: TestDb) {
+    let app = db.app().await;
+    let project = import_tree_survey(&app).await;
+    let version = version_of(&project);
+    ingest_entry(&app, &project, &site_entry(&version)).await;
+    let mut blank = another_site(&version, &new_uuid(), "Nowhere");
+    blank["entry"]["answers"][LOCATION]["answer"] =
+        serde_json::json!({"latitude": "", "longitude": "", "accuracy": ""});
+    ingest_entry(&app, &project, &blank).await;
+    for i in 0..1001 {
+        ingest_entry(
+            &app,
+            &project,
+            &another_site(&version, &new_uuid(), &format!("S{i}")),
+        )
+        .await;
+    }
+    let text = quadrat(&db, &["entries", "export", SLUG, "--format", "geojson"]).ok();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["type"], "FeatureCollection");
+    let features = doc["features"].as_array().unwrap();
+    assert_eq!(
+        features.len(),
+        1002,
+        "every located site, across chunks; not the blank one"
+    );
+    let site = features.iter().find(|f| f["id"] == SITE_UUID).unwrap();
+    assert_eq!(
+        site["geometry"],
+        serde_json::json!({"type": "Point", "coordinates": [-0.174877, 51.498765]})
+    );
+    assert_eq!(
+        site["properties"]["ec5_location_question"],
+        "6_Site_location"
+    );
+}
+
+both_engines!(
+    since_walks_every_page_and_resumes,
+    geojson_streams_one_feature_collection
+);

@@ -84,6 +84,7 @@ async fn export(app: &App, args: ExportEntriesArgs) -> anyhow::Result<ExitCode> 
         form_ref: args.form.clone(),
         branch_ref: args.branch.clone(),
         csv: args.format == ExportFormat::Csv,
+        geojson: args.format == ExportFormat::Geojson,
         map_index: args.map_index,
     };
     // A refused export removes the file it created, so it leaves nothing behind.
@@ -136,6 +137,9 @@ async fn export(app: &App, args: ExportEntriesArgs) -> anyhow::Result<ExitCode> 
 /// `quadrat entries export --since CURSOR`: the changes feed's pages as the route renders them
 /// (docs/protocol.md §17), until caught up. The last cursor goes to standard error too.
 async fn changes(app: &App, args: &ExportEntriesArgs, since: &str) -> anyhow::Result<ExitCode> {
+    if args.format == ExportFormat::Geojson {
+        anyhow::bail!("--since prints the changes feed as json or csv, not geojson");
+    }
     let opts = ChangesOptions {
         slug: args.slug.clone(),
         cursor: (since != "start" && !since.is_empty()).then(|| since.to_string()),
