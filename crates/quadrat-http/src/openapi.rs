@@ -29,7 +29,7 @@ pub fn document(paths: &[String], extensions: Extensions) -> Value {
         if path == PATH && !extensions.openapi {
             continue;
         }
-        if let Some(item) = describe(path) {
+        if let Some(item) = describe(path, extensions) {
             items.insert(path.to_string(), item);
         }
     }
@@ -99,7 +99,7 @@ fn too_many() -> Value {
 }
 
 /// The entries export's parameters (docs/protocol.md §8.2).
-fn entries_parameters() -> Vec<Value> {
+fn entries_parameters(geojson: bool) -> Vec<Value> {
     let mut p = vec![
         slug(),
         query("form_ref", "The form (default: the first).", text()),
@@ -118,7 +118,7 @@ fn entries_parameters() -> Vec<Value> {
         query("uuid", "One entry.", text()),
         query(
             "input_ref",
-            "Validated and echoed, with no other effect.",
+            "Validated and echoed (with format=geojson: the location input to map).",
             text(),
         ),
         query(
@@ -164,18 +164,35 @@ fn entries_parameters() -> Vec<Value> {
         ),
         query("title", "Case-insensitive substring of the title.", text()),
     ];
+    let formats: Vec<&str> = if geojson {
+        vec!["json", "csv", "geojson"]
+    } else {
+        vec!["json", "csv"]
+    };
     p.insert(
         16,
         query(
             "format",
-            "json (default) or csv.",
-            json!({"type": "string", "enum": ["json", "csv"]}),
+            "json (default) or csv; geojson (Quadrat extension) gives a GeoJSON FeatureCollection.",
+            json!({"type": "string", "enum": formats}),
         ),
     );
+    if geojson {
+        p.push(query(
+            "locations",
+            "GeoJSON: first (default) or all location inputs.",
+            json!({"type": "string", "enum": ["first", "all"]}),
+        ));
+        p.push(query(
+            "include_unlocated",
+            "GeoJSON: also rows without a point (geometry null).",
+            json!({"type": "string", "enum": ["true", "false"]}),
+        ));
+    }
     p
 }
 
-fn describe(path: &str) -> Option<Value> {
+fn describe(path: &str, ext: Extensions) -> Option<Value> {
     let legacy = |p: &str| p.starts_with("/api/json/");
     let note = if legacy(path) {
         " The /api/json/ alias answers as the path without it."
@@ -195,12 +212,14 @@ fn describe(path: &str) -> Option<Value> {
         "/api/export/entries/{slug}" => json!({"get": {
         "tags": ["export"], "operationId": "exportEntries",
         "summary": "One page of entries as JSON or CSV (docs/protocol.md §8).",
-        "parameters": entries_parameters(),
+        "parameters": entries_parameters(ext.geojson),
         "security": [{}, {"clientCredentials": []}],
         "responses": {
             "200": {"description": "A page of entries.", "content": {
                 "application/vnd.api+json; charset=utf-8": {"schema": {"$ref": "#/components/schemas/EntriesPage"}},
                 "text/csv; charset=utf-8": {"schema": {"type": "string"}},
+                "application/geo+json": {"schema": {"type": "object", "required": ["type", "features"],
+                    "properties": {"type": {"const": "FeatureCollection"}, "features": {"type": "array"}}}},
             }},
             "400": error("A parameter is invalid.", "ec5_335", "Too many entries requested.", "api"),
             "404": not_found_project(), "429": too_many(),
