@@ -31,6 +31,8 @@ pub struct EntriesRequest<'a> {
 pub struct EntriesPage {
     pub format: Format,
     pub body: Vec<u8>,
+    /// GeoJSON: the `Link` header repeating the body's links (RFC 8288).
+    pub link_header: Option<String>,
 }
 
 impl EntriesPage {
@@ -38,6 +40,8 @@ impl EntriesPage {
         match self.format {
             Format::Json => "application/vnd.api+json; charset=utf-8",
             Format::Csv => "text/csv; charset=utf-8",
+            // RFC 7946 §12: no charset parameter (UTF-8 by definition).
+            Format::GeoJson => "application/geo+json",
         }
     }
 }
@@ -51,6 +55,9 @@ pub struct StreamOptions {
     /// Branch mode: a branch input of the form.
     pub branch_ref: Option<String>,
     pub csv: bool,
+    /// A GeoJSON FeatureCollection of the entries with a point in the first location input
+    /// (docs/protocol.md §17.12); takes precedence over `csv`.
+    pub geojson: bool,
     /// Default: the project's default map.
     pub map_index: Option<usize>,
 }
@@ -58,7 +65,7 @@ pub struct StreamOptions {
 /// Rows read per keyset chunk when streaming.
 pub const STREAM_CHUNK: i64 = 1000;
 
-fn row_view<'a>(row: &'a ExportRow, branch: bool) -> StoredEntry<'a> {
+pub(crate) fn row_view<'a>(row: &'a ExportRow, branch: bool) -> StoredEntry<'a> {
     StoredEntry {
         uuid: &row.uuid,
         parent_uuid: if branch { "" } else { &row.related_uuid },
@@ -80,6 +87,7 @@ fn select<'a>(project: &ResolvedProject, query: &'a EntriesQuery) -> ExportSelec
         filter: query.filter,
         title: query.title.as_deref(),
         with_created_by: project.is_private(),
+        located: None,
     }
 }
 
@@ -94,15 +102,35 @@ impl App {
     ) -> Result<EntriesPage> {
         let def = project.definition()?;
         let maps = mapping_list(project)?;
+        let geojson = self.config.extensions.geojson;
         let query =
-            EntriesQuery::parse(req.query, &def, &maps).map_err(|errors| AppError::Client {
-                status: 400,
-                errors,
+            EntriesQuery::parse_with(req.query, &def, &maps, geojson).map_err(|errors| {
+                AppError::Client {
+                    status: 400,
+                    errors,
+                }
             })?;
         let slug = &project.slug;
         let plan =
             ExportPlan::for_query(&def, &maps, &query, project.is_private(), slug, req.origin);
-        let sel = select(project, &query);
+        let mut sel = select(project, &query);
+        let geo = match query.format {
+            Format::GeoJson => Some(crate::geojson::GeoOptions::read(req.query, &plan)?),
+            _ => None,
+        };
+        let located_refs: Vec<String> = geo.as_ref().map(|g| g.refs()).unwrap_or_default();
+        if let Some(g) = &geo
+            && !g.include_unlocated
+        {
+            sel.located = Some(quadrat_store::Located {
+                body_key: if query.is_branch() {
+                    "branch_entry"
+                } else {
+                    "entry"
+                },
+                input_refs: &located_refs,
+            });
+        }
         let totals = self.store.export_totals(&sel).await?;
         let rows = self
             .store
@@ -116,7 +144,24 @@ impl App {
             )
             .await?;
         let branch = query.is_branch();
+        let mut link_header = None;
         let body = match query.format {
+            Format::GeoJson => {
+                let geo = geo.as_ref().expect("read above");
+                let pagination = Pagination::for_query(totals.total, &query);
+                let meta = Meta::new(pagination, totals.newest, totals.oldest, now_millis());
+                let base = LinkBase::under(req.origin, req.path);
+                let links = geo.links(Links::new(&base, &query, &pagination));
+                link_header = Some(crate::geojson::link_header(&links));
+                let mut out = Vec::with_capacity(rows.len() * 512 + 1024);
+                geo.begin(&meta, &plan, &links, &mut out);
+                let mut first = true;
+                for row in &rows {
+                    geo.push(&plan, &row_view(row, branch), &mut first, &mut out);
+                }
+                out.extend_from_slice(b"]}");
+                out
+            }
             Format::Json => {
                 let pagination = Pagination::for_query(totals.total, &query);
                 let meta = Meta::new(pagination, totals.newest, totals.oldest, now_millis());
@@ -145,6 +190,7 @@ impl App {
         Ok(EntriesPage {
             format: query.format,
             body,
+            link_header,
         })
     }
 
@@ -194,10 +240,33 @@ impl App {
             &project.slug,
             &self.config.public_url,
         );
-        let sel = select(&project, &query);
+        let mut sel = select(&project, &query);
+        if opts.geojson && !self.config.extensions.geojson {
+            return Err(AppError::client(400, "ec5_29", "format"));
+        }
+        let geo = opts
+            .geojson
+            .then(|| crate::geojson::GeoOptions::read("", &plan))
+            .transpose()?;
+        let located_refs: Vec<String> = geo.as_ref().map(|g| g.refs()).unwrap_or_default();
+        if geo.is_some() {
+            sel.located = Some(quadrat_store::Located {
+                body_key: if query.is_branch() {
+                    "branch_entry"
+                } else {
+                    "entry"
+                },
+                input_refs: &located_refs,
+            });
+        }
         let total = self.store.export_totals(&sel).await?.total.max(0) as u64;
         let branch = query.is_branch();
         let io = |e: std::io::Error| AppError::internal("writing the export", e);
+        if let Some(geo) = &geo {
+            return self
+                .stream_features(geo, &plan, &sel, total, branch, out, progress)
+                .await;
+        }
         let mut csv = CsvWriter::with_capacity(STREAM_CHUNK as usize * 256);
         let mut json: Vec<u8> = Vec::with_capacity(STREAM_CHUNK as usize * 256);
         if opts.csv {
@@ -243,6 +312,51 @@ impl App {
             out.write_all(if done > 0 { b"\n]\n" } else { b"]\n" })
                 .map_err(io)?;
         }
+        out.flush().map_err(io)?;
+        Ok(done)
+    }
+
+    /// [`App::stream_entries`] as one GeoJSON FeatureCollection (RFC 7946), written chunk by
+    /// chunk: `{"type":"FeatureCollection","features":[` … `]}`.
+    #[allow(clippy::too_many_arguments)]
+    async fn stream_features<W: Write>(
+        &self,
+        geo: &crate::geojson::GeoOptions,
+        plan: &ExportPlan,
+        sel: &ExportSelect<'_>,
+        total: u64,
+        branch: bool,
+        out: &mut W,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<u64> {
+        let io = |e: std::io::Error| AppError::internal("writing the export", e);
+        out.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[")
+            .map_err(io)?;
+        let mut buf: Vec<u8> = Vec::with_capacity(STREAM_CHUNK as usize * 512);
+        let mut after: Option<Cursor> = None;
+        let mut done: u64 = 0;
+        let mut first = true;
+        loop {
+            let rows = self.store.export_chunk(sel, after, STREAM_CHUNK).await?;
+            for row in &rows {
+                buf.push(b'\n');
+                geo.push(plan, &row_view(row, branch), &mut first, &mut buf);
+                done += 1;
+            }
+            out.write_all(&buf).map_err(io)?;
+            buf.clear();
+            progress(done, total.max(done));
+            match rows.last() {
+                Some(last) if rows.len() as i64 == STREAM_CHUNK => {
+                    after = Some(Cursor {
+                        created_at: last.created_at,
+                        id: last.id,
+                    });
+                }
+                _ => break,
+            }
+        }
+        out.write_all(b"\n]}\n").map_err(io)?;
         out.flush().map_err(io)?;
         Ok(done)
     }

@@ -4,10 +4,12 @@
 pub mod access;
 pub mod accounts;
 pub mod bulk;
+pub mod changes;
 pub mod demo;
 pub mod entries;
 pub mod error;
 pub mod export;
+pub mod geojson;
 pub mod images;
 pub mod login;
 pub mod mappings;
@@ -56,6 +58,41 @@ pub struct AppConfig {
     pub passwords: PasswordSettings,
     /// How many images are decoded and resized at once (default: one per core).
     pub image_workers: usize,
+    /// Which of Quadrat's additions to the compatible surface answer (docs/protocol.md §17.0).
+    pub extensions: Extensions,
+}
+
+/// Quadrat's additions beyond the real server (`[extensions]`; `compat.strict = true` turns
+/// every one off, so the server answers exactly as five.epicollect.net does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extensions {
+    /// `GET /api/export/changes/{slug}`.
+    pub changes_feed: bool,
+    /// `format=geojson` on the entries export.
+    pub geojson: bool,
+    /// `GET /api/openapi.json`.
+    pub openapi: bool,
+}
+
+impl Default for Extensions {
+    fn default() -> Self {
+        Extensions {
+            changes_feed: true,
+            geojson: true,
+            openapi: true,
+        }
+    }
+}
+
+impl Extensions {
+    /// Everything off: the compatible surface only.
+    pub fn strict() -> Extensions {
+        Extensions {
+            changes_feed: false,
+            geojson: false,
+            openapi: false,
+        }
+    }
 }
 
 impl Default for AppConfig {
@@ -70,6 +107,7 @@ impl Default for AppConfig {
             body_memory_bytes: DEFAULT_BODY_MEMORY_BYTES,
             passwords: PasswordSettings::default(),
             image_workers: ImageWorkers::default_concurrency(),
+            extensions: Extensions::default(),
         }
     }
 }

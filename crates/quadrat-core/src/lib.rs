@@ -1,6 +1,7 @@
 //! Quadrat's domain: everything about Epicollect5 projects and entries that needs no IO.
 
 pub mod bulk;
+pub mod changes;
 pub mod codes;
 pub mod definition;
 pub mod entry;

@@ -15,6 +15,8 @@ use sha2::{Digest, Sha256};
 #[serde(default)]
 pub struct Limits {
     pub export_entries_per_minute: u64,
+    /// The changes feed, per project.
+    pub export_changes_per_minute: u64,
     pub export_project_per_minute: u64,
     pub export_media_per_minute: u64,
     /// Extra bucket for Google Apps Script user agents on the entries export.
@@ -38,6 +40,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             export_entries_per_minute: 60,
+            export_changes_per_minute: 60,
             export_project_per_minute: 60,
             export_media_per_minute: 30,
             google_apps_script_per_minute: 10,
@@ -74,6 +77,8 @@ pub struct Limit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Budget {
     ExportEntries,
+    /// The changes feed (docs/protocol.md §17.2): a bucket of its own per project.
+    ExportChanges,
     ExportProject,
     ExportMedia,
     /// Per client IP.
@@ -93,6 +98,7 @@ impl Budget {
         matches!(
             self,
             Budget::ExportEntries
+                | Budget::ExportChanges
                 | Budget::ExportProject
                 | Budget::ExportMedia
                 | Budget::Upload
@@ -178,6 +184,12 @@ pub fn limits_for(
             }
             out
         }
+        Budget::ExportChanges => vec![per(
+            "api-export-changes",
+            project,
+            l.export_changes_per_minute,
+            MINUTE,
+        )],
         Budget::ExportProject => vec![per(
             "export-project",
             project,

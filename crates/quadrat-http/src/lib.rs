@@ -6,6 +6,7 @@ mod cors;
 mod extract;
 mod health;
 pub mod metrics;
+mod openapi;
 mod origin;
 mod request_log;
 mod respond;
@@ -119,6 +120,21 @@ pub fn metrics_router(app: App, metrics: Arc<Metrics>) -> Router {
             async move { health::metrics_body(&metrics, &app) }
         }),
     )
+}
+
+/// The API paths of the route table (web pages left out), as the router mounts them for `app`'s
+/// configuration: what the OpenAPI document must describe.
+pub fn api_route_paths(app: App) -> Vec<String> {
+    let bodies =
+        body::BodyBudget::new(app.config.body_memory_bytes, app.config.max_json_body_bytes);
+    let state = AppState {
+        app: Arc::new(app),
+        limiter: Arc::new(Limiter::disabled()),
+        bodies: Arc::new(bodies),
+        metrics: Arc::new(Metrics::new()),
+        metrics_token: None,
+    };
+    routes::api_paths(&state)
 }
 
 /// Serves the API on `listener`, with no rate limits, until `shutdown` resolves.

@@ -272,6 +272,7 @@ impl Metrics {
 fn budget_label(budget: Budget) -> &'static str {
     match budget {
         Budget::ExportEntries => "export_entries",
+        Budget::ExportChanges => "export_changes",
         Budget::ExportProject => "export_project",
         Budget::ExportMedia => "export_media",
         Budget::AppMedia => "app_media",

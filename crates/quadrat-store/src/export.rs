@@ -24,6 +24,17 @@ pub struct ExportSelect<'a> {
     pub title: Option<&'a str>,
     /// Private projects: read the uploader's email.
     pub with_created_by: bool,
+    /// GeoJSON (docs/protocol.md §17.12): only rows with a usable point in one of these inputs.
+    pub located: Option<Located<'a>>,
+}
+
+/// Rows whose answer to one of `input_refs` (under `entry_data.<body_key>.answers`) holds a
+/// latitude and a longitude that are JSON numbers in range.
+#[derive(Debug, Clone, Copy)]
+pub struct Located<'a> {
+    /// `entry` or `branch_entry`.
+    pub body_key: &'a str,
+    pub input_refs: &'a [String],
 }
 
 /// One exported row.
@@ -85,6 +96,7 @@ impl ExportSelect<'_> {
     fn is_whole(&self) -> bool {
         self.filter.is_none()
             && self.title.is_none()
+            && self.located.is_none()
             && matches!(self.selection, Selection::Form | Selection::Branch)
     }
 
@@ -138,6 +150,48 @@ impl ExportSelect<'_> {
             }
             if let Some(to) = f.to {
                 w.push(&format!("{col} <= $?"), Arg::Int(to));
+            }
+        }
+        if let Some(located) = self.located {
+            let mut any = Vec::new();
+            for input_ref in located.input_refs {
+                let mut both = Vec::new();
+                for coordinate in ["latitude", "longitude"] {
+                    let bound = if coordinate == "latitude" { 90 } else { 180 };
+                    // The path is bound, never spliced: refs come from the definition.
+                    let (path, check) = match engine {
+                        Engine::Sqlite => (
+                            format!(
+                                "$.{}.answers.\"{input_ref}\".answer.{coordinate}",
+                                located.body_key
+                            ),
+                            format!(
+                                "(json_type(entry_data, $?) IN ('integer', 'real') AND \
+                                 abs(json_extract(entry_data, $?)) <= {bound})"
+                            ),
+                        ),
+                        Engine::Postgres => (
+                            format!(
+                                "{{{},answers,{input_ref},answer,{coordinate}}}",
+                                located.body_key
+                            ),
+                            format!(
+                                "(jsonb_typeof(entry_data::jsonb #> CAST($? AS TEXT[])) = 'number' \
+                                 AND abs((entry_data::jsonb #>> CAST($? AS TEXT[]))::float8) <= {bound})"
+                            ),
+                        ),
+                    };
+                    // Both placeholders take the same path.
+                    w.args.push(Arg::Text(path));
+                    let n = w.args.len();
+                    both.push(check.replace("$?", &format!("${n}")));
+                }
+                any.push(format!("({})", both.join(" AND ")));
+            }
+            if any.is_empty() {
+                w.clause.push_str(" AND 1 = 0");
+            } else {
+                w.clause.push_str(&format!(" AND ({})", any.join(" OR ")));
             }
         }
         if let Some(title) = self.title {

@@ -1,6 +1,7 @@
 //! Storage behind one interface: [`Store`] runs the same queries on SQLite (embedded default) or
 //! PostgreSQL, chosen by the database URL. Engine-specific SQL lives only where it must differ.
 
+mod changes;
 mod durability;
 mod entries;
 mod export;
@@ -27,13 +28,16 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use changes::{
+    ChangeItem, ChangeState, ChangesPage, ChangesSelect, ProjectChange, ProjectEvent, Tombstone,
+};
 pub use durability::Durability;
 #[cfg(feature = "test-support")]
 pub use entries::{BranchEntryRow, EntryRow};
 pub use entries::{
     DeleteTarget, Deleted, EntryTx, NewRecord, RecordEdit, StoredBranchEntry, StoredEntry,
 };
-pub use export::{Cursor, ExportRow, ExportSelect, ExportTotals};
+pub use export::{Cursor, ExportRow, ExportSelect, ExportTotals, Located};
 pub use media::{
     ByteStream, CopyProgress, CopyReport, LOGO_NAME, MAX_NAME_BYTES, MediaFile, MediaKey,
     MediaStore, S3Settings, TempUpload, UnsafeName, safe_name,

@@ -1,6 +1,7 @@
 //! The stored mapping list of a project (`project_structures.project_mapping`).
 
-use crate::{Conflict, Result, Store, StoreError, with_pool};
+use crate::changes::{ProjectChange, record_project_event};
+use crate::{BeginWrite, Conflict, Result, Store, StoreError, with_pool};
 
 impl Store {
     /// Replaces the mapping list of a project, provided it still holds `expected` (what the
@@ -13,6 +14,7 @@ impl Store {
         mapping: &str,
     ) -> Result<()> {
         with_pool!(self, write, |pool| {
+            let mut tx = pool.begin_write().await?;
             let done = sqlx::query(
                 "UPDATE project_structures SET project_mapping = $1 \
                  WHERE project_id = $2 AND project_mapping = $3",
@@ -20,11 +22,15 @@ impl Store {
             .bind(mapping)
             .bind(project_id)
             .bind(expected)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
             if done.rows_affected() == 1 {
+                // Custom maps render every row anew (docs/protocol.md §17.5).
+                record_project_event!(&mut *tx, project_id, ProjectChange::Mapping);
+                tx.commit().await?;
                 return Ok(());
             }
+            drop(tx);
             let exists: Option<i64> = sqlx::query_scalar(
                 "SELECT project_id FROM project_structures WHERE project_id = $1",
             )

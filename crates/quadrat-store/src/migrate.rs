@@ -33,6 +33,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(5, "0005_export_indexes"),
     migration!(7, "0007_web_sessions"),
     migration!(8, "0008_api_token_hash"),
+    migration!(11, "0011_changes_feed"),
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

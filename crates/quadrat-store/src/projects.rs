@@ -2,6 +2,7 @@
 
 use quadrat_core::project_state::{ProjectSetting, SettingField};
 
+use crate::changes::{ProjectChange, record_project_event};
 use crate::rows::{CounterRow, MediaTotalsRow, ProjectRow, StructureRow};
 use crate::{BeginWrite, Conflict, Result, Store, StoreError, conflict_as, with_pool};
 
@@ -84,6 +85,14 @@ impl Store {
                 .bind(p.now)
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query(
+                "INSERT INTO change_counters (project_id, last_seq, epoch, tombstone_floor) \
+                 VALUES ($1, 0, $2, 0)",
+            )
+            .bind(id)
+            .bind(crate::changes::new_epoch())
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
             Ok(id)
         })
@@ -196,6 +205,10 @@ impl Store {
             .bind(project_id)
             .execute(&mut *tx)
             .await?;
+            // Public <-> private changes every row's rendering (docs/protocol.md §17.5).
+            if setting.field() == SettingField::Access {
+                record_project_event!(&mut *tx, project_id, ProjectChange::Access);
+            }
             tx.commit().await?;
             Ok(())
         })
@@ -299,6 +312,7 @@ impl Store {
             .bind(project_id)
             .execute(&mut *tx)
             .await?;
+            record_project_event!(&mut *tx, project_id, ProjectChange::Structure);
             tx.commit().await?;
             Ok(())
         })

@@ -23,22 +23,24 @@ impl Store {
         let statement = |rows: usize| {
             let mut sql = String::from(
                 "INSERT INTO entries \
-                 (project_id, uuid, form_ref, created_at, uploaded_at, title, entry_data) VALUES ",
+                 (project_id, uuid, form_ref, created_at, uploaded_at, title, entry_data, \
+                 change_seq) VALUES ",
             );
             for r in 0..rows {
-                let b = r * 7;
+                let b = r * 8;
                 if r > 0 {
                     sql.push(',');
                 }
                 sql.push_str(&format!(
-                    "(${},${},${},${},${},${},${})",
+                    "(${},${},${},${},${},${},${},${})",
                     b + 1,
                     b + 2,
                     b + 3,
                     b + 4,
                     b + 5,
                     b + 6,
-                    b + 7
+                    b + 7,
+                    b + 8
                 ));
             }
             sql
@@ -50,6 +52,9 @@ impl Store {
                 let mut tx = pool.begin_write().await?;
                 while done < tx_end {
                     let n = ROWS_PER_STATEMENT.min(tx_end - done);
+                    // The changes feed's numbers, taken in this transaction like any write's.
+                    let last_seq: i64 = crate::changes::take_seqs!(&mut *tx, project_id, n as i64);
+                    let first_seq = last_seq - n as i64 + 1;
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(statement(n)));
                     for i in done..done + n {
                         let uuid = uuid::Uuid::new_v4().to_string();
@@ -61,7 +66,8 @@ impl Store {
                             .bind(at)
                             .bind(at)
                             .bind(format!("{title} {i}"))
-                            .bind(entry_data.replace("{uuid}", &uuid));
+                            .bind(entry_data.replace("{uuid}", &uuid))
+                            .bind(first_seq + (i - done) as i64);
                     }
                     q.execute(&mut *tx).await?;
                     done += n;

@@ -248,12 +248,19 @@ pub struct ExportEntriesArgs {
     /// Write to FILE instead of standard output
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<std::path::PathBuf>,
+    /// Print the changes feed from this cursor instead (`start` for the beginning): every page
+    /// of `GET /api/export/changes/{slug}` up to the latest change, one per line (JSON), or
+    /// the rows (CSV, which needs `--form`); the last page's `next_cursor` resumes
+    #[arg(long, value_name = "CURSOR")]
+    pub since: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportFormat {
     Csv,
     Json,
+    /// A GeoJSON FeatureCollection of the entries with a location (Quadrat extension)
+    Geojson,
 }
 
 #[derive(Debug, Args)]

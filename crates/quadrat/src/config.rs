@@ -59,6 +59,42 @@ pub struct Config {
     /// `"safe"` (default) or `"relaxed"`: how far a write is carried before it is acknowledged
     /// (docs/durability.md). Read with [`Config::durability`].
     pub durability: String,
+    /// `[extensions]`: Quadrat's additions beyond the real server, each switchable.
+    #[serde(default)]
+    pub extensions: ExtensionSettings,
+    /// `[compat]`: `strict = true` answers exactly as the real server (every extension off).
+    #[serde(default)]
+    pub compat: CompatSettings,
+}
+
+/// `[extensions]` (docs/protocol.md §17.0), each on by default.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ExtensionSettings {
+    /// `GET /api/export/changes/{slug}`.
+    pub changes_feed: bool,
+    /// `format=geojson` on the entries export.
+    pub geojson: bool,
+    /// `GET /api/openapi.json`.
+    pub openapi: bool,
+}
+
+impl Default for ExtensionSettings {
+    fn default() -> Self {
+        ExtensionSettings {
+            changes_feed: true,
+            geojson: true,
+            openapi: true,
+        }
+    }
+}
+
+/// `[compat]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CompatSettings {
+    /// Turns every extension off, whatever `[extensions]` says.
+    pub strict: bool,
 }
 
 /// Which media store `[media] store` names.
@@ -206,6 +242,8 @@ impl std::fmt::Debug for Config {
             .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
             .field("metrics", &self.metrics)
             .field("durability", &self.durability)
+            .field("extensions", &self.extensions)
+            .field("compat", &self.compat)
             .field("media", &self.media)
             .finish()
     }
@@ -260,6 +298,8 @@ impl Config {
             metrics: MetricsSettings::default(),
             media: MediaSettings::default(),
             durability: Durability::default().to_string(),
+            extensions: ExtensionSettings::default(),
+            compat: CompatSettings::default(),
         };
         let toml_path = data_dir.join("quadrat.toml");
         let mut config: Config = Figment::from(Serialized::defaults(defaults))
@@ -273,6 +313,18 @@ impl Config {
             .durability()
             .with_context(|| format!("reading configuration (file {})", toml_path.display()))?;
         Ok(config)
+    }
+
+    /// The extensions that answer: `[extensions]`, all off under `compat.strict`.
+    pub fn extensions(&self) -> quadrat_app::Extensions {
+        if self.compat.strict {
+            return quadrat_app::Extensions::strict();
+        }
+        quadrat_app::Extensions {
+            changes_feed: self.extensions.changes_feed,
+            geojson: self.extensions.geojson,
+            openapi: self.extensions.openapi,
+        }
     }
 
     /// The durability mode (checked by [`Config::load`]).

@@ -5,7 +5,7 @@
 use serde_json::{Number, Value};
 
 /// A JSON string with PHP's escaping.
-pub(crate) fn push_str(out: &mut Vec<u8>, s: &str) {
+pub fn push_str(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
     let bytes = s.as_bytes();

@@ -66,7 +66,7 @@
 
 pub mod csv;
 pub mod dates;
-mod jsonw;
+pub mod jsonw;
 pub mod links;
 pub mod params;
 pub mod render;

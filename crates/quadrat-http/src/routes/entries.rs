@@ -27,9 +27,20 @@ pub async fn export_entries(
     };
     let page = state.app.export_entries(&project, &request).await?;
     let content_type = HeaderValue::from_static(page.content_type());
+    let link = page
+        .link_header
+        .as_deref()
+        .and_then(|l| HeaderValue::from_str(l).ok());
     let mut response = Response::new(Body::from(page.body));
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, content_type);
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, content_type);
+    // Only GeoJSON answers (an extension) carry a Link header.
+    if let Some(link) = link {
+        headers.insert(header::LINK, link);
+        headers.insert(
+            "access-control-expose-headers",
+            HeaderValue::from_static(crate::cors::EXTENSION_EXPOSE_HEADERS),
+        );
+    }
     Ok(response)
 }

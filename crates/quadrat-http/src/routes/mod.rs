@@ -3,6 +3,7 @@
 //! which: a route added here is limited as it says, whichever of its paths is called.
 
 mod auth;
+mod changes;
 mod entries;
 mod fallback;
 mod media;
@@ -20,6 +21,34 @@ use quadrat_core::ratelimit::Budget;
 use crate::{AppState, health, throttle, web};
 
 pub fn routes(state: &AppState) -> Router<AppState> {
+    let table = table(state);
+    let api = table.api_paths();
+    let extensions = state.app.config.extensions;
+    // The document describes the table it is served from (docs/protocol.md §17.10).
+    let document = std::sync::Arc::new(crate::openapi::document(&api, extensions));
+    table
+        .extension(
+            extensions.openapi,
+            crate::openapi::PATH,
+            Budget::Global,
+            readable(get(move || {
+                let document = document.clone();
+                async move { crate::openapi::respond(&document) }
+            })),
+        )
+        .into_router()
+}
+
+/// The API paths of the route table (web pages left out), the OpenAPI document's included.
+pub fn api_paths(state: &AppState) -> Vec<String> {
+    let mut paths = table(state).api_paths();
+    if state.app.config.extensions.openapi {
+        paths.push(crate::openapi::PATH.to_string());
+    }
+    paths
+}
+
+fn table(state: &AppState) -> Table<'_> {
     Table::new(state)
         .route(
             "/api/export/project/{slug}",
@@ -41,6 +70,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             "/api/media/{slug}",
             Budget::AppMedia,
             readable(get(media::app_media)),
+        )
+        .extension(
+            state.app.config.extensions.changes_feed,
+            "/api/export/changes/{slug}",
+            Budget::ExportChanges,
+            readable(get(changes::export_changes)),
         )
         .route_and_json_alias(
             "/api/projects",
@@ -110,7 +145,6 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .unlimited("/healthz", get(health::healthz))
         .unlimited("/readyz", get(health::readyz))
         .metrics_behind_token()
-        .into_router()
 }
 
 /// A page route: every answer carries the pages' security headers.
@@ -155,6 +189,10 @@ fn readable(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
 struct Table<'a> {
     state: &'a AppState,
     router: Router<AppState>,
+    /// Every mounted path, in order.
+    paths: Vec<String>,
+    /// Those of the web pages.
+    pages: Vec<String>,
 }
 
 impl<'a> Table<'a> {
@@ -162,6 +200,8 @@ impl<'a> Table<'a> {
         Table {
             state,
             router: Router::new(),
+            paths: Vec::new(),
+            pages: Vec::new(),
         }
     }
 
@@ -177,7 +217,33 @@ impl<'a> Table<'a> {
             ),
         );
         self.router = self.router.route(path, limited);
+        self.paths.push(path.to_string());
         self
+    }
+
+    /// The mounted paths that are not web pages.
+    fn api_paths(&self) -> Vec<String> {
+        self.paths
+            .iter()
+            .filter(|p| !self.pages.contains(p))
+            .cloned()
+            .collect()
+    }
+
+    /// A Quadrat extension's route, mounted only when `enabled`: switched off (or under
+    /// `compat.strict`), its path answers as any unknown route (docs/protocol.md §17.0).
+    fn extension(
+        self,
+        enabled: bool,
+        path: &str,
+        budget: Budget,
+        route: MethodRouter<AppState>,
+    ) -> Self {
+        if enabled {
+            self.route(path, budget, route)
+        } else {
+            self
+        }
     }
 
     /// [`Table::route`] at `path` (which starts with `/api/`) and at its `/api/json/…` alias,
@@ -214,6 +280,7 @@ impl<'a> Table<'a> {
     fn pages(mut self) -> Self {
         for (path, route) in web::mount() {
             self = self.route(path, Budget::Global, page(route));
+            self.pages.push(path.to_string());
         }
         self
     }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::lookups::{STORED_BRANCH, StoredBranchEntry};
 use super::{EntryTx, with_tx};
+use crate::changes::deleted_now;
 use crate::{Result, Store, StoreError};
 
 /// What to delete.
@@ -35,6 +36,7 @@ struct Doomed {
     uuid: String,
     form_ref: String,
     parent_uuid: String,
+    parent_form_ref: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -42,6 +44,7 @@ struct DoomedBranch {
     uuid: String,
     form_ref: String,
     owner_input_ref: String,
+    owner_uuid: String,
 }
 
 impl Store {
@@ -75,7 +78,7 @@ impl EntryTx {
         let cte = DESCENDANTS.replace("{start}", start);
         let doomed: Vec<Doomed> = {
             let sql = format!(
-                "{cte} SELECT e.uuid, e.form_ref, e.parent_uuid FROM entries e \
+                "{cte} SELECT e.uuid, e.form_ref, e.parent_uuid, e.parent_form_ref FROM entries e \
                  JOIN doomed d ON d.id = e.id ORDER BY e.id"
             );
             with_tx!(self, |conn| {
@@ -91,7 +94,8 @@ impl EntryTx {
         }
         let branches: Vec<DoomedBranch> = {
             let sql = format!(
-                "{cte} SELECT b.uuid, b.form_ref, b.owner_input_ref FROM branch_entries b \
+                "{cte} SELECT b.uuid, b.form_ref, b.owner_input_ref, b.owner_uuid \
+                 FROM branch_entries b \
                  JOIN doomed d ON d.id = b.owner_entry_id ORDER BY b.id"
             );
             with_tx!(self, |conn| {
@@ -112,6 +116,33 @@ impl EntryTx {
                     .await
                     .map(drop)?
             });
+        }
+        // The changes feed's tombstones, written here rather than left to the cascade
+        // (docs/protocol.md §17.5): every deleted entry, then every deleted branch entry.
+        let now = deleted_now();
+        for d in &doomed {
+            self.write_tombstone(
+                "entry",
+                &d.uuid,
+                &d.form_ref,
+                "",
+                &d.parent_form_ref,
+                &d.parent_uuid,
+                now,
+            )
+            .await?;
+        }
+        for b in &branches {
+            self.write_tombstone(
+                "branch_entry",
+                &b.uuid,
+                &b.form_ref,
+                &b.owner_input_ref,
+                "",
+                &b.owner_uuid,
+                now,
+            )
+            .await?;
         }
         let mut per_counter: BTreeMap<(String, String), i64> = BTreeMap::new();
         for d in &doomed {
@@ -171,6 +202,18 @@ impl EntryTx {
             .await?;
         self.recount_branch(b.owner_entry_id, &b.owner_input_ref)
             .await?;
+        // The owner's exported branch count changed: restamped before the tombstone.
+        self.restamp_entry(b.owner_entry_id).await?;
+        self.write_tombstone(
+            "branch_entry",
+            &b.uuid,
+            &b.form_ref,
+            &b.owner_input_ref,
+            "",
+            &b.owner_uuid,
+            deleted_now(),
+        )
+        .await?;
         Ok(true)
     }
 }

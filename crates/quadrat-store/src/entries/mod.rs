@@ -36,7 +36,7 @@ pub use write::{NewRecord, RecordEdit};
 /// The namespace of the per-project advisory locks (the migration lock uses another key).
 const LOCK_NAMESPACE: i64 = 0x5155_4144_0000_0000;
 
-enum TxInner {
+pub(crate) enum TxInner {
     Sqlite(group::GroupJob),
     Postgres(Transaction<'static, Postgres>),
 }
@@ -64,7 +64,7 @@ pub(crate) use with_tx;
 /// A write transaction on one project's entries. Dropped without [`EntryTx::commit`], nothing
 /// it did stays.
 pub struct EntryTx {
-    inner: TxInner,
+    pub(crate) inner: TxInner,
     project_id: i64,
 }
 

@@ -50,12 +50,16 @@ impl EntryTx {
         branch_counts: Option<&str>,
     ) -> Result<i64> {
         let project_id = self.project_id;
+        // The changes feed (docs/protocol.md §17.5): a number from this transaction, and a
+        // re-uploaded uuid loses its tombstone.
+        let seq = self.next_seq().await?;
+        self.forget_tombstone(r.uuid).await?;
         let id: i64 = with_tx!(self, |conn| {
             sqlx::query_scalar(
                 "INSERT INTO entries (project_id, uuid, parent_uuid, form_ref, parent_form_ref, \
                  user_id, platform, device_id, created_at, uploaded_at, title, entry_data, \
-                 geo_json_data, child_counts, branch_counts) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-                 $8, $9, $10, $11, $12, $13, 0, $14) RETURNING id",
+                 geo_json_data, child_counts, branch_counts, change_seq) VALUES ($1, $2, $3, $4, \
+                 $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15) RETURNING id",
             )
             .bind(project_id)
             .bind(r.uuid)
@@ -71,6 +75,7 @@ impl EntryTx {
             .bind(r.entry_data)
             .bind(r.geo_json_data)
             .bind(branch_counts)
+            .bind(seq)
             .fetch_one(&mut *conn)
             .await
             .map_err(|e| conflict_as(e, crate::Conflict::EntryUuid))?
@@ -107,12 +112,17 @@ impl EntryTx {
         owner_input_ref: &str,
     ) -> Result<i64> {
         let project_id = self.project_id;
+        // The owner's exported branch count changes too: it is stamped first (owner before its
+        // branch rows, docs/protocol.md §17.5).
+        self.restamp_entry(owner_entry_id).await?;
+        let seq = self.next_seq().await?;
+        self.forget_tombstone(r.uuid).await?;
         let id: i64 = with_tx!(self, |conn| {
             sqlx::query_scalar(
                 "INSERT INTO branch_entries (project_id, uuid, owner_entry_id, owner_uuid, \
                  owner_input_ref, form_ref, user_id, platform, device_id, created_at, \
-                 uploaded_at, title, entry_data, geo_json_data) VALUES ($1, $2, $3, $4, $5, $6, \
-                 $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+                 uploaded_at, title, entry_data, geo_json_data, change_seq) VALUES ($1, $2, $3, \
+                 $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
             )
             .bind(project_id)
             .bind(r.uuid)
@@ -128,6 +138,7 @@ impl EntryTx {
             .bind(r.title)
             .bind(r.entry_data)
             .bind(r.geo_json_data)
+            .bind(seq)
             .fetch_one(&mut *conn)
             .await
             .map_err(|e| conflict_as(e, crate::Conflict::BranchEntryUuid))?
@@ -170,9 +181,10 @@ impl EntryTx {
     }
 
     async fn update_record(&mut self, table: Table, e: &RecordEdit<'_>) -> Result<()> {
+        let seq = self.next_seq().await?;
         let sql = format!(
             "UPDATE {} SET title = $1, entry_data = $2, geo_json_data = $3, uploaded_at = $4, \
-             user_id = COALESCE($5, user_id) WHERE id = $6",
+             user_id = COALESCE($5, user_id), change_seq = $7 WHERE id = $6",
             table.name()
         );
         with_tx!(self, |conn| {
@@ -183,6 +195,7 @@ impl EntryTx {
                 .bind(e.uploaded_at)
                 .bind(e.user_id)
                 .bind(e.id)
+                .bind(seq)
                 .execute(&mut *conn)
                 .await
                 .map(drop)?

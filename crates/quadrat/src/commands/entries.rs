@@ -3,6 +3,7 @@
 use std::io::{BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 
+use quadrat_app::changes::ChangesOptions;
 use quadrat_app::entries::Deletion;
 use quadrat_app::export::StreamOptions;
 use quadrat_app::{App, AppError};
@@ -75,11 +76,15 @@ async fn delete(app: &App, args: DeleteEntriesArgs) -> anyhow::Result<ExitCode> 
 }
 
 async fn export(app: &App, args: ExportEntriesArgs) -> anyhow::Result<ExitCode> {
+    if let Some(since) = &args.since {
+        return changes(app, &args, since).await;
+    }
     let opts = StreamOptions {
         slug: args.slug.clone(),
         form_ref: args.form.clone(),
         branch_ref: args.branch.clone(),
         csv: args.format == ExportFormat::Csv,
+        geojson: args.format == ExportFormat::Geojson,
         map_index: args.map_index,
     };
     // A refused export removes the file it created, so it leaves nothing behind.
@@ -116,6 +121,44 @@ async fn export(app: &App, args: ExportEntriesArgs) -> anyhow::Result<ExitCode> 
             if args.output.is_some() || bar.is_some() {
                 eprintln!("exported {n} entr{}", if n == 1 { "y" } else { "ies" });
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(AppError::Client { errors, .. }) => {
+            drop(out);
+            if let Some(path) = &args.output {
+                let _ = std::fs::remove_file(path);
+            }
+            Err(Failure::refused(errors).into())
+        }
+        Err(e) => Err(cli_error(e)),
+    }
+}
+
+/// `quadrat entries export --since CURSOR`: the changes feed's pages as the route renders them
+/// (docs/protocol.md §17), until caught up. The last cursor goes to standard error too.
+async fn changes(app: &App, args: &ExportEntriesArgs, since: &str) -> anyhow::Result<ExitCode> {
+    if args.format == ExportFormat::Geojson {
+        anyhow::bail!("--since prints the changes feed as json or csv, not geojson");
+    }
+    let opts = ChangesOptions {
+        slug: args.slug.clone(),
+        cursor: (since != "start" && !since.is_empty()).then(|| since.to_string()),
+        form_ref: args.form.clone(),
+        branch_ref: args.branch.clone(),
+        csv: args.format == ExportFormat::Csv,
+        map_index: args.map_index,
+    };
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+            Box::new(BufWriter::with_capacity(1 << 16, file))
+        }
+        None => Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout().lock())),
+    };
+    match app.stream_changes(&opts, &mut out).await {
+        Ok(cursor) => {
+            eprintln!("next cursor: {cursor}");
             Ok(ExitCode::SUCCESS)
         }
         Err(AppError::Client { errors, .. }) => {

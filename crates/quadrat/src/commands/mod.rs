@@ -123,6 +123,7 @@ pub async fn open(config: &Config) -> anyhow::Result<App> {
             max_json_body_bytes: config.max_json_body_bytes,
             body_memory_bytes: config.body_memory_bytes,
             passwords: config.passwords.clone(),
+            extensions: config.extensions(),
             ..AppConfig::default()
         },
     )

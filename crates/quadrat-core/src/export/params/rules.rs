@@ -22,10 +22,22 @@ impl EntriesQuery {
         def: &Definition,
         maps: &MappingList,
     ) -> Result<EntriesQuery, Vec<Ec5Error>> {
+        EntriesQuery::parse_with(raw_query, def, maps, false)
+    }
+
+    /// [`EntriesQuery::parse`], also accepting `format=geojson` when `geojson` (Quadrat's
+    /// extension, docs/protocol.md §17.12; off, the value is `ec5_29` as on the real server).
+    pub fn parse_with(
+        raw_query: &str,
+        def: &Definition,
+        maps: &MappingList,
+        geojson: bool,
+    ) -> Result<EntriesQuery, Vec<Ec5Error>> {
         let params = parse_query_string(raw_query);
         Reader {
             params: &params,
             errors: Vec::new(),
+            geojson,
         }
         .read(def, maps)
     }
@@ -35,6 +47,7 @@ impl EntriesQuery {
 struct Reader<'a> {
     params: &'a [(String, RawParam)],
     errors: Vec<Ec5Error>,
+    geojson: bool,
 }
 
 /// What PHP's `request()->get($k) ?? ''` gives for a key that is not there.
@@ -201,12 +214,16 @@ impl<'a> Reader<'a> {
             ],
         );
         let filter = self.filter();
-        let format = self.choice(
-            "format",
-            false,
-            Some("json"),
-            &[("json", Format::Json), ("csv", Format::Csv)],
-        );
+        let formats: &[(&str, Format)] = if self.geojson {
+            &[
+                ("json", Format::Json),
+                ("csv", Format::Csv),
+                ("geojson", Format::GeoJson),
+            ]
+        } else {
+            &[("json", Format::Json), ("csv", Format::Csv)]
+        };
+        let format = self.choice("format", false, Some("json"), formats);
         let headers = self.choice(
             "headers",
             false,

@@ -53,6 +53,8 @@ pub enum SortOrder {
 pub enum Format {
     Json,
     Csv,
+    /// Quadrat's extension (docs/protocol.md §17.12).
+    GeoJson,
 }
 
 /// The timestamp column a date filter or a sort applies to.

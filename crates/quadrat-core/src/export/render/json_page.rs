@@ -26,7 +26,13 @@ impl ExportPlan {
         out.push(b'}');
     }
 
-    fn json_fixed(&self, f: Fixed, row: &StoredEntry<'_>, parsed: &ParsedRow, out: &mut Vec<u8>) {
+    pub(super) fn json_fixed(
+        &self,
+        f: Fixed,
+        row: &StoredEntry<'_>,
+        parsed: &ParsedRow,
+        out: &mut Vec<u8>,
+    ) {
         match f {
             Fixed::Uuid => push_str(out, row.uuid),
             Fixed::ParentUuid => push_str(out, row.parent_uuid),
@@ -41,7 +47,7 @@ impl ExportPlan {
         }
     }
 
-    fn json_column(
+    pub(super) fn json_column(
         &self,
         col: &Column,
         row: &StoredEntry<'_>,

@@ -13,10 +13,12 @@
 //!   locations with UTM, media URLs).
 
 mod csv_record;
+mod geojson;
 mod json_page;
 mod plan;
 mod values;
 
+pub use geojson::{LocationInput, point};
 pub use json_page::JsonPage;
 pub use plan::{ExportPlan, PlanOptions};
 

@@ -189,7 +189,7 @@ pub(super) fn location(answer: Option<&Value>) -> Location {
 }
 
 /// A value passed to a PHP `float` parameter: numbers, numeric strings, booleans.
-fn as_float(v: &Value) -> Option<f64> {
+pub(super) fn as_float(v: &Value) -> Option<f64> {
     match v {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => is_numeric_str(s),
