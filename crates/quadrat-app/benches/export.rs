@@ -106,8 +106,7 @@ async fn run(entries: usize) {
     ] {
         let request = EntriesRequest {
             query: &query,
-            scheme: "http",
-            host: "localhost:8080",
+            origin: "http://localhost:8080",
             path: &path,
         };
         // One warm-up, then the best of five.

@@ -19,10 +19,9 @@ use crate::{App, AppError, Result};
 pub struct EntriesRequest<'a> {
     /// The query string without `?` (`""` when none).
     pub query: &'a str,
-    /// `http` or `https`.
-    pub scheme: &'a str,
-    /// The `Host` header (with its port when sent).
-    pub host: &'a str,
+    /// Where links and media URLs point: `scheme://host[:port]` (and a path prefix when it is a
+    /// configured public URL), without a trailing slash.
+    pub origin: &'a str,
     /// The request path as sent (still percent-encoded).
     pub path: &'a str,
 }
@@ -100,16 +99,9 @@ impl App {
                 status: 400,
                 errors,
             })?;
-        let origin = LinkBase::new(req.scheme, req.host, "");
         let slug = &project.slug;
-        let plan = ExportPlan::for_query(
-            &def,
-            &maps,
-            &query,
-            project.is_private(),
-            slug,
-            origin.as_str(),
-        );
+        let plan =
+            ExportPlan::for_query(&def, &maps, &query, project.is_private(), slug, req.origin);
         let sel = select(project, &query);
         let totals = self.store.export_totals(&sel).await?;
         let rows = self
@@ -128,7 +120,7 @@ impl App {
             Format::Json => {
                 let pagination = Pagination::for_query(totals.total, &query);
                 let meta = Meta::new(pagination, totals.newest, totals.oldest, now_millis());
-                let base = LinkBase::new(req.scheme, req.host, req.path);
+                let base = LinkBase::under(req.origin, req.path);
                 let links = Links::new(&base, &query, &pagination);
                 let mut page = JsonPage::begin(&meta, slug);
                 for row in &rows {

@@ -35,6 +35,9 @@ pub struct AppConfig {
     /// The public base URL of this server (no trailing slash), used where the real server uses
     /// its configured `APP_URL`: project homepages.
     pub public_url: String,
+    /// The operator set `public_url`: every link and media URL in an answer starts with it. When
+    /// not, links follow the request (its `Host`, or a trusted proxy's forwarded headers).
+    pub links_from_public_url: bool,
     /// The keys that sign and check access tokens; without them no token is issued or accepted.
     pub keys: Option<Arc<oauth::KeyRing>>,
     /// The media folder (`<data dir>/media`): the media store unless [`App::with_media_store`]
@@ -54,6 +57,7 @@ impl Default for AppConfig {
     fn default() -> Self {
         AppConfig {
             public_url: String::new(),
+            links_from_public_url: false,
             keys: None,
             media_dir: PathBuf::new(),
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use ipnet::IpNet;
+use quadrat_core::project_state::ProjectStatus;
 use quadrat_core::ratelimit::{Limit, Limits, Verdict, Window, verdict};
 use quadrat_core::slug;
 use quadrat_store::{RedisRates, Store};
@@ -381,6 +382,11 @@ impl Limiter {
         }
     }
 
+    /// Whether `peer` is one of the trusted proxies, whose forwarded headers are believed.
+    pub fn trusts(&self, peer: IpAddr) -> bool {
+        self.trusted.iter().any(|net| net.contains(&peer))
+    }
+
     /// The client's address: the socket peer, unless the peer is a trusted proxy, in which case
     /// `X-Forwarded-For` is read from the right, skipping trusted proxies, and the first other
     /// address is the client.
@@ -424,7 +430,9 @@ impl App {
             return None;
         }
         match self.store.project_by_slug(&wanted).await {
-            Ok(Some(row)) if row.status != "archived" => Some(row.slug),
+            Ok(Some(row)) if ProjectStatus::parse(&row.status) != Some(ProjectStatus::Archived) => {
+                Some(row.slug)
+            }
             Ok(_) => None,
             Err(e) => {
                 tracing::warn!(error = %e, "resolving a slug for its rate limit");

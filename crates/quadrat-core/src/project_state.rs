@@ -42,7 +42,7 @@ macro_rules! project_state {
             pub const ALL: &'static [$name] = &[$($name::$variant,)+];
 
             /// The word that stores and shows the value.
-            pub fn as_str(self) -> &'static str {
+            pub const fn as_str(self) -> &'static str {
                 match self {
                     $($name::$variant => $word,)+
                 }

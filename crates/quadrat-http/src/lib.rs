@@ -4,6 +4,7 @@
 mod body;
 mod cors;
 mod extract;
+mod origin;
 mod respond;
 mod routes;
 mod throttle;

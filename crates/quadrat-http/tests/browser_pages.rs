@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
+use quadrat_app::ratelimit::Limiter;
 use quadrat_core::project_state::{ProjectAccess, ProjectSetting};
+use quadrat_core::ratelimit::Limits;
 use quadrat_testkit::{TestDb, TestServer, browser, pages, uploads};
 use serde_json::json;
 
@@ -15,13 +17,32 @@ const ADMIN: &str = "ada@example.org";
 const THROTTLED: &str = "tina@example.org";
 const MARKUP: &str = "<script>alert(1)</script>";
 
+/// The login throttle per account as shipped (the sixth wrong password is refused), and every
+/// other budget out of the way: the flows run in parallel from one address, and a shared
+/// address budget would let one flow's wrong passwords lock the others out.
+fn login_throttle_only() -> Limiter {
+    const PLENTY: u64 = 1_000_000;
+    Limiter::in_memory(Limits {
+        export_entries_per_minute: PLENTY,
+        export_project_per_minute: PLENTY,
+        export_media_per_minute: PLENTY,
+        google_apps_script_per_minute: PLENTY,
+        token_per_hour: PLENTY,
+        global_per_minute: PLENTY,
+        upload_per_second: PLENTY,
+        upload_per_minute: PLENTY,
+        login_failures_per_address: PLENTY,
+        ..Limits::default()
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_work_in_a_real_browser() {
     let Some(modules) = browser::browser_modules() else {
         return;
     };
     let db = TestDb::sqlite().await;
-    let server = TestServer::start_at_own_url(&db).await;
+    let server = TestServer::start_at_own_url_with_limiter(&db, login_throttle_only()).await;
     let app = &server.app;
     for (email, admin) in [
         (CREATOR, false),

@@ -154,13 +154,18 @@ impl TestServer {
 
     /// A server whose public URL is its own address (pages and snippets show links that work).
     pub async fn start_at_own_url(db: &TestDb) -> TestServer {
+        TestServer::start_at_own_url_with_limiter(db, Limiter::disabled()).await
+    }
+
+    /// [`TestServer::start_at_own_url`], counting requests with `limiter`.
+    pub async fn start_at_own_url_with_limiter(db: &TestDb, limiter: Limiter) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("binding a loopback port");
         let addr = listener.local_addr().expect("local address");
         let mut app = db.app().await;
         app.config.public_url = format!("http://{addr}");
-        TestServer::serve_on(listener, app, Limiter::disabled())
+        TestServer::serve_on(listener, app, limiter)
     }
 
     /// A server around services of the test's own making (another configuration).

@@ -3,6 +3,7 @@
 
 use quadrat_app::App;
 use quadrat_core::definition::{edit, extra, mapping};
+use quadrat_core::project_state::{ProjectAccess, ProjectStatus};
 use quadrat_store::NewProject;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -149,9 +150,9 @@ pub async fn markup_project(app: &App, name: &str) -> String {
         project_ref: fresh.into(),
         name: name.into(),
         slug: slug.clone(),
-        access: "public".into(),
+        access: ProjectAccess::Public.as_str().into(),
         visibility: "listed".into(),
-        status: "active".into(),
+        status: ProjectStatus::Active.as_str().into(),
         category: "general".into(),
         small_description: "<i>markup</i> in a description".into(),
         description: "<script>alert(4)</script>".into(),

@@ -12,6 +12,8 @@ use quadrat_app::ratelimit::{RateLimitConfig, string_list};
 use quadrat_store::{MediaStore, S3Settings};
 use serde::{Deserialize, Serialize};
 
+use crate::deployment::Deployment;
+
 pub const DEFAULT_DATA_DIR: &str = "./quadrat-data";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
@@ -42,6 +44,9 @@ pub struct Config {
     /// `[media]`: where media files are kept (the media folder, or an S3-compatible bucket).
     #[serde(default)]
     pub media: MediaSettings,
+    /// `single` (default) or `cluster`: several instances share the database, keys and limits.
+    #[serde(default)]
+    pub deployment: Deployment,
 }
 
 /// Which media store `[media] store` names.
@@ -185,6 +190,7 @@ impl std::fmt::Debug for Config {
             .field("body_memory_bytes", &self.body_memory_bytes)
             .field("passwords", &self.passwords)
             .field("media", &self.media)
+            .field("deployment", &self.deployment)
             .finish()
     }
 }
@@ -231,6 +237,7 @@ impl Config {
             body_memory_bytes: quadrat_app::DEFAULT_BODY_MEMORY_BYTES,
             passwords: PasswordSettings::default(),
             media: MediaSettings::default(),
+            deployment: Deployment::default(),
         };
         let toml_path = data_dir.join("quadrat.toml");
         let mut config: Config = Figment::from(Serialized::defaults(defaults))

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod config;
+mod deployment;
 mod failure;
 
 use std::process::ExitCode;

@@ -104,7 +104,42 @@ async fn demo_seeds_a_project_and_prints_working_curl_lines(db: TestDb) {
     );
 }
 
+/// `deployment = "cluster"` refuses what would keep state in one process (each named), and
+/// starts once the database, the signing key and the rate-limit windows are shared.
+async fn a_cluster_node_starts_only_on_shared_parts(db: TestDb) {
+    let node = quadrat(&db).env("QUADRAT_DEPLOYMENT", "cluster");
+    let refused = node.fails(&["serve", "--listen", "127.0.0.1:0"]);
+    assert!(
+        refused.contains("oauth.private_key_file") && refused.contains("rate_limits.store"),
+        "{refused}"
+    );
+    let on_sqlite = db.url.starts_with("sqlite");
+    assert_eq!(
+        refused.contains("database_url must be a postgres"),
+        on_sqlite,
+        "{refused}"
+    );
+    assert!(
+        !db.data_dir().join("keys").exists(),
+        "a refused node made no key"
+    );
+    if on_sqlite {
+        return;
+    }
+    quadrat(&db).ok(&["keys", "generate"]);
+    let key = db.data_dir().join("keys/oauth-private.pem");
+    let server = node
+        .env("QUADRAT_OAUTH__PRIVATE_KEY_FILE", key.as_os_str())
+        .env("QUADRAT_RATE_LIMITS__STORE", "database")
+        .serve(&[]);
+    assert_eq!(
+        status_of(&format!("{}/api/projects/tree", server.base)).await,
+        200
+    );
+}
+
 both_engines!(
+    a_cluster_node_starts_only_on_shared_parts,
     cli_changes_take_effect_on_the_running_server,
     demo_seeds_a_project_and_prints_working_curl_lines,
 );

@@ -34,6 +34,16 @@ impl LinkBase {
         LinkBase(base)
     }
 
+    /// `path` under an origin already in its final form (`scheme://host[:port][/prefix]`, such
+    /// as a configured public URL).
+    pub fn under(origin: &str, path: &str) -> LinkBase {
+        let mut base = format!("{}{path}", origin.trim_end_matches('/'));
+        while base.ends_with('/') {
+            base.pop();
+        }
+        LinkBase(base)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -2,12 +2,13 @@
 
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, Uri, header};
+use axum::http::{HeaderValue, Uri, header};
 use axum::response::Response;
 use quadrat_app::export::EntriesRequest;
 
 use crate::AppState;
 use crate::extract::ExportProject;
+use crate::origin::RequestOrigin;
 use crate::respond::ApiError;
 
 /// One page of entries as JSON or CSV. The throttle and the bearer checks have run before (the
@@ -16,20 +17,12 @@ pub async fn export_entries(
     State(state): State<AppState>,
     ExportProject(project): ExportProject,
     RawQuery(query): RawQuery,
+    RequestOrigin(origin): RequestOrigin,
     uri: Uri,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    // Links point where the client sent the request: its Host header (the server speaks plain
-    // HTTP; a TLS-terminating proxy that rewrites links is out of scope).
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| uri.authority().map(|a| a.as_str()))
-        .unwrap_or("localhost");
     let request = EntriesRequest {
         query: query.as_deref().unwrap_or_default(),
-        scheme: uri.scheme_str().unwrap_or("http"),
-        host,
+        origin: &origin,
         path: uri.path(),
     };
     let page = state.app.export_entries(&project, &request).await?;

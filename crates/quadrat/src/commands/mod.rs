@@ -111,6 +111,7 @@ pub async fn open(config: &Config) -> anyhow::Result<App> {
         store,
         AppConfig {
             public_url: config.public_url(),
+            links_from_public_url: config.public_url.as_deref().is_some_and(|u| !u.is_empty()),
             media_dir: config.media_dir(),
             max_upload_bytes: config.max_upload_bytes,
             max_json_body_bytes: config.max_json_body_bytes,

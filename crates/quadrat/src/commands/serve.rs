@@ -12,12 +12,25 @@ use quadrat_app::ratelimit::Limiter;
 
 use crate::cli::ServeArgs;
 use crate::config::Config;
+use crate::deployment::{self, Deployment};
 
 pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
+    let problems = deployment::cluster_problems(&config);
+    if !problems.is_empty() {
+        anyhow::bail!(
+            "deployment = \"cluster\" needs every instance to share its state:\n  - {}",
+            problems.join("\n  - ")
+        );
+    }
     let mut app = super::open(&config).await?;
-    let (keys, made) = KeyRing::open_or_generate(config.key_settings())
-        .context("loading the token-signing keys")?;
+    // One instance among several never makes a key of its own: its tokens would be unknown to
+    // the others.
+    let (keys, made) = match config.deployment {
+        Deployment::Cluster => KeyRing::open(config.key_settings()).map(|k| (k, None)),
+        Deployment::Single => KeyRing::open_or_generate(config.key_settings()),
+    }
+    .context("loading the token-signing keys")?;
     if let Some(kid) = made {
         tracing::info!(
             "generated the token-signing key {kid} at {}",

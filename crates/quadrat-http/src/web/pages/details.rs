@@ -104,10 +104,12 @@ pub async fn details(me: LoggedIn, Path(slug): Path<String>) -> Response {
         .next_statuses()
         .iter()
         .map(|s| match s {
-            ProjectStatus::Trashed => ("trashed", "Move to trash"),
-            ProjectStatus::Locked => ("locked", "Lock"),
-            _ if project.status == ProjectStatus::Trashed => ("active", "Restore"),
-            _ => ("active", "Unlock"),
+            ProjectStatus::Trashed => (s.as_str(), "Move to trash"),
+            ProjectStatus::Locked => (s.as_str(), "Lock"),
+            _ if project.status == ProjectStatus::Trashed => {
+                (ProjectStatus::Active.as_str(), "Restore")
+            }
+            _ => (ProjectStatus::Active.as_str(), "Unlock"),
         })
         .collect();
     let page = DetailsPage {

@@ -39,11 +39,11 @@ struct MyProjectsPage {
 /// The filter menu: `(value, label)`.
 const FILTERS: [(&str, &str); 11] = [
     ("", "Show all"),
-    ("public", "Public"),
-    ("private", "Private"),
-    ("active", "Active"),
-    ("locked", "Locked"),
-    ("trashed", "Trashed"),
+    (ProjectAccess::Public.as_str(), "Public"),
+    (ProjectAccess::Private.as_str(), "Private"),
+    (ProjectStatus::Active.as_str(), "Active"),
+    (ProjectStatus::Locked.as_str(), "Locked"),
+    (ProjectStatus::Trashed.as_str(), "Trashed"),
     ("creator", "Creator"),
     ("manager", "Manager"),
     ("curator", "Curator"),
