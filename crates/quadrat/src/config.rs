@@ -47,6 +47,16 @@ pub struct Config {
     /// `single` (default) or `cluster`: several instances share the database, keys and limits.
     #[serde(default)]
     pub deployment: Deployment,
+    /// `[map]`: the map pages' tiles (default: OpenStreetMap's standard tiles).
+    #[serde(default)]
+    pub map: MapConfig,
+}
+
+/// `[map] tile_url`, `[map] attribution`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct MapConfig {
+    pub tile_url: Option<String>,
+    pub attribution: Option<String>,
 }
 
 /// Which media store `[media] store` names.
@@ -238,6 +248,7 @@ impl Config {
             passwords: PasswordSettings::default(),
             media: MediaSettings::default(),
             deployment: Deployment::default(),
+            map: MapConfig::default(),
         };
         let toml_path = data_dir.join("quadrat.toml");
         let mut config: Config = Figment::from(Serialized::defaults(defaults))

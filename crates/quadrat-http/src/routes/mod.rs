@@ -5,7 +5,7 @@
 mod auth;
 mod entries;
 mod fallback;
-mod media;
+pub(crate) mod media;
 mod oauth;
 mod projects;
 mod upload;
