@@ -17,7 +17,7 @@ use crate::zip_stream::ZipStream;
 use crate::{App, AppError, Result};
 
 /// What goes into the zip.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct DownloadOptions {
     /// Default: the project's default map.
     pub map_index: Option<usize>,
@@ -25,6 +25,8 @@ pub struct DownloadOptions {
     pub json: bool,
     /// Add the entries' photos, audio and video under `media/<kind>/`.
     pub media: bool,
+    /// Where the files' media URLs point (as the export's); default: the public URL.
+    pub origin: Option<String>,
 }
 
 /// One file of the zip: a form, or a branch input of a form.
@@ -89,6 +91,7 @@ impl App {
                 branch_ref: file.branch_ref,
                 csv: !opts.json,
                 map_index: opts.map_index,
+                origin: opts.origin.clone(),
             };
             if opts.json {
                 zip.write_all(b"{\"data\":").map_err(io)?;

@@ -53,6 +53,8 @@ pub struct StreamOptions {
     pub csv: bool,
     /// Default: the project's default map.
     pub map_index: Option<usize>,
+    /// Where media URLs point (as [`EntriesRequest::origin`]); default: the public URL.
+    pub origin: Option<String>,
 }
 
 /// Rows read per keyset chunk when streaming.
@@ -192,7 +194,7 @@ impl App {
             &query,
             project.is_private(),
             &project.slug,
-            &self.config.public_url,
+            opts.origin.as_deref().unwrap_or(&self.config.public_url),
         );
         let sel = select(&project, &query);
         let total = self.store.export_totals(&sel).await?.total.max(0) as u64;

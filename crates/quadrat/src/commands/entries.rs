@@ -81,6 +81,7 @@ async fn export(app: &App, args: ExportEntriesArgs) -> anyhow::Result<ExitCode> 
         branch_ref: args.branch.clone(),
         csv: args.format == ExportFormat::Csv,
         map_index: args.map_index,
+        origin: None,
     };
     // A refused export removes the file it created, so it leaves nothing behind.
     let mut out: Box<dyn Write> = match &args.output {

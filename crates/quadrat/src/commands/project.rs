@@ -41,6 +41,7 @@ pub async fn run(app: App, cmd: ProjectCommand) -> anyhow::Result<ExitCode> {
                 map_index,
                 json,
                 media,
+                origin: None,
             };
             let out = app
                 .download_project(&project, &opts, std::io::BufWriter::new(file))

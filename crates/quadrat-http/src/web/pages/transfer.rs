@@ -19,6 +19,7 @@ use quadrat_core::roles::Actor;
 use serde::Deserialize;
 
 use super::data::{Reader, Tabs};
+use crate::origin::RequestOrigin;
 use crate::web::render::{self, Chrome, describe, page_with_status};
 use crate::web::session::{LoggedIn, PostedForm};
 use crate::web::streamed;
@@ -37,6 +38,7 @@ pub struct DownloadQuery {
 /// login even on public projects).
 pub async fn download(
     me: LoggedIn,
+    RequestOrigin(origin): RequestOrigin,
     Path(slug): Path<String>,
     Query(q): Query<DownloadQuery>,
 ) -> Response {
@@ -59,6 +61,7 @@ pub async fn download(
         map_index,
         json: q.format == "json",
         media: q.media == "1",
+        origin: Some(origin),
     };
     let name = download_name(&project, opts.json);
     let app = me.state.app.clone();
