@@ -113,6 +113,11 @@ async fn public_data_pages_page_and_show_media(db: TestDb) {
     let image = v.get(&thumb).await;
     assert_eq!(image.status, StatusCode::OK);
     assert_eq!(image.header("content-type"), "image/jpeg");
+    assert_eq!(
+        image.header("x-media-placeholder"),
+        "",
+        "the stored photo's thumbnail"
+    );
     let unknown = v
         .get(&format!(
             "/project/{slug}/entry/00000000-0000-4000-8000-000000000000"
