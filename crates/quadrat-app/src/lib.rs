@@ -9,6 +9,7 @@ pub mod download;
 pub mod entries;
 pub mod error;
 pub mod export;
+pub mod images;
 pub mod login;
 pub mod mappings;
 pub mod media;
@@ -29,6 +30,7 @@ use std::sync::Arc;
 use quadrat_store::{MediaStore, Store};
 
 pub use error::{AppError, Result};
+use images::ImageWorkers;
 use passwords::{PasswordSettings, Passwords};
 
 /// Settings the services need.
@@ -55,6 +57,8 @@ pub struct AppConfig {
     pub passwords: PasswordSettings,
     /// The map pages' tile layer: a Leaflet URL template and its attribution (HTML).
     pub map_tiles: MapTiles,
+    /// How many images are decoded and resized at once (default: one per core).
+    pub image_workers: usize,
 }
 
 /// Where the map pages load their tiles from.
@@ -88,6 +92,7 @@ impl Default for AppConfig {
             body_memory_bytes: DEFAULT_BODY_MEMORY_BYTES,
             passwords: PasswordSettings::default(),
             map_tiles: MapTiles::default(),
+            image_workers: ImageWorkers::default_concurrency(),
         }
     }
 }
@@ -108,6 +113,8 @@ pub struct App {
     pub config: AppConfig,
     /// Password hashing, bounded (shared by every clone of the services).
     pub passwords: Passwords,
+    /// Pixel work, bounded (shared by every clone of the services).
+    pub images: ImageWorkers,
     /// Where media files are kept: the media folder, or a bucket.
     media: MediaStore,
     /// One maker per derivative (thumbnails, mobile logos) at a time.
@@ -117,11 +124,13 @@ pub struct App {
 impl App {
     pub fn new(store: Store, config: AppConfig) -> App {
         let passwords = Passwords::new(&config.passwords);
+        let images = ImageWorkers::new(config.image_workers);
         let media = MediaStore::folder(config.media_dir.clone());
         App {
             store,
             config,
             passwords,
+            images,
             media,
             derivative_locks: Arc::default(),
         }

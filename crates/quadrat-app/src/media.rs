@@ -10,6 +10,7 @@ use std::hash::{Hash, Hasher};
 use std::io;
 use std::ops::Range;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use quadrat_core::entry::MediaKind;
@@ -53,12 +54,15 @@ pub struct MediaAnswer {
 #[derive(Debug)]
 pub struct DerivativeLocks {
     stripes: Vec<Mutex<()>>,
+    /// How many derivatives this process has made (each one is made once).
+    made: AtomicU64,
 }
 
 impl Default for DerivativeLocks {
     fn default() -> Self {
         DerivativeLocks {
             stripes: (0..64).map(|_| Mutex::new(())).collect(),
+            made: AtomicU64::new(0),
         }
     }
 }
@@ -156,6 +160,11 @@ impl App {
         }
     }
 
+    /// How many thumbnails and mobile logos this process has made and kept.
+    pub fn derivatives_made(&self) -> u64 {
+        self.derivative_locks.made.load(Ordering::Relaxed)
+    }
+
     /// The bytes `range` of a stored file named by a [`MediaAnswer`], streamed.
     pub async fn media_read(&self, key: &MediaKey, range: Range<u64>) -> Result<ByteStream> {
         self.media
@@ -194,15 +203,17 @@ impl App {
         else {
             return Ok(None);
         };
-        let made = off_thread(move || match how {
-            Derive::EntryThumb => quadrat_imaging::entry_thumb(&original),
-            Derive::MobileLogo => quadrat_imaging::cover_jpeg(
-                &original,
-                quadrat_imaging::MOBILE_LOGO_SIDE,
-                quadrat_imaging::MOBILE_LOGO_SIDE,
-            ),
-        })
-        .await?;
+        let made = self
+            .images
+            .run(move || match how {
+                Derive::EntryThumb => quadrat_imaging::entry_thumb(&original),
+                Derive::MobileLogo => quadrat_imaging::cover_jpeg(
+                    &original,
+                    quadrat_imaging::MOBILE_LOGO_SIDE,
+                    quadrat_imaging::MOBILE_LOGO_SIDE,
+                ),
+            })
+            .await;
         let bytes = match made {
             Ok(bytes) => bytes,
             Err(e) => {
@@ -214,6 +225,7 @@ impl App {
             .store_bytes(key, &bytes)
             .await
             .map_err(internal("keeping a thumbnail"))?;
+        self.derivative_locks.made.fetch_add(1, Ordering::Relaxed);
         Ok(Some(bytes.len() as u64))
     }
 
@@ -245,8 +257,10 @@ impl App {
     /// and 4096 px a side), covered to 512×512 JPEG: `ec5_*` refusals as the real server's
     /// logo upload (`ec5_332` too large in pixels, `ec5_403` in bytes, `ec5_83` unreadable).
     pub async fn set_project_logo(&self, project: &ResolvedProject, bytes: Vec<u8>) -> Result<()> {
-        let logo = off_thread(move || quadrat_imaging::project_logo(&bytes))
-            .await?
+        let logo = self
+            .images
+            .run(move || quadrat_imaging::project_logo(&bytes))
+            .await
             .map_err(|e| AppError::client(400, e.code(), e.to_string()))?;
         let r = &project.project_ref;
         let key = MediaKey::logo(r).map_err(|_| AppError::client(400, "ec5_103", SOURCE))?;
@@ -277,13 +291,6 @@ impl App {
         }
         Ok(())
     }
-}
-
-/// Runs image work on the blocking pool, off the async threads.
-async fn off_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| AppError::internal("image work", e))
 }
 
 /// Shared by every clone of the services.

@@ -18,6 +18,7 @@ use quadrat_core::json::mysql_order;
 use quadrat_core::project_state::ProjectStatus;
 use quadrat_core::roles::{Actor, Role};
 use quadrat_core::time::{now_millis, sql_datetime, whole_seconds};
+use quadrat_imaging::ImageError;
 pub use quadrat_store::TempUpload;
 use quadrat_store::{
     EntryTx, MediaKey, NewRecord, RecordEdit, StoreError, StoredBranchEntry, StoredEntry,
@@ -146,6 +147,12 @@ impl App {
         let Some(in_branch) = input_place(&target.def, &upload.input_ref) else {
             return Ok(());
         };
+        // Photos are normalised before the project's write lock is taken (decoding takes a
+        // while); a failure is reported where the real server reports it, after the owner check.
+        let photo = match kind {
+            MediaKind::Photo => Some(self.normalise_photo(&mut file).await?),
+            MediaKind::Audio | MediaKind::Video => None,
+        };
         let project = &target.project.project;
         let mut tx = self.store.begin_entries(project.id).await?;
         let owner_exists = if in_branch {
@@ -160,15 +167,36 @@ impl App {
         if !owner_exists {
             return Err(AppError::client(400, "ec5_46", &upload.uuid));
         }
+        let photo = match photo {
+            Some(Err(e)) => {
+                tracing::info!(error = %e, name = %upload.name, "refusing an uploaded photo");
+                let source = if e.code() == "ec5_83" {
+                    upload.input_ref.as_str()
+                } else {
+                    "file"
+                };
+                return Err(AppError::client(400, e.code(), source));
+            }
+            Some(Ok(bytes)) => Some(bytes),
+            None => None,
+        };
         let store = self.media();
-        let size = file.size();
+        let size = photo.as_ref().map_or(file.size(), |p| p.len() as u64);
         let key = MediaKey::entry(kind, &project.project_ref, &upload.name)
             .map_err(|_| AppError::client(400, "ec5_47", "file_entry.name"))?;
         let replaced = store
             .size_of(&key)
             .await
             .map_err(|e| AppError::internal("reading the media store", e))?;
-        if let Err(e) = store.store_upload(file, &key).await {
+        let stored = match photo {
+            // Audio and video are kept byte for byte, moved into place as they were streamed.
+            None => store.store_upload(file, &key).await,
+            Some(bytes) => {
+                drop(file);
+                store.store_bytes(&key, &bytes).await
+            }
+        };
+        if let Err(e) = stored {
             tracing::error!(error = %e, "storing a media file");
             return Err(AppError::client(400, "ec5_83", &upload.input_ref));
         }
@@ -185,6 +213,27 @@ impl App {
         let bytes = size as i64 - replaced.unwrap_or(0) as i64;
         tx.add_media(kind, files, bytes).await?;
         commit(tx).await
+    }
+}
+
+impl App {
+    /// docs/protocol.md §5.9: an uploaded photo (at most 5000 KB, checked already) decoded,
+    /// turned upright, covered to 1024x768 or 768x1024 and encoded as JPEG q70, on the image
+    /// workers. The inner error is the client's (an unreadable or truncated image).
+    async fn normalise_photo(
+        &self,
+        file: &mut TempUpload,
+    ) -> Result<std::result::Result<Vec<u8>, ImageError>> {
+        let size = usize::try_from(file.size())
+            .map_err(|e| AppError::internal("sizing an uploaded photo", e))?;
+        let bytes = file
+            .head(size)
+            .await
+            .map_err(|e| AppError::internal("reading an uploaded photo", e))?;
+        Ok(self
+            .images
+            .run(move || quadrat_imaging::normalise_photo(&bytes))
+            .await)
     }
 }
 

@@ -3,6 +3,7 @@
 
 use quadrat_app::projects::{ImportOptions, ResolvedProject};
 use quadrat_core::definition::Definition;
+use quadrat_core::entry::MediaKind;
 use quadrat_core::project_state::{ProjectAccess, ProjectSetting, ProjectStatus};
 use quadrat_testkit::uploads::*;
 use quadrat_testkit::{TestDb, TestServer, both_engines, fixture};
@@ -1312,6 +1313,18 @@ async fn file_upload_with_bad_file_gets_its_code_and_changes_nothing(db: TestDb)
             &[("ec5_83", SITE_UUID)],
         ),
         file(
+            "a truncated JPEG",
+            photo.clone(),
+            Some(jpeg[..jpeg.len() * 2 / 3].to_vec()),
+            &[("ec5_83", PHOTO)],
+        ),
+        file(
+            "a JPEG header and no picture",
+            photo.clone(),
+            Some(quadrat_core::entry::media::sample_jpeg(1024, 768)),
+            &[("ec5_83", PHOTO)],
+        ),
+        file(
             "a GIF",
             photo.clone(),
             Some(b"GIF89a\x01\x00\x01\x00\x00\x00\x00".to_vec()),
@@ -1366,24 +1379,30 @@ async fn file_upload_with_bad_file_gets_its_code_and_changes_nothing(db: TestDb)
         .await
         .is_uploaded()
     );
-    let bigger = quadrat_core::entry::media::sample_jpeg(768, 1024)
-        .into_iter()
-        .chain([0u8; 100])
-        .collect::<Vec<u8>>();
+    let portrait = quadrat_testkit::uploads::jpeg(600, 900);
     assert!(
         post_file(
             &f.server,
             SLUG,
             &photo,
-            Some((PHOTO_NAME, "image/jpeg", &bigger))
+            Some((PHOTO_NAME, "image/jpeg", &portrait))
         )
         .await
         .is_uploaded()
     );
+    let stored = std::fs::read(
+        f.server
+            .app
+            .media()
+            .path(MediaKind::Photo, &f.project.project_ref, PHOTO_NAME)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(jpeg_size(&stored), (768, 1024));
     let media = f.server.app.store.media_totals(f.project.id).await.unwrap();
     assert_eq!(
         (media.photo_files, media.photo_bytes),
-        (1, bigger.len() as i64)
+        (1, stored.len() as i64)
     );
 }
 

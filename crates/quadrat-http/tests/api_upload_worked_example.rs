@@ -178,17 +178,19 @@ async fn worked_example_uploads_store_what_the_spec_shows(db: TestDb) {
     assert_eq!(visit_row.title, "10/06/2024");
     assert_eq!(visit_row.branch_counts, None);
 
-    // The photo, stored as uploaded where docs/protocol.md §6.8 puts it, and counted.
+    // The photo, normalised (docs/protocol.md §5.9), where §6.8 puts it, and counted.
     let stored = db
         .media_dir()
         .join("entries/photo")
         .join(PROJECT_REF)
         .join(PHOTO_NAME);
-    assert_eq!(std::fs::read(&stored).expect("stored photo"), jpeg);
+    let stored = std::fs::read(&stored).expect("stored photo");
+    assert_ne!(stored, jpeg, "re-encoded at q70");
+    assert_eq!(jpeg_size(&stored), (1024, 768));
     let media = app.store.media_totals(project.id).await.unwrap();
     assert_eq!(
         (media.photo_files, media.photo_bytes),
-        (1, jpeg.len() as i64)
+        (1, stored.len() as i64)
     );
 
     // The export's stats read the counters.
@@ -201,7 +203,7 @@ async fn worked_example_uploads_store_what_the_spec_shows(db: TestDb) {
     let stats = &export["meta"]["project_stats"];
     assert_eq!(stats["total_entries"], 2);
     assert_eq!(stats["total_files"], 1);
-    assert_eq!(stats["total_bytes"], jpeg.len());
+    assert_eq!(stats["total_bytes"], stored.len());
     assert_eq!(
         stats["form_counts"],
         json!({

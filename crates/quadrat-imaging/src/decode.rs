@@ -53,9 +53,9 @@ pub(crate) fn decode(bytes: &[u8], rules: &Rules) -> Result<RgbImage, ImageError
             format: format_name(format),
         });
     }
+    // Sides are checked below from the header, so the refusal can say what was claimed; the
+    // decoder enforces the allocation cap.
     let mut limits = Limits::default();
-    limits.max_image_width = Some(rules.max_side);
-    limits.max_image_height = Some(rules.max_side);
     limits.max_alloc = Some(rules.max_alloc);
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits);

@@ -142,6 +142,14 @@ impl MediaStore {
         local.path_to_filesystem(&self.location(key)).ok()
     }
 
+    /// Where an entry's file lives in the media folder (an error for a bucket, or for a name or
+    /// ref that could be a path).
+    pub fn path(&self, kind: MediaKind, project_ref: &str, name: &str) -> io::Result<PathBuf> {
+        let key = MediaKey::entry(kind, project_ref, name).map_err(bad)?;
+        self.file_path(&key)
+            .ok_or_else(|| io::Error::other("media files are kept in a bucket, not a folder"))
+    }
+
     /// A temporary file to stream an upload into, removed unless it is stored.
     pub async fn temp_upload(&self) -> io::Result<TempUpload> {
         tokio::fs::create_dir_all(&self.spool).await?;

@@ -182,9 +182,39 @@ pub fn photo_entry(version: &str) -> Value {
     })
 }
 
-/// A small valid JPEG of the app's size.
+/// A real JPEG of the app's size (a gradient), as the app sends it.
 pub fn photo_bytes() -> Vec<u8> {
-    quadrat_core::entry::media::sample_jpeg(1024, 768)
+    jpeg(1024, 768)
+}
+
+/// A real, decodable JPEG of `width` x `height`: a gradient, so resizing shows.
+pub fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    gradient(width, height, image::ImageFormat::Jpeg)
+}
+
+/// The same as a PNG.
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    gradient(width, height, image::ImageFormat::Png)
+}
+
+fn gradient(width: u32, height: u32, format: image::ImageFormat) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x * 255 / width) as u8, (y * 255 / height) as u8, 96])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, format)
+        .expect("encoding a test image");
+    out.into_inner()
+}
+
+/// The width and height of a stored JPEG, decoding it (panics on anything else).
+pub fn jpeg_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(
+        image::guess_format(bytes).expect("an image"),
+        image::ImageFormat::Jpeg
+    );
+    let img = image::load_from_memory(bytes).expect("a decodable JPEG");
+    (img.width(), img.height())
 }
 
 const BOUNDARY: &str = "----ec5boundary";
