@@ -11,8 +11,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// `(package, version, [(file in the package, served name, content type)])`.
-const PACKAGES: &[(&str, &str, &[(&str, &str, &str)])] = &[
+/// `(file in the package, served name, content type)`.
+type Served = (&'static str, &'static str, &'static str);
+
+/// `(package, version, files)`.
+const PACKAGES: &[(&str, &str, &[Served])] = &[
     (
         "leaflet",
         "1.9.4",

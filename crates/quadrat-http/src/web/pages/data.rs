@@ -868,12 +868,11 @@ pub async fn delete_form(
     if q.branch_ref.is_empty()
         && let Some(i) = def.form_index(&form_ref)
     {
-        for f in def.forms.iter().skip(i + 1) {
+        if let Some(f) = def.forms.get(i + 1) {
             children.push(format!(
                 "its {} entries (and theirs, down the forms)",
                 f.name
             ));
-            break;
         }
         if let Some(f) = def.forms.get(i) {
             for b in f.branches() {
