@@ -23,7 +23,10 @@ async fn download_writes_a_file_per_form_and_branch(db: TestDb) {
     let dir = tempfile::tempdir().unwrap();
     let zip = dir.path().join("p.zip");
     let zip_arg = zip.display().to_string();
-    let out = quadrat(&db, &["project", "download", &data.slug, "-o", &zip_arg, "--media"]);
+    let out = quadrat(
+        &db,
+        &["project", "download", &data.slug, "-o", &zip_arg, "--media"],
+    );
     assert!(out.success(), "{}", out.stderr);
     assert!(unzip(&zip, &["-tq"]).contains("No errors"));
     let names: Vec<String> = unzip(&zip, &["-Z1"]).lines().map(str::to_string).collect();
@@ -48,7 +51,10 @@ async fn download_writes_a_file_per_form_and_branch(db: TestDb) {
 
     let json = dir.path().join("j.zip");
     let json_arg = json.display().to_string();
-    let out = quadrat(&db, &["project", "download", &data.slug, "-o", &json_arg, "--json"]);
+    let out = quadrat(
+        &db,
+        &["project", "download", &data.slug, "-o", &json_arg, "--json"],
+    );
     assert!(out.success(), "{}", out.stderr);
     let branch = Command::new("unzip")
         .args(["-p"])
@@ -62,7 +68,13 @@ async fn download_writes_a_file_per_form_and_branch(db: TestDb) {
     let missing = dir.path().join("m.zip");
     let out = quadrat(
         &db,
-        &["project", "download", "no-such-project", "-o", &missing.display().to_string()],
+        &[
+            "project",
+            "download",
+            "no-such-project",
+            "-o",
+            &missing.display().to_string(),
+        ],
     );
     assert!(!out.success());
     assert!(!missing.exists(), "no file for an unknown project");
