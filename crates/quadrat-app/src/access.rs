@@ -242,6 +242,29 @@ impl App {
         Ok((project, actor))
     }
 
+    /// A reader of the project's data pages (its home, entries, entry view, map, download):
+    /// anyone on a public project; on a private one any member, viewers included (the real
+    /// data viewer shows them the data read-only). Refusals, all 404 with source `middleware`:
+    /// those of [`App::public_reader`]; on a private project `ec5_77` without a user and
+    /// `ec5_78` without a role.
+    pub async fn data_reader_as(
+        &self,
+        raw_slug: &str,
+        caller: Caller<'_>,
+    ) -> Result<(ResolvedProject, Actor)> {
+        let project = self.public_reader(raw_slug).await?;
+        let actor = self.actor_for(&project, caller).await?;
+        if project.is_private() {
+            if actor.is_anonymous() {
+                return Err(middleware(404, "ec5_77"));
+            }
+            if actor.effective_role().is_none() {
+                return Err(middleware(404, "ec5_78"));
+            }
+        }
+        Ok((project, actor))
+    }
+
     /// A server administrator (a user whose server role is admin or superadmin), for pages
     /// that concern the server rather than one project. The real server answers a JSON request
     /// without a logged-in user with 404 `ec5_219` (source `auth`) and redirects other users

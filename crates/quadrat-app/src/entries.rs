@@ -5,8 +5,10 @@ use std::collections::HashSet;
 
 use quadrat_core::Ec5Error;
 use quadrat_core::entry::MediaKind;
+use quadrat_core::roles::Actor;
 use quadrat_store::{DeleteTarget, MediaFile, StoreError};
 
+use crate::projects::ResolvedProject;
 use crate::{App, AppError, Result};
 
 /// What to delete.
@@ -83,5 +85,31 @@ impl App {
             branch_entries: deleted.branch_entries,
             files,
         })
+    }
+}
+
+/// Whether `actor` may delete any entry of the project from the web pages: creators,
+/// managers and curators (and server admins, who act as creators).
+pub fn may_delete_entries(actor: &Actor) -> bool {
+    actor
+        .effective_role()
+        .is_some_and(|r| r.can_edit_any_entry())
+}
+
+impl App {
+    /// `POST /project/{slug}/entry/{uuid}/delete`: one entry (or branch entry) with its
+    /// descendants, branch entries and media, through [`App::delete_entries`]. Anyone below
+    /// curator is refused with 403 `ec5_91`.
+    pub async fn delete_entry_as(
+        &self,
+        project: &ResolvedProject,
+        actor: &Actor,
+        uuid: &str,
+    ) -> Result<DeletionReport> {
+        if !may_delete_entries(actor) {
+            return Err(AppError::client(403, "ec5_91", "entry"));
+        }
+        self.delete_entries(&project.slug, &Deletion::Uuid(uuid.to_string()))
+            .await
     }
 }

@@ -60,6 +60,8 @@ pub struct StreamOptions {
     pub geojson: bool,
     /// Default: the project's default map.
     pub map_index: Option<usize>,
+    /// Where media URLs point (as [`EntriesRequest::origin`]); default: the public URL.
+    pub origin: Option<String>,
 }
 
 /// Rows read per keyset chunk when streaming.
@@ -238,7 +240,7 @@ impl App {
             &query,
             project.is_private(),
             &project.slug,
-            &self.config.public_url,
+            opts.origin.as_deref().unwrap_or(&self.config.public_url),
         );
         let mut sel = select(&project, &query);
         if opts.geojson && !self.config.extensions.geojson {
@@ -359,5 +361,121 @@ impl App {
         out.write_all(b"\n]}\n").map_err(io)?;
         out.flush().map_err(io)?;
         Ok(done)
+    }
+}
+
+/// The located entries of one form as a GeoJSON FeatureCollection, for the map page.
+#[derive(Debug, Clone, Default)]
+pub struct GeoJsonOptions {
+    /// Default: the first form.
+    pub form_ref: Option<String>,
+    /// The location question; default: the form's first.
+    pub input_ref: Option<String>,
+}
+
+/// A location answer's `[longitude, latitude]`, when both are numbers in range.
+fn point(answer: Option<&serde_json::Value>) -> Option<(f64, f64)> {
+    let loc = answer?.as_object()?;
+    let num = |v: Option<&serde_json::Value>| match v? {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    let (lat, long) = (num(loc.get("latitude"))?, num(loc.get("longitude"))?);
+    ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&long) && lat.is_finite())
+        .then_some((long, lat))
+}
+
+impl App {
+    /// Streams the located entries of a form to `out` as a GeoJSON FeatureCollection: the
+    /// export's selection read in the same keyset chunks as [`App::stream_entries`], one
+    /// Feature per entry whose location answer holds a point (`properties`: `uuid`, `title`).
+    /// Returns the number of features written.
+    pub async fn stream_geojson<W: Write>(
+        &self,
+        project: &ResolvedProject,
+        opts: &GeoJsonOptions,
+        out: &mut W,
+    ) -> Result<u64> {
+        let def = project.definition()?;
+        let form = match &opts.form_ref {
+            Some(f) => def.form(f),
+            None => def.forms.first(),
+        }
+        .ok_or_else(|| AppError::client(400, "ec5_15", "form_ref"))?;
+        let location = form
+            .inputs
+            .iter()
+            .flat_map(|i| std::iter::once(i).chain(i.children()))
+            .filter(|i| i.kind == quadrat_core::definition::InputType::Location)
+            .find(|i| {
+                opts.input_ref
+                    .as_deref()
+                    .is_none_or(|r| i.input_ref.as_str() == r)
+            })
+            .map(|i| i.input_ref.0.clone());
+        let query = EntriesQuery::parse(
+            &format!(
+                "form_ref={}",
+                form_urlencoded::byte_serialize(form.form_ref.as_str().as_bytes())
+                    .collect::<String>()
+            ),
+            &def,
+            &mapping_list(project)?,
+        )
+        .map_err(|errors| AppError::Client {
+            status: 400,
+            errors,
+        })?;
+        let sel = ExportSelect {
+            with_created_by: false,
+            ..select(project, &query)
+        };
+        let io = |e: std::io::Error| AppError::internal("writing the map feed", e);
+        let mut buf: Vec<u8> = Vec::with_capacity(STREAM_CHUNK as usize * 128);
+        buf.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"features\":[");
+        let mut written: u64 = 0;
+        let mut after: Option<Cursor> = None;
+        while let Some(input_ref) = &location {
+            let rows = self.store.export_chunk(&sel, after, STREAM_CHUNK).await?;
+            for row in &rows {
+                let data: serde_json::Value =
+                    serde_json::from_str(&row.entry_data).unwrap_or_default();
+                let answer = data
+                    .get("entry")
+                    .and_then(|e| e.get("answers"))
+                    .and_then(|a| a.get(input_ref))
+                    .and_then(|a| a.get("answer"));
+                let Some((long, lat)) = point(answer) else {
+                    continue;
+                };
+                if written > 0 {
+                    buf.push(b',');
+                }
+                let feature = serde_json::json!({
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [long, lat]},
+                    "properties": {"uuid": row.uuid, "title": row.title},
+                });
+                serde_json::to_writer(&mut buf, &feature)
+                    .map_err(|e| AppError::internal("writing the map feed", e))?;
+                written += 1;
+            }
+            out.write_all(&buf).map_err(io)?;
+            buf.clear();
+            match rows.last() {
+                Some(last) if rows.len() as i64 == STREAM_CHUNK => {
+                    after = Some(Cursor {
+                        created_at: last.created_at,
+                        id: last.id,
+                    });
+                }
+                _ => break,
+            }
+        }
+        buf.extend_from_slice(b"]}");
+        out.write_all(&buf).map_err(io)?;
+        out.flush().map_err(io)?;
+        Ok(written)
     }
 }

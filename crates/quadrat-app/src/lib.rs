@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod bulk;
 pub mod changes;
 pub mod demo;
+pub mod download;
 pub mod entries;
 pub mod error;
 pub mod export;
@@ -24,6 +25,7 @@ pub mod readiness;
 pub mod replace;
 pub mod sessions;
 pub mod upload;
+pub mod zip_stream;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -56,6 +58,8 @@ pub struct AppConfig {
     pub body_memory_bytes: usize,
     /// How many password hashes run at once, and how many more may wait.
     pub passwords: PasswordSettings,
+    /// The map pages' tile layer: a Leaflet URL template and its attribution (HTML).
+    pub map_tiles: MapTiles,
     /// How many images are decoded and resized at once (default: one per core).
     pub image_workers: usize,
     /// Which of Quadrat's additions to the compatible surface answer (docs/protocol.md §17.0).
@@ -95,6 +99,25 @@ impl Extensions {
     }
 }
 
+/// Where the map pages load their tiles from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapTiles {
+    /// A Leaflet URL template (`{s}`, `{z}`, `{x}`, `{y}`).
+    pub url: String,
+    /// Shown in the map's corner; may hold links (HTML), as tile providers require.
+    pub attribution: String,
+}
+
+impl Default for MapTiles {
+    /// OpenStreetMap's standard tiles.
+    fn default() -> Self {
+        MapTiles {
+            url: "https://tile.openstreetmap.org/{z}/{x}/{y}.png".into(),
+            attribution: "&copy; <a href=\"https://www.openstreetmap.org/copyright\">OpenStreetMap</a> contributors".into(),
+        }
+    }
+}
+
 impl Default for AppConfig {
     fn default() -> Self {
         AppConfig {
@@ -106,6 +129,7 @@ impl Default for AppConfig {
             max_json_body_bytes: DEFAULT_MAX_JSON_BODY_BYTES,
             body_memory_bytes: DEFAULT_BODY_MEMORY_BYTES,
             passwords: PasswordSettings::default(),
+            map_tiles: MapTiles::default(),
             image_workers: ImageWorkers::default_concurrency(),
             extensions: Extensions::default(),
         }

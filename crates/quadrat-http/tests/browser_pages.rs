@@ -15,6 +15,8 @@ const CREATOR: &str = "ann@example.org";
 const COLLECTOR: &str = "carl@example.org";
 const ADMIN: &str = "ada@example.org";
 const THROTTLED: &str = "tina@example.org";
+const CURATOR: &str = "cora@example.org";
+const NO_ROLE: &str = "nora@example.org";
 const MARKUP: &str = "<script>alert(1)</script>";
 
 /// The login throttle per account as shipped (the sixth wrong password is refused), and every
@@ -49,6 +51,8 @@ async fn pages_work_in_a_real_browser() {
         (COLLECTOR, false),
         (ADMIN, true),
         (THROTTLED, false),
+        (CURATOR, false),
+        (NO_ROLE, false),
     ] {
         app.create_user(email, Some("Browser Tester"), Some(PASSWORD.into()), admin)
             .await
@@ -62,6 +66,14 @@ async fn pages_work_in_a_real_browser() {
         &uploads::site_entry(&uploads::version_of(&project)),
     )
     .await;
+    // A second site, which the curator deletes (the first stays for the Apps flow).
+    const DELETABLE: &str = "7c1e9d2a-4b3f-4a5e-8d6c-0f1e2d3c4b5a";
+    uploads::ingest_entry(
+        app,
+        &project,
+        &uploads::another_site(&uploads::version_of(&project), DELETABLE, "Doomed meadow"),
+    )
+    .await;
     app.set_project_setting(
         uploads::SLUG,
         ProjectSetting::Access(ProjectAccess::Private),
@@ -71,11 +83,15 @@ async fn pages_work_in_a_real_browser() {
     // A public project with entries: the demo.
     let demo = app.seed_demo().await.expect("seeding the demo");
     let markup_slug = pages::markup_project(app, MARKUP).await;
+    // The data pages' public project: 61 entries (two pages), the newest with a photo and audio.
+    let data = pages::data_project(app, 61).await;
     for (slug, email, role) in [
         (uploads::SLUG, CREATOR, "creator"),
         (uploads::SLUG, COLLECTOR, "collector"),
         (demo.slug.as_str(), CREATOR, "creator"),
         (markup_slug.as_str(), CREATOR, "creator"),
+        (uploads::SLUG, CURATOR, "curator"),
+        (data.slug.as_str(), CURATOR, "curator"),
     ] {
         app.add_member(slug, email, role, false)
             .await
@@ -88,6 +104,17 @@ async fn pages_work_in_a_real_browser() {
         "collector": user(COLLECTOR),
         "admin": user(ADMIN),
         "throttled": user(THROTTLED),
+        "curator": user(CURATOR),
+        "norole": user(NO_ROLE),
+        "deletable_uuid": DELETABLE,
+        "deletable_title": "Doomed meadow",
+        "data": {
+            "slug": data.slug,
+            "form_ref": data.form_ref,
+            "child_form_ref": data.child_form_ref,
+            "media_uuid": data.media_uuid,
+            "entries": data.entries,
+        },
         "definition": quadrat_testkit::fixtures_dir().join("tree-survey-2024.json"),
         "private_slug": uploads::SLUG,
         "public_slug": demo.slug,

@@ -169,3 +169,116 @@ pub async fn markup_project(app: &App, name: &str) -> String {
         .expect("storing the markup project");
     slug
 }
+
+/// The public project the data pages' tests browse: "All Input Types" with `n` entries of its
+/// first form (all at one place), each with a branch entry for the first three and a child
+/// entry for the first, and one entry (the newest) holding a real photo and a playable WAV
+/// sound.
+pub struct DataProject {
+    pub slug: String,
+    pub form_ref: String,
+    pub child_form_ref: String,
+    pub branch_ref: String,
+    /// The entry with the media files.
+    pub media_uuid: String,
+    pub entries: usize,
+}
+
+/// Half a second of silence as a 8 kHz, 8-bit mono WAV file.
+pub fn wav_bytes() -> Vec<u8> {
+    let samples = 4000u32;
+    let mut v = Vec::with_capacity(44 + samples as usize);
+    v.extend_from_slice(b"RIFF");
+    v.extend_from_slice(&(36 + samples).to_le_bytes());
+    v.extend_from_slice(b"WAVEfmt ");
+    v.extend_from_slice(&16u32.to_le_bytes());
+    v.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    v.extend_from_slice(&1u16.to_le_bytes()); // mono
+    v.extend_from_slice(&8000u32.to_le_bytes());
+    v.extend_from_slice(&8000u32.to_le_bytes());
+    v.extend_from_slice(&1u16.to_le_bytes());
+    v.extend_from_slice(&8u16.to_le_bytes());
+    v.extend_from_slice(b"data");
+    v.extend_from_slice(&samples.to_le_bytes());
+    v.resize(44 + samples as usize, 128);
+    v
+}
+
+pub async fn data_project(app: &App, n: usize) -> DataProject {
+    use quadrat_app::projects::ImportOptions;
+    let imported = app
+        .import_project(
+            &fixture("all-types.json"),
+            &ImportOptions {
+                access: Some(ProjectAccess::Public),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("importing all-types");
+    let project = app.find_project(&imported.slug).await.unwrap();
+    let def = project.definition().unwrap();
+    let v = uploads::version_of(&project);
+    let form_ref = def.forms[0].form_ref.0.clone();
+    let child_form_ref = def.forms[1].form_ref.0.clone();
+    let find = |suffix: &str| {
+        def.all_inputs()
+            .into_iter()
+            .find(|i| i.input_ref.as_str().ends_with(suffix))
+            .map(|i| i.input_ref.0.clone())
+            .unwrap_or_else(|| panic!("input {suffix}"))
+    };
+    let (branch_ref, photo, audio) = (
+        find("665b2e9d2e3d6"),
+        find("665b2d73c91d6"),
+        find("665b2dad62c4a"),
+    );
+    let mut media_uuid = String::new();
+    for i in 0..n {
+        let uuid = uploads::new_uuid();
+        let mut entry = uploads::valid_entry(&def, &v, &form_ref, &uuid, None, i as u32 + 1);
+        let last = i + 1 == n;
+        if last {
+            entry["entry"]["answers"][&audio]["answer"] = json!(format!("{uuid}_1717406127.wav"));
+        }
+        uploads::ingest_entry(app, &project, &entry).await;
+        if i < 3 {
+            let b = uploads::new_uuid();
+            let branch =
+                uploads::valid_branch_entry(&def, &v, &form_ref, &branch_ref, &b, &uuid, 7);
+            uploads::ingest_entry(app, &project, &branch).await;
+        }
+        if i == 0 {
+            let c = uploads::new_uuid();
+            let child =
+                uploads::valid_entry(&def, &v, &child_form_ref, &c, Some((&form_ref, &uuid)), 9);
+            uploads::ingest_entry(app, &project, &child).await;
+        }
+        if last {
+            let name = |ext: &str| format!("{uuid}_1717406127.{ext}");
+            uploads::ingest_file(
+                app,
+                &project,
+                &uploads::valid_file_entry(&v, &form_ref, &uuid, &photo, "photo", &name("jpg")),
+                &uploads::photo_bytes(),
+            )
+            .await;
+            uploads::ingest_file(
+                app,
+                &project,
+                &uploads::valid_file_entry(&v, &form_ref, &uuid, &audio, "audio", &name("wav")),
+                &wav_bytes(),
+            )
+            .await;
+            media_uuid = uuid;
+        }
+    }
+    DataProject {
+        slug: project.slug.clone(),
+        form_ref,
+        child_form_ref,
+        branch_ref,
+        media_uuid,
+        entries: n,
+    }
+}

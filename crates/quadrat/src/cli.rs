@@ -321,6 +321,24 @@ pub enum ProjectCommand {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Write the whole project's entries as one zip: a CSV (or JSON) file per form and per
+    /// branch, named as Epicollect5's download names them, optionally with the media files
+    Download {
+        /// Project slug (or name)
+        slug: String,
+        /// The zip file to write
+        #[arg(short, long, value_name = "FILE.zip")]
+        output: PathBuf,
+        /// JSON files instead of CSV
+        #[arg(long)]
+        json: bool,
+        /// The map whose column names to use (default: the project's default map)
+        #[arg(long, value_name = "N")]
+        map_index: Option<usize>,
+        /// Add the photos, audio and video files under media/
+        #[arg(long)]
+        media: bool,
+    },
     /// Set a project's access, visibility or status
     Set {
         /// Project slug (or name)

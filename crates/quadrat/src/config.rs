@@ -65,6 +65,16 @@ pub struct Config {
     /// `[compat]`: `strict = true` answers exactly as the real server (every extension off).
     #[serde(default)]
     pub compat: CompatSettings,
+    /// `[map]`: the map pages' tiles (default: OpenStreetMap's standard tiles).
+    #[serde(default)]
+    pub map: MapConfig,
+}
+
+/// `[map] tile_url`, `[map] attribution`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MapConfig {
+    pub tile_url: Option<String>,
+    pub attribution: Option<String>,
 }
 
 /// `[extensions]` (docs/protocol.md §17.0), each on by default.
@@ -244,6 +254,7 @@ impl std::fmt::Debug for Config {
             .field("durability", &self.durability)
             .field("extensions", &self.extensions)
             .field("compat", &self.compat)
+            .field("map", &self.map)
             .field("media", &self.media)
             .finish()
     }
@@ -300,6 +311,7 @@ impl Config {
             durability: Durability::default().to_string(),
             extensions: ExtensionSettings::default(),
             compat: CompatSettings::default(),
+            map: MapConfig::default(),
         };
         let toml_path = data_dir.join("quadrat.toml");
         let mut config: Config = Figment::from(Serialized::defaults(defaults))

@@ -124,3 +124,21 @@ fn set(response: &mut Response, name: impl header::IntoHeaderName, value: &str) 
         response.headers_mut().insert(name, value);
     }
 }
+
+/// `GET /project/{slug}/media?…`: the pages' media, for whoever may read the project's data
+/// pages (a member of a private project by their session), with the same answers and ranges.
+pub async fn page_media(
+    State(state): State<AppState>,
+    crate::web::session::Visitor(session): crate::web::session::Visitor,
+    axum::extract::Path(slug): axum::extract::Path<String>,
+    RawQuery(query): RawQuery,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let user = session.as_ref().and_then(|s| s.user.as_ref());
+    let (project, _actor) = state
+        .app
+        .data_reader_as(&slug, quadrat_app::access::Caller::User(user))
+        .await?;
+    answer(&state, &project, query, &method, &headers).await
+}

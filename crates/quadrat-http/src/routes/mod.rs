@@ -6,7 +6,7 @@ mod auth;
 mod changes;
 mod entries;
 mod fallback;
-mod media;
+pub(crate) mod media;
 mod oauth;
 mod projects;
 mod upload;

@@ -16,7 +16,7 @@ struct Asset {
     body: &'static [u8],
 }
 
-const FILES: [Asset; 3] = [
+const FILES: [Asset; 4] = [
     Asset {
         stem: "app",
         ext: "css",
@@ -35,11 +35,17 @@ const FILES: [Asset; 3] = [
         content_type: "image/svg+xml",
         body: include_bytes!("../../assets/icon.svg"),
     },
+    Asset {
+        stem: "data",
+        ext: "js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/data.js"),
+    },
 ];
 
 /// Each asset's served name, in the order of `FILES`.
-fn names() -> &'static [String; 3] {
-    static NAMES: OnceLock<[String; 3]> = OnceLock::new();
+fn names() -> &'static [String; 4] {
+    static NAMES: OnceLock<[String; 4]> = OnceLock::new();
     NAMES.get_or_init(|| {
         FILES.each_ref().map(|a| {
             let digest = Sha256::digest(a.body);
@@ -60,6 +66,11 @@ pub fn js_url() -> String {
 
 pub fn icon_url() -> String {
     format!("/assets/{}", names()[2])
+}
+
+/// The data pages' script: the maps and the bulk upload's progress.
+pub fn data_js_url() -> String {
+    format!("/assets/{}", names()[3])
 }
 
 /// `GET /assets/{name}`: only the current names exist.
@@ -98,5 +109,38 @@ mod tests {
         );
         assert_eq!(css.len(), "/assets/app.12345678.css".len());
         assert_ne!(css_url(), js_url());
+    }
+}
+
+/// The map library vendored by `build.rs` from the npm registry, if the build could fetch it.
+mod vendored {
+    include!(concat!(env!("OUT_DIR"), "/vendor.rs"));
+}
+
+/// Whether the map library is in this build.
+pub fn has_map_library() -> bool {
+    vendored::MAP_LIBRARY.is_some()
+}
+
+/// `GET /assets/vendor/{*path}`: the map library's files (Leaflet's CSS finds its images
+/// beside it, under `images/`). Their names carry the pinned versions' content, not a digest,
+/// so they are cached for a day.
+pub async fn serve_vendor(Path(path): Path<String>) -> Response {
+    let found = vendored::MAP_LIBRARY
+        .unwrap_or_default()
+        .iter()
+        .find(|(name, _, _)| *name == path);
+    match found {
+        Some((_, kind, body)) => {
+            let mut response = body.into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+            headers.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=86400"),
+            );
+            response
+        }
+        None => StatusCode::NOT_FOUND.into_response(),
     }
 }

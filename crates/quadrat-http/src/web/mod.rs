@@ -5,10 +5,11 @@
 
 pub mod assets;
 mod cookies;
-mod forms;
+pub(crate) mod forms;
 mod pages;
 mod render;
-mod session;
+pub(crate) mod session;
+mod streamed;
 
 pub use cookies::wants_page;
 pub use pages::{apps, mount};

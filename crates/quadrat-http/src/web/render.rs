@@ -196,7 +196,9 @@ impl From<AppError> for Refusal {
             AppError::Client { status, errors } => {
                 let first = errors.first().map(|e| e.code.as_str()).unwrap_or_default();
                 let (status, heading) = match first {
-                    "ec5_71" | "ec5_91" => (StatusCode::FORBIDDEN, "Not allowed"),
+                    "ec5_71" | "ec5_77" | "ec5_78" | "ec5_91" => {
+                        (StatusCode::FORBIDDEN, "Not allowed")
+                    }
                     "ec5_11" | "ec5_70" | "ec5_219" => (StatusCode::NOT_FOUND, "Not found"),
                     _ => (
                         StatusCode::from_u16(status)

@@ -323,6 +323,98 @@ const flows = {
     await look(p, 'replace');
     return p;
   },
+  // The data pages as a visitor of a public project: home, the table paged to the end and
+  // back, an entry whose thumbnail decodes at 100x100 and whose audio loads its metadata.
+  async js_data_browse(browser) {
+    const p = await open(browser, true);
+    const d = cfg.data;
+    await go(p, `/project/${d.slug}`);
+    check((await text(p, '#total-entries')).includes('Entries'), 'home shows the entries');
+    await look(p, 'project-home');
+    await go(p, `/project/${d.slug}/data`);
+    check((await text(p, '#page-info')).includes('Page 1 of 2'), `first page: ${await text(p, '#page-info')}`);
+    await look(p, 'entries');
+    await submit(p, '#last');
+    check((await text(p, '#page-info')).includes('Page 2 of 2'), `last page: ${await text(p, '#page-info')}`);
+    check((await p.page.$$('a.entry-link')).length === d.entries - 50, 'rows on the last page');
+    await submit(p, '#prev');
+    check((await text(p, '#page-info')).includes('Page 1 of 2'), `back: ${await text(p, '#page-info')}`);
+    check((await p.page.$$('a.entry-link')).length === 50, 'rows on page 1');
+    const response = await p.page.goto(`${base}/project/${d.slug}/entry/${d.media_uuid}?form_ref=${d.form_ref}`, { waitUntil: 'domcontentloaded' });
+    check(response.status() === 200, `entry page: ${response.status()}`);
+    await p.page.locator('img.thumb').scrollIntoViewIfNeeded();
+    await p.page.waitForFunction(() => { const i = document.querySelector('img.thumb'); return i && i.complete && i.naturalWidth > 0; }, null, { timeout: 15000 });
+    const size = await p.page.evaluate(() => { const i = document.querySelector('img.thumb'); return [i.naturalWidth, i.naturalHeight]; });
+    check(size[0] === 100 && size[1] === 100, `thumbnail decodes at ${size}`);
+    await p.page.waitForFunction(() => { const a = document.querySelector('audio'); return a && a.readyState >= 1; }, null, { timeout: 15000 });
+    await look(p, 'entry');
+    return p;
+  },
+  // The map: one marker per located entry, clustered.
+  async js_data_map(browser) {
+    const p = await open(browser, true);
+    const d = cfg.data;
+    const response = await p.page.goto(`${base}/project/${d.slug}/data/map?form_ref=${d.form_ref}`, { waitUntil: 'domcontentloaded' });
+    check(response.status() === 200, `map page: ${response.status()}`);
+    await p.page.waitForSelector('#map[data-markers]', { timeout: 15000 });
+    const markers = await p.page.getAttribute('#map', 'data-markers');
+    check(Number(markers) === d.entries, `markers ${markers}, entries ${d.entries}`);
+    await p.page.waitForSelector('.leaflet-marker-icon', { timeout: 15000 });
+    const cluster = await p.page.textContent('.marker-cluster span');
+    check(Number(cluster) === d.entries, `one cluster of ${cluster}`);
+    await look(p, 'map');
+    return p;
+  },
+  // A private project's data: refused to a visitor and to a user without a role.
+  async private_data_refused(browser) {
+    const p = await open(browser, false);
+    await go(p, `/project/${cfg.private_slug}/data`, 403);
+    await login(p, cfg.norole);
+    await go(p, `/project/${cfg.private_slug}/data`, 403);
+    await go(p, `/project/${cfg.private_slug}`, 403);
+    return p;
+  },
+  // A curator deletes an entry of the private project; the home page's counts follow.
+  async js_curator_delete(browser) {
+    const p = await open(browser, true);
+    await login(p, cfg.curator);
+    await go(p, `/project/${cfg.private_slug}`);
+    const before = Number((await text(p, '#total-entries')).split(' ')[0]);
+    check(before > 0, `entries before: ${before}`);
+    await go(p, `/project/${cfg.private_slug}/data?title=${encodeURIComponent(cfg.deletable_title)}`);
+    await Promise.all([p.page.waitForNavigation({ waitUntil: 'domcontentloaded' }), p.page.click('a.entry-link')]);
+    check(p.page.url().includes(cfg.deletable_uuid), `opened ${p.page.url()}`);
+    await submit(p, 'a:has-text("Delete entry…")');
+    await look(p, 'entry-delete');
+    await submit(p, '#confirm-delete');
+    check((await flash(p)).includes('Entry deleted'), `after delete: ${await flash(p)}`);
+    await go(p, `/project/${cfg.private_slug}`);
+    const after = Number((await text(p, '#total-entries')).split(' ')[0]);
+    check(after < before, `entries ${before} then ${after}`);
+    return p;
+  },
+  // The bulk upload page: a template, then a CSV of one good and one bad row, and the report.
+  async js_bulk_upload(browser) {
+    const p = await open(browser, true);
+    const d = cfg.data;
+    await login(p, cfg.curator);
+    await go(p, `/project/${d.slug}/bulk-upload`);
+    await look(p, 'bulk');
+    const template = await p.ctx.request.get(`${base}/project/${d.slug}/bulk-upload/template?target=${d.child_form_ref}`);
+    check(template.status() === 200, `template: ${template.status()}`);
+    const header = (await template.text()).trim();
+    const cols = header.split(',').length;
+    const row = (parent) => [parent, '', '2024/06/03'].concat(Array(cols - 2).fill('')).join(',');
+    const csv = `ec5_parent_uuid,${header}\n${row(d.media_uuid)}\n${row('nobody')}\n`;
+    await p.page.selectOption('#target', d.child_form_ref);
+    await p.page.setInputFiles('#file', { name: 'rows.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await p.page.click('#bulk-form button[type=submit]');
+    await p.page.waitForSelector('#report', { timeout: 20000 });
+    check((await text(p, '#accepted')) === '1', `accepted ${await text(p, '#accepted')}`);
+    check((await text(p, '#rejected')) === '1', `rejected ${await text(p, '#rejected')}`);
+    await look(p, 'bulk-report');
+    return p;
+  },
 };
 
 (async () => {

@@ -46,6 +46,7 @@ pub fn prints_json(command: &Command) -> bool {
         | Command::Entries(EntriesCommand::Export(_))
         | Command::Project(
             ProjectCommand::Export { .. }
+            | ProjectCommand::Download { .. }
             | ProjectCommand::Set { .. }
             | ProjectCommand::Delete { .. }
             | ProjectCommand::Logo(_)
@@ -124,6 +125,17 @@ pub async fn open(config: &Config) -> anyhow::Result<App> {
             body_memory_bytes: config.body_memory_bytes,
             passwords: config.passwords.clone(),
             extensions: config.extensions(),
+            map_tiles: {
+                let default = quadrat_app::MapTiles::default();
+                quadrat_app::MapTiles {
+                    url: config.map.tile_url.clone().unwrap_or(default.url),
+                    attribution: config
+                        .map
+                        .attribution
+                        .clone()
+                        .unwrap_or(default.attribution),
+                }
+            },
             ..AppConfig::default()
         },
     )

@@ -27,6 +27,39 @@ pub async fn run(app: App, cmd: ProjectCommand) -> anyhow::Result<ExitCode> {
             }
             ExitCode::SUCCESS
         }
+        ProjectCommand::Download {
+            slug,
+            output,
+            json,
+            map_index,
+            media,
+        } => {
+            let project = app.find_project(&slug).await.map_err(cli_error)?;
+            let file = std::fs::File::create(&output)
+                .with_context(|| format!("creating {}", output.display()))?;
+            let opts = quadrat_app::download::DownloadOptions {
+                map_index,
+                json,
+                media,
+                origin: None,
+            };
+            let out = app
+                .download_project(&project, &opts, std::io::BufWriter::new(file))
+                .await
+                .map_err(cli_error)?;
+            out.into_inner()
+                .map_err(|e| e.into_error())
+                .and_then(|f| f.sync_all())
+                .with_context(|| format!("writing {}", output.display()))?;
+            let files = quadrat_app::download::download_files(&project, json).map_err(cli_error)?;
+            println!(
+                "wrote {} ({} files{})",
+                output.display(),
+                files.len(),
+                if media { " and the media files" } else { "" }
+            );
+            ExitCode::SUCCESS
+        }
         ProjectCommand::Set { slug, field, value } => {
             let setting = ProjectSetting::parse(field, &value)
                 .map_err(|e| cli_error(AppError::invalid(vec![e.into()])))?;

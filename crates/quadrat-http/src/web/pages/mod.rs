@@ -2,12 +2,15 @@
 //! the Apps routes, which the table shares with their JSON API.
 
 mod account;
+pub mod data;
 mod details;
 mod developers;
 mod login;
+mod map;
 mod mappings;
 mod members;
 mod projects;
+mod transfer;
 
 use axum::extract::Path;
 use axum::routing::{MethodRouter, get, post};
@@ -30,6 +33,29 @@ pub fn mount() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/logout", post(login::logout)),
         ("/setup", get(login::setup_form).post(login::setup)),
         ("/assets/{name}", get(assets::serve)),
+        ("/assets/vendor/{*path}", get(assets::serve_vendor)),
+        ("/project/{slug}", get(data::home)),
+        ("/project/{slug}/data", get(data::table)),
+        ("/project/{slug}/data/map", get(map::page)),
+        ("/project/{slug}/data/map.geojson", get(map::feed)),
+        (
+            "/project/{slug}/media",
+            get(crate::routes::media::page_media),
+        ),
+        ("/project/{slug}/entry/{uuid}", get(data::entry)),
+        (
+            "/project/{slug}/entry/{uuid}/delete",
+            get(data::delete_form).post(data::delete),
+        ),
+        ("/project/{slug}/download", get(transfer::download)),
+        (
+            "/project/{slug}/bulk-upload",
+            get(transfer::bulk_form).post(transfer::bulk_upload),
+        ),
+        (
+            "/project/{slug}/bulk-upload/template",
+            get(transfer::template),
+        ),
         ("/myprojects", get(projects::my_projects)),
         ("/myprojects/create", get(projects::create_form)),
         ("/myprojects/import", post(projects::import)),
