@@ -131,6 +131,7 @@ impl App {
                 let base = LinkBase::new(req.scheme, req.host, req.path);
                 let links = Links::new(&base, &query, &pagination);
                 let mut page = JsonPage::begin(&meta, slug);
+                page.reserve_rows(rows.len());
                 for row in &rows {
                     page.push(&plan, &row_view(row, branch));
                 }

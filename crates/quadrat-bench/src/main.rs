@@ -60,6 +60,9 @@ struct Args {
     /// PostgreSQL server; a fresh database is created on it and dropped afterwards
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     postgres_url: String,
+    /// Keep the data directory and database afterwards (to profile a server on them)
+    #[arg(long)]
+    keep: bool,
     /// Where the table is written [default: <workspace>/bench/results]
     #[arg(long, value_name = "DIR")]
     results: Option<PathBuf>,
@@ -200,6 +203,10 @@ async fn run_engine(args: &Args, bin: &Path, engine: &str) -> Result<Vec<Row>> {
     std::fs::create_dir_all(&data_dir)?;
     let db = Database::create(engine, &data_dir, &args.postgres_url).await?;
     let result = measure(args, bin, engine, &data_dir, &db).await;
+    if args.keep {
+        eprintln!("kept {} ({})", dir.keep().display(), db.url);
+        return result;
+    }
     db.drop_it().await?;
     result
 }

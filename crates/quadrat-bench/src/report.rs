@@ -56,7 +56,7 @@ pub fn median(mut runs: Vec<f64>) -> f64 {
     }
     runs.sort_by(f64::total_cmp);
     let mid = runs.len() / 2;
-    if runs.len() % 2 == 1 {
+    if !runs.len().is_multiple_of(2) {
         runs[mid]
     } else {
         (runs[mid - 1] + runs[mid]) / 2.0
@@ -69,7 +69,7 @@ pub fn count(v: f64) -> String {
     let digits = n.abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

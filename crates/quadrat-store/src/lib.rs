@@ -8,6 +8,7 @@ mod mappings;
 mod media;
 mod migrate;
 mod oauth;
+mod page_reader;
 mod projects;
 mod ratelimit;
 mod rows;
@@ -52,6 +53,9 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("redis error: {0}")]
     Redis(String),
+    /// SQLite's export reads (`page_reader.rs`), which do not go through sqlx.
+    #[error("database error: {0}")]
+    Sqlite(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -116,7 +120,12 @@ pub enum Engine {
 /// of failing with SQLITE_BUSY, and a pool of readers that WAL lets run beside it.
 #[derive(Debug, Clone)]
 pub(crate) enum Db {
-    Sqlite { write: SqlitePool, read: SqlitePool },
+    Sqlite {
+        write: SqlitePool,
+        read: SqlitePool,
+        /// The export's page reads (`None` for an in-memory database).
+        pages: Option<std::sync::Arc<page_reader::PageReader>>,
+    },
     Postgres(PgPool),
 }
 
@@ -177,10 +186,11 @@ impl Store {
             .await?;
         let read = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options.read_only(false))
+            .connect_with(options.clone().read_only(false))
             .await?;
+        let pages = page_reader::PageReader::for_file(options.get_filename());
         Ok(Store {
-            db: Db::Sqlite { write, read },
+            db: Db::Sqlite { write, read, pages },
         })
     }
 
@@ -194,7 +204,7 @@ impl Store {
     /// Closes every connection (tests drop their database afterwards).
     pub async fn close(&self) {
         match &self.db {
-            Db::Sqlite { write, read } => {
+            Db::Sqlite { write, read, .. } => {
                 write.close().await;
                 read.close().await;
             }
