@@ -85,9 +85,23 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::Conflict(what) => AppError::client(400, "ec5_224", what.to_string()),
             StoreError::NotFound(what) => AppError::client(404, "ec5_11", what),
+            StoreError::DiskFull => disk_full("ec5_45"),
             other => AppError::internal("storage", other),
         }
     }
+}
+
+/// A write refused because the server's disk is full: `507 Insufficient Storage` with `code`
+/// (`ec5_45` for data, `ec5_83` for files) and the source `disk-full`; nothing was kept, the
+/// client keeps its data and retries later (docs/durability.md).
+pub fn disk_full(code: &str) -> AppError {
+    tracing::error!("a write was refused: the disk is full");
+    AppError::client(507, code, "disk-full")
+}
+
+/// Whether an I/O error means the disk (or the quota) is full.
+pub fn is_disk_full_io(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::StorageFull || matches!(e.raw_os_error(), Some(28 | 122))
 }
 
 /// Turns any error into an internal one with a context, so call sites stay one line:

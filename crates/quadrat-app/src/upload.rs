@@ -142,10 +142,13 @@ impl App {
         let Some(mut file) = file else {
             return Err(AppError::client(400, "ec5_69", &upload.uuid));
         };
-        let head = file
-            .head(kind.sniff_len())
-            .await
-            .map_err(|e| AppError::internal("reading an uploaded file", e))?;
+        let head = file.head(kind.sniff_len()).await.map_err(|e| {
+            if crate::error::is_disk_full_io(&e) {
+                crate::error::disk_full("ec5_83")
+            } else {
+                AppError::internal("reading an uploaded file", e)
+            }
+        })?;
         media::check_content(kind, &head, file.size(), &upload.uuid).map_err(AppError::invalid)?;
         // A file for a question that is gone: accepted and dropped, as the app expects.
         let Some(in_branch) = input_place(&target.def, &upload.input_ref) else {
@@ -175,6 +178,9 @@ impl App {
             .store_upload(file, kind, &project.project_ref, &upload.name)
             .await
         {
+            if crate::error::is_disk_full_io(&e) {
+                return Err(crate::error::disk_full("ec5_83"));
+            }
             tracing::error!(error = %e, "storing a media file");
             return Err(AppError::client(400, "ec5_83", &upload.input_ref));
         }
@@ -217,6 +223,7 @@ async fn commit(tx: EntryTx) -> Result<()> {
 fn persist_error(e: StoreError) -> AppError {
     match e {
         StoreError::Conflict(_) => AppError::client(400, "ec5_54", "upload"),
+        StoreError::DiskFull => crate::error::disk_full("ec5_45"),
         other => {
             tracing::error!(error = %other, "storing an upload");
             AppError::client(400, "ec5_45", "create-entry-service")

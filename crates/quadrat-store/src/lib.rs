@@ -1,6 +1,7 @@
 //! Storage behind one interface: [`Store`] runs the same queries on SQLite (embedded default) or
 //! PostgreSQL, chosen by the database URL. Engine-specific SQL lives only where it must differ.
 
+mod durability;
 mod entries;
 mod export;
 mod files;
@@ -18,6 +19,7 @@ mod sessions;
 mod users;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -25,6 +27,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use durability::Durability;
 #[cfg(feature = "test-support")]
 pub use entries::{BranchEntryRow, EntryRow};
 pub use entries::{
@@ -49,8 +52,12 @@ pub enum StoreError {
     NotFound(String),
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
     BadUrl(String),
+    /// The disk (or the database's quota) is full: nothing was written; retry when space
+    /// returns.
+    #[error("the disk is full")]
+    DiskFull,
     #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
     #[error("redis error: {0}")]
     Redis(String),
     /// SQLite's export reads (`page_reader.rs`), which do not go through sqlx.
@@ -59,6 +66,31 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> StoreError {
+        if is_disk_full(&e) {
+            StoreError::DiskFull
+        } else {
+            StoreError::Db(e)
+        }
+    }
+}
+
+/// SQLite's `SQLITE_FULL` (13, with its extended codes), PostgreSQL's `disk_full` (53100) or
+/// an `ENOSPC`/`EDQUOT` from the driver's own I/O.
+pub(crate) fn is_disk_full(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            let code = db.code();
+            let code = code.as_deref().unwrap_or_default();
+            let sqlite = db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some();
+            code == "53100" || (sqlite && code.parse::<i32>().is_ok_and(|c| c & 0xff == 13))
+        }
+        sqlx::Error::Io(io) => matches!(io.raw_os_error(), Some(28 | 122)),
+        _ => false,
+    }
+}
 
 /// Which unique thing a write ran into: each is a different answer to the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,16 +149,46 @@ pub enum Engine {
 }
 
 /// The two engines' pools. SQLite gets one writer connection, so writers queue in-process instead
-/// of failing with SQLITE_BUSY, and a pool of readers that WAL lets run beside it.
+/// of failing with SQLITE_BUSY, a pool of readers that WAL lets run beside it, and the group
+/// commit that batches uploads on the writer (`entries/group.rs`).
 #[derive(Debug, Clone)]
 pub(crate) enum Db {
     Sqlite {
         write: SqlitePool,
         read: SqlitePool,
+        group: Arc<entries::GroupCommit>,
         /// The export's page reads (`None` for an in-memory database).
-        pages: Option<std::sync::Arc<page_reader::PageReader>>,
+        pages: Option<Arc<page_reader::PageReader>>,
     },
     Postgres(PgPool),
+}
+
+/// Starts a write transaction as a writer: on SQLite `BEGIN IMMEDIATE`, so the write lock is
+/// taken at once and the busy timeout applies (a deferred transaction that reads, then writes
+/// while another process writes fails with `database is locked` whatever the timeout).
+pub(crate) trait BeginWrite {
+    type Db: sqlx::Database;
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = sqlx::Result<sqlx::Transaction<'static, Self::Db>>> + Send;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>>> + Send {
+        self.begin_with("BEGIN IMMEDIATE")
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>>> + Send {
+        self.begin()
+    }
 }
 
 /// Runs `$body` with `$pool` bound to the engine's pool: once per engine, so each query text is
@@ -154,9 +216,15 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens the database named by `url` (`sqlite://PATH` creates the file; `postgres://…`).
-    /// Does not migrate: call [`Store::migrate`].
+    /// Opens the database named by `url` (`sqlite://PATH` creates the file; `postgres://…`)
+    /// with the safe durability. Does not migrate: call [`Store::migrate`].
     pub async fn connect(url: &str) -> Result<Store> {
+        Store::open(url, Durability::Safe).await
+    }
+
+    /// [`Store::connect`] with a chosen durability (docs/durability.md). PostgreSQL keeps the
+    /// server's own `synchronous_commit` in either mode.
+    pub async fn open(url: &str, durability: Durability) -> Result<Store> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
@@ -173,7 +241,12 @@ impl Store {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            // Safe: the WAL is synced at every commit, so an acknowledged write survives a power
+            // cut; relaxed: synced at checkpoints only (survives a killed process, not a power cut).
+            .synchronous(match durability {
+                Durability::Safe => SqliteSynchronous::Full,
+                Durability::Relaxed => SqliteSynchronous::Normal,
+            })
             .foreign_keys(true)
             // The CLI and a running server may share the file: wait for each other's writes.
             .busy_timeout(Duration::from_secs(30));
@@ -188,9 +261,15 @@ impl Store {
             .max_connections(8)
             .connect_with(options.clone().read_only(false))
             .await?;
+        let group = Arc::new(entries::GroupCommit::new(write.clone()));
         let pages = page_reader::PageReader::for_file(options.get_filename());
         Ok(Store {
-            db: Db::Sqlite { write, read, pages },
+            db: Db::Sqlite {
+                write,
+                read,
+                group,
+                pages,
+            },
         })
     }
 

@@ -91,10 +91,24 @@ impl MediaStore {
         name: &str,
     ) -> io::Result<()> {
         let target = self.path(kind, project_ref, name)?;
+        // The file's bytes are synced before the rename, the folder after it, so the name never
+        // points at a file whose data a power cut could lose (docs/durability.md).
         upload.finish().await?;
-        tokio::fs::create_dir_all(self.dir(kind, project_ref)).await?;
+        let dir = self.dir(kind, project_ref);
+        let new_dir = !tokio::fs::try_exists(&dir).await.unwrap_or(false);
+        tokio::fs::create_dir_all(&dir).await?;
         tokio::fs::rename(&upload.path, &target).await?;
         upload.stored = true;
+        sync_dir(&dir).await?;
+        if new_dir {
+            // Folders made just now must be on disk too: their parents hold their names.
+            for parent in dir.ancestors().skip(1) {
+                sync_dir(parent).await?;
+                if parent == self.root {
+                    break;
+                }
+            }
+        }
         Ok(())
     }
 
@@ -160,6 +174,11 @@ impl MediaStore {
         }
         Ok(removed)
     }
+}
+
+/// Syncs a folder, so the names it holds (a rename into it) survive a power cut.
+async fn sync_dir(dir: &Path) -> io::Result<()> {
+    tokio::fs::File::open(dir).await?.sync_all().await
 }
 
 /// An upload being received. Dropped before it is stored, the file goes.

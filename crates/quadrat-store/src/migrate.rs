@@ -1,6 +1,6 @@
 //! Embedded migrations, one folder per engine with the same numbers in both.
 
-use sqlx::Acquire;
+use sqlx::Connection;
 
 use crate::{Result, Store, with_pool};
 
@@ -66,7 +66,13 @@ impl Store {
                         crate::Engine::Sqlite => sqlite,
                         crate::Engine::Postgres => postgres,
                     };
-                    let mut tx = conn.begin().await?;
+                    // As a writer on SQLite, so a CLI and a server starting together wait for
+                    // each other instead of failing with `database is locked`.
+                    let begin = match engine {
+                        crate::Engine::Sqlite => "BEGIN IMMEDIATE",
+                        crate::Engine::Postgres => "BEGIN",
+                    };
+                    let mut tx = conn.begin_with(begin).await?;
                     let done: Option<i64> =
                         sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
                             .bind(version)

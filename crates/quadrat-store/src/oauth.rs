@@ -1,6 +1,6 @@
 //! Client apps (`oauth_clients`, one per project) and their access tokens.
 
-use crate::{Conflict, Result, Store, StoreError, conflict_as, with_pool};
+use crate::{BeginWrite, Conflict, Result, Store, StoreError, conflict_as, with_pool};
 
 /// A project's client app. `secret_hash` never leaves the services.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -100,7 +100,7 @@ impl Store {
     /// Deletes the app; its tokens go with it (foreign key cascade), so they are revoked.
     pub async fn delete_client(&self, client_id: i64) -> Result<()> {
         with_pool!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             // Explicit, so a database without the cascade still loses the tokens.
             sqlx::query("DELETE FROM oauth_access_tokens WHERE client_id = $1")
                 .bind(client_id)
@@ -122,7 +122,7 @@ impl Store {
     /// `forget_before` (housekeeping; no live token is touched).
     pub async fn insert_token(&self, token: &TokenRow, forget_before: i64) -> Result<()> {
         with_pool!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM oauth_access_tokens WHERE client_id = $1 AND expires_at < $2")
                 .bind(token.client_id)
                 .bind(forget_before)
@@ -159,7 +159,7 @@ impl Store {
     /// Revokes every token of the client; returns how many of them were still live.
     pub async fn revoke_tokens(&self, client_id: i64, now: i64) -> Result<u64> {
         with_pool!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let live: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM oauth_access_tokens WHERE client_id = $1 AND revoked = FALSE AND expires_at > $2",
             )

@@ -3,7 +3,7 @@
 use quadrat_core::project_state::{ProjectSetting, SettingField};
 
 use crate::rows::{CounterRow, MediaTotalsRow, ProjectRow, StructureRow};
-use crate::{Conflict, Result, Store, StoreError, conflict_as, with_pool};
+use crate::{BeginWrite, Conflict, Result, Store, StoreError, conflict_as, with_pool};
 
 const PROJECT_COLUMNS: &str = "id, ref, name, slug, access, visibility, status, category, \
     small_description, description, logo_url, can_bulk_upload, app_link_visibility, created_by, \
@@ -33,7 +33,7 @@ impl Store {
     /// Creates the project with its structure and stats rows in one transaction.
     pub async fn insert_project(&self, p: &NewProject) -> Result<i64> {
         with_pool!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let taken: Option<String> = sqlx::query_scalar(
                 "SELECT CASE WHEN ref = $1 THEN 'ref' ELSE 'slug' END FROM projects \
                  WHERE ref = $1 OR slug = $2 LIMIT 1",
@@ -178,7 +178,7 @@ impl Store {
         let value = setting.value();
         let sql = format!("UPDATE projects SET {column} = $1, updated_at = $2 WHERE id = $3");
         with_pool!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let done = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(value)
                 .bind(now)
@@ -272,7 +272,7 @@ impl Store {
     ) -> Result<()> {
         let (small_description, description, category) = details;
         with_pool!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let done = sqlx::query(
                 "UPDATE project_structures SET project_definition = $1, project_extra = $2, \
                  project_mapping = $3, updated_at = $4 WHERE project_id = $5 AND project_mapping = $6",

@@ -1,7 +1,7 @@
 //! Bulk seeding for benchmarks only (feature `test-support`): many copies of one stored entry,
 //! written in large batches without the upload pipeline, with the form's counters set to match.
 
-use crate::{Result, Store, with_pool};
+use crate::{BeginWrite, Result, Store, with_pool};
 
 /// Rows per INSERT statement and per transaction.
 const ROWS_PER_STATEMENT: usize = 200;
@@ -47,7 +47,7 @@ impl Store {
         while done < count {
             let tx_end = (done + ROWS_PER_TX).min(count);
             with_pool!(self, write, |pool| {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_write().await?;
                 while done < tx_end {
                     let n = ROWS_PER_STATEMENT.min(tx_end - done);
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(statement(n)));

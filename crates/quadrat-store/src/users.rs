@@ -2,7 +2,7 @@
 
 use quadrat_core::roles::Role;
 
-use crate::{Conflict, Result, Store, StoreError, conflict_as, with_pool};
+use crate::{BeginWrite, Conflict, Result, Store, StoreError, conflict_as, with_pool};
 
 const USER_COLUMNS: &str =
     "id, email, name, password_hash, server_role, state, api_token_hash, created_at, updated_at";
@@ -246,7 +246,7 @@ impl Store {
         now: i64,
     ) -> Result<()> {
         with_pool!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO project_roles (project_id, user_id, role, created_at) \
                  VALUES ($1, $2, $3, $4) \
@@ -275,7 +275,7 @@ impl Store {
     /// transaction.
     pub async fn transfer_creator(&self, project_id: i64, user_id: i64, now: i64) -> Result<()> {
         with_pool!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "UPDATE project_roles SET role = 'manager' \
                  WHERE project_id = $1 AND role = 'creator' AND user_id <> $2",

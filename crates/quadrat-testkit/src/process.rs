@@ -18,6 +18,8 @@ use crate::TestDb;
 pub struct Quadrat {
     bin: PathBuf,
     vars: Vec<(String, OsString)>,
+    /// A program that runs `quadrat` (`strace -f …`), with its arguments.
+    wrapper: Vec<OsString>,
 }
 
 impl Quadrat {
@@ -26,7 +28,18 @@ impl Quadrat {
         Quadrat {
             bin: PathBuf::from(bin),
             vars: Vec::new(),
+            wrapper: Vec::new(),
         }
+    }
+
+    /// Runs `quadrat` under `program ARGS…` (which must run the command it is given last, as
+    /// `strace -o FILE --` does).
+    pub fn wrapped_in(mut self, program: &str, args: &[&str]) -> Quadrat {
+        self.wrapper = std::iter::once(program)
+            .chain(args.iter().copied())
+            .map(OsString::from)
+            .collect();
+        self
     }
 
     /// `bin` on the test's database, with the test's directory as its data directory.
@@ -55,7 +68,14 @@ impl Quadrat {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(&self.bin);
+        let mut command = match self.wrapper.split_first() {
+            Some((program, wrapper_args)) => {
+                let mut command = Command::new(program);
+                command.args(wrapper_args).arg(&self.bin);
+                command
+            }
+            None => Command::new(&self.bin),
+        };
         command.args(args);
         for (key, _) in std::env::vars_os() {
             if key.to_string_lossy().starts_with("QUADRAT_") {

@@ -240,6 +240,11 @@ pub struct ServeArgs {
     /// Switch every rate limit off (benchmarks, trusted networks) [config: rate_limits.enabled]
     #[arg(long)]
     pub no_rate_limits: bool,
+    /// `safe` (the default): every acknowledged write survives a power cut; `relaxed`: faster
+    /// on SQLite, survives a killed process but may lose the last writes in a power cut
+    /// (docs/durability.md) [config: durability] [env: QUADRAT_DURABILITY]
+    #[arg(long, value_name = "MODE")]
+    pub durability: Option<quadrat_store::Durability>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,6 +9,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use quadrat_app::oauth::KeySettings;
 use quadrat_app::passwords::PasswordSettings;
 use quadrat_app::ratelimit::{RateLimitConfig, string_list};
+use quadrat_store::Durability;
 use serde::{Deserialize, Serialize};
 
 pub const DEFAULT_DATA_DIR: &str = "./quadrat-data";
@@ -38,6 +39,9 @@ pub struct Config {
     /// `[passwords]`: how many password hashes run at once, and how many more may wait.
     #[serde(default)]
     pub passwords: PasswordSettings,
+    /// `"safe"` (default) or `"relaxed"`: how far a write is carried before it is acknowledged
+    /// (docs/durability.md). Read with [`Config::durability`].
+    pub durability: String,
 }
 
 /// `[oauth]` (env `QUADRAT_OAUTH__PRIVATE_KEY_FILE`, `QUADRAT_OAUTH__PUBLIC_KEY_FILES`).
@@ -67,6 +71,7 @@ impl std::fmt::Debug for Config {
             .field("max_json_body_bytes", &self.max_json_body_bytes)
             .field("body_memory_bytes", &self.body_memory_bytes)
             .field("passwords", &self.passwords)
+            .field("durability", &self.durability)
             .finish()
     }
 }
@@ -84,6 +89,8 @@ pub struct Overrides {
     pub public_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limits: Option<RateLimitOverrides>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub durability: Option<String>,
 }
 
 /// `serve --no-rate-limits`.
@@ -112,6 +119,7 @@ impl Config {
             max_json_body_bytes: quadrat_app::DEFAULT_MAX_JSON_BODY_BYTES,
             body_memory_bytes: quadrat_app::DEFAULT_BODY_MEMORY_BYTES,
             passwords: PasswordSettings::default(),
+            durability: Durability::default().to_string(),
         };
         let toml_path = data_dir.join("quadrat.toml");
         let mut config: Config = Figment::from(Serialized::defaults(defaults))
@@ -121,7 +129,17 @@ impl Config {
             .extract()
             .with_context(|| format!("reading configuration (file {})", toml_path.display()))?;
         config.data_dir = data_dir;
+        config
+            .durability()
+            .with_context(|| format!("reading configuration (file {})", toml_path.display()))?;
         Ok(config)
+    }
+
+    /// The durability mode (checked by [`Config::load`]).
+    pub fn durability(&self) -> anyhow::Result<Durability> {
+        self.durability
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("durability: {e}"))
     }
 
     pub fn database_url(&self) -> String {

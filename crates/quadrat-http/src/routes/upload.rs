@@ -85,6 +85,10 @@ fn bad_body() -> ApiError {
 }
 
 fn write_error(e: std::io::Error) -> ApiError {
+    if quadrat_app::error::is_disk_full_io(&e) {
+        tracing::error!("an upload was refused: the disk is full");
+        return ApiError::new(507, "ec5_83", "disk-full");
+    }
     tracing::error!(error = %e, "writing a temporary upload file");
     ApiError::new(400, "ec5_83", "upload")
 }

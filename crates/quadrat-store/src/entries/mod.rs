@@ -3,7 +3,10 @@
 //! `entry_counters`, the parent's `child_counts`, the owner's `branch_counts`, the uniqueness
 //! index and the media totals. Writers of one project are serialised: SQLite has one writer
 //! (`BEGIN IMMEDIATE`), PostgreSQL takes a transaction-scoped advisory lock on the project.
+//! On SQLite each transaction is a savepoint in a group commit (`group`): concurrent uploads
+//! share one commit, each still all or nothing, each answered after that commit.
 //!
+//! - `group`: SQLite's group commit;
 //! - `lookups`: what the upload rules read inside the transaction (records by uuid, taken
 //!   answers, counts);
 //! - `write`: new records and edits, with the uniqueness index and the media totals;
@@ -13,16 +16,18 @@
 
 mod counters;
 mod delete;
+mod group;
 mod lookups;
 #[cfg(feature = "test-support")]
 mod reads;
 mod write;
 
-use sqlx::{Postgres, Sqlite, Transaction};
+use sqlx::{Postgres, Transaction};
 
 use crate::{Db, Result, Store};
 
 pub use delete::{DeleteTarget, Deleted};
+pub(crate) use group::GroupCommit;
 pub use lookups::{StoredBranchEntry, StoredEntry};
 #[cfg(feature = "test-support")]
 pub use reads::{BranchEntryRow, EntryRow};
@@ -32,7 +37,7 @@ pub use write::{NewRecord, RecordEdit};
 const LOCK_NAMESPACE: i64 = 0x5155_4144_0000_0000;
 
 enum TxInner {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(group::GroupJob),
     Postgres(Transaction<'static, Postgres>),
 }
 
@@ -44,7 +49,7 @@ macro_rules! with_tx {
     ($tx:expr, |$conn:ident| $body:block) => {
         match &mut $tx.inner {
             $crate::entries::TxInner::Sqlite(t) => {
-                let $conn = &mut **t;
+                let $conn = t.conn();
                 $body
             }
             $crate::entries::TxInner::Postgres(t) => {
@@ -68,7 +73,7 @@ impl Store {
     /// the project's writer lock until commit or drop.
     pub async fn begin_entries(&self, project_id: i64) -> Result<EntryTx> {
         let inner = match &self.db {
-            Db::Sqlite { write, .. } => TxInner::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite { group, .. } => TxInner::Sqlite(group.begin().await?),
             Db::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
                 sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -87,6 +92,8 @@ impl EntryTx {
         self.project_id
     }
 
+    /// Commits; returns once the work is on stable storage as the store's durability says (on
+    /// SQLite, once the group commit holding it returned).
     pub async fn commit(self) -> Result<()> {
         match self.inner {
             TxInner::Sqlite(t) => t.commit().await?,

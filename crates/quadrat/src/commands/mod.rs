@@ -67,6 +67,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Serve(args) = &cli.command {
         overrides.listen = args.listen.clone();
         overrides.public_url = args.public_url.clone();
+        overrides.durability = args.durability.map(|d| d.to_string());
         if args.no_rate_limits {
             overrides.rate_limits = Some(crate::config::RateLimitOverrides { enabled: false });
         }
@@ -98,7 +99,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 pub async fn open(config: &Config) -> anyhow::Result<App> {
     config.ensure_dirs()?;
     let url = config.database_url();
-    let store = Store::connect(&url)
+    let store = Store::open(&url, config.durability()?)
         .await
         .with_context(|| format!("opening database {}", quadrat_store::redact(&url)))?;
     store.migrate().await.context("migrating the database")?;

@@ -1,0 +1,157 @@
+//! Entry transactions written at the same moment, on both engines (on SQLite they share one
+//! group commit): each is all or nothing on its own. Transactions that wrote rows and counters
+//! and were then abandoned (a refusal after writing, a request cancelled mid-way) leave nothing
+//! behind and fail none of their neighbours; every committed one is there, and the counters
+//! match the rows exactly.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use quadrat_store::{NewProject, NewRecord, Store};
+use quadrat_testkit::{TestDb, both_engines};
+use tokio::sync::{Barrier, oneshot};
+
+const TASKS: usize = 48;
+const FORM: &str = "form-1";
+
+fn project() -> NewProject {
+    NewProject {
+        project_ref: "b".repeat(32),
+        name: "Group".into(),
+        slug: "group".into(),
+        access: "public".into(),
+        visibility: "hidden".into(),
+        status: "active".into(),
+        category: "general".into(),
+        small_description: "Group commit test".into(),
+        description: String::new(),
+        can_bulk_upload: "nobody".into(),
+        created_by: None,
+        definition: "{}".into(),
+        extra: "{}".into(),
+        mapping: "[]".into(),
+        now: 1_717_237_233_000,
+    }
+}
+
+/// What a task does after writing its entry.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Ending {
+    Commit,
+    /// Dropped without commit: a refusal found after writing.
+    Abandon,
+    /// The task is aborted while it holds the transaction.
+    Cancelled,
+}
+
+fn ending(i: usize) -> Ending {
+    match i % 4 {
+        0 | 1 => Ending::Commit,
+        2 => Ending::Abandon,
+        _ => Ending::Cancelled,
+    }
+}
+
+async fn write_one(
+    store: Store,
+    project_id: i64,
+    i: usize,
+    start: Arc<Barrier>,
+    holding: Option<oneshot::Sender<()>>,
+) -> String {
+    let uuid = format!("00000000-0000-4000-8000-{i:012}");
+    start.wait().await;
+    let mut tx = store.begin_entries(project_id).await.expect("begin");
+    let record = NewRecord {
+        uuid: &uuid,
+        form_ref: FORM,
+        user_id: 0,
+        platform: "Android",
+        device_id: "device",
+        created_at: 1_717_237_233_000 + i as i64,
+        uploaded_at: 1_717_237_234_000,
+        title: "entry",
+        entry_data: "{}",
+        geo_json_data: None,
+        unique: &[],
+    };
+    tx.insert_entry(&record, "", "", None)
+        .await
+        .expect("insert");
+    match ending(i) {
+        Ending::Commit => tx.commit().await.expect("commit"),
+        Ending::Abandon => drop(tx),
+        Ending::Cancelled => {
+            // Held (with its writes) until the task is aborted from outside.
+            if let Some(holding) = holding {
+                let _ = holding.send(());
+            }
+            std::future::pending::<()>().await;
+        }
+    }
+    uuid
+}
+
+async fn abandoned_and_cancelled_transactions_leave_nothing_and_fail_no_neighbour(db: TestDb) {
+    let store = db.store().await;
+    let project_id = store.insert_project(&project()).await.unwrap();
+    let start = Arc::new(Barrier::new(TASKS));
+    let mut tasks = Vec::new();
+    for i in 0..TASKS {
+        let (holding, held) = oneshot::channel();
+        let task = tokio::spawn(write_one(
+            store.clone(),
+            project_id,
+            i,
+            start.clone(),
+            Some(holding),
+        ));
+        if ending(i) == Ending::Cancelled {
+            // Aborted as soon as it holds its transaction: the client went away mid-upload.
+            let abort = task.abort_handle();
+            tokio::spawn(async move {
+                let _ = held.await;
+                abort.abort();
+            });
+        }
+        tasks.push((i, task));
+    }
+    let mut committed = BTreeSet::new();
+    for (i, task) in tasks {
+        let outcome = task.await;
+        match ending(i) {
+            Ending::Cancelled => assert!(outcome.is_err_and(|e| e.is_cancelled())),
+            Ending::Commit => {
+                committed.insert(outcome.expect("a committed task"));
+            }
+            Ending::Abandon => {
+                outcome.expect("an abandoned task");
+            }
+        }
+    }
+    // One more write after all that: the writer is free and sound.
+    let last = Arc::new(Barrier::new(1));
+    committed.insert(write_one(store.clone(), project_id, TASKS * 4, last, None).await);
+
+    let rows: BTreeSet<String> = store
+        .entry_rows(project_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.uuid)
+        .collect();
+    assert_eq!(rows, committed, "exactly the committed entries are stored");
+    let counters = store.counters(project_id).await.unwrap();
+    let form = counters
+        .iter()
+        .find(|c| c.form_ref == FORM && c.branch_ref.is_empty())
+        .expect("the form's counter");
+    assert_eq!(form.entry_count, committed.len() as i64, "{counters:?}");
+    assert_eq!(
+        store.entry_totals(project_id).await.unwrap(),
+        (committed.len() as i64, 0)
+    );
+    store.close().await;
+}
+
+both_engines!(abandoned_and_cancelled_transactions_leave_nothing_and_fail_no_neighbour);
