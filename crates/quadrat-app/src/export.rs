@@ -170,6 +170,7 @@ impl App {
                 let base = LinkBase::under(req.origin, req.path);
                 let links = Links::new(&base, &query, &pagination);
                 let mut page = JsonPage::begin(&meta, slug);
+                page.reserve_rows(rows.len());
                 for row in &rows {
                     page.push(&plan, &row_view(row, branch));
                 }

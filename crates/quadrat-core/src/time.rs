@@ -18,7 +18,59 @@ pub fn sql_datetime(ms: UnixMillis) -> String {
 
 /// `YYYY-MM-DDTHH:MM:SS.000Z`: API timestamps, milliseconds always zero.
 pub fn iso_zero_millis(ms: UnixMillis) -> String {
+    // Every exported row formats one: years 1970–9999 are written by hand (chrono parses its
+    // format string each time); others go through chrono.
+    if (0..=LAST_MS_OF_9999).contains(&ms) {
+        return iso_fast(ms);
+    }
     at(ms).format("%Y-%m-%dT%H:%M:%S.000Z").to_string()
+}
+
+/// 9999-12-31T23:59:59.999Z.
+const LAST_MS_OF_9999: UnixMillis = 253_402_300_799_999;
+
+fn iso_fast(ms: UnixMillis) -> String {
+    let secs = ms / 1000;
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days);
+    let mut out = String::with_capacity(24);
+    push_digits(&mut out, y, 4);
+    let sep = ['-', '-', 'T', ':', ':'];
+    let rest = [m, d, rem / 3600, rem / 60 % 60, rem % 60];
+    for (c, v) in sep.iter().zip(rest) {
+        out.push(*c);
+        push_digits(&mut out, v, 2);
+    }
+    out.push_str(".000Z");
+    out
+}
+
+/// `n` (not negative) in `width` digits, zero-padded.
+fn push_digits(out: &mut String, n: i64, width: usize) {
+    let mut digits = [b'0'; 4];
+    let mut v = n;
+    for slot in digits[..width].iter_mut().rev() {
+        *slot = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    digits[..width]
+        .iter()
+        .for_each(|&b| out.push(char::from(b)));
+}
+
+/// Year, month, day of a day count since 1970-01-01 (not negative): Howard Hinnant's
+/// `civil_from_days`.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
 }
 
 /// The current time, in milliseconds.
@@ -41,5 +93,33 @@ mod tests {
         assert_eq!(sql_datetime(ms), "2024-06-01 10:20:33");
         assert_eq!(iso_zero_millis(ms), "2024-06-01T10:20:33.000Z");
         assert_eq!(whole_seconds(ms), 1_717_237_233_000);
+    }
+
+    #[test]
+    fn iso_by_hand_matches_chrono() {
+        let chrono = |ms: UnixMillis| at(ms).format("%Y-%m-%dT%H:%M:%S.000Z").to_string();
+        // Leap days, century and era boundaries, the ends of the range, and a sweep.
+        let mut cases = vec![
+            0,
+            999,
+            86_399_999,
+            951_782_400_000,   // 2000-02-29
+            4_107_456_000_000, // 2100-02-28
+            4_107_542_400_000, // 2100-03-01
+            LAST_MS_OF_9999,
+        ];
+        let mut ms = 0;
+        while ms <= LAST_MS_OF_9999 {
+            cases.push(ms);
+            ms += 7_777_777_777;
+        }
+        for ms in cases {
+            assert_eq!(iso_zero_millis(ms), chrono(ms), "{ms}");
+        }
+        assert_eq!(iso_zero_millis(-1), "1969-12-31T23:59:59.000Z");
+        assert_eq!(
+            iso_zero_millis(LAST_MS_OF_9999 + 1),
+            chrono(LAST_MS_OF_9999 + 1)
+        );
     }
 }

@@ -9,7 +9,8 @@
 
 use quadrat_core::export::params::{DateColumn, DateFilter, Selection, SortBy, SortOrder};
 
-use crate::{Engine, Result, Store, with_pool};
+use crate::page_reader::Arg;
+use crate::{Db, Engine, Result, Store, with_pool};
 
 /// What to read: the selection of a validated query, for one project.
 #[derive(Debug, Clone, Copy)]
@@ -66,12 +67,6 @@ pub struct ExportTotals {
 pub struct Cursor {
     pub created_at: i64,
     pub id: i64,
-}
-
-#[derive(Debug, Clone)]
-enum Arg {
-    Int(i64),
-    Text(String),
 }
 
 /// The `FROM … WHERE …` of a selection with its arguments.
@@ -303,6 +298,21 @@ fn to_row(r: RawRow) -> ExportRow {
     }
 }
 
+/// A row of [`row_columns`] as rusqlite reads it.
+fn sqlite_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExportRow> {
+    Ok(ExportRow {
+        id: r.get(0)?,
+        uuid: r.get(1)?,
+        related_uuid: r.get(2)?,
+        created_at: r.get(3)?,
+        uploaded_at: r.get(4)?,
+        title: r.get(5)?,
+        created_by: r.get(6)?,
+        entry_data: r.get(7)?,
+        branch_counts: r.get(8)?,
+    })
+}
+
 macro_rules! bind_all {
     ($query:expr, $args:expr) => {{
         let mut q = $query;
@@ -400,12 +410,7 @@ impl Store {
             users = users_join(sel),
             outer = order_by(engine, "e.", sort, order),
         );
-        let rows: Vec<RawRow> = with_pool!(self, read, |pool| {
-            bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())), &w.args)
-                .fetch_all(pool)
-                .await?
-        });
-        let mut rows: Vec<ExportRow> = rows.into_iter().map(to_row).collect();
+        let mut rows = self.export_rows(sql, w.args).await?;
         if from_end {
             rows.reverse();
         }
@@ -443,8 +448,20 @@ impl Store {
             clause = w.clause,
             users = users_join(sel),
         );
+        self.export_rows(sql, w.args).await
+    }
+
+    /// Runs a page or chunk query: on SQLite in one blocking call on a connection of its own
+    /// (`page_reader.rs`), on PostgreSQL through the pool.
+    async fn export_rows(&self, sql: String, args: Vec<Arg>) -> Result<Vec<ExportRow>> {
+        if let Db::Sqlite {
+            pages: Some(pages), ..
+        } = &self.db
+        {
+            return pages.query(sql, args, sqlite_row).await;
+        }
         let rows: Vec<RawRow> = with_pool!(self, read, |pool| {
-            bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())), &w.args)
+            bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())), &args)
                 .fetch_all(pool)
                 .await?
         });

@@ -11,6 +11,7 @@ mod media;
 mod migrate;
 mod oauth;
 mod ops;
+mod page_reader;
 mod projects;
 mod ratelimit;
 mod rows;
@@ -70,6 +71,9 @@ pub enum StoreError {
     Redis(String),
     #[error("{0}")]
     Unsupported(&'static str),
+    /// SQLite's export reads (`page_reader.rs`), which do not go through sqlx.
+    #[error("database error: {0}")]
+    Sqlite(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -164,6 +168,8 @@ pub(crate) enum Db {
         write: SqlitePool,
         read: SqlitePool,
         group: Arc<entries::GroupCommit>,
+        /// The export's page reads (`None` for an in-memory database).
+        pages: Option<Arc<page_reader::PageReader>>,
     },
     Postgres(PgPool),
 }
@@ -264,11 +270,17 @@ impl Store {
             .await?;
         let read = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options.read_only(false))
+            .connect_with(options.clone().read_only(false))
             .await?;
         let group = Arc::new(entries::GroupCommit::new(write.clone()));
+        let pages = page_reader::PageReader::for_file(options.get_filename());
         Ok(Store {
-            db: Db::Sqlite { write, read, group },
+            db: Db::Sqlite {
+                write,
+                read,
+                group,
+                pages,
+            },
         })
     }
 

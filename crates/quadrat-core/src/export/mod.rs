@@ -67,6 +67,7 @@
 pub mod csv;
 pub mod dates;
 pub mod jsonw;
+mod keys;
 pub mod links;
 pub mod params;
 pub mod render;

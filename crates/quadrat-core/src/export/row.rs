@@ -5,11 +5,12 @@
 //! Malformed data never fails the row: a part of the wrong JSON type reads as missing, and text
 //! that is not JSON at all reads as an entry with no answers.
 
-use std::collections::HashMap;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+
+use super::keys::KeyMap;
 
 /// What a row yields: each slot's `answer` (absent or `null` is `None`) and `created_at`.
 #[derive(Debug, Default)]
@@ -24,7 +25,7 @@ impl RowAnswers {
     pub fn read(
         entry_data: &str,
         body_key: &str,
-        slots: &HashMap<String, usize>,
+        slots: &KeyMap<usize>,
         slot_count: usize,
     ) -> RowAnswers {
         let mut out = RowAnswers {
@@ -75,7 +76,7 @@ macro_rules! ignore_other_types {
 
 struct Top<'s> {
     body_key: &'s str,
-    slots: &'s HashMap<String, usize>,
+    slots: &'s KeyMap<usize>,
     out: &'s mut RowAnswers,
 }
 
@@ -108,7 +109,7 @@ impl<'de> Visitor<'de> for Top<'_> {
 }
 
 struct Body<'s> {
-    slots: &'s HashMap<String, usize>,
+    slots: &'s KeyMap<usize>,
     out: &'s mut RowAnswers,
 }
 
@@ -143,7 +144,7 @@ impl<'de> Visitor<'de> for Body<'_> {
 }
 
 struct Answers<'s> {
-    slots: &'s HashMap<String, usize>,
+    slots: &'s KeyMap<usize>,
     out: &'s mut Vec<Option<Value>>,
 }
 
@@ -235,7 +236,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn slots() -> HashMap<String, usize> {
+    fn slots() -> KeyMap<usize> {
         [("a".to_string(), 0), ("b".to_string(), 1)]
             .into_iter()
             .collect()

@@ -137,6 +137,12 @@ impl JsonPage {
         JsonPage { out, entries: 0 }
     }
 
+    /// Makes room for `rows` more entries at once (about 512 bytes each), so a page of 1,000
+    /// is not copied over and over as it grows.
+    pub fn reserve_rows(&mut self, rows: usize) {
+        self.out.reserve(rows.saturating_mul(512));
+    }
+
     pub fn push(&mut self, plan: &ExportPlan, row: &StoredEntry<'_>) {
         if self.entries > 0 {
             self.out.push(b',');

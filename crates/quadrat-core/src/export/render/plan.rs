@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use crate::export::keys::KeyMap;
+
 use serde_json::Value;
 
 use crate::definition::{Definition, Input, InputType};
@@ -37,9 +39,9 @@ pub(super) enum Kind {
     /// Date and time: the PHP `date()` format, `None` for an unknown `datetime_format`.
     DateTime(Option<&'static str>),
     /// Radio and dropdown: answer ref → label.
-    Single(HashMap<String, String>),
+    Single(KeyMap<String>),
     /// Checkbox and the search types: answer refs → labels.
-    Multi(HashMap<String, String>),
+    Multi(KeyMap<String>),
     Location,
     Media {
         media_type: &'static str,
@@ -93,7 +95,7 @@ pub struct ExportPlan {
     /// `"entry"` or `"branch_entry"`: where `entry_data` keeps the answers.
     pub(super) body_key: &'static str,
     /// Input ref → answer slot.
-    pub(super) answer_slots: HashMap<String, usize>,
+    pub(super) answer_slots: KeyMap<usize>,
     pub(super) private: bool,
     /// `{origin}/api/media/{slug}?`
     pub(super) media_base: String,
@@ -126,7 +128,7 @@ impl ExportPlan {
         fixed.push(("title", Fixed::Title));
 
         let mut columns = plan_columns(def, maps, opts);
-        let mut answer_slots: HashMap<String, usize> = HashMap::new();
+        let mut answer_slots: KeyMap<usize> = KeyMap::default();
         for col in &mut columns {
             let next = answer_slots.len();
             col.slot = *answer_slots.entry(col.input_ref.clone()).or_insert(next);
@@ -300,7 +302,7 @@ fn map_to_name(v: &Value) -> Option<String> {
 }
 
 fn kind_of(input: &Input, input_map: &Value) -> Kind {
-    let labels = || -> HashMap<String, String> {
+    let labels = || -> KeyMap<String> {
         input_map
             .get("possible_answers")
             .map(foreach_pairs)

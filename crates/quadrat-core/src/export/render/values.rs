@@ -1,7 +1,7 @@
 //! One answer as each input type renders it: PHP's casts of integers and decimals, answer
 //! labels, dates through `date()`, locations with their UTM values, media URLs.
 
-use std::collections::HashMap;
+use crate::export::keys::KeyMap;
 
 use serde_json::Value;
 
@@ -106,7 +106,7 @@ pub(super) fn date_time(answer: Option<&Value>, format: Option<&str>) -> String 
 }
 
 /// The label of a chosen answer ref, `""` when the map has none for it.
-pub(super) fn label<'m>(labels: &'m HashMap<String, String>, answer: Option<&Value>) -> &'m str {
+pub(super) fn label<'m>(labels: &'m KeyMap<String>, answer: Option<&Value>) -> &'m str {
     let key = match answer {
         Some(Value::String(s)) => labels.get(s.as_str()),
         Some(v @ (Value::Number(_) | Value::Bool(_))) => {

@@ -1,0 +1,132 @@
+//! SQLite's export reads, off the async driver: a page (or a keyset chunk) is read in one
+//! blocking call on a connection of its own. sqlx's SQLite driver hands each row from its worker
+//! thread to the runtime through a channel, a wake per row; a page of 1,000 rows read here costs
+//! one hand-over. The query texts are the export's own (`export.rs`), the same as PostgreSQL
+//! runs; only the executor differs.
+//!
+//! The connections keep a larger page cache than SQLite's 2 MB default, so a page's rows are
+//! mostly read from memory rather than through `pread`.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::{Result, StoreError};
+
+/// Connections kept open between reads; more may be open at once under load and are closed
+/// when returned.
+const IDLE: usize = 4;
+
+/// Page cache of each connection, KiB (SQLite's `cache_size` takes negative KiB).
+const CACHE_KIB: i64 = 8 * 1024;
+
+/// A value bound to a `$N` placeholder.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+/// The read connections of one SQLite database file.
+#[derive(Debug)]
+pub(crate) struct PageReader {
+    path: PathBuf,
+    idle: Mutex<Vec<rusqlite::Connection>>,
+}
+
+impl PageReader {
+    /// A reader of the database at `path`, or `None` for a database that is not a plain file
+    /// (in memory: another connection would not see it).
+    pub(crate) fn for_file(path: &Path) -> Option<Arc<PageReader>> {
+        let name = path.to_string_lossy();
+        if name.is_empty() || name.starts_with(':') || name.starts_with("file:") {
+            return None;
+        }
+        Some(Arc::new(PageReader {
+            path: path.to_path_buf(),
+            idle: Mutex::new(Vec::new()),
+        }))
+    }
+
+    fn open(&self) -> rusqlite::Result<rusqlite::Connection> {
+        // Not created: sqlx opened (and secured) the file first.
+        let conn = rusqlite::Connection::open_with_flags(
+            &self.path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        // As the sqlx pools: the CLI and a server may share the file.
+        conn.busy_timeout(Duration::from_secs(30))?;
+        conn.pragma_update(None, "query_only", true)?;
+        conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
+        Ok(conn)
+    }
+
+    /// Runs `sql` with `args` bound to `$1…$N` and maps every row with `row`, in one blocking
+    /// call.
+    pub(crate) async fn query<T, F>(
+        self: &Arc<Self>,
+        sql: String,
+        args: Vec<Arg>,
+        row: F,
+    ) -> Result<Vec<T>>
+    where
+        T: Send + 'static,
+        F: Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.query_blocking(&sql, &args, row))
+            .await
+            .map_err(|e| StoreError::Sqlite(e.to_string()))?
+    }
+
+    fn query_blocking<T, F>(&self, sql: &str, args: &[Arg], row: F) -> Result<Vec<T>>
+    where
+        F: Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    {
+        let taken = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let conn = match taken {
+            Some(conn) => conn,
+            None => self.open().map_err(sqlite_error)?,
+        };
+        let rows = read(&conn, sql, args, row).map_err(sqlite_error)?;
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < IDLE
+        {
+            idle.push(conn);
+        }
+        Ok(rows)
+    }
+}
+
+fn read<T, F>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    args: &[Arg],
+    row: F,
+) -> rusqlite::Result<Vec<T>>
+where
+    F: Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+{
+    let mut stmt = conn.prepare_cached(sql)?;
+    // `$N` is a named parameter to SQLite: bind each by its name, wherever and however often
+    // it appears.
+    for (i, arg) in args.iter().enumerate() {
+        let Some(index) = stmt.parameter_index(&format!("${}", i + 1))? else {
+            continue;
+        };
+        match arg {
+            Arg::Int(v) => stmt.raw_bind_parameter(index, v)?,
+            Arg::Text(v) => stmt.raw_bind_parameter(index, v.as_str())?,
+        }
+    }
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(row(r)?);
+    }
+    Ok(out)
+}
+
+fn sqlite_error(e: rusqlite::Error) -> StoreError {
+    StoreError::Sqlite(e.to_string())
+}
