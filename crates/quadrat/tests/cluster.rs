@@ -256,8 +256,13 @@ async fn two_instances_share_one_state() {
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("Tree Survey 2024"), "{}", page.body);
 
-    // With its rate-limit store gone, B keeps answering (the limiter lets requests through).
+    // With its rate-limit store gone, B is not ready (and says which store failed) but keeps
+    // answering: the limiter lets requests through. Ready again once Redis is back.
     cluster.redis.stop();
+    let ready = reqwest::get(format!("{}/readyz", b.base)).await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let body = ready.text().await.unwrap();
+    assert!(body.contains("rate_limits"), "{body}");
     let (status, _) = token_request(&b.base, id, &secret).await;
     assert_ne!(status, 500);
     let searched = reqwest::get(format!("{}/api/projects/tree", b.base))
@@ -265,4 +270,19 @@ async fn two_instances_share_one_state() {
         .unwrap();
     assert_eq!(searched.status(), 200);
     cluster.redis.resume();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let status = reqwest::get(format!("{}/readyz", b.base))
+            .await
+            .unwrap()
+            .status();
+        if status == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "B not ready again after Redis returned"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
