@@ -11,6 +11,7 @@ use quadrat_core::export::csv::CsvWriter;
 use quadrat_core::export::jsonw::push_str;
 use quadrat_core::export::render::{ExportPlan, PlanOptions};
 use quadrat_core::mappings::MappingList;
+use quadrat_core::project_state::ProjectAccess;
 use quadrat_core::time::{iso_zero_millis, sql_datetime};
 use quadrat_store::{ChangeItem, ChangesSelect, ProjectEvent, Tombstone};
 
@@ -139,7 +140,7 @@ impl App {
         } else {
             maps.default_index()
         };
-        let private = page.access == "private";
+        let private = ProjectAccess::parse(&page.access) == Some(ProjectAccess::Private);
         let mut items = page.items;
         let has_more = items.len() as i64 > query.per_page;
         items.truncate(query.per_page as usize);

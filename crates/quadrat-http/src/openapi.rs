@@ -6,6 +6,7 @@
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use quadrat_app::Extensions;
+use quadrat_core::project_state::ProjectAccess;
 use serde_json::{Map, Value, json};
 
 /// Where the document is served.
@@ -395,7 +396,7 @@ fn components() -> Value {
                 "parent_form_ref": {"type": "string"}, "parent_uuid": {"type": "string"},
                 "owner_uuid": {"type": "string"}, "deleted_at": {"type": "string"},
                 "reason": {"enum": ["structure", "mapping", "access"]},
-                "structure_last_updated": {"type": "string"}, "access": {"enum": ["public", "private"]}}},
+                "structure_last_updated": {"type": "string"}, "access": {"enum": ProjectAccess::ALL.iter().map(|a| a.as_str()).collect::<Vec<_>>()}}},
             "TokenRequest": {"type": "object", "required": ["grant_type", "client_id", "client_secret"], "properties": {
                 "grant_type": {"const": "client_credentials"}, "client_id": {"type": "string"},
                 "client_secret": {"type": "string"}}},
