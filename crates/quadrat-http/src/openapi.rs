@@ -332,6 +332,16 @@ fn describe(path: &str, ext: Extensions) -> Option<Value> {
             "responses": {"200": ok_json("Uploaded.", json!({"type": "object"})),
                           "400": error("The entry is refused.", "ec5_21", "Required field is missing.", "answer"),
                           "429": too_many()}}}),
+        "/api/export/media/{slug}" => media_item(
+            "exportMedia",
+            "A project's photo, thumbnail, logo, audio or video file, with ranges (docs/protocol.md §15.1); the client app's token for private projects.",
+            json!([{}, {"clientCredentials": []}]),
+        ),
+        "/api/media/{slug}" => media_item(
+            "media",
+            "The same files for the mobile app and public exports' media URLs (docs/protocol.md §15.1); a member's user token for private projects.",
+            json!([{}, {"userToken": []}]),
+        ),
         "/api/openapi.json" => json!({"get": {
             "tags": ["extension"], "operationId": "openapi",
             "summary": "This document. Quadrat extension.",
@@ -355,6 +365,35 @@ fn describe(path: &str, ext: Extensions) -> Option<Value> {
         }
     }
     Some(item)
+}
+
+/// A media route: `type`, `name`, `format` (checked in that order), a file or placeholder back.
+fn media_item(id: &str, summary: &str, security: Value) -> Value {
+    let one_of = |values: &[&str]| json!({"type": "string", "enum": values});
+    json!({"get": {
+    "tags": ["media"], "operationId": id, "summary": summary,
+    "parameters": [
+        slug(),
+        query("type", "photo, audio or video.", one_of(&["photo", "audio", "video"])),
+        query("name", "The file's name as the entry's answer gives it.", text()),
+        query("format", "Which file of that name.", one_of(&[
+            "entry_original", "entry_thumb", "project_thumb", "project_mobile_logo",
+            "audio", "video",
+        ])),
+        query("v", "Any value makes a photo's answer cacheable for a year.", text()),
+    ],
+    "security": security,
+    "responses": {
+        "200": {"description": "The file, or for a missing photo a placeholder JPEG with X-Media-Placeholder: true.",
+                "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                            "audio/mp4": {"schema": {"type": "string", "format": "binary"}},
+                            "video/mp4": {"schema": {"type": "string", "format": "binary"}}}},
+        "206": {"description": "The byte range asked for (Range: bytes=…)."},
+        "400": error("A name that could leave the folder.", "ec5_103", "Unknown error.", "media-service"),
+        "404": error("No such audio or video file.", "ec5_69", "No File Uploaded.", "media-service"),
+        "416": {"description": "The range starts past the end; Content-Range: bytes */size."},
+        "429": too_many(),
+    }}})
 }
 
 fn apps_post(id: &str, summary: &str) -> Value {

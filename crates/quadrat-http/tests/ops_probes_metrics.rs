@@ -90,11 +90,13 @@ async fn probes_answer_ok_when_everything_is_there(db: TestDb) {
 }
 
 async fn readyz_names_the_media_store_when_its_folder_is_unusable(db: TestDb) {
-    let mut app = db.app().await;
     // A file where the folder should be.
     let not_a_folder = db.data_dir().join("media-is-a-file");
     std::fs::write(&not_a_folder, b"x").unwrap();
-    app.config.media_dir = not_a_folder;
+    let app = db
+        .app()
+        .await
+        .with_media_store(quadrat_store::MediaStore::folder(&not_a_folder));
     let (base, _stop) = start(app, Limiter::disabled(), ServeOptions::default()).await;
     let (status, body) = get(&format!("{base}/readyz"), None).await;
     assert_eq!(status, 503, "{body}");
