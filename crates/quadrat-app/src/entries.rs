@@ -28,6 +28,21 @@ pub struct DeletionReport {
     pub files: Vec<MediaFile>,
 }
 
+impl DeletionReport {
+    /// `N entr(y|ies), M branch entr(y|ies) and K media file(s)`: how the CLI and the pages
+    /// say what went.
+    pub fn counts(&self) -> String {
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        format!(
+            "{}, {} and {}",
+            plural(self.entries.len(), "entry", "entries"),
+            plural(self.branch_entries.len(), "branch entry", "branch entries"),
+            plural(self.files.len(), "media file", "media files"),
+        )
+    }
+}
+
 impl App {
     /// Deletes entries of the project `raw_slug`, whatever its status (an administrator's
     /// command). An unknown uuid is `ec5_239`, an unknown form `ec5_15`.

@@ -45,24 +45,7 @@ async fn delete(app: &App, args: DeleteEntriesArgs) -> anyhow::Result<ExitCode> 
         );
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
-        "deleted {} entr{}, {} branch entr{} and {} media file{} from {}",
-        report.entries.len(),
-        if report.entries.len() == 1 {
-            "y"
-        } else {
-            "ies"
-        },
-        report.branch_entries.len(),
-        if report.branch_entries.len() == 1 {
-            "y"
-        } else {
-            "ies"
-        },
-        report.files.len(),
-        if report.files.len() == 1 { "" } else { "s" },
-        args.slug
-    );
+    println!("deleted {} from {}", report.counts(), args.slug);
     for uuid in &report.entries {
         println!("  entry         {uuid}");
     }

@@ -933,23 +933,7 @@ pub async fn delete(
     );
     match me.state.app.delete_entry_as(&project, &actor, &uuid).await {
         Ok(report) => {
-            let text = format!(
-                "Entry deleted: {} entr{}, {} branch entr{} and {} media file{} removed.",
-                report.entries.len(),
-                if report.entries.len() == 1 {
-                    "y"
-                } else {
-                    "ies"
-                },
-                report.branch_entries.len(),
-                if report.branch_entries.len() == 1 {
-                    "y"
-                } else {
-                    "ies"
-                },
-                report.files.len(),
-                if report.files.len() == 1 { "" } else { "s" },
-            );
+            let text = format!("Entry deleted: {} removed.", report.counts());
             me.redirect_with(&back, Flash::success(text)).await
         }
         Err(AppError::Client { status: 404, .. }) => not_found(&reader),
