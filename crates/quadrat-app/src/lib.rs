@@ -4,6 +4,7 @@
 pub mod access;
 pub mod accounts;
 pub mod bulk;
+pub mod change_upkeep;
 pub mod changes;
 pub mod demo;
 pub mod download;

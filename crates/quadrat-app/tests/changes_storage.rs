@@ -1,6 +1,7 @@
 //! The changes feed's storage on both engines (docs/protocol.md §17.5–17.9): migration 0011 on a
 //! populated database, and the tombstone retention job.
 
+use quadrat_app::change_upkeep::TombstoneRetention;
 use quadrat_app::entries::Deletion;
 use quadrat_store::{ChangeItem, ChangesSelect};
 use quadrat_testkit::uploads::*;
@@ -98,11 +99,22 @@ async fn retention_purges_old_tombstones_raises_the_floor_and_keeps_events(db: T
         .map(ChangeItem::seq)
         .collect();
     assert_eq!(tombstones.len(), 2, "the site and its visit");
-    // Nothing is old enough yet.
-    assert_eq!(app.store.purge_tombstones(0).await.unwrap(), 0);
+    // The job as `[sync] tombstone_retention` configures it: nothing is 90 days old yet, a
+    // retention of 0 keeps them for ever, and 91 days on they go.
+    let now = quadrat_core::time::now_millis();
+    let days = |n: i64| n * 24 * 60 * 60 * 1000;
+    let ninety = TombstoneRetention { days: 90 };
+    assert_eq!(app.purge_old_tombstones(ninety, now).await.unwrap(), 0);
+    let for_ever = TombstoneRetention { days: 0 };
+    assert_eq!(
+        app.purge_old_tombstones(for_ever, now + days(10_000))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(everything(&app.store, project.id).await, before);
     let purged = app
-        .store
-        .purge_tombstones(quadrat_core::time::now_millis() + 1)
+        .purge_old_tombstones(ninety, now + days(91))
         .await
         .unwrap();
     assert_eq!(purged, 2);

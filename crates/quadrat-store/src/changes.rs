@@ -190,7 +190,10 @@ impl EntryTx {
     /// The next number of this project's feed, inside this transaction.
     pub(crate) async fn next_seq(&mut self) -> Result<i64> {
         let project_id = self.project_id();
-        Ok(with_tx!(self, |conn| { take_seqs!(conn, project_id, 1) }))
+        let seq = with_tx!(self, |conn| { take_seqs!(conn, project_id, 1) });
+        #[cfg(feature = "test-support")]
+        pause::after_seq_taken().await;
+        Ok(seq)
     }
 
     /// Gives the hierarchy entry `id` a new number (its rendering changed).
@@ -523,4 +526,27 @@ impl Store {
 /// The current time, as tombstones record it.
 pub(crate) fn deleted_now() -> i64 {
     now_millis()
+}
+
+/// A writer paused while it holds its project's counter, so a test can show that readers and
+/// other writers wait for it (extensions.md §1.9 item 5). Tests only (feature `test-support`):
+/// production builds have no such hook.
+#[cfg(feature = "test-support")]
+pub mod pause {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::Duration;
+
+    static NEXT_WRITER_MS: AtomicU64 = AtomicU64::new(0);
+
+    /// The next writer to take a seq (in this process) sleeps `pause` before going on.
+    pub fn next_writer(pause: Duration) {
+        NEXT_WRITER_MS.store(pause.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    pub(crate) async fn after_seq_taken() {
+        let ms = NEXT_WRITER_MS.swap(0, Ordering::SeqCst);
+        if ms > 0 {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+    }
 }

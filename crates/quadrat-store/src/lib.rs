@@ -29,6 +29,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+#[cfg(feature = "test-support")]
+pub use changes::pause as change_pause;
 pub use changes::{
     ChangeItem, ChangeState, ChangesPage, ChangesSelect, ProjectChange, ProjectEvent, Tombstone,
 };

@@ -71,6 +71,9 @@ pub enum Command {
     /// Manage the media store (photos, audio, video, logos)
     #[command(subcommand)]
     Media(MediaCommand),
+    /// Manage the changes feed (GET /api/export/changes/{slug})
+    #[command(subcommand)]
+    Changes(ChangesCommand),
     /// Copy the SQLite database (and with --media the media folder) into one archive; safe
     /// while the server runs (PostgreSQL: use pg_dump)
     Backup {
@@ -85,6 +88,18 @@ pub enum Command {
     Restore {
         /// The archive `quadrat backup` wrote
         file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChangesCommand {
+    /// Renew the feed's epoch: every cursor handed out before answers 410 and its client walks
+    /// the feed again. `quadrat restore` does this itself; use it after restoring a database
+    /// by other means (pg_restore, a copied file)
+    Reset {
+        /// Only this project (default: every project)
+        #[arg(long, value_name = "SLUG")]
+        project: Option<String>,
     },
 }
 

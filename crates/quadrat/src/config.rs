@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use quadrat_app::change_upkeep::TombstoneRetention;
 use quadrat_app::oauth::KeySettings;
 use quadrat_app::passwords::PasswordSettings;
 use quadrat_app::ratelimit::{RateLimitConfig, string_list};
@@ -68,6 +69,32 @@ pub struct Config {
     /// `[map]`: the map pages' tiles (default: OpenStreetMap's standard tiles).
     #[serde(default)]
     pub map: MapConfig,
+    /// `[sync]`: the changes feed's upkeep.
+    #[serde(default)]
+    pub sync: SyncSettings,
+}
+
+/// `[sync] tombstone_retention`: days a deletion stays in the changes feed (0: for ever).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SyncSettings {
+    pub tombstone_retention: u32,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        SyncSettings {
+            tombstone_retention: TombstoneRetention::DEFAULT_DAYS,
+        }
+    }
+}
+
+impl SyncSettings {
+    pub fn retention(&self) -> TombstoneRetention {
+        TombstoneRetention {
+            days: self.tombstone_retention,
+        }
+    }
 }
 
 /// `[map] tile_url`, `[map] attribution`.
@@ -255,6 +282,7 @@ impl std::fmt::Debug for Config {
             .field("extensions", &self.extensions)
             .field("compat", &self.compat)
             .field("map", &self.map)
+            .field("sync", &self.sync)
             .field("media", &self.media)
             .finish()
     }
@@ -312,6 +340,7 @@ impl Config {
             extensions: ExtensionSettings::default(),
             compat: CompatSettings::default(),
             map: MapConfig::default(),
+            sync: SyncSettings::default(),
         };
         let toml_path = data_dir.join("quadrat.toml");
         let mut config: Config = Figment::from(Serialized::defaults(defaults))

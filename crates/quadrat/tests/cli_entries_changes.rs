@@ -141,7 +141,46 @@ async fn geojson_streams_one_feature_collection(db: TestDb) {
     );
 }
 
+/// `quadrat changes reset`: cursors handed out before answer 410 (the CLI says so), a fresh
+/// walk works; an unknown project is named and nothing is reset.
+async fn changes_reset_expires_earlier_cursors(db: TestDb) {
+    let app = db.app().await;
+    let project = import_tree_survey(&app).await;
+    ingest_entry(&app, &project, &site_entry(&version_of(&project))).await;
+    let since = |cursor: &str| {
+        quadrat(
+            &db,
+            &[
+                "entries", "export", SLUG, "--format", "json", "--since", cursor,
+            ],
+        )
+    };
+    let (_, cursor) = pages(since("start"));
+    assert!(since(&cursor).success());
+
+    let unknown = quadrat(&db, &["changes", "reset", "--project", "no-such-project"]);
+    assert!(!unknown.success());
+    assert!(unknown.stderr.contains("ec5_11"), "{}", unknown.stderr);
+    assert!(since(&cursor).success(), "nothing was reset");
+
+    let out = quadrat(&db, &["changes", "reset", "--project", SLUG]).ok();
+    assert!(out.contains("reset for 1 project:"), "{out}");
+    let expired = since(&cursor);
+    assert!(!expired.success());
+    assert!(
+        expired.stderr.contains("qd_cursor_expired"),
+        "{}",
+        expired.stderr
+    );
+    let (again, _) = pages(since("start"));
+    assert_eq!(again[0]["data"]["changes"].as_array().unwrap().len(), 1);
+
+    let out = quadrat(&db, &["changes", "reset"]).ok();
+    assert!(out.contains("reset for 1 project:"), "{out}");
+}
+
 both_engines!(
     since_walks_every_page_and_resumes,
-    geojson_streams_one_feature_collection
+    geojson_streams_one_feature_collection,
+    changes_reset_expires_earlier_cursors
 );

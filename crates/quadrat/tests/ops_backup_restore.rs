@@ -39,6 +39,17 @@ async fn upload(base: &str, content_type: &str, body: Vec<u8>) -> bool {
     response.status().as_u16() == 200
 }
 
+/// One page of the changes feed after `query`: status and `next_cursor`.
+async fn feed_cursor(base: &str, query: &str) -> (u16, Option<String>) {
+    let response = reqwest::get(format!("{base}/api/export/changes/{SLUG}?{query}"))
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    let cursor = body["meta"]["next_cursor"].as_str().map(str::to_string);
+    (status, cursor)
+}
+
 /// Waits (a minute at most) until `n` uploads are acknowledged.
 async fn wait_for(acknowledged: &Mutex<Vec<String>>, n: usize) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
@@ -115,6 +126,8 @@ async fn backup_under_upload_load_restores_to_the_moment_it_began(db: TestDb) {
     load.await.unwrap();
     let original = export_sites(&base).await;
     assert_eq!(original.len(), acknowledged.lock().unwrap().len() + 1);
+    // A client of the changes feed, caught up with the original.
+    let cursor = feed_cursor(&base, "").await.1.expect("a cursor");
 
     let restored_dir = dir.path().join("restored");
     let restored = Quadrat::new(BIN).data_dir(&restored_dir);
@@ -132,6 +145,12 @@ async fn backup_under_upload_load_restores_to_the_moment_it_began(db: TestDb) {
 
     let copy = restored.serve(&["--public-url", PUBLIC]);
     let restored_sites = export_sites(&copy.base).await;
+    // The restored feed would re-issue seqs that cursor has passed: it is expired (410), and a
+    // fresh walk works.
+    assert!(printed.contains("410"), "{printed}");
+    let (status, _) = feed_cursor(&copy.base, &format!("cursor={cursor}")).await;
+    assert_eq!(status, 410);
+    assert_eq!(feed_cursor(&copy.base, "").await.0, 200);
     for uuid in before.iter().chain([&SITE_UUID.to_string()]) {
         assert!(
             restored_sites.contains_key(uuid),

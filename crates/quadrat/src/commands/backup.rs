@@ -234,8 +234,14 @@ pub async fn restore(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
     // An archive of an older version gets the newer migrations now.
     let store = Store::connect(&url).await?;
     let migrated = store.migrate().await;
+    // The restored feed re-issues seqs its clients have passed: new epochs make their cursors
+    // answer 410, so they walk again instead of silently missing changes.
+    let reset = match migrated {
+        Ok(_) => store.reset_change_epoch(None).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
     store.close().await;
-    migrated.context("migrating the restored database")?;
+    reset.context("migrating the restored database")?;
     written.keep();
     let media_note = match &manifest.media {
         Some(m) => format!(", {} media files", m.files),
@@ -243,7 +249,8 @@ pub async fn restore(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
     };
     println!(
         "restored into {}: {} projects, {} entries, {} branch entries, {} users{media_note} \
-         (backup taken {}); integrity check ok",
+         (backup taken {}); integrity check ok; changes-feed cursors handed out before answer \
+         410 (their clients walk again)",
         data_dir.display(),
         db.projects,
         db.entries,

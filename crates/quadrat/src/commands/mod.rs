@@ -18,7 +18,9 @@ use anyhow::Context;
 use quadrat_app::{App, AppConfig};
 use quadrat_store::Store;
 
-use crate::cli::{AppCommand, Cli, Command, EntriesCommand, MappingCommand, ProjectCommand};
+use crate::cli::{
+    AppCommand, ChangesCommand, Cli, Command, EntriesCommand, MappingCommand, ProjectCommand,
+};
 use crate::config::Config;
 use member::MemberCommand;
 use user::UserCommand;
@@ -40,6 +42,7 @@ pub fn prints_json(command: &Command) -> bool {
         Command::Serve(_)
         | Command::Migrate
         | Command::Media(_)
+        | Command::Changes(_)
         | Command::Backup { .. }
         | Command::Restore { .. }
         | Command::Keys(_)
@@ -100,6 +103,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Entries(cmd) => entries::run(open(&config).await?, cmd).await,
         Command::Mapping(cmd) => mapping::run(open(&config).await?, cmd).await,
         Command::Media(cmd) => media::run(&config, cmd).await,
+        Command::Changes(ChangesCommand::Reset { project }) => {
+            let app = open(&config).await?;
+            let reset = app.reset_change_epochs(project.as_deref()).await;
+            app.store.close().await;
+            let n = reset.map_err(crate::failure::cli_error)?;
+            println!(
+                "changes feed reset for {n} project{}: cursors handed out before now answer 410 \
+                 (clients walk the feed again)",
+                if n == 1 { "" } else { "s" }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Backup { output, media } => backup::backup(&config, &output, media).await,
         Command::Restore { file } => backup::restore(&config, &file).await,
     }

@@ -69,6 +69,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
         _ => base.clone(),
     };
     announce_web(&app, &web_base, args.demo).await?;
+    app.spawn_tombstone_retention(config.sync.retention());
     let options = ServeOptions {
         metrics: Arc::new(Metrics::new()),
         metrics_token,
