@@ -9,6 +9,7 @@ mod files;
 mod mappings;
 mod media;
 mod migrate;
+mod mirror;
 mod oauth;
 mod ops;
 mod page_reader;
@@ -45,6 +46,7 @@ pub use media::{
 };
 pub use oauth::{ClientRow, TokenRow};
 pub use ops::{DatabaseCounts, PoolUse};
+pub use mirror::MirrorSource;
 pub use projects::NewProject;
 pub use ratelimit::RedisRates;
 pub use rows::{CounterRow, MediaTotalsRow, ProjectRow, StructureRow};
