@@ -55,7 +55,7 @@ impl Store {
     pub async fn mirror_locked(&self, project_id: i64) -> Result<bool> {
         with_pool!(self, read, |pool| {
             let locked: Option<i64> = sqlx::query_scalar(
-                "SELECT 1 FROM mirror_sources WHERE project_id = $1 AND unlocked = 0",
+                "SELECT project_id FROM mirror_sources WHERE project_id = $1 AND unlocked = 0",
             )
             .bind(project_id)
             .fetch_optional(pool)
@@ -132,6 +132,45 @@ impl Store {
             .bind(holder)
             .bind(project_id)
             .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// The current lease holder and its end, when a run holds one.
+    pub async fn mirror_lease(&self, project_id: i64) -> Result<Option<(String, i64)>> {
+        with_pool!(self, read, |pool| {
+            let row: Option<(String, i64)> = sqlx::query_as(
+                "SELECT lease_holder, lease_until FROM mirror_sources WHERE project_id = $1 \
+                 AND lease_holder <> ''",
+            )
+            .bind(project_id)
+            .fetch_optional(pool)
+            .await?;
+            Ok(row)
+        })
+    }
+
+    /// Takes over the lease of `stale` (a run known to be dead), if it still holds it.
+    pub async fn steal_mirror_lease(
+        &self,
+        project_id: i64,
+        stale: &str,
+        holder: &str,
+        until: i64,
+    ) -> Result<bool> {
+        with_pool!(self, write, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let done = sqlx::query(
+                "UPDATE mirror_sources SET lease_until = $1, lease_holder = $2 \
+                 WHERE project_id = $3 AND lease_holder = $4",
+            )
+            .bind(until)
+            .bind(holder)
+            .bind(project_id)
+            .bind(stale)
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;

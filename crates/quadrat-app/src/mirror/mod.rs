@@ -179,6 +179,8 @@ struct Run<'a> {
     state: MirrorState,
     lease: String,
     report: MirrorReport,
+    /// Rows per page: the option's, halved while the remote refuses it (`ec5_335`).
+    per_page: u32,
 }
 
 impl App {

@@ -203,6 +203,7 @@ pub(super) async fn prepare<'a>(
             state: MirrorState::default(),
             lease: String::new(),
             report,
+            per_page: opts.per_page,
         });
     }
     let (project_id, state) = match &existing {
@@ -212,17 +213,7 @@ pub(super) async fn prepare<'a>(
             (created, MirrorState::default())
         }
     };
-    let lease = uuid::Uuid::new_v4().simple().to_string();
-    let now = now_millis();
-    if !app
-        .store
-        .take_mirror_lease(project_id, &lease, now, now + super::LEASE_MS)
-        .await?
-    {
-        return Err(MirrorError::Refused(
-            "another `quadrat mirror` run of this project is in progress".into(),
-        ));
-    }
+    let lease = take_lease(app, project_id).await?;
     let mut source = app
         .store
         .mirror_source(project_id)
@@ -259,6 +250,7 @@ pub(super) async fn prepare<'a>(
         state,
         lease,
         report,
+        per_page: opts.per_page.max(1),
     };
     if opts.full {
         run.state.cursor = None;
@@ -266,6 +258,53 @@ pub(super) async fn prepare<'a>(
     }
     sync_structure(&mut run, &project).await?;
     Ok(run)
+}
+
+/// The run lease: one run per project. A lease is `host pid id`; one whose process is gone
+/// from this host (a killed run) is taken over at once, others wait for their expiry.
+async fn take_lease(app: &App, project_id: i64) -> Result<String, MirrorError> {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default();
+    let lease = format!(
+        "{host} {} {}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let now = now_millis();
+    let until = now + super::LEASE_MS;
+    if app
+        .store
+        .take_mirror_lease(project_id, &lease, now, until)
+        .await?
+    {
+        return Ok(lease);
+    }
+    if let Some((holder, _)) = app.store.mirror_lease(project_id).await?
+        && holder_is_gone(&holder, &host)
+        && app
+            .store
+            .steal_mirror_lease(project_id, &holder, &lease, until)
+            .await?
+    {
+        return Ok(lease);
+    }
+    Err(MirrorError::Refused(
+        "another `quadrat mirror` run of this project is in progress".into(),
+    ))
+}
+
+/// Whether the lease holder ran on this host and its process is gone (Linux's /proc).
+fn holder_is_gone(holder: &str, host: &str) -> bool {
+    let mut parts = holder.split(' ');
+    let (Some(h), Some(pid)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    !host.is_empty()
+        && h == host
+        && pid.parse::<u32>().is_ok()
+        && std::path::Path::new("/proc/self").exists()
+        && !std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
 /// The first run: the remote definition imported with its refs, and the source row.

@@ -79,13 +79,13 @@ async fn walk(
         "ec5_uuid"
     };
     let path = format!("/api/export/entries/{}", run.remote.slug);
-    let mut per_page = run.opts.per_page.max(1);
     let mut bound = start;
     let mut largest: Option<String> = None;
     let mut read = 0u64;
     'bounds: loop {
         let mut page = 1u32;
         loop {
+            let per_page = run.per_page;
             let mut query = vec![
                 ("form_ref", form_ref.clone()),
                 ("map_index", "0".to_string()),
@@ -109,7 +109,7 @@ async fn walk(
                 if per_page == 1 {
                     return Err(MirrorError::Remote("the remote refuses per_page=1".into()));
                 }
-                per_page /= 2;
+                run.per_page = per_page / 2;
                 continue;
             }
             if reply.status != 200 {

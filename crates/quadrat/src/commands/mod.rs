@@ -8,6 +8,7 @@ mod keys;
 mod mapping;
 mod media;
 pub mod member;
+mod mirror;
 mod project;
 mod serve;
 pub mod user;
@@ -44,6 +45,7 @@ pub fn prints_json(command: &Command) -> bool {
         | Command::Restore { .. }
         | Command::Keys(_)
         | Command::Entries(EntriesCommand::Export(_))
+        | Command::Mirror(_)
         | Command::Project(
             ProjectCommand::Export { .. }
             | ProjectCommand::Download { .. }
@@ -102,6 +104,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Media(cmd) => media::run(&config, cmd).await,
         Command::Backup { output, media } => backup::backup(&config, &output, media).await,
         Command::Restore { file } => backup::restore(&config, &file).await,
+        Command::Mirror(args) => mirror::run(open(&config).await?, args).await,
     }
 }
 
