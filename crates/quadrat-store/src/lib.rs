@@ -44,9 +44,9 @@ pub use media::{
     ByteStream, CopyProgress, CopyReport, LOGO_NAME, MAX_NAME_BYTES, MediaFile, MediaKey,
     MediaStore, S3Settings, TempUpload, UnsafeName, safe_name,
 };
+pub use mirror::MirrorSource;
 pub use oauth::{ClientRow, TokenRow};
 pub use ops::{DatabaseCounts, PoolUse};
-pub use mirror::MirrorSource;
 pub use projects::NewProject;
 pub use ratelimit::RedisRates;
 pub use rows::{CounterRow, MediaTotalsRow, ProjectRow, StructureRow};

@@ -24,7 +24,8 @@ use tempfile::TempDir;
 
 const BIN: &str = env!("CARGO_BIN_EXE_quadrat");
 /// Fast enough for a test; the pacing itself is unit-tested.
-const RATES: &str = "entries=6000/min,project=6000/min,media=6000/min,changes=6000/min,token=600/min";
+const RATES: &str =
+    "entries=6000/min,project=6000/min,media=6000/min,changes=6000/min,token=600/min";
 
 /// R behind the proxy, and the mirror's side.
 struct Pair {
@@ -166,18 +167,15 @@ impl Pair {
                 let local = l.app.find_project(SLUG).await.unwrap();
                 let secret_l = match l.app.client_app(&local).await.unwrap() {
                     Some(_) => l.app.rotate_client_secret(&local).await.unwrap(),
-                    None => l.app.create_client_app(&local, "Check", None).await.unwrap(),
+                    None => l
+                        .app
+                        .create_client_app(&local, "Check", None)
+                        .await
+                        .unwrap(),
                 };
                 (
                     Some(token(&self.r, id, secret).await),
-                    Some(
-                        token(
-                            &l,
-                            &secret_l.client_id.to_string(),
-                            &secret_l.client_secret,
-                        )
-                        .await,
-                    ),
+                    Some(token(&l, &secret_l.client_id.to_string(), &secret_l.client_secret).await),
                 )
             }
         };
@@ -225,7 +223,8 @@ impl Pair {
             }
         }
         let project_export = |server: &TestServer, body: String| {
-            let mut v: Value = serde_json::from_str(&body.replace(&server.base_url, "HOST")).unwrap();
+            let mut v: Value =
+                serde_json::from_str(&body.replace(&server.base_url, "HOST")).unwrap();
             let p = v["data"]["project"].as_object_mut().unwrap();
             p.remove("created_at");
             p.remove("homepage");
@@ -239,10 +238,17 @@ impl Pair {
         let r_project = project_export(&self.r, get_r(path.clone()).await.1);
         let l_project = project_export(&l, get_l(path.clone()).await.1);
         assert_eq!(r_project["data"], l_project["data"]);
-        assert_eq!(r_project["meta"]["project_mapping"], l_project["meta"]["project_mapping"]);
+        assert_eq!(
+            r_project["meta"]["project_mapping"],
+            l_project["meta"]["project_mapping"]
+        );
         let counts = |v: &Value| {
             let s = &v["meta"]["project_stats"];
-            (s["total_entries"].clone(), s["form_counts"].clone(), s["branch_counts"].clone())
+            (
+                s["total_entries"].clone(),
+                s["form_counts"].clone(),
+                s["branch_counts"].clone(),
+            )
         };
         assert_eq!(counts(&r_project), counts(&l_project));
         assert_eq!(
@@ -260,7 +266,10 @@ fn tie_free(body: &str, format: &str) -> String {
         let mut lines: Vec<&str> = body.lines().collect();
         let header = lines.remove(0);
         lines.sort_unstable();
-        return std::iter::once(header).chain(lines).collect::<Vec<_>>().join("\n");
+        return std::iter::once(header)
+            .chain(lines)
+            .collect::<Vec<_>>()
+            .join("\n");
     }
     let mut v: Value = serde_json::from_str(body).unwrap();
     if let Some(rows) = v.pointer_mut("/data/entries").and_then(Value::as_array_mut) {
@@ -303,7 +312,9 @@ fn media_hashes(dir: &std::path::Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(read) = std::fs::read_dir(&d) else { continue };
+        let Ok(read) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in read.flatten() {
             let path = e.path();
             if path.is_dir() {
@@ -371,7 +382,13 @@ async fn full_copy_through_faults_equals_the_source(db: TestDb) {
     let started = Instant::now();
     let (code, out, err) = pair
         .mirror(
-            &[&pair.project_url(), "--rate", RATES, "--report", r1.to_str().unwrap()],
+            &[
+                &pair.project_url(),
+                "--rate",
+                RATES,
+                "--report",
+                r1.to_str().unwrap(),
+            ],
             None,
         )
         .await;
@@ -382,7 +399,10 @@ async fn full_copy_through_faults_equals_the_source(db: TestDb) {
     assert_eq!(rep["media"]["missing"], 1, "{rep}");
     assert_eq!(rep["requests"]["rate_limited"], 2, "{rep}");
     assert!(rep["requests"]["retried"].as_u64().unwrap() >= 2, "{rep}");
-    assert!(started.elapsed() >= Duration::from_secs(2), "both 429s were waited out");
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "both 429s were waited out"
+    );
     assert_eq!(rep["via"], "entries export");
     assert!(rep["refused"].as_array().unwrap().is_empty(), "{rep}");
     let log = pair.proxy.take_log();
@@ -401,7 +421,18 @@ async fn full_copy_through_faults_equals_the_source(db: TestDb) {
     assert!(answer.body.contains("ec5_202"), "{answer:?}");
     pair.proxy.set(Faults::default());
     let (code, out, err) = pair
-        .mirror(&["--local", SLUG, "--unlocked", "--rate", RATES, "--media", "none"], None)
+        .mirror(
+            &[
+                "--local",
+                SLUG,
+                "--unlocked",
+                "--rate",
+                RATES,
+                "--media",
+                "none",
+            ],
+            None,
+        )
         .await;
     assert!(code == 0 || code == 2, "{out}{err}");
     let answer = post_entry(&l, SLUG, &site).await;
@@ -431,7 +462,9 @@ async fn incremental_runs_follow_edits_and_deletions(db: TestDb) {
     let pair = Pair::new(db).await;
     let dir = tempfile::tempdir().unwrap();
     let r2 = dir.path().join("r2.json");
-    let (code, out, err) = pair.mirror(&[&pair.project_url(), "--rate", RATES], None).await;
+    let (code, out, err) = pair
+        .mirror(&[&pair.project_url(), "--rate", RATES], None)
+        .await;
     assert!(code == 0 || code == 2, "{out}{err}");
     pair.assert_same().await;
 
@@ -442,19 +475,39 @@ async fn incremental_runs_follow_edits_and_deletions(db: TestDb) {
     edited["entry"]["answers"][SITE_NAME]["answer"] = json!("Site 3, renamed");
     pair.upload(&edited).await;
     let new_site = new_uuid();
-    pair.upload(&another_site(&version, &new_site, "Site new")).await;
-    pair.upload(&another_visit(&version, &new_uuid(), &new_site)).await;
-    pair.upload(&another_tree(&version, &new_uuid(), &pair.sites[4], "T-new"))
+    pair.upload(&another_site(&version, &new_site, "Site new"))
         .await;
+    pair.upload(&another_visit(&version, &new_uuid(), &new_site))
+        .await;
+    pair.upload(&another_tree(
+        &version,
+        &new_uuid(),
+        &pair.sites[4],
+        "T-new",
+    ))
+    .await;
     pair.r
         .app
-        .delete_entries(SLUG, &quadrat_app::entries::Deletion::Uuid(pair.sites[1].clone()))
+        .delete_entries(
+            SLUG,
+            &quadrat_app::entries::Deletion::Uuid(pair.sites[1].clone()),
+        )
         .await
         .unwrap();
 
     pair.proxy.take_log();
     let (code, out, err) = pair
-        .mirror(&["--local", SLUG, "--rate", RATES, "--report", r2.to_str().unwrap()], None)
+        .mirror(
+            &[
+                "--local",
+                SLUG,
+                "--rate",
+                RATES,
+                "--report",
+                r2.to_str().unwrap(),
+            ],
+            None,
+        )
         .await;
     assert!(code == 0 || code == 2, "{out}{err}");
     let rep = report(&r2);
@@ -484,7 +537,10 @@ async fn quadrat_remote_is_followed_through_the_changes_feed(db: TestDb) {
         ..Faults::default()
     });
     let (code, out, err) = pair
-        .mirror(&[&pair.project_url(), "--rate", RATES, "--per-page", "4"], None)
+        .mirror(
+            &[&pair.project_url(), "--rate", RATES, "--per-page", "4"],
+            None,
+        )
         .await;
     assert!(code == 0 || code == 2, "{out}{err}");
     pair.assert_same().await;
@@ -493,11 +549,19 @@ async fn quadrat_remote_is_followed_through_the_changes_feed(db: TestDb) {
     let version = version_of(&project);
     pair.upload(&another_site(&version, &new_uuid(), "Site via feed"))
         .await;
-    pair.upload(&another_tree(&version, &new_uuid(), &pair.sites[5], "T-feed"))
-        .await;
+    pair.upload(&another_tree(
+        &version,
+        &new_uuid(),
+        &pair.sites[5],
+        "T-feed",
+    ))
+    .await;
     pair.r
         .app
-        .delete_entries(SLUG, &quadrat_app::entries::Deletion::Uuid(pair.sites[2].clone()))
+        .delete_entries(
+            SLUG,
+            &quadrat_app::entries::Deletion::Uuid(pair.sites[2].clone()),
+        )
         .await
         .unwrap();
     // L's own feed, caught up before the second run.
@@ -507,7 +571,17 @@ async fn quadrat_remote_is_followed_through_the_changes_feed(db: TestDb) {
     let cursor = feed["meta"]["next_cursor"].as_str().unwrap().to_string();
     pair.proxy.take_log();
     let (code, out, err) = pair
-        .mirror(&["--local", SLUG, "--rate", RATES, "--report", r2.to_str().unwrap()], None)
+        .mirror(
+            &[
+                "--local",
+                SLUG,
+                "--rate",
+                RATES,
+                "--report",
+                r2.to_str().unwrap(),
+            ],
+            None,
+        )
         .await;
     assert!(code == 0 || code == 2, "{out}{err}");
     let log = pair.proxy.take_log();
@@ -517,7 +591,10 @@ async fn quadrat_remote_is_followed_through_the_changes_feed(db: TestDb) {
     );
     let rep = report(&r2);
     assert_eq!(rep["via"], "changes feed");
-    assert!(rep["streams"]["Sites"]["deleted"].as_u64().unwrap() >= 1, "{rep}");
+    assert!(
+        rep["streams"]["Sites"]["deleted"].as_u64().unwrap() >= 1,
+        "{rep}"
+    );
     pair.assert_same().await;
 
     // L's own feed shows the deletion as a tombstone.
@@ -554,7 +631,9 @@ async fn private_project_with_client_credentials(db: TestDb) {
         .unwrap();
     let id = client.client_id.to_string();
 
-    let (code, out, err) = pair.mirror(&[&pair.project_url(), "--rate", RATES], None).await;
+    let (code, out, err) = pair
+        .mirror(&[&pair.project_url(), "--rate", RATES], None)
+        .await;
     assert_eq!(code, 1, "{out}{err}");
     assert!(err.contains("private"), "{err}");
 
@@ -567,15 +646,27 @@ async fn private_project_with_client_credentials(db: TestDb) {
         .await;
     assert!(code == 0 || code == 2, "{out}{err}");
     assert!(!err.contains(&client.client_secret) && !out.contains(&client.client_secret));
-    let tokens = |log: &[String]| log.iter().filter(|l| l.contains("/api/oauth/token")).count();
+    let tokens = |log: &[String]| {
+        log.iter()
+            .filter(|l| l.contains("/api/oauth/token"))
+            .count()
+    };
     assert_eq!(tokens(&pair.proxy.take_log()), 1);
-    pair.assert_same_as(Some((&id, &client.client_secret))).await;
+    pair.assert_same_as(Some((&id, &client.client_secret)))
+        .await;
 
     let (code, out, err) = pair
-        .mirror(&["--local", SLUG, "--rate", RATES], Some(&client.client_secret))
+        .mirror(
+            &["--local", SLUG, "--rate", RATES],
+            Some(&client.client_secret),
+        )
         .await;
     assert!(code == 0 || code == 2, "{out}{err}");
-    assert_eq!(tokens(&pair.proxy.take_log()), 0, "the cached token is used");
+    assert_eq!(
+        tokens(&pair.proxy.take_log()),
+        0,
+        "the cached token is used"
+    );
 
     // Another program takes a token: the mirror's cached one is revoked.
     let other = reqwest::Client::new()
@@ -591,18 +682,44 @@ async fn private_project_with_client_credentials(db: TestDb) {
     assert_eq!(other.status().as_u16(), 200);
     pair.proxy.take_log();
     let (code, out, err) = pair
-        .mirror(&["--local", SLUG, "--rate", RATES], Some(&client.client_secret))
+        .mirror(
+            &["--local", SLUG, "--rate", RATES],
+            Some(&client.client_secret),
+        )
         .await;
     assert!(code == 0 || code == 2, "{out}{err}");
     assert_eq!(tokens(&pair.proxy.take_log()), 1, "one re-issue");
-    pair.assert_same_as(Some((&id, &client.client_secret))).await;
+    pair.assert_same_as(Some((&id, &client.client_secret)))
+        .await;
 }
 
-/// §18.7 test 4: the mirror killed (SIGKILL) in the entries phase and in the media phase;
+/// §18.7 tests 3 and 4: stopped by a long Retry-After (exit 3), then killed (SIGKILL) in the entries phase and in the media phase;
 /// every rerun completes, the copy equals the source, and rows untouched by the reruns keep
 /// their local seqs.
 async fn killed_run_resumes_without_duplicates(db: TestDb) {
     let pair = Pair::new(db).await;
+    // A Retry-After longer than --max-wait stops the run with exit 3; the next run finishes.
+    pair.proxy.set(Faults {
+        throttle: vec![pair.proxy.count() + 3],
+        retry_after: 120,
+        ..Faults::default()
+    });
+    let (code, out, err) = pair
+        .mirror(
+            &[
+                &pair.project_url(),
+                "--rate",
+                RATES,
+                "--max-wait",
+                "5s",
+                "--per-page",
+                "2",
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(err.contains("rate limit"), "{err}");
     for kill_after in [5u64, 9] {
         pair.proxy.set(Faults {
             delay: Duration::from_millis(150),
@@ -610,12 +727,18 @@ async fn killed_run_resumes_without_duplicates(db: TestDb) {
         });
         let start = pair.proxy.count();
         let mut child = pair
-            .command(&[&pair.project_url(), "--rate", RATES, "--per-page", "2"], None)
+            .command(
+                &[&pair.project_url(), "--rate", RATES, "--per-page", "2"],
+                None,
+            )
             .spawn()
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
         while pair.proxy.count() < start + kill_after {
-            assert!(Instant::now() < deadline, "the mirror made too few requests");
+            assert!(
+                Instant::now() < deadline,
+                "the mirror made too few requests"
+            );
             if child.try_wait().unwrap().is_some() {
                 break;
             }
@@ -626,7 +749,10 @@ async fn killed_run_resumes_without_duplicates(db: TestDb) {
     }
     pair.proxy.set(Faults::default());
     let (code, out, err) = pair
-        .mirror(&[&pair.project_url(), "--rate", RATES, "--per-page", "2"], None)
+        .mirror(
+            &[&pair.project_url(), "--rate", RATES, "--per-page", "2"],
+            None,
+        )
         .await;
     assert!(code == 0 || code == 2, "{out}{err}");
     pair.assert_same().await;
@@ -645,9 +771,18 @@ async fn killed_run_resumes_without_duplicates(db: TestDb) {
             .unwrap()
             .iter()
             .filter(|c| c["op"] == "upsert")
-            .map(|c| (c["uuid"].as_str().unwrap().to_string(), c["seq"].as_u64().unwrap()))
+            .map(|c| {
+                (
+                    c["uuid"].as_str().unwrap().to_string(),
+                    c["seq"].as_u64().unwrap(),
+                )
+            })
             .collect()
     };
-    assert_eq!(seqs(&before), seqs(&after), "a full re-read of unchanged rows moves no seq");
+    assert_eq!(
+        seqs(&before),
+        seqs(&after),
+        "a full re-read of unchanged rows moves no seq"
+    );
     pair.assert_same().await;
 }

@@ -161,7 +161,9 @@ impl Applier {
                 MirroredRow::Unchanged => counts.unchanged += 1,
                 // No parent or owner here yet: it may come later in this pull.
                 MirroredRow::Refused(errors)
-                    if errors.iter().any(|e| e.code == "ec5_17" || e.code == "ec5_19") =>
+                    if errors
+                        .iter()
+                        .any(|e| e.code == "ec5_17" || e.code == "ec5_19") =>
                 {
                     self.deferred.push(row);
                 }
@@ -186,13 +188,16 @@ impl Applier {
             }
         }
         for row in std::mem::take(&mut self.deferred) {
-            let code = if row.payload.get("type").and_then(Value::as_str) == Some("branch_entry")
-            {
+            let code = if row.payload.get("type").and_then(Value::as_str) == Some("branch_entry") {
                 "ec5_17"
             } else {
                 "ec5_19"
             };
-            refuse(&mut run.report, row.uuid, vec![Ec5Error::new(code, "mirror")]);
+            refuse(
+                &mut run.report,
+                row.uuid,
+                vec![Ec5Error::new(code, "mirror")],
+            );
         }
         Ok(())
     }
@@ -210,9 +215,9 @@ fn refuse(report: &mut MirrorReport, uuid: String, errors: Vec<Ec5Error>) {
     if report.refused.len() < REFUSED_KEPT {
         report.refused.push(RefusedRow { uuid, errors });
     } else if report.refused.len() == REFUSED_KEPT {
-        report
-            .warnings
-            .push(format!("more than {REFUSED_KEPT} rows refused; the first are listed"));
+        report.warnings.push(format!(
+            "more than {REFUSED_KEPT} rows refused; the first are listed"
+        ));
     }
 }
 

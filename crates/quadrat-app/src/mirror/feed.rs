@@ -65,13 +65,19 @@ pub(super) async fn pull(run: &mut Run<'_>) -> Result<(), MirrorError> {
             apply_change(run, &mut applier, change).await?;
         }
         applier.flush(run).await?;
-        let seq = |key: &str| body.pointer(&format!("/meta/{key}")).and_then(Value::as_u64);
+        let seq = |key: &str| {
+            body.pointer(&format!("/meta/{key}"))
+                .and_then(Value::as_u64)
+        };
         let last = changes
             .last()
             .and_then(|c| c.get("seq"))
             .and_then(Value::as_u64);
-        run.progress
-            .stream("changes", last.or(seq("latest_seq")).unwrap_or(0), seq("latest_seq"));
+        run.progress.stream(
+            "changes",
+            last.or(seq("latest_seq")).unwrap_or(0),
+            seq("latest_seq"),
+        );
         if let Some(next) = body.pointer("/meta/next_cursor").and_then(Value::as_str) {
             run.state.cursor = Some(next.to_string());
         }

@@ -34,9 +34,9 @@ pub(super) async fn fetch(run: &mut Run<'_>) -> Result<(), MirrorError> {
         })
         .map(|(k, _)| k.clone())
         .collect();
-    let (todo, left): (Vec<String>, Vec<String>) = wanted.into_iter().partition(|k| {
-        kind_of(k).is_some_and(|(kind, _)| run.opts.media.contains(&kind))
-    });
+    let (todo, left): (Vec<String>, Vec<String>) = wanted
+        .into_iter()
+        .partition(|k| kind_of(k).is_some_and(|(kind, _)| run.opts.media.contains(&kind)));
     run.report.media.left = left.len() as u64;
     let total = todo.len() as u64;
     let path = format!("/api/export/media/{}", run.remote.slug);
@@ -97,7 +97,12 @@ fn kind_of(key: &str) -> Option<(MediaKind, &str)> {
 }
 
 /// Stores one original in the media store with the project's media totals.
-async fn store(run: &Run<'_>, kind: MediaKind, name: &str, bytes: &[u8]) -> Result<(), MirrorError> {
+async fn store(
+    run: &Run<'_>,
+    kind: MediaKind,
+    name: &str,
+    bytes: &[u8],
+) -> Result<(), MirrorError> {
     let store = run.app.media();
     let key = MediaKey::entry(kind, &run.project_ref, name)
         .map_err(|_| MirrorError::Remote(format!("the remote names an unsafe file {name:?}")))?;

@@ -216,14 +216,10 @@ impl App {
         raw_slug: &str,
     ) -> crate::Result<Option<(quadrat_store::MirrorSource, MirrorState)>> {
         let project = self.find_project(raw_slug).await?;
-        Ok(self
-            .store
-            .mirror_source(project.id)
-            .await?
-            .map(|s| {
-                let state = MirrorState::parse(&s.state);
-                (s, state)
-            }))
+        Ok(self.store.mirror_source(project.id).await?.map(|s| {
+            let state = MirrorState::parse(&s.state);
+            (s, state)
+        }))
     }
 }
 

@@ -143,10 +143,12 @@ impl Pacer {
     /// How long to wait before the next request of `bucket`, and why (for the status line);
     /// reserves the slot.
     pub fn reserve(&mut self, bucket: Bucket) -> Option<(Duration, &'static str)> {
-        let now = Instant::now();
         let pace = self.pace(bucket);
+        let now = Instant::now();
         let blocked = pace.blocked_until.filter(|b| *b > now);
-        let start = blocked.map_or(pace.next_at, |b| b.max(pace.next_at)).max(now);
+        let start = blocked
+            .map_or(pace.next_at, |b| b.max(pace.next_at))
+            .max(now);
         pace.next_at = start + pace.interval;
         let wait = start - now;
         if wait.is_zero() {

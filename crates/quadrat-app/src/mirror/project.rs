@@ -2,7 +2,9 @@
 //! import keeping every remote ref, and on later runs the definition and mappings replaced when
 //! the remote's changed. Also the `--dry-run` plan.
 
-use quadrat_core::project_state::{ProjectAccess, ProjectSetting, ProjectStatus, ProjectVisibility};
+use quadrat_core::project_state::{
+    ProjectAccess, ProjectSetting, ProjectStatus, ProjectVisibility,
+};
 use quadrat_core::time::now_millis;
 use quadrat_store::MirrorSource as SourceRow;
 use serde_json::{Value, json};
@@ -188,10 +190,7 @@ pub(super) async fn prepare<'a>(
     }
     if opts.dry_run {
         report.plan = Some(plan(opts, &project));
-        report.local_slug = existing
-            .as_ref()
-            .map(|_| String::new())
-            .unwrap_or_default();
+        report.local_slug = existing.as_ref().map(|_| String::new()).unwrap_or_default();
         return Ok(Run {
             app,
             opts,
@@ -476,7 +475,10 @@ mod tests {
     fn homepage_urls_split_into_base_and_slug() {
         assert_eq!(
             parse_project_url("https://five.epicollect.net/project/tree-survey-2024").unwrap(),
-            ("https://five.epicollect.net".into(), "tree-survey-2024".into())
+            (
+                "https://five.epicollect.net".into(),
+                "tree-survey-2024".into()
+            )
         );
         assert_eq!(
             parse_project_url("http://127.0.0.1:8080/ec5/project/x/").unwrap(),

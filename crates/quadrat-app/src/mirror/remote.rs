@@ -139,8 +139,7 @@ impl Remote {
                         return Err(MirrorError::RateLimited { wait });
                     }
                     let jitter = Duration::from_millis(rand::rng().random_range(0..1000));
-                    self.sleep(wait + jitter, "429 Retry-After", progress)
-                        .await;
+                    self.sleep(wait + jitter, "429 Retry-After", progress).await;
                     continue;
                 }
                 Ok(reply) if reply.status >= 500 => retry(format!("HTTP {}", reply.status)),
@@ -312,7 +311,10 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("retry-after", "7".parse().unwrap());
         assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
-        h.insert("retry-after", "Sun, 06 Nov 1994 08:49:37 GMT".parse().unwrap());
+        h.insert(
+            "retry-after",
+            "Sun, 06 Nov 1994 08:49:37 GMT".parse().unwrap(),
+        );
         assert_eq!(retry_after(&h), Some(Duration::ZERO));
         assert_eq!(
             http_date("Sun, 06 Nov 1994 08:49:37 GMT"),

@@ -53,7 +53,12 @@ pub(super) async fn pull(run: &mut Run<'_>) -> Result<(), MirrorError> {
         run.checkpoint(false).await?;
     }
     applier.finish(run).await?;
-    run.report.next_run = match run.state.streams.values().filter_map(|m| m.mark.clone()).min()
+    run.report.next_run = match run
+        .state
+        .streams
+        .values()
+        .filter_map(|m| m.mark.clone())
+        .min()
     {
         Some(mark) => format!("incremental from uploaded_at ≥ {mark}"),
         None => "from the beginning".into(),
@@ -147,7 +152,11 @@ async fn walk(
                             set.insert(u.to_string());
                         }
                     }
-                    None => applier.push(run, form_ref, branch_ref.as_deref(), row).await?,
+                    None => {
+                        applier
+                            .push(run, form_ref, branch_ref.as_deref(), row)
+                            .await?
+                    }
                 }
             }
             read += rows.len() as u64;
@@ -192,7 +201,9 @@ pub(super) async fn deletions(run: &mut Run<'_>) -> Result<(), MirrorError> {
         let (form_ref, branch_ref) = &stream;
         let counts = match branch_ref {
             Some(b) => project.stats.pointer(&format!("/branch_counts/{b}/count")),
-            None => project.stats.pointer(&format!("/form_counts/{form_ref}/count")),
+            None => project
+                .stats
+                .pointer(&format!("/form_counts/{form_ref}/count")),
         };
         let remote_count = counts.and_then(Value::as_u64).unwrap_or(0);
         let local = run

@@ -47,11 +47,22 @@ impl Template {
     ) -> Result<Rebuilt, Vec<Ec5Error>> {
         let text = |key: &str| row.get(key).map(cell).unwrap_or_default();
         let branch = self.branch_ref.is_some();
-        let uuid = text(if branch { "ec5_branch_uuid" } else { "ec5_uuid" });
+        let uuid = text(if branch {
+            "ec5_branch_uuid"
+        } else {
+            "ec5_uuid"
+        });
         if uuid.is_empty() {
             return Err(vec![Ec5Error::new("ec5_334", "ec5_uuid")]);
         }
-        let mut header = vec![if branch { "ec5_branch_uuid" } else { "ec5_uuid" }.to_string()];
+        let mut header = vec![
+            if branch {
+                "ec5_branch_uuid"
+            } else {
+                "ec5_uuid"
+            }
+            .to_string(),
+        ];
         let mut fields = vec![uuid.clone()];
         if branch {
             header.push("ec5_branch_owner_uuid".into());
@@ -175,9 +186,7 @@ mod tests {
     #[test]
     fn media_names_come_from_urls_or_stand_alone() {
         assert_eq!(
-            media_name(
-                "https://h/api/media/s?type=photo&format=entry_original&name=a%20b.jpg&v=1"
-            ),
+            media_name("https://h/api/media/s?type=photo&format=entry_original&name=a%20b.jpg&v=1"),
             "a b.jpg"
         );
         assert_eq!(media_name("x_1.mp4"), "x_1.mp4");

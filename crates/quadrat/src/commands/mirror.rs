@@ -55,7 +55,9 @@ async fn mirror(app: &App, args: MirrorArgs) -> anyhow::Result<ExitCode> {
                 .trim()
                 .to_string(),
         ),
-        None => std::env::var(SECRET_ENV).ok().filter(|s| !s.trim().is_empty()),
+        None => std::env::var(SECRET_ENV)
+            .ok()
+            .filter(|s| !s.trim().is_empty()),
     };
     let opts = MirrorOptions {
         source,
@@ -255,12 +257,7 @@ impl Bars {
     }
 
     fn clear(&self) {
-        for bar in self
-            .bars
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-        {
+        for bar in self.bars.lock().unwrap_or_else(|e| e.into_inner()).values() {
             bar.finish();
         }
         self.status.finish_and_clear();
@@ -276,7 +273,11 @@ impl MirrorProgress for Bars {
     }
 
     fn media(&self, done: u64, total: u64) {
-        let bar = self.bar("media", Some(total), "{prefix:>24} {wide_bar} {pos}/{len} ({eta})");
+        let bar = self.bar(
+            "media",
+            Some(total),
+            "{prefix:>24} {wide_bar} {pos}/{len} ({eta})",
+        );
         bar.set_position(done);
         self.log(format!("media: {done}/{total}"), false);
     }

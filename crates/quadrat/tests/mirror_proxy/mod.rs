@@ -172,7 +172,10 @@ async fn serve(
         } else {
             forward(client, upstream, &method, &target, &headers, body, &shared).await
         };
-        let mut response = format!("HTTP/1.1 {status} X\r\ncontent-length: {}\r\n", out_body.len());
+        let mut response = format!(
+            "HTTP/1.1 {status} X\r\ncontent-length: {}\r\n",
+            out_body.len()
+        );
         for (k, v) in &out_headers {
             response.push_str(&format!("{k}: {v}\r\n"));
         }
