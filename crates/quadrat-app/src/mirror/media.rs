@@ -84,7 +84,7 @@ pub(super) async fn fetch(run: &mut Run<'_>) -> Result<(), MirrorError> {
         entry.status = status;
         entry.attempts += u32::from(status != MediaStatus::Done);
         run.progress.media(i as u64 + 1, total);
-        if (i as u64 + 1) % CHECKPOINT_EVERY == 0 {
+        if (i as u64 + 1).is_multiple_of(CHECKPOINT_EVERY) {
             run.checkpoint(false).await?;
         }
     }
