@@ -228,7 +228,14 @@ impl Run<'_> {
         let feed = self.opts.use_changes_feed && feed::available(self).await?;
         if feed {
             self.report.via = "changes feed".into();
+            // A walk from the start brings no tombstones of rows deleted before it: a copy made
+            // earlier (through the entries export, or before the cursor expired) is checked
+            // through the counts as other remotes are.
+            let from_start = self.state.cursor.is_none();
             feed::pull(self).await?;
+            if from_start {
+                walk::deletions(self).await?;
+            }
         } else {
             self.report.via = "entries export".into();
             walk::pull(self).await?;

@@ -324,8 +324,8 @@ fn print_summary(r: &MirrorReport) {
     );
     for (name, s) in &r.streams {
         println!(
-            "  {name:<15} {:>7} read {:>7} new {:>5} updated {:>5} deleted",
-            s.read, s.new, s.updated, s.deleted
+            "  {name:<15} {:>7} read {:>7} new {:>5} updated {:>5} deleted {:>7} unchanged",
+            s.read, s.new, s.updated, s.deleted, s.unchanged
         );
     }
     let m = &r.media;
