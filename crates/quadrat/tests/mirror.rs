@@ -106,6 +106,12 @@ impl Pair {
             .create_mapping(SLUG, "Short names", false)
             .await
             .unwrap();
+        let project = self.r_project().await;
+        self.r
+            .app
+            .set_project_logo(&project, quadrat_testkit::uploads::jpeg(600, 600))
+            .await
+            .unwrap();
     }
 
     async fn upload(&self, data: &Value) {
@@ -412,9 +418,19 @@ async fn full_copy_through_faults_equals_the_source(db: TestDb) {
         "per_page halved after ec5_335"
     );
     pair.assert_same().await;
+    let l = TestServer::start_at_own_url(&pair.l_db).await;
+    let logo = reqwest::get(l.url(&format!(
+        "/api/export/media/{SLUG}?type=photo&format=project_thumb&name=logo.jpg"
+    )))
+    .await
+    .unwrap();
+    assert_eq!(logo.status().as_u16(), 200);
+    assert!(
+        logo.headers().get("x-media-placeholder").is_none(),
+        "the logo was copied"
+    );
 
     // The mirror refuses uploads until unlocked.
-    let l = TestServer::start_at_own_url(&pair.l_db).await;
     let project = l.app.find_project(SLUG).await.unwrap();
     let site = another_site(&version_of(&project), &new_uuid(), "Local site");
     let answer = post_entry(&l, SLUG, &site).await;

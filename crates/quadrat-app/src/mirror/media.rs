@@ -91,6 +91,48 @@ pub(super) async fn fetch(run: &mut Run<'_>) -> Result<(), MirrorError> {
     Ok(())
 }
 
+/// The real server's default logo: 3,735 bytes with this SHA-256.
+const LOGO_PLACEHOLDER_SHA256: &str =
+    "4cfe3fe36196b230cd44c6d925c1c73f5b6b6fffd2feaf879fb083321aa86c52";
+
+/// The project's logo (`project_thumb`), stored unless the remote has none (a placeholder).
+/// A logo the local rules refuse is a warning, not a failure.
+pub(super) async fn logo(run: &mut Run<'_>) -> Result<(), MirrorError> {
+    let path = format!("/api/export/media/{}", run.remote.slug);
+    let query = [
+        ("type", "photo".to_string()),
+        ("format", "project_thumb".to_string()),
+        ("name", "logo.jpg".to_string()),
+    ];
+    let reply = run
+        .remote
+        .get(Bucket::Media, &path, &query, run.progress)
+        .await?;
+    if reply.status != 200
+        || reply.header("x-media-placeholder") == Some("true")
+        || hex(&Sha256::digest(&reply.body)) == LOGO_PLACEHOLDER_SHA256
+    {
+        return Ok(());
+    }
+    let project = run.app.find_project(&run.local_slug).await?;
+    match run
+        .app
+        .set_project_logo(&project, reply.body.to_vec())
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(AppError::Client { errors, .. }) => {
+            let why: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            run.report.warnings.push(format!(
+                "the remote logo was not stored: {}",
+                why.join("; ")
+            ));
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn kind_of(key: &str) -> Option<(MediaKind, &str)> {
     let (kind, name) = key.split_once('/')?;
     Some((MediaKind::parse(kind)?, name))

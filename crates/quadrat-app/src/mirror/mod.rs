@@ -241,6 +241,9 @@ impl Run<'_> {
             walk::pull(self).await?;
             walk::deletions(self).await?;
         }
+        if !self.opts.media.is_empty() {
+            media::logo(self).await?;
+        }
         media::fetch(self).await?;
         self.checkpoint(true).await?;
         Ok(())
