@@ -17,6 +17,7 @@ pub mod login;
 pub mod mappings;
 pub mod media;
 pub mod members;
+pub mod mirror;
 pub mod model;
 pub mod oauth;
 pub mod passwords;

@@ -47,6 +47,8 @@ struct Target<'a> {
     def: Definition,
     version: String,
     patterns: PatternCache,
+    /// The remote `uploaded_at` of a mirrored row (`quadrat mirror`); `None`: the clock.
+    uploaded_at: Option<i64>,
 }
 
 impl<'a> Target<'a> {
@@ -55,6 +57,7 @@ impl<'a> Target<'a> {
             def: project.definition()?,
             version: sql_datetime(project.structure.updated_at),
             patterns: PatternCache::default(),
+            uploaded_at: None,
             project,
         })
     }
@@ -70,6 +73,7 @@ impl App {
         data: &Value,
         file: Option<TempUpload>,
     ) -> Result<()> {
+        self.refuse_locked_mirror(project).await?;
         let mut target = Target::new(project)?;
         let upload = precheck(&target, actor, data).map_err(AppError::invalid)?;
         match upload {
@@ -94,6 +98,7 @@ impl App {
         actor: &Actor,
         rows: &[Value],
     ) -> Result<Vec<RowOutcome>> {
+        self.refuse_locked_mirror(project).await?;
         let mut target = Target::new(project)?;
         let mut tx = self.store.begin_entries(project.id).await?;
         let mut outcomes = Vec::with_capacity(rows.len());
@@ -119,6 +124,7 @@ impl App {
         project: &'a ResolvedProject,
         actor: &Actor,
     ) -> Result<BatchSession<'a>> {
+        self.refuse_locked_mirror(project).await?;
         Ok(BatchSession {
             target: Target::new(project)?,
             tx: self.store.begin_entries(project.id).await?,
@@ -281,6 +287,78 @@ fn persist_error(e: StoreError) -> AppError {
     }
 }
 
+impl App {
+    /// A mirrored project takes no uploads until unlocked (docs/protocol.md §18.5): `ec5_202`,
+    /// the real server's answer to a locked project.
+    async fn refuse_locked_mirror(&self, project: &ResolvedProject) -> Result<()> {
+        if self.store.mirror_locked(project.id).await? {
+            return Err(AppError::client(400, "ec5_202", "upload-controller"));
+        }
+        Ok(())
+    }
+
+    /// Rows of a mirrored project, rebuilt from the remote's export, in one transaction: each
+    /// checked as an upload by `actor` (the project's owner) but stamped with its remote
+    /// `uploaded_at`, whatever the project's status or mirror lock; a row whose stored
+    /// `uploaded_at` is already that one is left alone (its local seq does not move).
+    pub async fn ingest_mirrored(
+        &self,
+        project: &ResolvedProject,
+        actor: &Actor,
+        rows: &[(Value, i64)],
+    ) -> Result<Vec<MirroredRow>> {
+        let mut target = Target::new(project)?;
+        let mut tx = self.store.begin_entries(project.id).await?;
+        let mut outcomes = Vec::with_capacity(rows.len());
+        for (data, uploaded_at) in rows {
+            let upload = match entry::parse_upload(data) {
+                Ok(Upload::Data(upload)) => upload,
+                Ok(Upload::File(_)) => {
+                    outcomes.push(MirroredRow::Refused(refuse("ec5_69", "file_entry")));
+                    continue;
+                }
+                Err(errors) => {
+                    outcomes.push(MirroredRow::Refused(errors));
+                    continue;
+                }
+            };
+            if target.def.form(&upload.form_ref).is_none() {
+                outcomes.push(MirroredRow::Refused(refuse("ec5_15", &upload.form_ref)));
+                continue;
+            }
+            let branch = upload.kind == EntryKind::BranchEntry;
+            if tx.record_uploaded_at(&upload.uuid, branch).await? == Some(*uploaded_at) {
+                outcomes.push(MirroredRow::Unchanged);
+                continue;
+            }
+            let known = if branch {
+                tx.branch_entry_by_uuid(&upload.uuid).await?.is_some()
+            } else {
+                tx.entry_by_uuid(&upload.uuid).await?.is_some()
+            };
+            target.uploaded_at = Some(*uploaded_at);
+            let outcome = store_data(&mut tx, &mut target, actor, &upload).await?;
+            target.uploaded_at = None;
+            outcomes.push(match outcome {
+                Ok(()) if known => MirroredRow::Updated,
+                Ok(()) => MirroredRow::New,
+                Err(errors) => MirroredRow::Refused(errors),
+            });
+        }
+        commit(tx).await?;
+        Ok(outcomes)
+    }
+}
+
+/// What a mirrored row came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MirroredRow {
+    New,
+    Updated,
+    Unchanged,
+    Refused(Vec<Ec5Error>),
+}
+
 /// Steps 1–6 of docs/protocol.md §5.3, which need no database: structure, project status, role,
 /// project version, payload scan, form.
 fn precheck(
@@ -387,7 +465,9 @@ async fn store_data(
     {
         return Ok(Err(refuse("ec5_250", "upload-controller")));
     }
-    let now = whole_seconds(now_millis());
+    let now = target
+        .uploaded_at
+        .unwrap_or_else(|| whole_seconds(now_millis()));
     let record = entry::build_record(upload, relationships, &inputs, &validated, now);
     persist(tx, actor, &form, &record, &keys, existing, owner_id, now)
         .await

@@ -9,6 +9,7 @@ mod files;
 mod mappings;
 mod media;
 mod migrate;
+mod mirror;
 mod oauth;
 mod ops;
 mod page_reader;
@@ -45,6 +46,7 @@ pub use media::{
     ByteStream, CopyProgress, CopyReport, LOGO_NAME, MAX_NAME_BYTES, MediaFile, MediaKey,
     MediaStore, S3Settings, TempUpload, UnsafeName, safe_name,
 };
+pub use mirror::MirrorSource;
 pub use oauth::{ClientRow, TokenRow};
 pub use ops::{DatabaseCounts, PoolUse};
 pub use projects::NewProject;

@@ -89,6 +89,71 @@ pub enum Command {
         /// The archive `quadrat backup` wrote
         file: PathBuf,
     },
+    /// Copy a project from any Epicollect5-compatible server (five.epicollect.net or another
+    /// Quadrat) by its public API: definition, mappings, entries, branch entries, media. Later
+    /// runs are incremental and a killed run resumes. The copy refuses uploads unless
+    /// --unlocked. `quadrat mirror status [SLUG]` shows the mirrors.
+    Mirror(MirrorArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MirrorArgs {
+    /// The project's homepage URL on the remote (https://HOST/project/SLUG), or `status`
+    #[arg(value_name = "URL")]
+    pub url: Option<String>,
+    /// With `status`: the local mirror to show (all mirrors when absent)
+    #[arg(value_name = "SLUG")]
+    pub status_slug: Option<String>,
+    /// Re-run the local mirror SLUG from its stored source (for cron)
+    #[arg(long, value_name = "SLUG", conflicts_with = "url")]
+    pub local: Option<String>,
+    /// The client id of the project's client app (private projects)
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// A file holding the client secret (or the environment variable
+    /// QUADRAT_MIRROR_CLIENT_SECRET; never given on the command line)
+    #[arg(long, value_name = "FILE")]
+    pub client_secret_file: Option<PathBuf>,
+    /// Media to copy: all, none, or a list of photo, audio, video
+    #[arg(long, default_value = "all", value_name = "WHICH")]
+    pub media: String,
+    /// Read everything again (the marks or the changes cursor are forgotten)
+    #[arg(long)]
+    pub full: bool,
+    /// Walk every stream for deletions even when the counts agree
+    #[arg(long)]
+    pub reconcile: bool,
+    /// How far before the last row read the next run starts (e.g. 120s, 5m)
+    #[arg(long, default_value = "120s", value_name = "DURATION")]
+    pub overlap: String,
+    /// A Retry-After longer than this stops the run (exit 3; the next run resumes)
+    #[arg(long, default_value = "15m", value_name = "DURATION")]
+    pub max_wait: String,
+    /// The remote's limits, e.g. entries=60/min,project=60/min,media=30/min,token=10/h (paced
+    /// at 90 %)
+    #[arg(long, value_name = "LIMITS")]
+    pub rate: Option<String>,
+    /// The local owner of a new mirror (a user's e-mail)
+    #[arg(long, value_name = "EMAIL")]
+    pub owner: Option<String>,
+    /// Let the mirror take uploads like any project (its copy then diverges from the remote)
+    #[arg(long, conflicts_with = "locked")]
+    pub unlocked: bool,
+    /// Refuse uploads again (the default of a new mirror)
+    #[arg(long)]
+    pub locked: bool,
+    /// Print the requests and time the limits imply; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also write the summary as JSON to FILE
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Rows per page asked of the remote (its maximum is 1000)
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub per_page: u32,
+    /// Walk the entries export even when the remote has Quadrat's changes feed
+    #[arg(long)]
+    pub no_changes_feed: bool,
 }
 
 #[derive(Debug, Subcommand)]

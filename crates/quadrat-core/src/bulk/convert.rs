@@ -136,7 +136,7 @@ impl Template {
     }
 }
 
-fn empty_answer(kind: InputType) -> Value {
+pub(super) fn empty_answer(kind: InputType) -> Value {
     match kind {
         InputType::Checkbox | InputType::SearchSingle | InputType::SearchMultiple => json!([]),
         InputType::Location => json!({"latitude": "", "longitude": "", "accuracy": ""}),
@@ -145,7 +145,7 @@ fn empty_answer(kind: InputType) -> Value {
 }
 
 /// One field as the answer the app would send.
-fn convert(col: &Column, text: &str) -> Result<Value, Ec5Error> {
+pub(super) fn convert(col: &Column, text: &str) -> Result<Value, Ec5Error> {
     let bad = |code: &str| Ec5Error::new(code, col.map_to.clone());
     Ok(match col.kind {
         InputType::Radio | InputType::Dropdown => {
@@ -232,7 +232,7 @@ pub fn split_multi(text: &str) -> Vec<String> {
 
 /// A location's three cells: numbers where they read as numbers (what the app sends), the text
 /// otherwise, for the upload validation to refuse; all empty is the blank location.
-fn location(cells: [&str; 3]) -> Value {
+pub(super) fn location(cells: [&str; 3]) -> Value {
     let cell = |s: &str| -> Value {
         let s = s.trim();
         if let Ok(n) = s.parse::<i64>() {

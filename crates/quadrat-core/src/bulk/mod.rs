@@ -11,13 +11,17 @@
 //!
 //! - `template`: the [`Template`] of a form or branch and a file's header bound to it;
 //! - `convert`: one row of fields as the upload payload the app would send;
+//! - `export_row`: one row of the JSON entries export (map 0) as the payload that stored it,
+//!   for `quadrat mirror`;
 //! - `json_lines`: one line of a JSON lines file as an upload body.
 
 mod convert;
+mod export_row;
 mod json_lines;
 mod template;
 
 pub use convert::{RowContext, split_multi};
+pub use export_row::{ExportRowContext, MediaName, Rebuilt};
 pub use json_lines::json_line;
 pub use template::{Binding, Template};
 

@@ -33,6 +33,9 @@ pub struct Template {
     /// The export's column names of the inputs an import cannot fill (media, branch counts):
     /// accepted in a file and ignored, so an export file imports again.
     pub(super) ignored: Vec<String>,
+    /// The media inputs (photo, audio, video): input ref, type, the map's `map_to`. Only a
+    /// mirror fills them, from the names in an export row.
+    pub(super) media: Vec<(String, InputType, String)>,
     /// Every answerable input (all but groups and readme), groups walked in place: the answers
     /// every payload carries.
     pub(super) answerable: Vec<(String, InputType)>,
@@ -114,6 +117,7 @@ impl Template {
             .collect();
         let mut columns = Vec::new();
         let mut ignored = Vec::new();
+        let mut media = Vec::new();
         for input in flattened {
             let input_map = by_ref.get(input.input_ref.as_str()).copied();
             let map_to = input_map
@@ -122,6 +126,12 @@ impl Template {
                 .and_then(strval_precision14)
                 .unwrap_or_else(|| input.input_ref.0.clone());
             if !uploadable(input.kind) {
+                if matches!(
+                    input.kind,
+                    InputType::Photo | InputType::Audio | InputType::Video
+                ) {
+                    media.push((input.input_ref.0.clone(), input.kind, map_to.clone()));
+                }
                 ignored.push(map_to);
                 continue;
             }
@@ -159,6 +169,7 @@ impl Template {
             branch_ref: branch_ref.map(str::to_string),
             columns,
             ignored,
+            media,
             answerable,
         })
     }

@@ -8,6 +8,7 @@ mod keys;
 mod mapping;
 mod media;
 pub mod member;
+mod mirror;
 mod project;
 mod serve;
 pub mod user;
@@ -47,6 +48,7 @@ pub fn prints_json(command: &Command) -> bool {
         | Command::Restore { .. }
         | Command::Keys(_)
         | Command::Entries(EntriesCommand::Export(_))
+        | Command::Mirror(_)
         | Command::Project(
             ProjectCommand::Export { .. }
             | ProjectCommand::Download { .. }
@@ -117,6 +119,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Backup { output, media } => backup::backup(&config, &output, media).await,
         Command::Restore { file } => backup::restore(&config, &file).await,
+        Command::Mirror(args) => mirror::run(open(&config).await?, args).await,
     }
 }
 
