@@ -348,7 +348,13 @@ impl App {
                 input_refs: &located_refs,
             });
         }
-        let total = self.store.export_totals(&sel).await?.total.max(0) as u64;
+        // For the progress only: the form's counted total, never a count of the located rows
+        // (that would read every row's answers before the first byte goes out).
+        let whole = ExportSelect {
+            located: None,
+            ..sel
+        };
+        let total = self.store.export_totals(&whole).await?.total.max(0) as u64;
         let branch = query.is_branch();
         let io = |e: std::io::Error| AppError::internal("writing the export", e);
         if let Some(geo) = &geo {
