@@ -104,7 +104,10 @@ impl ExportSelect<'_> {
         }
     }
 
-    fn conditions(&self, engine: Engine) -> Where {
+    /// The selection's conditions. `rows`: for reading rows in a sort (not for a count), a
+    /// title search is an `id IN (…)` over the title indexes, which hold the title: the match
+    /// is one scan of a narrow index instead of a read of every row along the sort's index.
+    fn conditions(&self, engine: Engine, rows: bool) -> Where {
         let mut w = Where {
             table: self.table(),
             clause: "project_id = $1".to_string(),
@@ -197,7 +200,15 @@ impl ExportSelect<'_> {
                 Engine::Postgres => "title ILIKE $?",
                 Engine::Sqlite => "title LIKE $? ESCAPE '\\'",
             };
-            w.push(like, Arg::Text(format!("%{title}%")));
+            if rows {
+                let table = self.table();
+                w.push(
+                    &format!("id IN (SELECT id FROM {table} WHERE project_id = $1 AND {like})"),
+                    Arg::Text(format!("%{title}%")),
+                );
+            } else {
+                w.push(like, Arg::Text(format!("%{title}%")));
+            }
         }
         w
     }
@@ -362,7 +373,7 @@ impl Store {
                 _ => ExportTotals::default(),
             });
         }
-        let w = sel.conditions(self.engine());
+        let w = sel.conditions(self.engine(), false);
         let sql = format!(
             "SELECT COUNT(*), MAX(created_at), MIN(created_at) FROM {} WHERE {}",
             w.table, w.clause
@@ -404,7 +415,7 @@ impl Store {
             (order, offset)
         };
         let engine = self.engine();
-        let mut w = sel.conditions(engine);
+        let mut w = sel.conditions(engine, true);
         w.args.push(Arg::Int(limit));
         w.args.push(Arg::Int(offset));
         let n = w.args.len();
@@ -447,7 +458,7 @@ impl Store {
         }
         let engine = self.engine();
         let order = if backwards { reversed(order) } else { order };
-        let mut w = sel.conditions(engine);
+        let mut w = sel.conditions(engine, true);
         if let Some(key) = after {
             let (column, value) = match &key.value {
                 KeyValue::Time(t) if sort == SortBy::UploadedAt => {
@@ -495,7 +506,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<ExportRow>> {
         let engine = self.engine();
-        let mut w = sel.conditions(engine);
+        let mut w = sel.conditions(engine, true);
         if let Some(c) = after {
             w.args.push(Arg::Int(c.created_at));
             w.args.push(Arg::Int(c.id));
