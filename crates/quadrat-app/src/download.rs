@@ -1,5 +1,5 @@
 //! The whole project as one zip (docs/protocol.md §8.13): a file per form and per branch, named
-//! as the real server's download names them, each streamed through [`App::stream_entries`] in
+//! as the real server's download names them, each streamed through [`App::stream_project_entries`] in
 //! keyset chunks, optionally followed by the media files. Nothing is held but one chunk: the
 //! zip is deflated into `out` as it is built, so the first bytes leave at once whatever the
 //! project's size. The web page and `quadrat project download` both call [`App::download_project`].
@@ -97,7 +97,7 @@ impl App {
             if opts.json {
                 zip.write_all(b"{\"data\":").map_err(io)?;
             }
-            self.stream_entries(&stream, &mut zip, &mut |_, _| {})
+            self.stream_project_entries(project, &stream, &mut zip, &mut |_, _| {})
                 .await?;
             if opts.json {
                 zip.write_all(b"}").map_err(io)?;

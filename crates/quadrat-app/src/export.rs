@@ -4,8 +4,9 @@
 use std::io::Write;
 
 use quadrat_core::export::csv::CsvWriter;
+use quadrat_core::export::keyset::{KeyValue, PageAt, SortKey};
 use quadrat_core::export::links::{LinkBase, Links, Meta, Pagination};
-use quadrat_core::export::params::{EntriesQuery, Format, Selection};
+use quadrat_core::export::params::{EntriesQuery, Format, Selection, SortBy};
 use quadrat_core::export::render::{ExportPlan, JsonPage, StoredEntry};
 use quadrat_core::time::now_millis;
 use quadrat_store::{Cursor, ExportRow, ExportSelect};
@@ -33,6 +34,30 @@ pub struct EntriesPage {
     pub body: Vec<u8>,
     /// GeoJSON: the `Link` header repeating the body's links (RFC 8288).
     pub link_header: Option<String>,
+    /// Where the page's rows start and end in the sort, for keyset links (`None`: no rows).
+    pub keys: Option<PageKeys>,
+}
+
+/// The sort keys at a page's two ends and whether rows lie beyond each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageKeys {
+    pub first: SortKey,
+    pub last: SortKey,
+    /// Rows precede the first.
+    pub before: bool,
+    /// Rows follow the last.
+    pub after: bool,
+}
+
+fn sort_key(row: &ExportRow, sort: SortBy) -> SortKey {
+    SortKey {
+        value: match sort {
+            SortBy::CreatedAt => KeyValue::Time(row.created_at),
+            SortBy::UploadedAt => KeyValue::Time(row.uploaded_at),
+            SortBy::Title => KeyValue::Title(row.title.clone()),
+        },
+        id: row.id,
+    }
 }
 
 impl EntriesPage {
@@ -102,6 +127,19 @@ impl App {
         project: &ResolvedProject,
         req: &EntriesRequest<'_>,
     ) -> Result<EntriesPage> {
+        self.export_entries_at(project, req, None).await
+    }
+
+    /// [`App::export_entries`], with the page's rows chosen by a keyset (`at`) instead of the
+    /// query's `page`: the data pages' paging, where any page costs what the first does. The
+    /// query's `per_page` still sizes the page, and the last page holds what whole pages
+    /// leave, so page numbers stay those of the offsets.
+    pub async fn export_entries_at(
+        &self,
+        project: &ResolvedProject,
+        req: &EntriesRequest<'_>,
+        at: Option<&PageAt>,
+    ) -> Result<EntriesPage> {
         let def = project.definition()?;
         let maps = mapping_list(project)?;
         let geojson = self.config.extensions.geojson;
@@ -134,17 +172,51 @@ impl App {
             });
         }
         let totals = self.store.export_totals(&sel).await?;
-        let rows = self
-            .store
-            .export_page(
-                &sel,
-                query.sort_by,
-                query.sort_order,
-                query.offset(),
-                query.per_page,
-                totals.total,
-            )
-            .await?;
+        let (sort, order, per_page) = (query.sort_by, query.sort_order, query.per_page);
+        // Keyset pages read one row more than they show, to know whether more lie beyond.
+        let (rows, before, after) = match at {
+            None => {
+                let rows = self
+                    .store
+                    .export_page(&sel, sort, order, query.offset(), per_page, totals.total)
+                    .await?;
+                let end = query.offset() + rows.len() as i64;
+                (rows, query.offset() > 0, end < totals.total)
+            }
+            Some(at) => {
+                let last_rows = match totals.total % per_page.max(1) {
+                    0 => per_page,
+                    rest => rest,
+                };
+                let (key, backwards, limit) = match at {
+                    PageAt::First => (None, false, per_page + 1),
+                    PageAt::After(key) => (Some(key), false, per_page + 1),
+                    PageAt::Before(key) => (Some(key), true, per_page + 1),
+                    PageAt::Last => (None, true, last_rows),
+                };
+                let mut rows = self
+                    .store
+                    .export_keyset(&sel, sort, order, key, backwards, limit)
+                    .await?;
+                let beyond = rows.len() as i64 > per_page;
+                rows.truncate(per_page as usize);
+                if backwards {
+                    rows.reverse();
+                }
+                match at {
+                    PageAt::First => (rows, false, beyond),
+                    PageAt::After(_) => (rows, true, beyond),
+                    PageAt::Before(_) => (rows, beyond, true),
+                    PageAt::Last => (rows, totals.total > last_rows, false),
+                }
+            }
+        };
+        let keys = rows.first().zip(rows.last()).map(|(f, l)| PageKeys {
+            first: sort_key(f, sort),
+            last: sort_key(l, sort),
+            before,
+            after,
+        });
         let branch = query.is_branch();
         let mut link_header = None;
         let body = match query.format {
@@ -194,6 +266,7 @@ impl App {
             format: query.format,
             body,
             link_header,
+            keys,
         })
     }
 
@@ -208,8 +281,24 @@ impl App {
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<u64> {
         let project = self.find_project(&opts.slug).await?;
+        if opts.geojson && !self.config.extensions.geojson {
+            return Err(AppError::client(400, "ec5_29", "format"));
+        }
+        self.stream_project_entries(&project, opts, out, progress)
+            .await
+    }
+
+    /// [`App::stream_entries`] of a project already resolved (and its reader checked), whatever
+    /// the `[extensions]`: the map page's feed is this with `geojson`, the project zip without.
+    pub async fn stream_project_entries<W: Write>(
+        &self,
+        project: &ResolvedProject,
+        opts: &StreamOptions,
+        out: &mut W,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<u64> {
         let def = project.definition()?;
-        let maps = mapping_list(&project)?;
+        let maps = mapping_list(project)?;
         // The options go through the export's own validation (unknown form, branch or map).
         let mut raw = String::from("sort_order=asc");
         let mut push = |key: &str, value: &str| {
@@ -243,10 +332,7 @@ impl App {
             &project.slug,
             opts.origin.as_deref().unwrap_or(&self.config.public_url),
         );
-        let mut sel = select(&project, &query);
-        if opts.geojson && !self.config.extensions.geojson {
-            return Err(AppError::client(400, "ec5_29", "format"));
-        }
+        let mut sel = select(project, &query);
         let geo = opts
             .geojson
             .then(|| crate::geojson::GeoOptions::read("", &plan))
@@ -262,7 +348,13 @@ impl App {
                 input_refs: &located_refs,
             });
         }
-        let total = self.store.export_totals(&sel).await?.total.max(0) as u64;
+        // For the progress only: the form's counted total, never a count of the located rows
+        // (that would read every row's answers before the first byte goes out).
+        let whole = ExportSelect {
+            located: None,
+            ..sel
+        };
+        let total = self.store.export_totals(&whole).await?.total.max(0) as u64;
         let branch = query.is_branch();
         let io = |e: std::io::Error| AppError::internal("writing the export", e);
         if let Some(geo) = &geo {
@@ -362,121 +454,5 @@ impl App {
         out.write_all(b"\n]}\n").map_err(io)?;
         out.flush().map_err(io)?;
         Ok(done)
-    }
-}
-
-/// The located entries of one form as a GeoJSON FeatureCollection, for the map page.
-#[derive(Debug, Clone, Default)]
-pub struct GeoJsonOptions {
-    /// Default: the first form.
-    pub form_ref: Option<String>,
-    /// The location question; default: the form's first.
-    pub input_ref: Option<String>,
-}
-
-/// A location answer's `[longitude, latitude]`, when both are numbers in range.
-fn point(answer: Option<&serde_json::Value>) -> Option<(f64, f64)> {
-    let loc = answer?.as_object()?;
-    let num = |v: Option<&serde_json::Value>| match v? {
-        serde_json::Value::Number(n) => n.as_f64(),
-        serde_json::Value::String(s) => s.trim().parse::<f64>().ok(),
-        _ => None,
-    };
-    let (lat, long) = (num(loc.get("latitude"))?, num(loc.get("longitude"))?);
-    ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&long) && lat.is_finite())
-        .then_some((long, lat))
-}
-
-impl App {
-    /// Streams the located entries of a form to `out` as a GeoJSON FeatureCollection: the
-    /// export's selection read in the same keyset chunks as [`App::stream_entries`], one
-    /// Feature per entry whose location answer holds a point (`properties`: `uuid`, `title`).
-    /// Returns the number of features written.
-    pub async fn stream_geojson<W: Write>(
-        &self,
-        project: &ResolvedProject,
-        opts: &GeoJsonOptions,
-        out: &mut W,
-    ) -> Result<u64> {
-        let def = project.definition()?;
-        let form = match &opts.form_ref {
-            Some(f) => def.form(f),
-            None => def.forms.first(),
-        }
-        .ok_or_else(|| AppError::client(400, "ec5_15", "form_ref"))?;
-        let location = form
-            .inputs
-            .iter()
-            .flat_map(|i| std::iter::once(i).chain(i.children()))
-            .filter(|i| i.kind == quadrat_core::definition::InputType::Location)
-            .find(|i| {
-                opts.input_ref
-                    .as_deref()
-                    .is_none_or(|r| i.input_ref.as_str() == r)
-            })
-            .map(|i| i.input_ref.0.clone());
-        let query = EntriesQuery::parse(
-            &format!(
-                "form_ref={}",
-                form_urlencoded::byte_serialize(form.form_ref.as_str().as_bytes())
-                    .collect::<String>()
-            ),
-            &def,
-            &mapping_list(project)?,
-        )
-        .map_err(|errors| AppError::Client {
-            status: 400,
-            errors,
-        })?;
-        let sel = ExportSelect {
-            with_created_by: false,
-            ..select(project, &query)
-        };
-        let io = |e: std::io::Error| AppError::internal("writing the map feed", e);
-        let mut buf: Vec<u8> = Vec::with_capacity(STREAM_CHUNK as usize * 128);
-        buf.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"features\":[");
-        let mut written: u64 = 0;
-        let mut after: Option<Cursor> = None;
-        while let Some(input_ref) = &location {
-            let rows = self.store.export_chunk(&sel, after, STREAM_CHUNK).await?;
-            for row in &rows {
-                let data: serde_json::Value =
-                    serde_json::from_str(&row.entry_data).unwrap_or_default();
-                let answer = data
-                    .get("entry")
-                    .and_then(|e| e.get("answers"))
-                    .and_then(|a| a.get(input_ref))
-                    .and_then(|a| a.get("answer"));
-                let Some((long, lat)) = point(answer) else {
-                    continue;
-                };
-                if written > 0 {
-                    buf.push(b',');
-                }
-                let feature = serde_json::json!({
-                    "type": "Feature",
-                    "geometry": {"type": "Point", "coordinates": [long, lat]},
-                    "properties": {"uuid": row.uuid, "title": row.title},
-                });
-                serde_json::to_writer(&mut buf, &feature)
-                    .map_err(|e| AppError::internal("writing the map feed", e))?;
-                written += 1;
-            }
-            out.write_all(&buf).map_err(io)?;
-            buf.clear();
-            match rows.last() {
-                Some(last) if rows.len() as i64 == STREAM_CHUNK => {
-                    after = Some(Cursor {
-                        created_at: last.created_at,
-                        id: last.id,
-                    });
-                }
-                _ => break,
-            }
-        }
-        buf.extend_from_slice(b"]}");
-        out.write_all(&buf).map_err(io)?;
-        out.flush().map_err(io)?;
-        Ok(written)
     }
 }

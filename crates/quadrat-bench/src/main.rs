@@ -10,6 +10,7 @@ mod floor;
 mod report;
 mod seed;
 mod server;
+mod web;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -63,6 +64,10 @@ struct Args {
     /// Keep the data directory and database afterwards (to profile a server on them)
     #[arg(long)]
     keep: bool,
+    /// Only the web data pages (issue 13): each page's time, the map feed's first bytes, the
+    /// project zip with the server's memory against its idle level
+    #[arg(long)]
+    web: bool,
     /// Where the table is written [default: <workspace>/bench/results]
     #[arg(long, value_name = "DIR")]
     results: Option<PathBuf>,
@@ -256,6 +261,23 @@ async fn measure(
     };
     let client = drive::client(64)?;
     let probe_path = format!("/api/export/project/{}", seeded.slug);
+    if args.web {
+        web::create_user(&db.url, data_dir).await?;
+        let server = Server::start(&q, &client, &probe_path).await?;
+        eprintln!("web pages…");
+        let web_rows = web::pages(
+            &client,
+            &server.base,
+            &seeded,
+            engine,
+            server.pid(),
+            5 * runs,
+        )
+        .await?;
+        server.stop();
+        rows.extend(web_rows);
+        return Ok(rows);
+    }
     let server = Server::start(&q, &client, &probe_path).await?;
     let base = server.base.clone();
     let rss = RssProbe::start(server.pid());

@@ -44,7 +44,7 @@
           var strong = document.createElement('strong');
           strong.textContent = f.properties.title || '(no title)';
           var a = document.createElement('a');
-          a.href = el.dataset.entry + encodeURIComponent(f.properties.uuid);
+          a.href = el.dataset.entry + encodeURIComponent(f.id);
           a.textContent = 'Open entry';
           box.appendChild(strong);
           box.appendChild(document.createElement('br'));

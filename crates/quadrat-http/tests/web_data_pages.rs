@@ -56,9 +56,10 @@ async fn public_data_pages_page_and_show_media(db: TestDb) {
         first.body
     );
     assert_eq!(count(&first.body, "class=\"entry-link\""), 50);
-    let last = v.get(&format!("/project/{slug}/data?page=2")).await;
+    let last = v.get(&pager_link(&first.body, "next").unwrap()).await;
     assert!(last.body.contains("Page 2 of 2"), "{}", last.body);
     assert_eq!(count(&last.body, "class=\"entry-link\""), 11);
+    // An older link's bare page number is still the export's page.
     // Oldest first: the media entry (the newest) is the last row of page 2.
     let oldest = v
         .get(&format!("/project/{slug}/data?sort=created_at-asc&page=2"))
@@ -141,6 +142,144 @@ async fn public_data_pages_page_and_show_media(db: TestDb) {
         map.header("content-security-policy")
             .contains("https://tile.openstreetmap.org")
     );
+}
+
+/// The `href` of the pager's link `rel` (`first`, `prev`, `next`, `last`), unescaped.
+fn pager_link(body: &str, rel: &str) -> Option<String> {
+    let at = body.find(&format!("rel=\"{rel}\""))?;
+    let start = body[..at].rfind("href=\"")? + "href=\"".len();
+    let end = start + body[start..].find('"')?;
+    Some(body[start..end].replace("&#38;", "&").replace("&amp;", "&"))
+}
+
+/// The rows' uuids, in the table's order.
+fn row_uuids(body: &str) -> Vec<String> {
+    body.split("class=\"entry-link\" href=\"")
+        .skip(1)
+        .filter_map(|rest| {
+            let href = &rest[..rest.find('"')?];
+            let uuid = href.split("/entry/").nth(1)?.split('?').next()?;
+            Some(uuid.to_string())
+        })
+        .collect()
+}
+
+fn page_info(body: &str) -> String {
+    let at = body.find("id=\"page-info\">").expect("the pager's line") + 15;
+    body[at..at + body[at..].find('<').unwrap()].to_string()
+}
+
+/// Every sort, with and without a title search and a date range: walking the keyset pages
+/// forward from the first, and back from the last, lists the API export's rows in its order,
+/// each page numbered as the offsets number it.
+async fn keyset_pages_list_the_export_in_every_sort(db: TestDb) {
+    let server = TestServer::start(&db).await;
+    // 120 entries: pages of 50, 50 and 20; all created at the same instant, so the id breaks
+    // every tie of the time sorts.
+    let data = pages::data_project(&server.app, 120).await;
+    let slug = &data.slug;
+    let mut v = Visitor::new(&server.base_url);
+    let api = |query: &str| {
+        format!(
+            "{}/api/export/entries/{slug}?form_ref={}&per_page=1000&{query}",
+            server.base_url, data.form_ref
+        )
+    };
+    let export: Value = reqwest::get(api("")).await.unwrap().json().await.unwrap();
+    // Titles run "AB-001 02/01/2000" to "AB-120 …": "AB-0" is in 99 of them (two pages).
+    let titles = export["data"]["entries"].as_array().unwrap();
+    let fragment = "AB-0";
+    assert_eq!(
+        titles
+            .iter()
+            .filter(|e| e["title"].as_str().unwrap().contains(fragment))
+            .count(),
+        99
+    );
+    // (the table's query, the API's): none, a date range, a title search.
+    let mut filters = vec![
+        (String::new(), String::new()),
+        (
+            "from=2024-06-01&to=2024-06-30".to_string(),
+            "filter_by=created_at&filter_from=2024-06-01&filter_to=2024-06-30".to_string(),
+        ),
+    ];
+    filters.push((format!("title={fragment}"), format!("title={fragment}")));
+    for sort in [
+        "created_at-desc",
+        "created_at-asc",
+        "uploaded_at-desc",
+        "uploaded_at-asc",
+        "title-asc",
+        "title-desc",
+    ] {
+        let (by, order) = sort.split_once('-').unwrap();
+        for (table_filter, api_filter) in &filters {
+            let expected: Vec<String> = reqwest::get(api(&format!(
+                "sort_by={by}&sort_order={order}&{api_filter}"
+            )))
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()["data"]["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["ec5_uuid"].as_str().unwrap().to_string())
+                .collect();
+            let pages = expected.len().div_ceil(50).max(1);
+            let case = format!("{sort} {table_filter}");
+            let start = format!("/project/{slug}/data?sort={sort}&{table_filter}");
+            let first = v.get(&start).await;
+            assert_eq!(first.status, StatusCode::OK, "{case}: {}", first.body);
+
+            let mut forward = Vec::new();
+            let mut page = first.body.clone();
+            for n in 1..=pages {
+                assert!(
+                    page_info(&page).starts_with(&format!("Page {n} of {pages} ")),
+                    "{case}: {}",
+                    page_info(&page)
+                );
+                forward.extend(row_uuids(&page));
+                match pager_link(&page, "next") {
+                    Some(next) => page = v.get(&next).await.body,
+                    None => assert_eq!(n, pages, "{case}: no next link on page {n}"),
+                }
+            }
+            assert_eq!(forward, expected, "{case}: forward");
+
+            let mut backward = Vec::new();
+            page = match pager_link(&first.body, "last") {
+                Some(last) => v.get(&last).await.body,
+                None => first.body.clone(),
+            };
+            for n in (1..=pages).rev() {
+                assert!(
+                    page_info(&page).starts_with(&format!("Page {n} of {pages} ")),
+                    "{case}: {}",
+                    page_info(&page)
+                );
+                let mut rows = row_uuids(&page);
+                rows.extend(backward);
+                backward = rows;
+                match pager_link(&page, "prev") {
+                    Some(prev) => page = v.get(&prev).await.body,
+                    None => assert_eq!(n, 1, "{case}: no previous link on page {n}"),
+                }
+            }
+            assert_eq!(backward, expected, "{case}: backward");
+        }
+    }
+
+    // A key that is not one is refused, not guessed at.
+    let bad = v
+        .get(&format!(
+            "/project/{slug}/data?sort=created_at-desc&after=x.y"
+        ))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
 }
 
 async fn private_data_pages_refuse_visitors_and_strangers(db: TestDb) {
@@ -395,6 +534,7 @@ async fn bulk_upload_page_imports_a_csv_with_a_report(db: TestDb) {
 
 both_engines!(
     public_data_pages_page_and_show_media,
+    keyset_pages_list_the_export_in_every_sort,
     private_data_pages_refuse_visitors_and_strangers,
     curator_deletes_an_entry_and_the_counts_follow,
     project_zip_holds_the_api_export_per_form_and_branch,

@@ -7,6 +7,7 @@
 //! deferred join). Pages past the middle are read from the other end, so the last page of a
 //! large form costs what the first does.
 
+use quadrat_core::export::keyset::{KeyValue, SortKey};
 use quadrat_core::export::params::{DateColumn, DateFilter, Selection, SortBy, SortOrder};
 
 use crate::page_reader::Arg;
@@ -103,7 +104,10 @@ impl ExportSelect<'_> {
         }
     }
 
-    fn conditions(&self, engine: Engine) -> Where {
+    /// The selection's conditions. `rows`: for reading rows in a sort (not for a count), a
+    /// title search is an `id IN (…)` over the title indexes, which hold the title: the match
+    /// is one scan of a narrow index instead of a read of every row along the sort's index.
+    fn conditions(&self, engine: Engine, rows: bool) -> Where {
         let mut w = Where {
             table: self.table(),
             clause: "project_id = $1".to_string(),
@@ -196,7 +200,15 @@ impl ExportSelect<'_> {
                 Engine::Postgres => "title ILIKE $?",
                 Engine::Sqlite => "title LIKE $? ESCAPE '\\'",
             };
-            w.push(like, Arg::Text(format!("%{title}%")));
+            if rows {
+                let table = self.table();
+                w.push(
+                    &format!("id IN (SELECT id FROM {table} WHERE project_id = $1 AND {like})"),
+                    Arg::Text(format!("%{title}%")),
+                );
+            } else {
+                w.push(like, Arg::Text(format!("%{title}%")));
+            }
         }
         w
     }
@@ -218,20 +230,30 @@ fn order_by(engine: Engine, prefix: &str, sort: SortBy, order: SortOrder) -> Str
     match sort {
         SortBy::CreatedAt => format!("{prefix}created_at {dir}, {prefix}id {dir}"),
         SortBy::UploadedAt => format!("{prefix}uploaded_at {dir}, {prefix}id {dir}"),
-        SortBy::Title => {
-            // Byte length, as MySQL's LENGTH(); SQLite's length() counts characters.
-            let len = match engine {
-                Engine::Postgres => format!("octet_length({prefix}title)"),
-                Engine::Sqlite => format!("length(CAST({prefix}title AS BLOB))"),
-            };
-            // PostgreSQL compares text by collation; bytes (COLLATE "C") match SQLite's BINARY.
-            let title = match engine {
-                Engine::Postgres => format!("{prefix}title COLLATE \"C\""),
-                Engine::Sqlite => format!("{prefix}title"),
-            };
-            format!("{len} {dir}, {title} {dir}, {prefix}id {dir}")
+        SortBy::Title => format!("{} {dir}, {prefix}id {dir}", title_sort(engine, prefix)),
+    }
+}
+
+/// The title sort as one text, exactly as the title indexes (migration 0012) spell it: the
+/// title's byte length (as MySQL's LENGTH(); SQLite's length() counts characters) zero-padded,
+/// then the title's bytes (PostgreSQL's COLLATE "C", SQLite's BINARY). One value, so a keyset
+/// page seeks straight to its key: indexes use a range on one column after the equalities.
+fn title_sort(engine: Engine, prefix: &str) -> String {
+    match engine {
+        Engine::Postgres => {
+            format!(
+                "(lpad(octet_length({prefix}title)::text, 10, '0') || {prefix}title) COLLATE \"C\""
+            )
+        }
+        Engine::Sqlite => {
+            format!("printf('%010d', length(CAST({prefix}title AS BLOB))) || {prefix}title")
         }
     }
+}
+
+/// A title's value in [`title_sort`].
+fn title_sort_value(title: &str) -> String {
+    format!("{:010}{title}", title.len())
 }
 
 fn reversed(order: SortOrder) -> SortOrder {
@@ -351,7 +373,7 @@ impl Store {
                 _ => ExportTotals::default(),
             });
         }
-        let w = sel.conditions(self.engine());
+        let w = sel.conditions(self.engine(), false);
         let sql = format!(
             "SELECT COUNT(*), MAX(created_at), MIN(created_at) FROM {} WHERE {}",
             w.table, w.clause
@@ -393,7 +415,7 @@ impl Store {
             (order, offset)
         };
         let engine = self.engine();
-        let mut w = sel.conditions(engine);
+        let mut w = sel.conditions(engine, true);
         w.args.push(Arg::Int(limit));
         w.args.push(Arg::Int(offset));
         let n = w.args.len();
@@ -417,6 +439,64 @@ impl Store {
         Ok(rows)
     }
 
+    /// Up to `limit` rows of a selection sorted by `sort`/`order` (then `id`) that follow
+    /// `after` in that sort (all from the start when `None`), read in the sort's direction, or
+    /// with `backwards` those that precede it, read from it towards the start (so in reverse).
+    /// The key is one row-value comparison on the sort's index, so any page is one range read.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn export_keyset(
+        &self,
+        sel: &ExportSelect<'_>,
+        sort: SortBy,
+        order: SortOrder,
+        after: Option<&SortKey>,
+        backwards: bool,
+        limit: i64,
+    ) -> Result<Vec<ExportRow>> {
+        if limit <= 0 {
+            return Ok(Vec::new());
+        }
+        let engine = self.engine();
+        let order = if backwards { reversed(order) } else { order };
+        let mut w = sel.conditions(engine, true);
+        if let Some(key) = after {
+            let (column, value) = match &key.value {
+                KeyValue::Time(t) if sort == SortBy::UploadedAt => {
+                    ("uploaded_at".to_string(), Arg::Int(*t))
+                }
+                KeyValue::Time(t) => ("created_at".to_string(), Arg::Int(*t)),
+                KeyValue::Title(title) => {
+                    (title_sort(engine, ""), Arg::Text(title_sort_value(title)))
+                }
+            };
+            w.args.push(value);
+            w.args.push(Arg::Int(key.id));
+            let n = w.args.len();
+            let (op, or_equal) = match order {
+                SortOrder::Asc => (">", ">="),
+                SortOrder::Desc => ("<", "<="),
+            };
+            // The single-column bound gives the index its range; the row value, the exact key.
+            w.clause.push_str(&format!(
+                " AND {column} {or_equal} ${v} AND ({column}, id) {op} (${v}, ${n})",
+                v = n - 1
+            ));
+        }
+        w.args.push(Arg::Int(limit));
+        let sql = format!(
+            "SELECT {cols} FROM {table} e JOIN (SELECT id FROM {table} WHERE {clause} \
+             ORDER BY {inner} LIMIT ${l}) page ON page.id = e.id{users} ORDER BY {outer}",
+            cols = row_columns(sel),
+            table = w.table,
+            clause = w.clause,
+            inner = order_by(engine, "", sort, order),
+            l = w.args.len(),
+            users = users_join(sel),
+            outer = order_by(engine, "e.", sort, order),
+        );
+        self.export_rows(sql, w.args).await
+    }
+
     /// Up to `limit` rows of a selection in `(created_at, id)` order after `after`: the keyset
     /// chunks of a whole-form stream, each an index range scan.
     pub async fn export_chunk(
@@ -426,7 +506,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<ExportRow>> {
         let engine = self.engine();
-        let mut w = sel.conditions(engine);
+        let mut w = sel.conditions(engine, true);
         if let Some(c) = after {
             w.args.push(Arg::Int(c.created_at));
             w.args.push(Arg::Int(c.id));

@@ -68,6 +68,7 @@ pub mod csv;
 pub mod dates;
 pub mod jsonw;
 mod keys;
+pub mod keyset;
 pub mod links;
 pub mod params;
 pub mod render;

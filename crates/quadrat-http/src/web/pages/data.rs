@@ -11,11 +11,13 @@ use axum::response::Response;
 use quadrat_app::AppError;
 use quadrat_app::access::Caller;
 use quadrat_app::entries::may_delete_entries;
-use quadrat_app::export::EntriesRequest;
+use quadrat_app::export::{EntriesRequest, PageKeys};
 use quadrat_app::model::User;
 use quadrat_app::projects::ResolvedProject;
 use quadrat_app::sessions::{Flash, WebSession};
 use quadrat_core::definition::Definition;
+use quadrat_core::export::keyset::{PageAt, SortKey};
+use quadrat_core::export::params::SortBy;
 use quadrat_core::roles::Actor;
 use serde::Deserialize;
 use serde_json::Value;
@@ -189,16 +191,20 @@ fn cell(slug: &str, value: &Value) -> Cell {
     }
 }
 
-/// The export's JSON page for `query`, parsed: `(meta, entries)`.
+/// An export page read back: its `meta`, its entries and the sort keys at its ends.
+type ExportJson = (Value, Vec<serde_json::Map<String, Value>>, Option<PageKeys>);
+
+/// The export's JSON page for `query` (its rows chosen by `at` when given), parsed.
 async fn export_json(
     state: &AppState,
     project: &ResolvedProject,
     query: &str,
-) -> Result<(Value, Vec<serde_json::Map<String, Value>>), AppError> {
+    at: Option<&PageAt>,
+) -> Result<ExportJson, AppError> {
     let path = format!("/api/export/entries/{}", project.slug);
     let page = state
         .app
-        .export_entries(
+        .export_entries_at(
             project,
             &EntriesRequest {
                 query,
@@ -206,6 +212,7 @@ async fn export_json(
                 origin: "",
                 path: &path,
             },
+            at,
         )
         .await?;
     let mut body: Value = serde_json::from_slice(&page.body)
@@ -221,7 +228,7 @@ async fn export_json(
             .collect(),
         _ => Vec::new(),
     };
-    Ok((meta, entries))
+    Ok((meta, entries, page.keys))
 }
 
 fn meta_int(meta: &Value, key: &str) -> i64 {
@@ -326,7 +333,12 @@ pub struct TableQuery {
     pub branch_ref: String,
     pub parent_uuid: String,
     pub branch_owner_uuid: String,
+    /// The page's number as the pager shows it, or `last`; alone (an older link) a number is
+    /// read as the export's own `page`.
     pub page: String,
+    /// Keyset paging: the page is the rows after (or before) this sort key ([`SortKey`]).
+    pub after: String,
+    pub before: String,
     pub title: String,
     pub from: String,
     pub to: String,
@@ -403,7 +415,11 @@ impl TableQuery {
         q.append_pair("form_ref", &form_ref);
         q.append_pair("format", "json");
         q.append_pair("per_page", &PER_PAGE.to_string());
-        if !self.page.is_empty() {
+        // An older link's page number goes to the export; keyset pages pass their key.
+        if self.page.parse::<i64>().is_ok_and(|p| p > 1)
+            && self.after.is_empty()
+            && self.before.is_empty()
+        {
             q.append_pair("page", &self.page);
         }
         if !self.branch_ref.is_empty() {
@@ -441,9 +457,38 @@ impl TableQuery {
         }
         q.finish()
     }
+}
 
-    /// This page's own URL with `page` replaced.
-    fn with_page(&self, slug: &str, page: i64) -> String {
+impl TableQuery {
+    fn sort_by(&self) -> SortBy {
+        match self.sort.split_once('-').map(|(by, _)| by) {
+            Some("uploaded_at") => SortBy::UploadedAt,
+            Some("title") => SortBy::Title,
+            _ => SortBy::CreatedAt,
+        }
+    }
+
+    /// Where the page starts: `None` for an older `page=N` link, read by offset.
+    fn page_at(&self) -> Result<Option<PageAt>, AppError> {
+        let key = |text: &str, source: &str| {
+            SortKey::decode(self.sort_by(), text)
+                .ok_or_else(|| AppError::client(400, "ec5_29", source))
+        };
+        Ok(Some(if self.page == "last" {
+            PageAt::Last
+        } else if !self.after.is_empty() {
+            PageAt::After(key(&self.after, "after")?)
+        } else if !self.before.is_empty() {
+            PageAt::Before(key(&self.before, "before")?)
+        } else if self.page.parse::<i64>().is_ok_and(|p| p > 1) {
+            return Ok(None);
+        } else {
+            PageAt::First
+        }))
+    }
+
+    /// This table's URL at another page: its number, and the key it starts after or before.
+    fn link(&self, slug: &str, page: &str, cursor: Option<(&str, &SortKey)>) -> String {
         let mut q = form_urlencoded::Serializer::new(String::new());
         for (k, v) in [
             ("form_ref", &self.form_ref),
@@ -460,8 +505,63 @@ impl TableQuery {
                 q.append_pair(k, v);
             }
         }
-        q.append_pair("page", &page.to_string());
+        q.append_pair("page", page);
+        if let Some((name, key)) = cursor {
+            q.append_pair(name, &key.encode());
+        }
         format!("/project/{slug}/data?{}", q.finish())
+    }
+}
+
+/// The pager: the page's number and its links (first, previous, next, last).
+struct Pager {
+    page: i64,
+    first: Option<String>,
+    prev: Option<String>,
+    next: Option<String>,
+    last: Option<String>,
+}
+
+impl Pager {
+    fn new(
+        q: &TableQuery,
+        slug: &str,
+        at: Option<&PageAt>,
+        keys: Option<&PageKeys>,
+        meta: &Value,
+    ) -> Pager {
+        let last_page = meta_int(meta, "last_page").max(1);
+        let Some(keys) = keys else {
+            return Pager {
+                page: 1,
+                first: None,
+                prev: None,
+                next: None,
+                last: None,
+            };
+        };
+        // The number a keyset link carries, kept true at the ends whatever was typed.
+        let page = match at {
+            None => meta_int(meta, "current_page"),
+            Some(PageAt::First) => 1,
+            Some(PageAt::Last) => last_page,
+            Some(_) if !keys.before => 1,
+            Some(_) if !keys.after => last_page,
+            Some(_) => q.page.parse().unwrap_or(2),
+        }
+        .clamp(1, last_page);
+        let number = |p: i64| p.clamp(1, last_page).to_string();
+        Pager {
+            page,
+            first: keys.before.then(|| q.link(slug, "1", None)),
+            prev: keys
+                .before
+                .then(|| q.link(slug, &number(page - 1), Some(("before", &keys.first)))),
+            next: keys
+                .after
+                .then(|| q.link(slug, &number(page + 1), Some(("after", &keys.last)))),
+            last: keys.after.then(|| q.link(slug, "last", None)),
+        }
     }
 }
 
@@ -480,10 +580,15 @@ pub async fn table(
         Err(e) => return reader.refused(e),
     };
     let export_query = q.export_query(&def);
-    let (meta, entries) = match export_json(&reader.state, &project, &export_query).await {
-        Ok(x) => x,
+    let at = match q.page_at() {
+        Ok(at) => at,
         Err(e) => return reader.refused(e),
     };
+    let (meta, entries, keys) =
+        match export_json(&reader.state, &project, &export_query, at.as_ref()).await {
+            Ok(x) => x,
+            Err(e) => return reader.refused(e),
+        };
     let form_index = def.form_index(&q.form_ref).unwrap_or(0);
     let Some(form) = def.forms.get(form_index) else {
         return reader.refused(AppError::client(400, "ec5_15", "form_ref"));
@@ -562,8 +667,8 @@ pub async fn table(
         })
         .collect();
     let total = meta_int(&meta, "total");
-    let page = meta_int(&meta, "current_page").max(1);
     let last_page = meta_int(&meta, "last_page").max(1);
+    let pager = Pager::new(&q, &slug, at.as_ref(), keys.as_ref(), &meta);
     let mut crumbs = vec![Crumb {
         label: form.name.clone(),
         href: format!(
@@ -643,12 +748,12 @@ pub async fn table(
         headers,
         rows,
         total,
-        page,
+        page: pager.page,
         last_page,
-        prev: (page > 1).then(|| q.with_page(&slug, page - 1)),
-        next: (page < last_page).then(|| q.with_page(&slug, page + 1)),
-        first: (page > 1).then(|| q.with_page(&slug, 1)),
-        last: (page < last_page).then(|| q.with_page(&slug, last_page)),
+        prev: pager.prev,
+        next: pager.next,
+        first: pager.first,
+        last: pager.last,
         sorts: SORTS.to_vec(),
         maps,
         keep,
@@ -736,7 +841,7 @@ async fn find_entry(
             s.append_pair("format", "json");
             s.finish()
         };
-        let (_, mut entries) = export_json(&reader.state, project, &query).await?;
+        let (_, mut entries, _) = export_json(&reader.state, project, &query, None).await?;
         if let Some(e) = entries.pop() {
             let name = match form
                 .branches()

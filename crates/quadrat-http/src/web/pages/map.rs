@@ -1,11 +1,12 @@
 //! The map of a form's located entries: a page with Leaflet (vendored at build time, see
-//! `build.rs`), fed by a streamed GeoJSON feed of the form ([`quadrat_app::App::stream_geojson`]).
+//! `build.rs`), fed by the form's located entries streamed as the export's `format=geojson`
+//! renders them ([`quadrat_app::App::stream_project_entries`]).
 
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
-use quadrat_app::export::GeoJsonOptions;
+use quadrat_app::export::StreamOptions;
 use serde::Deserialize;
 
 use super::data::{Reader, Tabs};
@@ -111,9 +112,13 @@ pub async fn feed(reader: Reader, Path(slug): Path<String>, Query(q): Query<MapQ
         Ok(x) => x,
         Err(r) => return r,
     };
-    let opts = GeoJsonOptions {
+    let opts = StreamOptions {
+        slug: project.slug.clone(),
         form_ref: (!q.form_ref.is_empty()).then_some(q.form_ref),
-        input_ref: None,
+        geojson: true,
+        // Media URLs in the properties are not the map's: relative ones will do.
+        origin: Some(String::new()),
+        ..StreamOptions::default()
     };
     // An unknown form is refused before the stream starts.
     if let Some(f) = &opts.form_ref
@@ -126,7 +131,7 @@ pub async fn feed(reader: Reader, Path(slug): Path<String>, Query(q): Query<MapQ
     }
     let app = reader.state.app.clone();
     let body = streamed::body(move |mut out| async move {
-        app.stream_geojson(&project, &opts, &mut out)
+        app.stream_project_entries(&project, &opts, &mut out, &mut |_, _| {})
             .await
             .map(|_| ())
     });
