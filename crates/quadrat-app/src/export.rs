@@ -102,8 +102,8 @@ impl App {
         project: &ResolvedProject,
         req: &EntriesRequest<'_>,
     ) -> Result<EntriesPage> {
-        let def = project.definition()?;
-        let maps = mapping_list(project)?;
+        let def = project.shared_definition()?;
+        let maps = project.mappings()?;
         let geojson = self.config.extensions.geojson;
         let query =
             EntriesQuery::parse_with(req.query, &def, &maps, geojson).map_err(|errors| {

@@ -36,7 +36,7 @@ pub use durability::Durability;
 #[cfg(feature = "test-support")]
 pub use entries::{BranchEntryRow, EntryRow};
 pub use entries::{
-    DeleteTarget, Deleted, EntryTx, NewRecord, RecordEdit, StoredBranchEntry, StoredEntry,
+    DeleteTarget, Deleted, EntryTx, NewEntry, NewRecord, RecordEdit, StoredBranchEntry, StoredEntry,
 };
 pub use export::{Cursor, ExportRow, ExportSelect, ExportTotals, Located};
 pub use media::{
@@ -47,7 +47,7 @@ pub use oauth::{ClientRow, TokenRow};
 pub use ops::{DatabaseCounts, PoolUse};
 pub use projects::NewProject;
 pub use ratelimit::RedisRates;
-pub use rows::{CounterRow, MediaTotalsRow, ProjectRow, StructureRow};
+pub use rows::{CounterRow, MediaTotalsRow, ProjectRow, StructureRow, VersionedProjectRow};
 pub use sessions::SessionRow;
 pub use users::{MemberRow, NewUser, UserRow};
 

@@ -34,6 +34,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(7, "0007_web_sessions"),
     migration!(8, "0008_api_token_hash"),
     migration!(11, "0011_changes_feed"),
+    migration!(13, "0013_structure_version"),
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
