@@ -11,6 +11,7 @@ mod media;
 mod migrate;
 mod oauth;
 mod ops;
+mod page_marks;
 mod page_reader;
 mod projects;
 mod ratelimit;
@@ -224,6 +225,8 @@ pub(crate) use with_pool;
 #[derive(Debug, Clone)]
 pub struct Store {
     pub(crate) db: Db,
+    /// Where the export's next pages start (`page_marks.rs`).
+    pub(crate) marks: Arc<page_marks::PageMarks>,
 }
 
 impl Store {
@@ -244,6 +247,7 @@ impl Store {
                 .await?;
             return Ok(Store {
                 db: Db::Postgres(pool),
+                marks: Arc::default(),
             });
         }
         if !url.starts_with("sqlite:") {
@@ -281,6 +285,7 @@ impl Store {
                 group,
                 pages,
             },
+            marks: Arc::default(),
         })
     }
 
