@@ -81,7 +81,9 @@ impl App {
         let Some(row) = self.store.project_by_slug_versioned(&wanted).await? else {
             return Ok(Lookup::Unknown(wanted));
         };
-        let structure = self.structure_of(row.project.id, row.structure_version).await?;
+        let structure = self
+            .structure_of(row.project.id, row.structure_version)
+            .await?;
         Ok(Lookup::Found(Box::new(ResolvedProject {
             project: Project::try_from(row.project)?,
             structure,

@@ -10,7 +10,13 @@ use quadrat_testkit::{TestDb, both_engines};
 
 const PER_PAGE: i64 = 7;
 
-async fn page(store: &Store, project_id: i64, sort: SortBy, order: SortOrder, n: i64) -> Vec<ExportRow> {
+async fn page(
+    store: &Store,
+    project_id: i64,
+    sort: SortBy,
+    order: SortOrder,
+    n: i64,
+) -> Vec<ExportRow> {
     let selection = Selection::Form;
     let sel = ExportSelect {
         project_id,

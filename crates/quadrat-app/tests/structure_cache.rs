@@ -47,7 +47,12 @@ async fn a_second_instance_sees_every_structure_change_at_once(db: TestDb) {
     a.set_project_setting(SLUG, ProjectSetting::Access(ProjectAccess::Private))
         .await
         .unwrap();
-    let data = b.find_project(SLUG).await.unwrap().definition_data().unwrap();
+    let data = b
+        .find_project(SLUG)
+        .await
+        .unwrap()
+        .definition_data()
+        .unwrap();
     assert_eq!(data["project"]["access"], "private");
 }
 

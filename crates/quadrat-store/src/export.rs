@@ -512,8 +512,7 @@ impl Store {
             id: last.id,
             version,
         };
-        self.marks
-            .put(selection, offset + rows.len() as i64, mark);
+        self.marks.put(selection, offset + rows.len() as i64, mark);
     }
 
     /// Up to `limit` rows of a selection in `(created_at, id)` order after `after`: the keyset

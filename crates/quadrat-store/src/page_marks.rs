@@ -71,7 +71,11 @@ impl PageMarks {
             .entry(selection.to_string())
             .or_insert_with(|| (HashMap::new(), clock));
         *used = clock;
-        if marks.values().next().is_some_and(|m| m.version != mark.version) || marks.len() >= MARKS
+        if marks
+            .values()
+            .next()
+            .is_some_and(|m| m.version != mark.version)
+            || marks.len() >= MARKS
         {
             marks.clear();
         }

@@ -114,8 +114,9 @@ impl EntryTx {
         }
         let project_id = self.project_id;
         let n = rows.len();
-        let last_seq: i64 =
-            with_tx!(self, |conn| { crate::changes::take_seqs!(conn, project_id, n as i64) });
+        let last_seq: i64 = with_tx!(self, |conn| {
+            crate::changes::take_seqs!(conn, project_id, n as i64)
+        });
         let first_seq = last_seq - n as i64 + 1;
 
         let forget = format!(
