@@ -12,9 +12,14 @@ use super::write::NewRecord;
 use super::{EntryTx, with_tx};
 use crate::{Result, conflict_as};
 
-/// Values per `IN (…)` list and rows per `INSERT`: far below either engine's limit on bound
-/// parameters (SQLite 32,766; PostgreSQL 65,535) at 16 columns a row.
-const CHUNK: usize = 500;
+/// Values per `IN (…)` list.
+const IN_LIST: usize = 200;
+/// Rows per multi-row `INSERT`: sqlx's SQLite driver finds each `$N` parameter by a scan of
+/// the statement's parameter names, so binding costs grow with the square of the parameters
+/// of one statement (at 500 rows of 15 columns that scan was half the import's time).
+const INSERT_ROWS: usize = 25;
+/// Uniqueness rows (6 columns) per `INSERT`.
+const UNIQUE_ROWS: usize = 60;
 
 /// A new hierarchy entry of a batch: the columns of [`EntryTx::insert_entry`]'s arguments.
 #[derive(Debug, Clone)]
@@ -38,7 +43,7 @@ impl EntryTx {
     /// reads each).
     pub async fn entries_by_uuids(&mut self, uuids: &[&str]) -> Result<Vec<super::StoredEntry>> {
         let mut out = Vec::new();
-        for chunk in uuids.chunks(CHUNK) {
+        for chunk in uuids.chunks(IN_LIST) {
             let sql = format!(
                 "{STORED_ENTRY} WHERE uuid IN ({})",
                 placeholders(1, chunk.len())
@@ -68,7 +73,7 @@ impl EntryTx {
         }
         let mut out = Vec::new();
         for ((input_ref, scope), answers) in groups {
-            for chunk in answers.chunks(CHUNK) {
+            for chunk in answers.chunks(IN_LIST) {
                 let sql = format!(
                     "SELECT answer_key, entry_uuid FROM unique_answers WHERE project_id = $1 AND \
                      input_ref = $2 AND scope = $3 AND answer_key IN ({})",
@@ -102,7 +107,7 @@ impl EntryTx {
     /// tombstones gone, the uniqueness index, the forms' counters and the parents'
     /// `child_counts`.
     pub async fn insert_entries(&mut self, rows: &[NewEntry<'_>]) -> Result<()> {
-        for chunk in rows.chunks(CHUNK) {
+        for chunk in rows.chunks(INSERT_ROWS) {
             self.insert_entry_chunk(chunk).await?;
         }
         Ok(())
@@ -179,7 +184,7 @@ impl EntryTx {
                 e.record.unique.iter().map(move |k| (k, e.record.uuid, id))
             })
             .collect();
-        for chunk in unique.chunks(CHUNK) {
+        for chunk in unique.chunks(UNIQUE_ROWS) {
             let mut sql = String::from(
                 "INSERT INTO unique_answers (project_id, input_ref, scope, answer_key, \
                  entry_uuid, entry_id) VALUES ",
