@@ -78,13 +78,15 @@ impl App {
         if wanted.is_empty() {
             return Ok(Lookup::EmptySlug);
         }
-        let Some(row) = self.store.project_by_slug(&wanted).await? else {
+        let Some(row) = self.store.project_by_slug_versioned(&wanted).await? else {
             return Ok(Lookup::Unknown(wanted));
         };
-        let structure = self.store.structure(row.id).await?;
+        let structure = self
+            .structure_of(row.project.id, row.structure_version)
+            .await?;
         Ok(Lookup::Found(Box::new(ResolvedProject {
-            project: Project::try_from(row)?,
-            structure: structure.into(),
+            project: Project::try_from(row.project)?,
+            structure,
         })))
     }
 

@@ -37,8 +37,7 @@ impl App {
     pub async fn import_target(&self, raw_slug: &str) -> Result<ImportTarget> {
         let project = self.find_project(raw_slug).await?;
         let def = project.definition()?;
-        let stored: Value = serde_json::from_str(&project.structure.project_mapping)
-            .map_err(|e| AppError::internal("reading a stored mapping", e))?;
+        let maps = (*project.mappings()?).clone();
         let creator = self
             .store
             .project_members(project.id)
@@ -56,7 +55,7 @@ impl App {
             project,
             actor,
             def,
-            maps: MappingList::from_stored(&stored),
+            maps,
         })
     }
 }

@@ -140,8 +140,8 @@ impl App {
         req: &EntriesRequest<'_>,
         at: Option<&PageAt>,
     ) -> Result<EntriesPage> {
-        let def = project.definition()?;
-        let maps = mapping_list(project)?;
+        let def = project.shared_definition()?;
+        let maps = project.mappings()?;
         let geojson = self.config.extensions.geojson;
         let query =
             EntriesQuery::parse_with(req.query, &def, &maps, geojson).map_err(|errors| {

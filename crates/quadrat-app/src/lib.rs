@@ -26,7 +26,9 @@ pub mod ratelimit;
 pub mod readiness;
 pub mod replace;
 pub mod sessions;
+pub mod structure_cache;
 pub mod upload;
+pub mod upload_batch;
 pub mod zip_stream;
 
 use std::path::PathBuf;
@@ -160,6 +162,8 @@ pub struct App {
     media: MediaStore,
     /// One maker per derivative (thumbnails, mobile logos) at a time.
     derivative_locks: media::SharedLocks,
+    /// Projects' structures parsed once per stored version (shared by every clone).
+    structures: structure_cache::StructureCache,
 }
 
 impl App {
@@ -174,6 +178,7 @@ impl App {
             images,
             media,
             derivative_locks: Arc::default(),
+            structures: structure_cache::StructureCache::default(),
         }
     }
 

@@ -99,9 +99,7 @@ impl App {
 }
 
 pub(crate) fn mapping_list(project: &ResolvedProject) -> Result<MappingList> {
-    let stored: Value = serde_json::from_str(&project.structure.project_mapping)
-        .map_err(|e| AppError::internal("reading a stored mapping", e))?;
-    Ok(MappingList::from_stored(&stored))
+    Ok((*project.mappings()?).clone())
 }
 
 fn refused(errors: Vec<Ec5Error>) -> AppError {

@@ -1,9 +1,11 @@
 //! Projects: import, list, export, settings, deletion, and the project-level read API.
 
 use std::ops::Deref;
+use std::sync::Arc;
 
 use quadrat_core::definition::{Definition, edit, extra, mapping, validate};
 use quadrat_core::json::mysql_order;
+use quadrat_core::mappings::MappingList;
 use quadrat_core::project_state::{
     ProjectAccess, ProjectSetting, ProjectState, ProjectStatus, ProjectVisibility, UnknownValue,
 };
@@ -14,7 +16,8 @@ use quadrat_core::{Ec5Error, slug};
 use quadrat_store::{Conflict, NewProject, StoreError};
 use serde_json::{Value, json};
 
-use crate::model::{self, Project, ProjectStructure, User};
+use crate::model::{self, Project, User};
+use crate::structure_cache::CachedStructure;
 use crate::{App, AppError, Result};
 
 /// The longest project search, in characters: the longest project name a definition may have
@@ -45,7 +48,8 @@ pub struct Imported {
 #[derive(Debug, Clone)]
 pub struct ResolvedProject {
     pub project: Project,
-    pub structure: ProjectStructure,
+    /// The stored structure, shared with the process's cache (`structure_cache.rs`).
+    pub structure: Arc<CachedStructure>,
 }
 
 impl Deref for ResolvedProject {
@@ -61,13 +65,40 @@ impl ResolvedProject {
         parse_stored(&self.structure.project_definition)
     }
 
+    /// The definition (a copy of the one parsed once per structure version).
     pub fn definition(&self) -> Result<Definition> {
-        Definition::from_data(&self.definition_data()?)
-            .map_err(|e| AppError::internal("reading a stored definition", e.to_string()))
+        Ok((*self.structure.definition()?).clone())
+    }
+
+    /// The definition as parsed once per structure version.
+    pub fn shared_definition(&self) -> Result<Arc<Definition>> {
+        self.structure.definition()
+    }
+
+    /// The mapping list as parsed once per structure version.
+    pub fn mappings(&self) -> Result<Arc<MappingList>> {
+        self.structure.mappings()
     }
 }
 
 impl App {
+    /// The structure of `project_id` at `version`: the process's copy when it is that
+    /// version, else read from the database (and kept).
+    pub(crate) async fn structure_of(
+        &self,
+        project_id: i64,
+        version: i64,
+    ) -> Result<Arc<CachedStructure>> {
+        if let Some(copy) = self.structures.get(project_id, version) {
+            return Ok(copy);
+        }
+        let row = self.store.structure(project_id).await?;
+        let version = row.structure_version;
+        let copy = Arc::new(CachedStructure::new(row.into(), version));
+        self.structures.put(project_id, copy.clone());
+        Ok(copy)
+    }
+
     /// Validates a definition file in full and stores it with its project_extra and EC5_AUTO
     /// mapping. Keeps the file's refs unless `new_ref`. Nothing is stored on any error.
     pub async fn import_project(&self, file: &Value, opts: &ImportOptions) -> Result<Imported> {

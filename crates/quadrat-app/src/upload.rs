@@ -7,6 +7,7 @@
 //! checks them before the body is read); the CLI's bulk import acts as the project's creator.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use quadrat_core::Ec5Error;
 use quadrat_core::definition::{Definition, Form, Input, InputType};
@@ -32,9 +33,9 @@ use crate::{App, AppError, Result};
 pub const UPLOADED: &str = "ec5_237";
 
 /// A refusal: the errors the client gets (HTTP 400).
-type Refusal = Vec<Ec5Error>;
+pub(crate) type Refusal = Vec<Ec5Error>;
 
-fn refuse(code: &str, source: impl Into<String>) -> Refusal {
+pub(crate) fn refuse(code: &str, source: impl Into<String>) -> Refusal {
     vec![Ec5Error::new(code, source)]
 }
 
@@ -42,19 +43,19 @@ fn refuse(code: &str, source: impl Into<String>) -> Refusal {
 pub type RowOutcome = std::result::Result<(), Refusal>;
 
 /// The project and what every upload to it needs, prepared once per request or batch.
-struct Target<'a> {
-    project: &'a ResolvedProject,
-    def: Definition,
+pub(crate) struct Target<'a> {
+    pub(crate) project: &'a ResolvedProject,
+    pub(crate) def: Arc<Definition>,
     version: String,
-    patterns: PatternCache,
+    pub(crate) patterns: PatternCache,
     /// The remote `uploaded_at` of a mirrored row (`quadrat mirror`); `None`: the clock.
     uploaded_at: Option<i64>,
 }
 
 impl<'a> Target<'a> {
-    fn new(project: &'a ResolvedProject) -> Result<Target<'a>> {
+    pub(crate) fn new(project: &'a ResolvedProject) -> Result<Target<'a>> {
         Ok(Target {
-            def: project.definition()?,
+            def: project.shared_definition()?,
             version: sql_datetime(project.structure.updated_at),
             patterns: PatternCache::default(),
             uploaded_at: None,
@@ -86,34 +87,6 @@ impl App {
             }
             Upload::File(upload) => self.store_file(&target, &upload, file).await,
         }
-    }
-
-    /// Many entry and branch entry uploads in one transaction (the bulk import's path): each
-    /// row is checked and stored as [`App::ingest`] would, later rows seeing earlier ones; a
-    /// refused row stores nothing and does not stop the others. File entries are refused
-    /// (they need their file). An error of the database rolls back the whole batch.
-    pub async fn ingest_batch(
-        &self,
-        project: &ResolvedProject,
-        actor: &Actor,
-        rows: &[Value],
-    ) -> Result<Vec<RowOutcome>> {
-        self.refuse_locked_mirror(project).await?;
-        let mut target = Target::new(project)?;
-        let mut tx = self.store.begin_entries(project.id).await?;
-        let mut outcomes = Vec::with_capacity(rows.len());
-        for data in rows {
-            let outcome = match precheck(&target, actor, data) {
-                Err(errors) => Err(errors),
-                Ok(Upload::File(_)) => Err(refuse("ec5_69", "file_entry")),
-                Ok(Upload::Data(upload)) => {
-                    store_data(&mut tx, &mut target, actor, &upload).await?
-                }
-            };
-            outcomes.push(outcome);
-        }
-        commit(tx).await?;
-        Ok(outcomes)
     }
 
     /// A batch kept open across calls (the all-or-nothing bulk import): rows go in with
@@ -271,12 +244,12 @@ impl BatchSession<'_> {
     }
 }
 
-async fn commit(tx: EntryTx) -> Result<()> {
+pub(crate) async fn commit(tx: EntryTx) -> Result<()> {
     tx.commit().await.map_err(persist_error)
 }
 
 /// A failed write is the real server's `ec5_45`; the detail goes to the log.
-fn persist_error(e: StoreError) -> AppError {
+pub(crate) fn persist_error(e: StoreError) -> AppError {
     match e {
         StoreError::Conflict(_) => AppError::client(400, "ec5_54", "upload"),
         StoreError::DiskFull => crate::error::disk_full("ec5_45"),
@@ -290,7 +263,7 @@ fn persist_error(e: StoreError) -> AppError {
 impl App {
     /// A mirrored project takes no uploads until unlocked (docs/protocol.md §18.5): `ec5_202`,
     /// the real server's answer to a locked project.
-    async fn refuse_locked_mirror(&self, project: &ResolvedProject) -> Result<()> {
+    pub(crate) async fn refuse_locked_mirror(&self, project: &ResolvedProject) -> Result<()> {
         if self.store.mirror_locked(project.id).await? {
             return Err(AppError::client(400, "ec5_202", "upload-controller"));
         }
@@ -361,7 +334,7 @@ pub enum MirroredRow {
 
 /// Steps 1–6 of docs/protocol.md §5.3, which need no database: structure, project status, role,
 /// project version, payload scan, form.
-fn precheck(
+pub(crate) fn precheck(
     target: &Target<'_>,
     actor: &Actor,
     data: &Value,
@@ -416,7 +389,7 @@ enum Existing {
 
 /// Steps 7–9 for an entry or branch entry, inside `tx`. The outer error is the database's
 /// (abandon the transaction); the inner one the client's (nothing was written).
-async fn store_data(
+pub(crate) async fn store_data(
     tx: &mut EntryTx,
     target: &mut Target<'_>,
     actor: &Actor,
@@ -658,8 +631,7 @@ async fn persist(
                 .await
         }
         Existing::New => {
-            let salt = uuid::Uuid::new_v4();
-            let device_id = device::hash_device_id(&record.device_id, salt.as_bytes());
+            let device_id = hashed_device_id(record);
             let new = NewRecord {
                 uuid: &record.uuid,
                 form_ref: &record.form_ref,
@@ -679,13 +651,7 @@ async fn persist(
                     .await
                     .map(drop)
             } else {
-                let zeros: Map<String, Value> = form
-                    .branches()
-                    .map(|b| (b.input_ref.0.clone(), Value::from(0)))
-                    .collect();
-                let branch_counts = (!zeros.is_empty()).then(|| {
-                    serde_json::to_string(&mysql_order(Value::Object(zeros))).unwrap_or_default()
-                });
+                let branch_counts = zero_branch_counts(form);
                 tx.insert_entry(
                     &new,
                     &rel.parent_entry_uuid,
@@ -697,4 +663,20 @@ async fn persist(
             }
         }
     }
+}
+
+/// A new record's device id as stored: hashed with a fresh salt.
+pub(crate) fn hashed_device_id(record: &EntryRecord) -> String {
+    let salt = uuid::Uuid::new_v4();
+    device::hash_device_id(&record.device_id, salt.as_bytes())
+}
+
+/// A new entry's own `branch_counts`: zero for each branch of its form, `None` when it has none.
+pub(crate) fn zero_branch_counts(form: &Form) -> Option<String> {
+    let zeros: Map<String, Value> = form
+        .branches()
+        .map(|b| (b.input_ref.0.clone(), Value::from(0)))
+        .collect();
+    (!zeros.is_empty())
+        .then(|| serde_json::to_string(&mysql_order(Value::Object(zeros))).unwrap_or_default())
 }

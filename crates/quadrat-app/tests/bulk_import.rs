@@ -7,7 +7,9 @@ use std::io::Read;
 
 use quadrat_app::App;
 use quadrat_app::bulk::{BATCH_ROWS, BulkError, BulkFormat, BulkOptions, BulkReport};
-use quadrat_testkit::uploads::{SLUG, another_site, import_tree_survey, version_of};
+use quadrat_testkit::uploads::{
+    SITES, SLUG, VISITS, another_site, another_visit, import_tree_survey, version_of,
+};
 use quadrat_testkit::{TestDb, both_engines};
 
 /// The Sites form's CSV header as the default map names it.
@@ -217,7 +219,78 @@ async fn an_input_that_breaks_keeps_only_committed_batches(db: TestDb) {
     assert_eq!(total_entries(&app).await, BATCH_ROWS as u64);
 }
 
+/// Rows checked in memory against the batch's lookups and rows taking the one-row path (an
+/// edit), mixed in one batch: every answer is the one-row path's, later rows see earlier ones
+/// (a parent, a unique answer taken and then freed by an edit), and the counters are exact.
+async fn rows_of_one_batch_see_each_other_as_one_row_uploads_do(db: TestDb) {
+    let app = db.app().await;
+    let project = import_tree_survey(&app).await;
+    let version = version_of(&project);
+    let uuid = |i: u8| format!("00000000-0000-4000-8000-0000000000{i:02}");
+    let rows = [
+        another_site(&version, &uuid(1), "A"),
+        // Line 2: the name A is taken by line 1.
+        another_site(&version, &uuid(2), "A"),
+        // A visit of the site of line 1, in the same batch.
+        another_visit(&version, &uuid(3), &uuid(1)),
+        // Line 4: no such parent.
+        another_visit(&version, &uuid(4), &uuid(99)),
+        // An edit of line 1: its name A becomes A2 (the one-row path).
+        another_site(&version, &uuid(1), "A2"),
+        // A is free again.
+        another_site(&version, &uuid(5), "A"),
+        another_visit(&version, &uuid(6), &uuid(5)),
+        // Line 8: A2 is taken by the edited site.
+        another_site(&version, &uuid(7), "A2"),
+    ];
+    let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
+    let report = import(
+        &app,
+        text.as_bytes(),
+        BulkFormat::JsonLines,
+        &BulkOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(lines(&report), [2, 4, 8], "{report:?}");
+    assert_eq!(report.accepted, 5);
+    let codes: Vec<&str> = report
+        .rejected
+        .iter()
+        .map(|r| r.errors[0].code.as_str())
+        .collect();
+    assert_eq!(codes, ["ec5_22", "ec5_19", "ec5_22"]);
+
+    let rows = app.store.entry_rows(project.id).await.unwrap();
+    let site = |u: &str| rows.iter().find(|r| r.uuid == u).unwrap();
+    assert_eq!(site(&uuid(1)).title, "A2");
+    assert_eq!(site(&uuid(1)).child_counts, 1);
+    assert_eq!(site(&uuid(5)).child_counts, 1);
+    assert_eq!(site(&uuid(3)).parent_uuid, uuid(1));
+    let counters = app.store.counters(project.id).await.unwrap();
+    let count = |form: &str| {
+        counters
+            .iter()
+            .find(|c| c.form_ref == form && c.branch_ref.is_empty())
+            .map_or(0, |c| c.entry_count)
+    };
+    let stored = |form: &str| rows.iter().filter(|r| r.form_ref == form).count() as i64;
+    assert_eq!((count(SITES), count(VISITS)), (2, 2));
+    assert_eq!((stored(SITES), stored(VISITS)), (2, 2));
+    for form in [SITES, VISITS] {
+        let c = counters.iter().find(|c| c.form_ref == form).unwrap();
+        let created: Vec<i64> = rows
+            .iter()
+            .filter(|r| r.form_ref == form)
+            .map(|r| r.created_at)
+            .collect();
+        assert_eq!(c.first_created_at, created.iter().min().copied());
+        assert_eq!(c.last_created_at, created.iter().max().copied());
+    }
+}
+
 both_engines!(
+    rows_of_one_batch_see_each_other_as_one_row_uploads_do,
     batches_store_accepted_rows_and_report_rejected_lines_across_batches,
     all_or_nothing_stores_nothing_when_a_row_is_rejected,
     a_wrong_file_is_refused_before_anything_is_stored,

@@ -92,17 +92,19 @@ pub fn sqlite_one_row_inserts(
             .context("copying the entries schema")?;
     }
     let insert = format!(
-        "INSERT INTO entries (uuid, {COPY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, \
-         ?10, ?11, ?12, ?13, ?14, ?15)"
+        "INSERT INTO entries (uuid, {COPY_COLUMNS}, change_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, \
+         ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
     );
     let started = Instant::now();
-    for row in &rows {
+    // Each row its own changes-feed number: `(project_id, change_seq)` is unique.
+    for (seq, row) in (1i64..).zip(&rows) {
         let tx = conn.transaction()?;
         {
             let mut stmt = tx.prepare_cached(&insert)?;
             let uuid = uuid::Uuid::new_v4().to_string();
             let mut values: Vec<&dyn rusqlite::ToSql> = vec![&uuid];
             values.extend(row.iter().map(|v| v as &dyn rusqlite::ToSql));
+            values.push(&seq);
             stmt.execute(values.as_slice())?;
         }
         tx.commit()?;
@@ -193,11 +195,12 @@ pub async fn postgres_one_row_inserts(
     .fetch_all(&mut conn)
     .await?;
     let insert = format!(
-        "INSERT INTO floor_entries (uuid, {COPY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-         $8, $9, $10, $11, $12, $13, $14, $15)"
+        "INSERT INTO floor_entries (uuid, {COPY_COLUMNS}, change_seq) VALUES ($1, $2, $3, $4, \
+         $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
     );
     let started = Instant::now();
-    for r in &rows {
+    // Each row its own changes-feed number: `(project_id, change_seq)` is unique.
+    for (seq, r) in (1i64..).zip(&rows) {
         sqlx::query(sqlx::AssertSqlSafe(insert.clone()))
             .bind(uuid::Uuid::new_v4().to_string())
             .bind(r.0)
@@ -214,6 +217,7 @@ pub async fn postgres_one_row_inserts(
             .bind(&r.11)
             .bind(r.12)
             .bind(&r.13)
+            .bind(seq)
             .execute(&mut conn)
             .await?;
     }

@@ -10,6 +10,7 @@
 use quadrat_core::export::keyset::{KeyValue, SortKey};
 use quadrat_core::export::params::{DateColumn, DateFilter, Selection, SortBy, SortOrder};
 
+use crate::page_marks::Mark;
 use crate::page_reader::Arg;
 use crate::{Db, Engine, Result, Store, with_pool};
 
@@ -306,6 +307,25 @@ type RawRow = (
     Option<String>,
 );
 
+/// [`RawRow`] and [`DATA_VERSION`].
+type VersionedRawRow = (
+    i64,
+    String,
+    String,
+    i64,
+    i64,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<i64>,
+);
+
+/// The selection's data version, read by a page's own statement (`page_marks.rs`): `$1` is
+/// the project's id in every selection.
+const DATA_VERSION: &str =
+    "(SELECT last_seq FROM change_counters WHERE project_id = $1) AS data_version";
+
 fn to_row(r: RawRow) -> ExportRow {
     ExportRow {
         id: r.0,
@@ -408,33 +428,86 @@ impl Store {
             return Ok(Vec::new());
         }
         let limit = limit.min(total - offset);
+        let engine = self.engine();
+        let sort_column = match sort {
+            SortBy::CreatedAt => Some("created_at"),
+            SortBy::UploadedAt => Some("uploaded_at"),
+            SortBy::Title => None,
+        };
+        let selection = {
+            let w = sel.conditions(engine, true);
+            format!("{} {} {:?} {sort:?} {order:?}", w.table, w.clause, w.args)
+        };
+        // A page after one already read: a seek past its last row (`page_marks.rs`).
+        if let Some(column) = sort_column
+            && let Some(mark) = self.marks.get(&selection, offset)
+        {
+            let mut w = sel.conditions(engine, true);
+            w.args.push(Arg::Int(mark.key));
+            w.args.push(Arg::Int(mark.id));
+            let n = w.args.len();
+            let cmp = match order {
+                SortOrder::Asc => ">",
+                SortOrder::Desc => "<",
+            };
+            w.clause.push_str(&format!(
+                // A row value: both engines seek the index to it.
+                " AND ({column}, id) {cmp} (${k}, ${i})",
+                k = n - 1,
+                i = n
+            ));
+            w.args.push(Arg::Int(limit));
+            let sql = format!(
+                "SELECT {cols}, {version} FROM {table} e JOIN (SELECT id FROM {table} WHERE \
+                 {clause} ORDER BY {inner} LIMIT ${l}) page ON page.id = e.id{users} \
+                 ORDER BY {outer}",
+                cols = row_columns(sel),
+                version = DATA_VERSION,
+                table = w.table,
+                clause = w.clause,
+                inner = order_by(engine, "", sort, order),
+                l = w.args.len(),
+                users = users_join(sel),
+                outer = order_by(engine, "e.", sort, order),
+            );
+            let (rows, version) = self.export_rows_versioned(sql, w.args).await?;
+            if version == Some(mark.version) {
+                self.mark_next(&selection, column, offset, &rows, version);
+                return Ok(rows);
+            }
+            // Rows changed since the mark: read by offset below.
+            self.marks.forget(&selection);
+        }
         let from_end = offset > total / 2;
-        let (order, offset) = if from_end {
+        let (read_order, read_offset) = if from_end {
             (reversed(order), total - offset - limit)
         } else {
             (order, offset)
         };
-        let engine = self.engine();
         let mut w = sel.conditions(engine, true);
         w.args.push(Arg::Int(limit));
-        w.args.push(Arg::Int(offset));
+        w.args.push(Arg::Int(read_offset));
         let n = w.args.len();
         let sql = format!(
-            "SELECT {cols} FROM {table} e JOIN (SELECT id FROM {table} WHERE {clause} \
-             ORDER BY {inner} LIMIT ${l} OFFSET ${o}) page ON page.id = e.id{users} \
+            "SELECT {cols}, {version} FROM {table} e JOIN (SELECT id FROM {table} WHERE \
+             {clause} ORDER BY {inner} LIMIT ${l} OFFSET ${o}) page ON page.id = e.id{users} \
              ORDER BY {outer}",
             cols = row_columns(sel),
+            version = DATA_VERSION,
             table = w.table,
             clause = w.clause,
-            inner = order_by(engine, "", sort, order),
+            inner = order_by(engine, "", sort, read_order),
             l = n - 1,
             o = n,
             users = users_join(sel),
-            outer = order_by(engine, "e.", sort, order),
+            outer = order_by(engine, "e.", sort, read_order),
         );
-        let mut rows = self.export_rows(sql, w.args).await?;
+        let (mut rows, version) = self.export_rows_versioned(sql, w.args).await?;
         if from_end {
             rows.reverse();
+        }
+        if let Some(column) = sort_column {
+            self.mark_next(&selection, column, offset, &rows, version);
         }
         Ok(rows)
     }
@@ -497,6 +570,31 @@ impl Store {
         self.export_rows(sql, w.args).await
     }
 
+    /// Remembers where the page after `rows` (read at `offset`) starts.
+    fn mark_next(
+        &self,
+        selection: &str,
+        column: &str,
+        offset: i64,
+        rows: &[ExportRow],
+        version: Option<i64>,
+    ) {
+        let (Some(last), Some(version)) = (rows.last(), version) else {
+            return;
+        };
+        let key = if column == "created_at" {
+            last.created_at
+        } else {
+            last.uploaded_at
+        };
+        let mark = Mark {
+            key,
+            id: last.id,
+            version,
+        };
+        self.marks.put(selection, offset + rows.len() as i64, mark);
+    }
+
     /// Up to `limit` rows of a selection in `(created_at, id)` order after `after`: the keyset
     /// chunks of a whole-form stream, each an index range scan.
     pub async fn export_chunk(
@@ -529,6 +627,37 @@ impl Store {
             users = users_join(sel),
         );
         self.export_rows(sql, w.args).await
+    }
+
+    /// [`Store::export_rows`] for a query whose last column is [`DATA_VERSION`]: the rows and
+    /// the version they were read at (`None` for no rows).
+    async fn export_rows_versioned(
+        &self,
+        sql: String,
+        args: Vec<Arg>,
+    ) -> Result<(Vec<ExportRow>, Option<i64>)> {
+        let read: Vec<(ExportRow, Option<i64>)> = if let Db::Sqlite {
+            pages: Some(pages), ..
+        } = &self.db
+        {
+            pages
+                .query(sql, args, |r| Ok((sqlite_row(r)?, r.get(9)?)))
+                .await?
+        } else {
+            let rows: Vec<VersionedRawRow> = with_pool!(self, read, |pool| {
+                bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())), &args)
+                    .fetch_all(pool)
+                    .await?
+            });
+            rows.into_iter()
+                .map(|r| {
+                    let row = (r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8);
+                    (to_row(row), r.9)
+                })
+                .collect()
+        };
+        let version = read.first().and_then(|(_, v)| *v);
+        Ok((read.into_iter().map(|(row, _)| row).collect(), version))
     }
 
     /// Runs a page or chunk query: on SQLite in one blocking call on a connection of its own

@@ -12,6 +12,7 @@ mod migrate;
 mod mirror;
 mod oauth;
 mod ops;
+mod page_marks;
 mod page_reader;
 mod projects;
 mod ratelimit;
@@ -39,7 +40,7 @@ pub use durability::Durability;
 #[cfg(feature = "test-support")]
 pub use entries::{BranchEntryRow, EntryRow};
 pub use entries::{
-    DeleteTarget, Deleted, EntryTx, NewRecord, RecordEdit, StoredBranchEntry, StoredEntry,
+    DeleteTarget, Deleted, EntryTx, NewEntry, NewRecord, RecordEdit, StoredBranchEntry, StoredEntry,
 };
 pub use export::{Cursor, ExportRow, ExportSelect, ExportTotals, Located};
 pub use media::{
@@ -51,7 +52,7 @@ pub use oauth::{ClientRow, TokenRow};
 pub use ops::{DatabaseCounts, PoolUse};
 pub use projects::NewProject;
 pub use ratelimit::RedisRates;
-pub use rows::{CounterRow, MediaTotalsRow, ProjectRow, StructureRow};
+pub use rows::{CounterRow, MediaTotalsRow, ProjectRow, StructureRow, VersionedProjectRow};
 pub use sessions::SessionRow;
 pub use users::{MemberRow, NewUser, UserRow};
 
@@ -228,6 +229,8 @@ pub(crate) use with_pool;
 #[derive(Debug, Clone)]
 pub struct Store {
     pub(crate) db: Db,
+    /// Where the export's next pages start (`page_marks.rs`).
+    pub(crate) marks: Arc<page_marks::PageMarks>,
 }
 
 impl Store {
@@ -248,6 +251,7 @@ impl Store {
                 .await?;
             return Ok(Store {
                 db: Db::Postgres(pool),
+                marks: Arc::default(),
             });
         }
         if !url.starts_with("sqlite:") {
@@ -285,6 +289,7 @@ impl Store {
                 group,
                 pages,
             },
+            marks: Arc::default(),
         })
     }
 

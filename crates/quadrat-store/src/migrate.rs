@@ -35,6 +35,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(8, "0008_api_token_hash"),
     migration!(11, "0011_changes_feed"),
     migration!(12, "0012_title_sort_indexes"),
+    migration!(13, "0013_structure_version"),
     migration!(15, "0015_mirror"),
 ];
 

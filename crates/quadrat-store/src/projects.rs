@@ -3,7 +3,7 @@
 use quadrat_core::project_state::{ProjectSetting, SettingField};
 
 use crate::changes::{ProjectChange, record_project_event};
-use crate::rows::{CounterRow, MediaTotalsRow, ProjectRow, StructureRow};
+use crate::rows::{CounterRow, MediaTotalsRow, ProjectRow, StructureRow, VersionedProjectRow};
 use crate::{BeginWrite, Conflict, Result, Store, StoreError, conflict_as, with_pool};
 
 const PROJECT_COLUMNS: &str = "id, ref, name, slug, access, visibility, status, category, \
@@ -98,6 +98,24 @@ impl Store {
         })
     }
 
+    /// [`Store::project_by_slug`] with the version of the project's stored structure, in the
+    /// same statement: a copy of the structure kept in memory is checked at no extra cost.
+    pub async fn project_by_slug_versioned(
+        &self,
+        slug: &str,
+    ) -> Result<Option<VersionedProjectRow>> {
+        let sql = format!(
+            "SELECT {PROJECT_COLUMNS}, (SELECT s.structure_version FROM project_structures s \
+             WHERE s.project_id = projects.id) AS structure_version FROM projects WHERE slug = $1"
+        );
+        with_pool!(self, read, |pool| {
+            Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(slug)
+                .fetch_optional(pool)
+                .await?)
+        })
+    }
+
     /// The project whose stored slug is `slug` (already normalised), whatever its status.
     pub async fn project_by_slug(&self, slug: &str) -> Result<Option<ProjectRow>> {
         let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE slug = $1");
@@ -159,8 +177,8 @@ impl Store {
     pub async fn structure(&self, project_id: i64) -> Result<StructureRow> {
         with_pool!(self, read, |pool| {
             sqlx::query_as(
-                "SELECT project_id, project_definition, project_extra, project_mapping, updated_at \
-                 FROM project_structures WHERE project_id = $1",
+                "SELECT project_id, project_definition, project_extra, project_mapping, updated_at, \
+                 structure_version FROM project_structures WHERE project_id = $1",
             )
             .bind(project_id)
             .fetch_optional(pool)

@@ -21,6 +21,14 @@ pub struct ProjectRow {
     pub updated_at: i64,
 }
 
+/// A project row with its structure's version, read in one statement (the request's lookup).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct VersionedProjectRow {
+    #[sqlx(flatten)]
+    pub project: ProjectRow,
+    pub structure_version: i64,
+}
+
 /// The stored definition and what is derived from it. `updated_at` is the project version.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StructureRow {
@@ -29,6 +37,9 @@ pub struct StructureRow {
     pub project_extra: String,
     pub project_mapping: String,
     pub updated_at: i64,
+    /// Moves with every change of the row (a trigger, migration 0013): what a copy kept in
+    /// memory is compared with.
+    pub structure_version: i64,
 }
 
 /// Entry count and first/last timestamps of one form (`branch_ref` empty) or one branch input,

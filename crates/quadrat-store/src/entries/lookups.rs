@@ -32,7 +32,7 @@ pub struct StoredBranchEntry {
     pub device_id: String,
 }
 
-const STORED_ENTRY: &str =
+pub(super) const STORED_ENTRY: &str =
     "SELECT id, project_id, uuid, form_ref, parent_uuid, user_id, device_id FROM entries";
 pub(super) const STORED_BRANCH: &str = "SELECT id, project_id, uuid, form_ref, owner_entry_id, \
      owner_uuid, owner_input_ref, user_id, device_id FROM branch_entries";

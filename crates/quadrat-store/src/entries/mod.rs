@@ -7,6 +7,7 @@
 //! share one commit, each still all or nothing, each answered after that commit.
 //!
 //! - `group`: SQLite's group commit;
+//! - `batch`: the bulk import's lookups and multi-row inserts;
 //! - `lookups`: what the upload rules read inside the transaction (records by uuid, taken
 //!   answers, counts);
 //! - `write`: new records and edits, with the uniqueness index and the media totals;
@@ -14,6 +15,7 @@
 //! - `delete`: entries with their descendants, or one branch entry;
 //! - `reads` (feature `test-support`): whole rows read back, for tests and benchmarks.
 
+mod batch;
 mod counters;
 mod delete;
 mod group;
@@ -26,6 +28,7 @@ use sqlx::{Postgres, Transaction};
 
 use crate::{Db, Result, Store};
 
+pub use batch::NewEntry;
 pub use delete::{DeleteTarget, Deleted};
 pub(crate) use group::GroupCommit;
 pub use lookups::{StoredBranchEntry, StoredEntry};

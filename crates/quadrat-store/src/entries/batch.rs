@@ -1,0 +1,316 @@
+//! The bulk import's batched half: what a batch of rows needs looked up, read in a few
+//! statements, and its new hierarchy entries written with multi-row statements. The counters
+//! and the changes feed's numbers change in the same transaction, as [`EntryTx::insert_entry`]
+//! changes them for one row: the sum of the rows' increments, applied once per form and parent.
+
+use std::collections::HashMap;
+
+use quadrat_core::entry::UniqueKey;
+
+use super::lookups::STORED_ENTRY;
+use super::write::NewRecord;
+use super::{EntryTx, with_tx};
+use crate::{Result, conflict_as};
+
+/// Values per `IN (…)` list.
+const IN_LIST: usize = 200;
+/// Rows per multi-row `INSERT`: sqlx's SQLite driver finds each `$N` parameter by a scan of
+/// the statement's parameter names, so binding costs grow with the square of the parameters
+/// of one statement (at 500 rows of 15 columns that scan was half the import's time).
+const INSERT_ROWS: usize = 25;
+/// Uniqueness rows (6 columns) per `INSERT`.
+const UNIQUE_ROWS: usize = 60;
+
+/// A new hierarchy entry of a batch: the columns of [`EntryTx::insert_entry`]'s arguments.
+#[derive(Debug, Clone)]
+pub struct NewEntry<'a> {
+    pub record: NewRecord<'a>,
+    pub parent_uuid: &'a str,
+    pub parent_form_ref: &'a str,
+    pub branch_counts: Option<&'a str>,
+}
+
+/// `$first, $first+1, …` for `n` values.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl EntryTx {
+    /// The hierarchy entries with these uuids, in any project (as [`EntryTx::entry_by_uuid`]
+    /// reads each).
+    pub async fn entries_by_uuids(&mut self, uuids: &[&str]) -> Result<Vec<super::StoredEntry>> {
+        let mut out = Vec::new();
+        for chunk in uuids.chunks(IN_LIST) {
+            let sql = format!(
+                "{STORED_ENTRY} WHERE uuid IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let rows: Vec<super::StoredEntry> = with_tx!(self, |conn| {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+                for uuid in chunk {
+                    q = q.bind(*uuid);
+                }
+                q.fetch_all(&mut *conn).await?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// For each of `keys` that some record holds: the key and the holder's uuid (as
+    /// [`EntryTx::taken_answers`] looks each up). One statement per input and scope.
+    pub async fn answer_holders(&mut self, keys: &[UniqueKey]) -> Result<Vec<(UniqueKey, String)>> {
+        let project_id = self.project_id;
+        let mut groups: HashMap<(&str, &str), Vec<&str>> = HashMap::new();
+        for k in keys {
+            groups
+                .entry((k.input_ref.as_str(), k.scope.as_str()))
+                .or_default()
+                .push(k.key.as_str());
+        }
+        let mut out = Vec::new();
+        for ((input_ref, scope), answers) in groups {
+            for chunk in answers.chunks(IN_LIST) {
+                let sql = format!(
+                    "SELECT answer_key, entry_uuid FROM unique_answers WHERE project_id = $1 AND \
+                     input_ref = $2 AND scope = $3 AND answer_key IN ({})",
+                    placeholders(4, chunk.len())
+                );
+                let rows: Vec<(String, String)> = with_tx!(self, |conn| {
+                    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                        .bind(project_id)
+                        .bind(input_ref)
+                        .bind(scope);
+                    for answer in chunk {
+                        q = q.bind(*answer);
+                    }
+                    q.fetch_all(&mut *conn).await?
+                });
+                out.extend(rows.into_iter().map(|(key, uuid)| {
+                    let key = UniqueKey {
+                        input_ref: input_ref.to_string(),
+                        scope: scope.to_string(),
+                        key,
+                    };
+                    (key, uuid)
+                }));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Stores new hierarchy entries, in order, with everything [`EntryTx::insert_entry`] does
+    /// for each: a number of the changes feed each (taken here, in this transaction), their
+    /// tombstones gone, the uniqueness index, the forms' counters and the parents'
+    /// `child_counts`.
+    pub async fn insert_entries(&mut self, rows: &[NewEntry<'_>]) -> Result<()> {
+        for chunk in rows.chunks(INSERT_ROWS) {
+            self.insert_entry_chunk(chunk).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_entry_chunk(&mut self, rows: &[NewEntry<'_>]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let project_id = self.project_id;
+        let n = rows.len();
+        let last_seq: i64 = with_tx!(self, |conn| {
+            crate::changes::take_seqs!(conn, project_id, n as i64)
+        });
+        let first_seq = last_seq - n as i64 + 1;
+
+        let forget = format!(
+            "DELETE FROM change_tombstones WHERE project_id = $1 AND uuid IN ({})",
+            placeholders(2, n)
+        );
+        with_tx!(self, |conn| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(forget)).bind(project_id);
+            for r in rows {
+                q = q.bind(r.record.uuid);
+            }
+            q.execute(&mut *conn).await.map(drop)?
+        });
+
+        const COLUMNS: usize = 15;
+        let mut insert = String::from(
+            "INSERT INTO entries (project_id, uuid, parent_uuid, form_ref, parent_form_ref, \
+             user_id, platform, device_id, created_at, uploaded_at, title, entry_data, \
+             geo_json_data, branch_counts, change_seq, child_counts) VALUES ",
+        );
+        for i in 0..n {
+            if i > 0 {
+                insert.push_str(", ");
+            }
+            insert.push_str(&format!("({}, 0)", placeholders(i * COLUMNS + 1, COLUMNS)));
+        }
+        insert.push_str(" RETURNING id, uuid");
+        let ids: Vec<(i64, String)> = with_tx!(self, |conn| {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(insert));
+            for (i, e) in rows.iter().enumerate() {
+                let r = &e.record;
+                q = q
+                    .bind(project_id)
+                    .bind(r.uuid)
+                    .bind(e.parent_uuid)
+                    .bind(r.form_ref)
+                    .bind(e.parent_form_ref)
+                    .bind(r.user_id)
+                    .bind(r.platform)
+                    .bind(r.device_id)
+                    .bind(r.created_at)
+                    .bind(r.uploaded_at)
+                    .bind(r.title)
+                    .bind(r.entry_data)
+                    .bind(r.geo_json_data)
+                    .bind(e.branch_counts)
+                    .bind(first_seq + i as i64);
+            }
+            q.fetch_all(&mut *conn)
+                .await
+                .map_err(|e| conflict_as(e, crate::Conflict::EntryUuid))?
+        });
+        // RETURNING's row order is the engine's choice: ids are matched by uuid.
+        let id_of: HashMap<&str, i64> = ids.iter().map(|(id, u)| (u.as_str(), *id)).collect();
+
+        let unique: Vec<(&UniqueKey, &str, i64)> = rows
+            .iter()
+            .flat_map(|e| {
+                let id = id_of.get(e.record.uuid).copied().unwrap_or_default();
+                e.record.unique.iter().map(move |k| (k, e.record.uuid, id))
+            })
+            .collect();
+        for chunk in unique.chunks(UNIQUE_ROWS) {
+            let mut sql = String::from(
+                "INSERT INTO unique_answers (project_id, input_ref, scope, answer_key, \
+                 entry_uuid, entry_id) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("({})", placeholders(i * 6 + 1, 6)));
+            }
+            with_tx!(self, |conn| {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (k, uuid, id) in chunk {
+                    q = q
+                        .bind(project_id)
+                        .bind(k.input_ref.as_str())
+                        .bind(k.scope.as_str())
+                        .bind(k.key.as_str())
+                        .bind(*uuid)
+                        .bind(*id);
+                }
+                q.execute(&mut *conn).await.map(drop)?
+            });
+        }
+
+        // The forms' counters: each form's rows added at once.
+        let mut forms: Vec<(&str, FormSpan)> = Vec::new();
+        for e in rows {
+            let r = &e.record;
+            match forms.iter_mut().find(|(f, _)| *f == r.form_ref) {
+                Some((_, span)) => span.add(r.created_at, r.uploaded_at),
+                None => forms.push((r.form_ref, FormSpan::new(r.created_at, r.uploaded_at))),
+            }
+        }
+        for (form_ref, span) in forms {
+            self.add_to_counter(form_ref, &span).await?;
+        }
+
+        // The parents' `child_counts`: one increment per parent.
+        let mut parents: Vec<(&str, i64)> = Vec::new();
+        for e in rows.iter().filter(|e| !e.parent_uuid.is_empty()) {
+            match parents.iter_mut().find(|(p, _)| *p == e.parent_uuid) {
+                Some((_, k)) => *k += 1,
+                None => parents.push((e.parent_uuid, 1)),
+            }
+        }
+        for (parent_uuid, k) in parents {
+            with_tx!(self, |conn| {
+                sqlx::query(
+                    "UPDATE entries SET child_counts = child_counts + $3 WHERE uuid = $1 AND \
+                     project_id = $2",
+                )
+                .bind(parent_uuid)
+                .bind(project_id)
+                .bind(k)
+                .execute(&mut *conn)
+                .await
+                .map(drop)?
+            });
+        }
+        Ok(())
+    }
+
+    /// `span.count` more records in a form, with their first and last timestamps.
+    async fn add_to_counter(&mut self, form_ref: &str, span: &FormSpan) -> Result<()> {
+        let project_id = self.project_id;
+        with_tx!(self, |conn| {
+            sqlx::query(
+                "INSERT INTO entry_counters (project_id, form_ref, branch_ref, entry_count, \
+                 first_created_at, last_created_at, first_uploaded_at, last_uploaded_at) \
+                 VALUES ($1, $2, '', $3, $4, $5, $6, $7) \
+                 ON CONFLICT (project_id, form_ref, branch_ref) DO UPDATE SET \
+                 entry_count = entry_counters.entry_count + excluded.entry_count, \
+                 first_created_at = CASE WHEN entry_counters.first_created_at IS NULL \
+                     OR excluded.first_created_at < entry_counters.first_created_at \
+                     THEN excluded.first_created_at ELSE entry_counters.first_created_at END, \
+                 last_created_at = CASE WHEN entry_counters.last_created_at IS NULL \
+                     OR excluded.last_created_at > entry_counters.last_created_at \
+                     THEN excluded.last_created_at ELSE entry_counters.last_created_at END, \
+                 first_uploaded_at = CASE WHEN entry_counters.first_uploaded_at IS NULL \
+                     OR excluded.first_uploaded_at < entry_counters.first_uploaded_at \
+                     THEN excluded.first_uploaded_at ELSE entry_counters.first_uploaded_at END, \
+                 last_uploaded_at = CASE WHEN entry_counters.last_uploaded_at IS NULL \
+                     OR excluded.last_uploaded_at > entry_counters.last_uploaded_at \
+                     THEN excluded.last_uploaded_at ELSE entry_counters.last_uploaded_at END",
+            )
+            .bind(project_id)
+            .bind(form_ref)
+            .bind(span.count)
+            .bind(span.first_created)
+            .bind(span.last_created)
+            .bind(span.first_uploaded)
+            .bind(span.last_uploaded)
+            .execute(&mut *conn)
+            .await
+            .map(drop)?
+        });
+        Ok(())
+    }
+}
+
+/// A form's share of a batch: how many rows, their earliest and latest timestamps.
+struct FormSpan {
+    count: i64,
+    first_created: i64,
+    last_created: i64,
+    first_uploaded: i64,
+    last_uploaded: i64,
+}
+
+impl FormSpan {
+    fn new(created_at: i64, uploaded_at: i64) -> FormSpan {
+        FormSpan {
+            count: 1,
+            first_created: created_at,
+            last_created: created_at,
+            first_uploaded: uploaded_at,
+            last_uploaded: uploaded_at,
+        }
+    }
+
+    fn add(&mut self, created_at: i64, uploaded_at: i64) {
+        self.count += 1;
+        self.first_created = self.first_created.min(created_at);
+        self.last_created = self.last_created.max(created_at);
+        self.first_uploaded = self.first_uploaded.min(uploaded_at);
+        self.last_uploaded = self.last_uploaded.max(uploaded_at);
+    }
+}
