@@ -241,7 +241,7 @@ pub async fn restore(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
         Err(e) => Err(e),
     };
     store.close().await;
-    reset.context("migrating the restored database")?;
+    reset.context("migrating the restored database and renewing its change epochs")?;
     written.keep();
     let media_note = match &manifest.media {
         Some(m) => format!(", {} media files", m.files),
