@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use quadrat_core::entry::UniqueKey;
 
+use super::counters::FormSpan;
 use super::lookups::STORED_ENTRY;
 use super::write::NewRecord;
 use super::{EntryTx, with_tx};
@@ -220,7 +221,7 @@ impl EntryTx {
             }
         }
         for (form_ref, span) in forms {
-            self.add_to_counter(form_ref, &span).await?;
+            self.add_to_counter(form_ref, "", &span).await?;
         }
 
         // The parents' `child_counts`: one increment per parent.
@@ -246,71 +247,5 @@ impl EntryTx {
             });
         }
         Ok(())
-    }
-
-    /// `span.count` more records in a form, with their first and last timestamps.
-    async fn add_to_counter(&mut self, form_ref: &str, span: &FormSpan) -> Result<()> {
-        let project_id = self.project_id;
-        with_tx!(self, |conn| {
-            sqlx::query(
-                "INSERT INTO entry_counters (project_id, form_ref, branch_ref, entry_count, \
-                 first_created_at, last_created_at, first_uploaded_at, last_uploaded_at) \
-                 VALUES ($1, $2, '', $3, $4, $5, $6, $7) \
-                 ON CONFLICT (project_id, form_ref, branch_ref) DO UPDATE SET \
-                 entry_count = entry_counters.entry_count + excluded.entry_count, \
-                 first_created_at = CASE WHEN entry_counters.first_created_at IS NULL \
-                     OR excluded.first_created_at < entry_counters.first_created_at \
-                     THEN excluded.first_created_at ELSE entry_counters.first_created_at END, \
-                 last_created_at = CASE WHEN entry_counters.last_created_at IS NULL \
-                     OR excluded.last_created_at > entry_counters.last_created_at \
-                     THEN excluded.last_created_at ELSE entry_counters.last_created_at END, \
-                 first_uploaded_at = CASE WHEN entry_counters.first_uploaded_at IS NULL \
-                     OR excluded.first_uploaded_at < entry_counters.first_uploaded_at \
-                     THEN excluded.first_uploaded_at ELSE entry_counters.first_uploaded_at END, \
-                 last_uploaded_at = CASE WHEN entry_counters.last_uploaded_at IS NULL \
-                     OR excluded.last_uploaded_at > entry_counters.last_uploaded_at \
-                     THEN excluded.last_uploaded_at ELSE entry_counters.last_uploaded_at END",
-            )
-            .bind(project_id)
-            .bind(form_ref)
-            .bind(span.count)
-            .bind(span.first_created)
-            .bind(span.last_created)
-            .bind(span.first_uploaded)
-            .bind(span.last_uploaded)
-            .execute(&mut *conn)
-            .await
-            .map(drop)?
-        });
-        Ok(())
-    }
-}
-
-/// A form's share of a batch: how many rows, their earliest and latest timestamps.
-struct FormSpan {
-    count: i64,
-    first_created: i64,
-    last_created: i64,
-    first_uploaded: i64,
-    last_uploaded: i64,
-}
-
-impl FormSpan {
-    fn new(created_at: i64, uploaded_at: i64) -> FormSpan {
-        FormSpan {
-            count: 1,
-            first_created: created_at,
-            last_created: created_at,
-            first_uploaded: uploaded_at,
-            last_uploaded: uploaded_at,
-        }
-    }
-
-    fn add(&mut self, created_at: i64, uploaded_at: i64) {
-        self.count += 1;
-        self.first_created = self.first_created.min(created_at);
-        self.last_created = self.last_created.max(created_at);
-        self.first_uploaded = self.first_uploaded.min(uploaded_at);
-        self.last_uploaded = self.last_uploaded.max(uploaded_at);
     }
 }

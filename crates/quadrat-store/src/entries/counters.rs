@@ -16,14 +16,26 @@ impl EntryTx {
         created_at: i64,
         uploaded_at: i64,
     ) -> Result<()> {
+        let one = FormSpan::new(created_at, uploaded_at);
+        self.add_to_counter(form_ref, branch_ref, &one).await
+    }
+
+    /// `span.count` more records in a form (`branch_ref` empty) or a branch, with their first
+    /// and last timestamps.
+    pub(super) async fn add_to_counter(
+        &mut self,
+        form_ref: &str,
+        branch_ref: &str,
+        span: &FormSpan,
+    ) -> Result<()> {
         let project_id = self.project_id;
         with_tx!(self, |conn| {
             sqlx::query(
                 "INSERT INTO entry_counters (project_id, form_ref, branch_ref, entry_count, \
                  first_created_at, last_created_at, first_uploaded_at, last_uploaded_at) \
-                 VALUES ($1, $2, $3, 1, $4, $4, $5, $5) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                  ON CONFLICT (project_id, form_ref, branch_ref) DO UPDATE SET \
-                 entry_count = entry_counters.entry_count + 1, \
+                 entry_count = entry_counters.entry_count + excluded.entry_count, \
                  first_created_at = CASE WHEN entry_counters.first_created_at IS NULL \
                      OR excluded.first_created_at < entry_counters.first_created_at \
                      THEN excluded.first_created_at ELSE entry_counters.first_created_at END, \
@@ -40,8 +52,11 @@ impl EntryTx {
             .bind(project_id)
             .bind(form_ref)
             .bind(branch_ref)
-            .bind(created_at)
-            .bind(uploaded_at)
+            .bind(span.count)
+            .bind(span.first_created)
+            .bind(span.last_created)
+            .bind(span.first_uploaded)
+            .bind(span.last_uploaded)
             .execute(&mut *conn)
             .await
             .map(drop)?
@@ -213,5 +228,34 @@ impl EntryTx {
         let mut counts = self.branch_counts(owner_id).await?.unwrap_or_default();
         counts.insert(branch_ref.to_string(), Value::from(count));
         self.write_branch_counts(owner_id, counts).await
+    }
+}
+
+/// Records added to one form or branch: how many, their earliest and latest timestamps.
+pub(super) struct FormSpan {
+    count: i64,
+    first_created: i64,
+    last_created: i64,
+    first_uploaded: i64,
+    last_uploaded: i64,
+}
+
+impl FormSpan {
+    pub(super) fn new(created_at: i64, uploaded_at: i64) -> FormSpan {
+        FormSpan {
+            count: 1,
+            first_created: created_at,
+            last_created: created_at,
+            first_uploaded: uploaded_at,
+            last_uploaded: uploaded_at,
+        }
+    }
+
+    pub(super) fn add(&mut self, created_at: i64, uploaded_at: i64) {
+        self.count += 1;
+        self.first_created = self.first_created.min(created_at);
+        self.last_created = self.last_created.max(created_at);
+        self.first_uploaded = self.first_uploaded.min(uploaded_at);
+        self.last_uploaded = self.last_uploaded.max(uploaded_at);
     }
 }
