@@ -46,14 +46,7 @@ pub(super) async fn pull(run: &mut Run<'_>) -> Result<(), MirrorError> {
             continue;
         }
         if reply.status != 200 {
-            return Err(MirrorError::Remote(format!(
-                "GET {path}: HTTP {}{}",
-                reply.status,
-                reply
-                    .error_code()
-                    .map(|c| format!(" {c}"))
-                    .unwrap_or_default()
-            )));
+            return Err(reply.unexpected(&path));
         }
         let body = reply.json()?;
         let changes = body

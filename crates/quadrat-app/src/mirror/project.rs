@@ -63,11 +63,7 @@ pub async fn fetch_project(
         ));
     }
     if reply.status != 200 {
-        return Err(MirrorError::Remote(format!(
-            "GET {path}: HTTP {}{}",
-            reply.status,
-            code.map(|c| format!(" {c}")).unwrap_or_default()
-        )));
+        return Err(reply.unexpected(&path));
     }
     let body = reply.json()?;
     let data = body.get("data").cloned().unwrap_or(Value::Null);

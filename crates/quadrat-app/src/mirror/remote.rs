@@ -46,6 +46,15 @@ impl Reply {
             .map(str::to_string)
     }
 
+    /// The run's error for an answer it cannot use: `GET {what}: HTTP {status} {code}`.
+    pub fn unexpected(&self, what: &str) -> MirrorError {
+        let code = self
+            .error_code()
+            .map(|c| format!(" {c}"))
+            .unwrap_or_default();
+        MirrorError::Remote(format!("GET {what}: HTTP {}{code}", self.status))
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }

@@ -118,14 +118,7 @@ async fn walk(
                 continue;
             }
             if reply.status != 200 {
-                return Err(MirrorError::Remote(format!(
-                    "GET {path} ({name}): HTTP {}{}",
-                    reply.status,
-                    reply
-                        .error_code()
-                        .map(|c| format!(" {c}"))
-                        .unwrap_or_default()
-                )));
+                return Err(reply.unexpected(&format!("{path} ({name})")));
             }
             let body = reply.json()?;
             let total = body.pointer("/meta/total").and_then(Value::as_u64);
