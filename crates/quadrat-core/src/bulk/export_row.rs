@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use super::convert::RowContext;
 use super::template::Template;
 use crate::codes::Ec5Error;
-use crate::definition::InputType;
+use crate::definition::{DatetimeFormat, InputType};
 
 /// The platform stored for mirrored entries: original devices cannot edit them locally.
 pub const MIRROR_PLATFORM: &str = "MIRROR";
@@ -27,14 +27,31 @@ pub struct MediaName {
     pub name: String,
 }
 
-/// A row rebuilt: the upload payload (`data` member), the remote `uploaded_at` text and the
-/// media it names.
+/// A row rebuilt: the upload payload (`data` member), the remote `uploaded_at` text, the
+/// media it names and what of it could not be rebuilt exactly.
 #[derive(Debug, Clone)]
 pub struct Rebuilt {
     pub payload: Value,
     pub uuid: String,
     pub uploaded_at: String,
     pub media: Vec<MediaName>,
+    pub losses: Losses,
+}
+
+/// What a rebuilt row lost (docs/protocol.md §18.4), counted for the mirror's summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Losses {
+    /// Labels two answers of the input share: the first answer was taken.
+    pub ambiguous_labels: u64,
+    /// Dates of a `MM/YYYY` (day lost) or `dd/MM` (year lost) input.
+    pub partial_dates: u64,
+}
+
+impl Losses {
+    pub fn add(&mut self, other: Losses) {
+        self.ambiguous_labels += other.ambiguous_labels;
+        self.partial_dates += other.partial_dates;
+    }
 }
 
 impl Template {
@@ -137,7 +154,44 @@ impl Template {
             uuid,
             uploaded_at: text("uploaded_at"),
             media,
+            losses: self.losses(row),
         })
+    }
+
+    /// The row's answers that name a shared label, and its partial dates.
+    fn losses(&self, row: &Map<String, Value>) -> Losses {
+        let mut losses = Losses::default();
+        for col in &self.columns {
+            let Some(value) = row.get(&col.map_to) else {
+                continue;
+            };
+            match col.kind {
+                InputType::Radio
+                | InputType::Dropdown
+                | InputType::Checkbox
+                | InputType::SearchSingle
+                | InputType::SearchMultiple => {
+                    let items = match value {
+                        Value::Array(items) => items.iter().map(cell).collect(),
+                        v => vec![cell(v)],
+                    };
+                    losses.ambiguous_labels += items
+                        .iter()
+                        .filter(|l| col.shared_labels.contains(*l))
+                        .count() as u64;
+                }
+                InputType::Date
+                    if matches!(
+                        col.datetime_format,
+                        Some(DatetimeFormat::MonthYear | DatetimeFormat::DayMonth)
+                    ) && !cell(value).trim().is_empty() =>
+                {
+                    losses.partial_dates += 1;
+                }
+                _ => {}
+            }
+        }
+        losses
     }
 }
 
