@@ -1,6 +1,7 @@
 //! The bulk-upload template of a form or branch under one map, and a file's header row bound
 //! to it.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
@@ -147,10 +148,13 @@ impl Template {
                     .and_then(|m| m.get("map_to"))
                     .and_then(strval_precision14)
                     .unwrap_or_else(|| p.answer.clone());
-                if labels.contains_key(&label) {
-                    shared_labels.insert(label);
-                } else {
-                    labels.insert(label, p.answer_ref.clone());
+                match labels.entry(label) {
+                    Entry::Occupied(taken) => {
+                        shared_labels.insert(taken.key().clone());
+                    }
+                    Entry::Vacant(free) => {
+                        free.insert(p.answer_ref.clone());
+                    }
                 }
             }
             columns.push(Column {
