@@ -247,6 +247,72 @@ mod tests {
     }
 
     #[test]
+    fn shared_labels_take_the_first_answer_and_are_counted_with_partial_dates() {
+        use crate::definition::Definition;
+        use crate::definition::mapping::regenerate;
+        use crate::mappings::MappingList;
+
+        let mut file: Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/tree-survey-2024.json"))
+                .unwrap();
+        let inputs = file["data"]["project"]["forms"][0]["inputs"]
+            .as_array_mut()
+            .unwrap();
+        for input in inputs.iter_mut() {
+            match input["question"].as_str() {
+                // Both answers read "Yes".
+                Some("Is the site accessible?") => {
+                    input["possible_answers"][1]["answer"] = json!("Yes")
+                }
+                Some("Survey date") => input["datetime_format"] = json!("MM/YYYY"),
+                _ => {}
+            }
+        }
+        let def = Definition::from_data(&file["data"]).unwrap();
+        let maps = MappingList::from_stored(&regenerate(&file["data"], None));
+        let form = def.forms[0].form_ref.0.clone();
+        let t = Template::new(&def, &maps, 0, &form, None).unwrap();
+        let header = |suffix: &str| {
+            t.headers()
+                .into_iter()
+                .find(|h| h.ends_with(suffix))
+                .unwrap()
+        };
+        let mut row = Map::new();
+        for (k, v) in [
+            ("ec5_uuid", json!("5f0c2a9e-7b1d-4c3e-9a8f-2d6b1e4c7a90")),
+            ("created_at", json!("2024-06-03T09:15:27.000Z")),
+            ("uploaded_at", json!("2024-06-03T09:16:00.000Z")),
+            ("title", json!("Oak Ridge")),
+            (&header("Is_the_site_access"), json!("Yes")),
+            (&header("Survey_date"), json!("06/2024")),
+        ] {
+            row.insert(k.to_string(), v);
+        }
+        let ctx = ExportRowContext {
+            project_version: "2024-06-01 10:20:33",
+        };
+        let rebuilt = t.rebuild_export_row(&row, &ctx).unwrap();
+        assert_eq!(
+            rebuilt.losses,
+            Losses {
+                ambiguous_labels: 1,
+                partial_dates: 1
+            }
+        );
+        let answers = &rebuilt.payload["entry"]["answers"];
+        let accessible = def.forms[0]
+            .inputs
+            .iter()
+            .find(|i| i.question == "Is the site accessible?")
+            .unwrap();
+        assert_eq!(
+            answers[accessible.input_ref.as_str()]["answer"],
+            json!(accessible.possible_answers[0].answer_ref)
+        );
+    }
+
+    #[test]
     fn multi_labels_round_trip_through_split_multi() {
         let items = vec![json!("a"), json!("b, c"), json!("d")];
         assert_eq!(
