@@ -34,6 +34,9 @@ pub struct ImportOptions {
     /// Give the project, its forms and inputs fresh refs, as the real server's web import does.
     pub new_ref: bool,
     pub created_by: Option<i64>,
+    /// A slug of its own instead of the name's (`quadrat mirror --local-slug`); it must be a
+    /// slug already (`slug::normalize` leaves it as it is).
+    pub slug: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,7 +125,17 @@ impl App {
         let name = edit::project_str(&data, "name")
             .unwrap_or_default()
             .to_string();
-        let new_slug = slug::normalize(&name);
+        let new_slug = match &opts.slug {
+            Some(s) if slug::normalize(s) == *s && !s.is_empty() => s.clone(),
+            Some(s) => {
+                return Err(AppError::client(
+                    400,
+                    "ec5_85",
+                    format!("slug: {s:?} is not a project slug (lower-case words joined by -)"),
+                ));
+            }
+            None => slug::normalize(&name),
+        };
         edit::set_project_field(&mut data, "slug", json!(new_slug));
         // A logo never travels with a definition file.
         edit::set_project_field(&mut data, "logo_url", json!(""));

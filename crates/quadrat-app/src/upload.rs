@@ -272,18 +272,18 @@ impl App {
 
     /// Rows of a mirrored project, rebuilt from the remote's export, in one transaction: each
     /// checked as an upload by `actor` (the project's owner) but stamped with its remote
-    /// `uploaded_at`, whatever the project's status or mirror lock; a row whose stored
+    /// `uploaded_at` and, when new, its uploader's local user id (0: anonymous), whatever the project's status or mirror lock; a row whose stored
     /// `uploaded_at` is already that one is left alone (its local seq does not move).
     pub async fn ingest_mirrored(
         &self,
         project: &ResolvedProject,
         actor: &Actor,
-        rows: &[(Value, i64)],
+        rows: &[(Value, i64, i64)],
     ) -> Result<Vec<MirroredRow>> {
         let mut target = Target::new(project)?;
         let mut tx = self.store.begin_entries(project.id).await?;
         let mut outcomes = Vec::with_capacity(rows.len());
-        for (data, uploaded_at) in rows {
+        for (data, uploaded_at, user_id) in rows {
             let upload = match entry::parse_upload(data) {
                 Ok(Upload::Data(upload)) => upload,
                 Ok(Upload::File(_)) => {
@@ -310,7 +310,12 @@ impl App {
                 tx.entry_by_uuid(&upload.uuid).await?.is_some()
             };
             target.uploaded_at = Some(*uploaded_at);
-            let outcome = store_data(&mut tx, &mut target, actor, &upload).await?;
+            // The remote uploader (mapped by the mirror) is the new row's `created_by`.
+            let uploader = Actor {
+                user_id: *user_id,
+                ..actor.clone()
+            };
+            let outcome = store_data(&mut tx, &mut target, &uploader, &upload).await?;
             target.uploaded_at = None;
             outcomes.push(match outcome {
                 Ok(()) if known => MirroredRow::Updated,

@@ -79,6 +79,7 @@ pub async fn seed(database_url: &str, data_dir: &Path, entries: usize) -> Result
                 access: Some(ProjectAccess::Private),
                 new_ref: true,
                 created_by: None,
+                slug: None,
             },
         )
         .await

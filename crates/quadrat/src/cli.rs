@@ -107,6 +107,10 @@ pub struct MirrorArgs {
     /// Re-run the local mirror SLUG from its stored source (for cron)
     #[arg(long, value_name = "SLUG", conflicts_with = "url")]
     pub local: Option<String>,
+    /// The local slug of a new mirror, when the remote name's slug is taken here by another
+    /// project (later runs: `--local SLUG`)
+    #[arg(long, value_name = "SLUG", conflicts_with = "local")]
+    pub local_slug: Option<String>,
     /// The client id of the project's client app (private projects)
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,

@@ -10,12 +10,14 @@ use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mirror_proxy::{Faults, Proxy};
+use mirror_proxy::{Faults, Proxy, Ties};
 use quadrat_app::projects::ResolvedProject;
+use quadrat_app::upload::MirroredRow;
 use quadrat_core::project_state::{ProjectAccess, ProjectSetting};
 use quadrat_testkit::uploads::{
-    PHOTO, SITE_NAME, SLUG, another_site, another_tree, another_visit, import_tree_survey,
-    new_uuid, photo_bytes, photo_entry, post_entry, post_file, version_of,
+    ACCESSIBLE, PHOTO, PROJECT_REF, SITE_NAME, SITES, SLUG, SPECIES, SURVEY_DATE, TREE_COUNT,
+    another_site, another_tree, another_visit, import_tree_survey, new_uuid, photo_bytes,
+    photo_entry, post_entry, post_file, version_of,
 };
 use quadrat_testkit::{TestDb, TestServer, both_engines};
 use serde_json::{Value, json};
@@ -112,6 +114,52 @@ impl Pair {
             .set_project_logo(&project, quadrat_testkit::uploads::jpeg(600, 600))
             .await
             .unwrap();
+    }
+
+    /// Sites written straight into R's store, all with one `uploaded_at` and uploader (as a
+    /// late commit or a burst of one second would leave them). Returns their uuids.
+    async fn write_sites_into_r(&self, n: usize, uploaded_at: i64, user_id: i64) -> Vec<String> {
+        let target = self.r.app.import_target(SLUG).await.unwrap();
+        let version = version_of(&target.project);
+        let uuids: Vec<String> = (0..n).map(|_| new_uuid()).collect();
+        for chunk in uuids.chunks(500) {
+            let rows: Vec<(Value, i64, i64)> = chunk
+                .iter()
+                .map(|u| {
+                    (
+                        another_site(&version, u, &format!("Burst {u}")),
+                        uploaded_at,
+                        user_id,
+                    )
+                })
+                .collect();
+            let out = self
+                .r
+                .app
+                .ingest_mirrored(&target.project, &target.actor, &rows)
+                .await
+                .unwrap();
+            assert!(out.iter().all(|o| *o == MirroredRow::New), "{out:?}");
+        }
+        uuids
+    }
+
+    /// The uuids of a form's entries on R and on L.
+    async fn site_uuids(&self, l_slug: &str) -> (Vec<String>, Vec<String>) {
+        let r = self.r_project().await;
+        let l_app = self.l_db.app().await;
+        let l = l_app.find_project(l_slug).await.unwrap();
+        let mut r_uuids = self
+            .r
+            .app
+            .store
+            .record_uuids(r.id, SITES, None)
+            .await
+            .unwrap();
+        let mut l_uuids = l_app.store.record_uuids(l.id, SITES, None).await.unwrap();
+        r_uuids.sort();
+        l_uuids.sort();
+        (r_uuids, l_uuids)
     }
 
     async fn upload(&self, data: &Value) {
@@ -353,6 +401,9 @@ both_engines!(
     a_walked_copy_then_followed_through_the_feed_loses_no_deletion,
     private_project_with_client_credentials,
     killed_run_resumes_without_duplicates,
+    ties_of_one_second_across_pages,
+    local_slug_and_its_guards,
+    structure_changes_are_followed,
 );
 
 /// §18.7 tests 1, 3, 6 and 9: a full copy through 429s, cut connections, a 500-row page cap and
@@ -384,6 +435,7 @@ async fn full_copy_through_faults_equals_the_source(db: TestDb) {
         throttle: vec![2, 6],
         retry_after: 1,
         cut: vec![4, 9],
+        strip_placeholder: true,
         ..Faults::default()
     });
     let started = Instant::now();
@@ -399,12 +451,21 @@ async fn full_copy_through_faults_equals_the_source(db: TestDb) {
             None,
         )
         .await;
-    // The photo never uploaded is missing on R: done with a warning.
+    // The photo never uploaded is missing on R (known by its bytes: the proxy strips the
+    // header): done with a warning.
     assert_eq!(code, 2, "{out}{err}");
     let rep = report(&r1);
     assert_eq!(rep["media"]["downloaded"], 1, "{rep}");
     assert_eq!(rep["media"]["missing"], 1, "{rep}");
     assert_eq!(rep["requests"]["rate_limited"], 2, "{rep}");
+    // Only the two Retry-After waits (1 s each, plus jitter) count as 429 waits.
+    let waited = rep["requests"]["waited_ms"].as_u64().unwrap();
+    assert!((2000..4000).contains(&waited), "{rep}");
+    assert!(
+        out.contains("429s 2 (waited 2 s) · paced ")
+            || out.contains("429s 2 (waited 3 s) · paced "),
+        "{out}"
+    );
     assert!(rep["requests"]["retried"].as_u64().unwrap() >= 2, "{rep}");
     assert!(
         started.elapsed() >= Duration::from_secs(2),
@@ -429,6 +490,40 @@ async fn full_copy_through_faults_equals_the_source(db: TestDb) {
         logo.headers().get("x-media-placeholder").is_none(),
         "the logo was copied"
     );
+
+    // The missing photo is tried again on the next run, and stored once R has it.
+    let owner = pair.sites[1].clone();
+    let name = format!("{owner}_1717406127.jpg");
+    let mut file = photo_entry(&version_of(&pair.r_project().await));
+    file["id"] = json!(owner);
+    file["file_entry"]["entry_uuid"] = json!(owner);
+    file["file_entry"]["name"] = json!(name);
+    let answer = post_file(
+        &pair.r,
+        SLUG,
+        &file,
+        Some((&name, "image/jpeg", &photo_bytes())),
+    )
+    .await;
+    assert!(answer.is_uploaded(), "{answer:?}");
+    let (code, out, err) = pair
+        .mirror(
+            &[
+                "--local",
+                SLUG,
+                "--rate",
+                RATES,
+                "--report",
+                r1.to_str().unwrap(),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(code, 0, "{out}{err}");
+    let rep = report(&r1);
+    assert_eq!(rep["media"]["downloaded"], 1, "{rep}");
+    assert_eq!(rep["media"]["missing"], 0, "{rep}");
+    pair.assert_same().await;
 
     // The mirror refuses uploads until unlocked.
     let project = l.app.find_project(SLUG).await.unwrap();
@@ -647,6 +742,29 @@ async fn private_project_with_client_credentials(db: TestDb) {
         .await
         .unwrap();
     let id = client.client_id.to_string();
+    // Sites uploaded by two users of R: one whose e-mail has a user on L, one unknown there.
+    let r_user = |email: &'static str| {
+        let app = &pair.r.app;
+        async move {
+            app.create_user(email, Some("Someone"), None, false)
+                .await
+                .unwrap()
+        }
+    };
+    let (alice, bob) = (
+        r_user("alice@example.org").await,
+        r_user("bob@example.org").await,
+    );
+    let now = quadrat_core::time::now_millis();
+    pair.write_sites_into_r(2, now, alice.id).await;
+    pair.write_sites_into_r(1, now, bob.id).await;
+    let l_app = pair.l_db.app().await;
+    l_app
+        .create_user("alice@example.org", Some("Alice here"), None, false)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let rep_path = dir.path().join("r.json");
 
     let (code, out, err) = pair
         .mirror(&[&pair.project_url(), "--rate", RATES], None)
@@ -657,12 +775,49 @@ async fn private_project_with_client_credentials(db: TestDb) {
     pair.proxy.take_log();
     let (code, out, err) = pair
         .mirror(
-            &[&pair.project_url(), "--rate", RATES, "--client-id", &id],
+            &[
+                &pair.project_url(),
+                "--rate",
+                RATES,
+                "--client-id",
+                &id,
+                "--report",
+                rep_path.to_str().unwrap(),
+            ],
             Some(&client.client_secret),
         )
         .await;
     assert!(code == 0 || code == 2, "{out}{err}");
     assert!(!err.contains(&client.client_secret) && !out.contains(&client.client_secret));
+    // created_by: alice's rows are L's alice's; bob became an unverified placeholder.
+    let rep = report(&rep_path);
+    assert_eq!(rep["users_created"], 1, "{rep}");
+    let l_bob = l_app.find_user("bob@example.org").await.unwrap();
+    assert_eq!(l_bob.state, quadrat_core::users::UserState::Unverified);
+    assert!(!l_bob.has_password);
+    let local = l_app.find_project(SLUG).await.unwrap();
+    assert!(
+        l_app
+            .store
+            .project_members(local.id)
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| m.user_id != l_bob.id),
+        "the placeholder has no role"
+    );
+    let r_token = token(&pair.r, &id, &client.client_secret).await;
+    let (_, r_export) = get_as(
+        &pair.r,
+        &format!("/api/export/entries/{SLUG}?form_ref={SITES}&per_page=1000"),
+        Some(&r_token),
+    )
+    .await;
+    assert!(
+        r_export.contains("alice@example.org") && r_export.contains("bob@example.org"),
+        "{r_export}"
+    );
+
     let tokens = |log: &[String]| {
         log.iter()
             .filter(|l| l.contains("/api/oauth/token"))
@@ -847,5 +1002,310 @@ async fn a_walked_copy_then_followed_through_the_feed_loses_no_deletion(db: Test
     let rep = report(&r2);
     assert_eq!(rep["via"], "changes feed");
     assert_eq!(rep["streams"]["Sites"]["deleted"], 1, "{rep}");
+    pair.assert_same().await;
+}
+
+/// The `uploaded_at` second of a stream's stored mark on L.
+async fn stored_mark(l_db: &TestDb, slug: &str, stream: &str) -> i64 {
+    let app = l_db.app().await;
+    let (_, state) = app.mirror_status(slug).await.unwrap().unwrap();
+    state.streams[stream].mark_millis().unwrap()
+}
+
+/// §18.7 test 6: 1,200 rows in one `uploaded_at` second, pages capped at 500. Ordered the same
+/// way for a query on every page, they are all read and their count checked (exit 0); ordered
+/// anew on every request, the shortfall is reported (exit 2) and the next run reads that second
+/// again. A late commit stamped inside the overlap before the stored mark is read next run.
+async fn ties_of_one_second_across_pages(db: TestDb) {
+    let pair = Pair::new(db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let rep_path = dir.path().join("r.json");
+    let second = quadrat_core::time::whole_seconds(quadrat_core::time::now_millis()) - 600_000;
+    // Stored with milliseconds inside the second, exported as the second itself.
+    let burst = pair.write_sites_into_r(1200, second + 437, 0).await;
+    let run = |extra: &'static [&'static str]| {
+        let mut args: Vec<String> = vec![
+            "--rate".into(),
+            RATES.into(),
+            "--media".into(),
+            "none".into(),
+            "--report".into(),
+            rep_path.to_str().unwrap().into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+
+    pair.proxy.set(Faults {
+        ties: Some(Ties::StablePerQuery),
+        ..Faults::default()
+    });
+    pair.proxy.take_log();
+    let args = [vec![pair.project_url()], run(&[])].concat();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, out, err) = pair.mirror(&args, None).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let rep = report(&rep_path);
+    assert!(rep["warnings"].as_array().unwrap().is_empty(), "{rep}");
+    let (r_uuids, l_uuids) = pair.site_uuids(SLUG).await;
+    assert_eq!(r_uuids, l_uuids);
+    assert!(burst.iter().all(|u| l_uuids.contains(u)));
+    let log = pair.proxy.take_log();
+    assert!(
+        log.iter().any(|l| l.contains("page=3")),
+        "the second was finished with pages 2 and 3: {log:?}"
+    );
+    // The count of the second: total from S less total from S+1s.
+    let next_second = quadrat_core::time::iso_zero_millis(second + 1000);
+    assert!(
+        log.iter()
+            .any(|l| l.contains(&next_second.replace(':', "%3A")) || l.contains(&next_second)),
+        "{log:?}"
+    );
+
+    // An order that changes on every request: rows of the second repeat and go missing
+    // across pages, even on a second pass.
+    pair.proxy.set(Faults {
+        ties: Some(Ties::PerRequest),
+        ..Faults::default()
+    });
+    let args = [
+        vec!["--local".to_string(), SLUG.to_string()],
+        run(&["--full"]),
+    ]
+    .concat();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, out, err) = pair.mirror(&args, None).await;
+    assert_eq!(code, 2, "{out}{err}");
+    let second_iso = quadrat_core::time::iso_zero_millis(second);
+    assert!(
+        out.contains("warning") && out.contains(&second_iso) && out.contains("of the 1200 rows"),
+        "{out}"
+    );
+    assert!(
+        stored_mark(&pair.l_db, SLUG, SITES).await <= second,
+        "the next run reads the short second again"
+    );
+
+    // A late commit: stamped inside the overlap before the stored mark, committed after the
+    // run that set it.
+    pair.proxy.set(Faults {
+        ties: Some(Ties::StablePerQuery),
+        ..Faults::default()
+    });
+    let args = [vec!["--local".to_string(), SLUG.to_string()], run(&[])].concat();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, out, err) = pair.mirror(&args, None).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let rep = report(&rep_path);
+    assert!(
+        rep["streams"]["Sites"]["read"].as_u64().unwrap() >= 1200,
+        "{rep}"
+    );
+    let mark = stored_mark(&pair.l_db, SLUG, SITES).await;
+    let late = pair.write_sites_into_r(1, mark + 60_000, 0).await;
+    let (code, out, err) = pair.mirror(&args, None).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let rep = report(&rep_path);
+    assert_eq!(rep["streams"]["Sites"]["new"], 1, "{rep}");
+    let (r_uuids, l_uuids) = pair.site_uuids(SLUG).await;
+    assert_eq!(r_uuids, l_uuids);
+    assert!(l_uuids.contains(&late[0]));
+}
+
+/// §18.1 `--local-slug`: a mirror under a slug of its own when the remote name's slug is another
+/// project's here; re-runs find it with `--local`; the guards refuse a slug holding another
+/// project, a second slug for a project mirrored already, and a second source of the same ref.
+async fn local_slug_and_its_guards(db: TestDb) {
+    let pair = Pair::new(db).await;
+    let l_app = pair.l_db.app().await;
+    // Another project with the remote's name (and so its slug), under a ref of its own.
+    let other = l_app
+        .import_project(
+            &serde_json::from_str(
+                &std::fs::read_to_string(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../quadrat-core/tests/fixtures/tree-survey-2024.json"
+                ))
+                .unwrap(),
+            )
+            .unwrap(),
+            &quadrat_app::projects::ImportOptions {
+                new_ref: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(other.slug, SLUG);
+    let url = pair.project_url();
+    let base = ["--rate", RATES, "--media", "none"];
+    let with = |extra: &[&'static str]| -> Vec<String> {
+        let mut v = vec![url.clone()];
+        v.extend(base.iter().chain(extra).map(|s| s.to_string()));
+        v
+    };
+    let mirror = |args: Vec<String>| {
+        let pair = &pair;
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            pair.mirror(&args, None).await
+        }
+    };
+
+    let (code, out, err) = mirror(with(&[])).await;
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("--local-slug"), "{err}");
+    let (code, out, err) = mirror(with(&["--local-slug", "Not A Slug"])).await;
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("not a project slug"), "{err}");
+
+    let (code, out, err) = mirror(with(&["--local-slug", "tree-copy"])).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("→ tree-copy"), "{out}");
+    let copy = l_app.find_project("tree-copy").await.unwrap();
+    assert_eq!(copy.project_ref, PROJECT_REF);
+    assert_eq!(copy.name, pair.r_project().await.name);
+    let (r_uuids, l_uuids) = pair.site_uuids("tree-copy").await;
+    assert_eq!(r_uuids, l_uuids);
+
+    // The slug of another project, or a second slug for this one: refused.
+    let (code, out, err) = mirror(with(&["--local-slug", SLUG])).await;
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("another project"), "{err}");
+    let (code, out, err) = mirror(with(&["--local-slug", "tree-copy-2"])).await;
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("--local tree-copy"), "{err}");
+    assert!(l_app.find_project("tree-copy-2").await.is_err());
+
+    // Re-runs: by --local, and by URL with the same slug.
+    let mut args = vec!["--local".to_string(), "tree-copy".to_string()];
+    args.extend(base.iter().map(|s| s.to_string()));
+    let (code, out, err) = mirror(args).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("incremental"), "{out}");
+    let (code, out, err) = mirror(with(&["--local-slug", "tree-copy"])).await;
+    assert_eq!(code, 0, "{out}{err}");
+
+    // The same remote project through another source (another base URL): refused.
+    let proxy2 = Proxy::start(&pair.r.base_url).await;
+    let mut args = vec![format!("{}/project/{SLUG}", proxy2.base_url)];
+    args.extend(
+        base.iter()
+            .chain(&["--local-slug", "tree-copy-3"])
+            .map(|s| s.to_string()),
+    );
+    let (code, out, err) = mirror(args).await;
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("not a mirror of"), "{err}");
+    assert_eq!(
+        other.project_ref,
+        l_app.find_project(SLUG).await.unwrap().project_ref
+    );
+}
+
+/// §18.7 test 7: the remote's structure changes between runs (a new question, a removed one, a
+/// relabelled answer, two answers sharing a label, a date shown as MM/YYYY): L's definition
+/// follows, answers stay, exports are equal, and the summary counts the shared labels and
+/// partial dates.
+async fn structure_changes_are_followed(db: TestDb) {
+    let pair = Pair::new(db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let rep_path = dir.path().join("r.json");
+    // With media: the photo never uploaded stays missing, so every run exits 2.
+    let args = ["--rate", RATES];
+    let (code, out, err) = pair
+        .mirror(&[&[pair.project_url().as_str()][..], &args].concat(), None)
+        .await;
+    assert_eq!(code, 2, "{out}{err}");
+    let (code, out, _) = pair
+        .mirror(&[&[pair.project_url().as_str()][..], &args].concat(), None)
+        .await;
+    assert_eq!(code, 2);
+    assert!(
+        out.contains("reconstruction  0 ambiguous labels · 0 partial dates"),
+        "{out}"
+    );
+
+    let project = pair.r_project().await;
+    let (_, body) = get(&pair.r, &format!("/api/export/project/{SLUG}")).await;
+    let mut file: Value = serde_json::from_str(&body).unwrap();
+    let inputs = file["data"]["project"]["forms"][0]["inputs"]
+        .as_array_mut()
+        .unwrap();
+    let new_ref = format!("{SITES}_6760e1f2a3b4c");
+    for input in inputs.iter_mut() {
+        if input["ref"] == json!(ACCESSIBLE) {
+            // Relabelled so that both answers read "Yes": an exported "Yes" could be either
+            // (the rows here all chose the first, which the mirror takes).
+            input["possible_answers"][1]["answer"] = json!("Yes");
+        }
+        if input["ref"] == json!(SPECIES) {
+            input["possible_answers"][2]["answer"] = json!("Silver birch");
+        }
+        if input["ref"] == json!(SURVEY_DATE) {
+            input["datetime_format"] = json!("MM/YYYY");
+        }
+    }
+    let mut added = inputs[0].clone();
+    added["ref"] = json!(new_ref);
+    added["question"] = json!("Surveyor");
+    inputs.insert(1, added);
+    inputs.retain(|i| i["ref"] != json!(TREE_COUNT));
+    let file = json!({"data": file["data"].clone()});
+    pair.r
+        .app
+        .replace_definition(&project, &file, true)
+        .await
+        .unwrap();
+    let project = pair.r_project().await;
+    let version = version_of(&project);
+    let mut site = another_site(&version, &new_uuid(), "After the change");
+    site["entry"]["answers"][new_ref.as_str()] = json!({"answer": "Ann", "was_jumped": false});
+    site["entry"]["answers"][ACCESSIBLE] = json!({"answer": "665b0c5f0a1b5", "was_jumped": false});
+    site["entry"]["answers"][SURVEY_DATE] =
+        json!({"answer": "2024-09-17T00:00:00.000", "was_jumped": false});
+    site["entry"]["answers"]
+        .as_object_mut()
+        .unwrap()
+        .remove(TREE_COUNT);
+    pair.upload(&site).await;
+
+    let (code, out, err) = pair
+        .mirror(
+            &[
+                &["--local", SLUG, "--report", rep_path.to_str().unwrap()][..],
+                &args,
+            ]
+            .concat(),
+            None,
+        )
+        .await;
+    assert_eq!(code, 2, "{out}{err}");
+    let rep = report(&rep_path);
+    assert!(
+        rep["reconstruction"]["ambiguous_labels"].as_u64().unwrap() >= 1,
+        "{rep}"
+    );
+    assert!(
+        rep["reconstruction"]["partial_dates"].as_u64().unwrap() >= 1,
+        "{rep}"
+    );
+    assert!(out.contains("reconstruction"), "{out}");
+    let l_app = pair.l_db.app().await;
+    let l_def = l_app
+        .find_project(SLUG)
+        .await
+        .unwrap()
+        .definition()
+        .unwrap();
+    let sites = &l_def.forms[0];
+    assert!(sites.inputs.iter().any(|i| i.input_ref.as_str() == new_ref));
+    assert!(
+        !sites
+            .inputs
+            .iter()
+            .any(|i| i.input_ref.as_str() == TREE_COUNT)
+    );
     pair.assert_same().await;
 }

@@ -7,6 +7,8 @@ use std::collections::HashMap;
 
 use quadrat_core::bulk::{ExportRowContext, MediaName, Template};
 use quadrat_core::definition::InputType;
+use quadrat_core::time::now_millis;
+use quadrat_core::users::{UserState, parse_email};
 use quadrat_core::{Ec5Error, time::sql_datetime};
 use serde_json::{Map, Value};
 
@@ -25,6 +27,8 @@ pub struct Pending {
     uuid: String,
     payload: Value,
     uploaded_at: i64,
+    /// The local `created_by`: private projects' e-mails mapped to users here, else 0.
+    user_id: i64,
     media: Vec<MediaName>,
 }
 
@@ -34,6 +38,8 @@ pub struct Applier {
     templates: HashMap<(String, Option<String>), Template>,
     pending: Vec<Pending>,
     deferred: Vec<Pending>,
+    /// `created_by` e-mail → local user id, as found or made in this run.
+    users: HashMap<String, i64>,
 }
 
 impl Applier {
@@ -45,6 +51,7 @@ impl Applier {
             templates: HashMap::new(),
             pending: Vec::new(),
             deferred: Vec::new(),
+            users: HashMap::new(),
         })
     }
 
@@ -52,8 +59,10 @@ impl Applier {
     pub async fn reload(&mut self, run: &mut Run<'_>) -> Result<(), MirrorError> {
         self.flush(run).await?;
         let deferred = std::mem::take(&mut self.deferred);
+        let users = std::mem::take(&mut self.users);
         *self = Applier::new(run).await?;
         self.deferred = deferred;
+        self.users = users;
         Ok(())
     }
 
@@ -125,11 +134,14 @@ impl Applier {
             refuse(&mut run.report, rebuilt.uuid, vec![e]);
             return Ok(());
         };
+        run.report.reconstruction.add(rebuilt.losses);
+        let user_id = self.created_by(run, row).await?;
         self.pending.push(Pending {
             stream,
             uuid: rebuilt.uuid,
             payload: rebuilt.payload,
             uploaded_at,
+            user_id,
             media: rebuilt.media,
         });
         if self.pending.len() >= BATCH_ROWS {
@@ -138,15 +150,50 @@ impl Applier {
         Ok(())
     }
 
+    /// The local user of a row's `created_by`: on a private project the export names the
+    /// uploader's e-mail, mapped to the local user of that e-mail, else to a new unverified
+    /// placeholder user (no password, no role in any project); `n/a` and public projects are
+    /// anonymous (0), as the export cannot tell who uploaded there.
+    async fn created_by(
+        &mut self,
+        run: &mut Run<'_>,
+        row: &Map<String, Value>,
+    ) -> Result<i64, MirrorError> {
+        if !self.target.project.is_private() {
+            return Ok(0);
+        }
+        let text = row
+            .get("created_by")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .trim();
+        let Ok(email) = parse_email(text) else {
+            return Ok(0);
+        };
+        if let Some(id) = self.users.get(&email) {
+            return Ok(*id);
+        }
+        let store = &run.app.store;
+        let (user, created) = store.ensure_user(&email, now_millis()).await?;
+        if created {
+            store
+                .set_user_state(user.id, UserState::Unverified.as_str(), now_millis())
+                .await?;
+            run.report.users_created += 1;
+        }
+        self.users.insert(email, user.id);
+        Ok(user.id)
+    }
+
     /// Stores the queued rows in one transaction.
     pub async fn flush(&mut self, run: &mut Run<'_>) -> Result<(), MirrorError> {
         let batch = std::mem::take(&mut self.pending);
         if batch.is_empty() {
             return Ok(());
         }
-        let rows: Vec<(Value, i64)> = batch
+        let rows: Vec<(Value, i64, i64)> = batch
             .iter()
-            .map(|p| (p.payload.clone(), p.uploaded_at))
+            .map(|p| (p.payload.clone(), p.uploaded_at, p.user_id))
             .collect();
         let outcomes = run
             .app

@@ -5,16 +5,12 @@
 
 use quadrat_core::entry::MediaKind;
 use quadrat_store::MediaKey;
-use sha2::{Digest, Sha256};
 
 use super::pacing::Bucket;
+use super::placeholders::{is_logo_placeholder, is_photo_placeholder};
 use super::state::{MediaState, MediaStatus};
 use super::{MirrorError, Run};
 use crate::AppError;
-
-/// The real server's placeholder photo: 40,073 bytes with this SHA-256.
-const PHOTO_PLACEHOLDER_SHA256: &str =
-    "ebcd4e14828314b721458388c4f42afd36ca1dd477cc07920f87c4439474ee54";
 
 /// A file that failed this often is no longer tried.
 const MAX_ATTEMPTS: u32 = 5;
@@ -59,8 +55,7 @@ pub(super) async fn fetch(run: &mut Run<'_>) -> Result<(), MirrorError> {
             .get(Bucket::Media, &path, &query, run.progress)
             .await?;
         let placeholder = reply.header("x-media-placeholder") == Some("true")
-            || (kind == MediaKind::Photo
-                && hex(&Sha256::digest(&reply.body)) == PHOTO_PLACEHOLDER_SHA256);
+            || (kind == MediaKind::Photo && is_photo_placeholder(&reply.body));
         let status = match reply.status {
             200 if placeholder => MediaStatus::Missing,
             200 => {
@@ -91,10 +86,6 @@ pub(super) async fn fetch(run: &mut Run<'_>) -> Result<(), MirrorError> {
     Ok(())
 }
 
-/// The real server's default logo: 3,735 bytes with this SHA-256.
-const LOGO_PLACEHOLDER_SHA256: &str =
-    "4cfe3fe36196b230cd44c6d925c1c73f5b6b6fffd2feaf879fb083321aa86c52";
-
 /// The project's logo (`project_thumb`), stored unless the remote has none (a placeholder).
 /// A logo the local rules refuse is a warning, not a failure.
 pub(super) async fn logo(run: &mut Run<'_>) -> Result<(), MirrorError> {
@@ -108,13 +99,23 @@ pub(super) async fn logo(run: &mut Run<'_>) -> Result<(), MirrorError> {
         .remote
         .get(Bucket::Media, &path, &query, run.progress)
         .await?;
-    if reply.status != 200
-        || reply.header("x-media-placeholder") == Some("true")
-        || hex(&Sha256::digest(&reply.body)) == LOGO_PLACEHOLDER_SHA256
-    {
+    if reply.status != 200 || reply.header("x-media-placeholder") == Some("true") {
         return Ok(());
     }
     let project = run.app.find_project(&run.local_slug).await?;
+    let (name, project_ref, body) = (
+        project.name.clone(),
+        project.project_ref.clone(),
+        reply.body.clone(),
+    );
+    if run
+        .app
+        .images
+        .run(move || is_logo_placeholder(&body, &name, &project_ref))
+        .await
+    {
+        return Ok(());
+    }
     match run
         .app
         .set_project_logo(&project, reply.body.to_vec())
@@ -172,8 +173,4 @@ async fn store(
         .add_media_totals(run.project_id, kind, files, delta)
         .await?;
     Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

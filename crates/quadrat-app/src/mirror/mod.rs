@@ -8,12 +8,14 @@
 //! - `apply`: export rows rebuilt as stored entries (through the upload rules) in batches;
 //! - `walk`: the entries export walked per stream with an `uploaded_at` keyset, and deletions
 //!   found through the counts; `feed`: the changes feed of a Quadrat remote;
-//! - `media`: the media queue; `state`: what a run leaves for the next.
+//! - `media`: the media queue, `placeholders`: what a remote serves for a file it lacks;
+//!   `state`: what a run leaves for the next.
 
 mod apply;
 mod feed;
 mod media;
 pub mod pacing;
+mod placeholders;
 mod project;
 pub mod remote;
 pub mod state;
@@ -24,6 +26,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use quadrat_core::Ec5Error;
+use quadrat_core::bulk::Losses;
 use quadrat_core::entry::MediaKind;
 use quadrat_core::time::now_millis;
 use quadrat_store::StoreError;
@@ -83,6 +86,8 @@ pub enum MirrorSource {
 pub struct MirrorOptions {
     pub source: MirrorSource,
     pub client_id: Option<String>,
+    /// The local slug of a new mirror (default: the remote name's slug).
+    pub local_slug: Option<String>,
     /// Read by the caller from a file or the environment, never from the command line.
     pub client_secret: Option<String>,
     /// The media types to copy (empty: none).
@@ -147,6 +152,10 @@ pub struct MirrorReport {
     pub streams: BTreeMap<String, StreamReport>,
     pub media: MediaReport,
     pub refused: Vec<RefusedRow>,
+    /// What the rows read lost in the rebuild (shared labels, partial dates).
+    pub reconstruction: Losses,
+    /// Placeholder users made for `created_by` e-mails of a private project unknown here.
+    pub users_created: u64,
     pub warnings: Vec<String>,
     /// Where the next run starts.
     pub next_run: String,

@@ -184,6 +184,7 @@ pub(super) async fn prepare<'a>(
             project.project_ref, row.slug, report.source
         )));
     }
+    local_slug_guard(app, opts, &project).await?;
     if opts.dry_run {
         report.plan = Some(plan(opts, &project));
         report.local_slug = existing.as_ref().map(|_| String::new()).unwrap_or_default();
@@ -255,6 +256,55 @@ pub(super) async fn prepare<'a>(
     Ok(run)
 }
 
+/// The local project a run writes: `--local-slug S` (or the remote name's slug) must not hold
+/// another project, and a remote project already mirrored here keeps its local slug.
+async fn local_slug_guard(
+    app: &App,
+    opts: &MirrorOptions,
+    project: &RemoteProject,
+) -> Result<(), MirrorError> {
+    let mirrored = app.store.project_by_ref(&project.project_ref).await?;
+    let wanted = match (&opts.local_slug, &mirrored) {
+        (Some(s), _) => s.clone(),
+        // A re-run (by URL or --local) finds the project by its ref, whatever its slug.
+        (None, Some(_)) => return Ok(()),
+        (None, None) => {
+            let name = project
+                .data
+                .pointer("/project/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            quadrat_core::slug::normalize(name)
+        }
+    };
+    if opts.local_slug.is_some()
+        && (wanted.is_empty() || quadrat_core::slug::normalize(&wanted) != wanted)
+    {
+        return Err(MirrorError::Refused(format!(
+            "--local-slug {wanted:?} is not a project slug (lower-case letters and digits joined by -)"
+        )));
+    }
+    if let Some(row) = app.store.project_by_slug(&wanted).await?
+        && row.project_ref != project.project_ref
+    {
+        return Err(MirrorError::Refused(format!(
+            "the local project {wanted} is another project (ref {}, not the remote's {}): \
+             choose another --local-slug",
+            row.project_ref, project.project_ref
+        )));
+    }
+    if let Some(row) = &mirrored
+        && row.slug != wanted
+    {
+        return Err(MirrorError::Refused(format!(
+            "the remote project (ref {}) is mirrored here as {} already: run `quadrat mirror \
+             --local {}`",
+            project.project_ref, row.slug, row.slug
+        )));
+    }
+    Ok(())
+}
+
 /// The run lease: one run per project. A lease is `host pid id`; one whose process is gone
 /// from this host (a killed run) is taken over at once, others wait for their expiry.
 async fn take_lease(app: &App, project_id: i64) -> Result<String, MirrorError> {
@@ -320,6 +370,7 @@ async fn create(
             &definition_file(project),
             &ImportOptions {
                 created_by,
+                slug: opts.local_slug.clone(),
                 ..ImportOptions::default()
             },
         )

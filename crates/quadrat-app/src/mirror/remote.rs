@@ -60,13 +60,36 @@ impl Reply {
     }
 }
 
-/// Requests made and waits endured, for the summary.
+/// Requests made and waits endured, for the summary. Each wait is counted under its cause only.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct RequestStats {
     pub requests: BTreeMap<&'static str, u64>,
+    /// 429 answers, and the time slept on their `Retry-After` (jitter included).
     pub rate_limited: u64,
     pub waited_ms: u64,
+    /// Time slept by the client's own pacing (90 % of the rates, `X-RateLimit-Remaining: 0`).
+    pub paced_ms: u64,
+    /// Requests retried after a 5xx or a broken connection, and their back-off.
     pub retried: u64,
+    pub backoff_ms: u64,
+}
+
+/// Why the mirror sleeps, each counted on its own in [`RequestStats`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    RetryAfter,
+    Pacing(&'static str),
+    Backoff,
+}
+
+impl Wait {
+    fn why(self) -> &'static str {
+        match self {
+            Wait::RetryAfter => "429 Retry-After",
+            Wait::Pacing(why) => why,
+            Wait::Backoff => "retrying after an error",
+        }
+    }
 }
 
 pub struct Remote {
@@ -148,7 +171,7 @@ impl Remote {
                         return Err(MirrorError::RateLimited { wait });
                     }
                     let jitter = Duration::from_millis(rand::rng().random_range(0..1000));
-                    self.sleep(wait + jitter, "429 Retry-After", progress).await;
+                    self.sleep(wait + jitter, Wait::RetryAfter, progress).await;
                     continue;
                 }
                 Ok(reply) if reply.status >= 500 => retry(format!("HTTP {}", reply.status)),
@@ -176,8 +199,7 @@ impl Remote {
                 return Err(MirrorError::Remote(format!("GET {url}: {why}")));
             }
             self.stats.retried += 1;
-            self.sleep(backoff, "retrying after an error", progress)
-                .await;
+            self.sleep(backoff, Wait::Backoff, progress).await;
             backoff = (backoff * 2).min(Duration::from_secs(32));
         }
         Err(MirrorError::Remote(format!("GET {url}: gave up")))
@@ -194,7 +216,7 @@ impl Remote {
         progress: &dyn MirrorProgress,
     ) -> Result<Reply, reqwest::Error> {
         if let Some((wait, why)) = self.pacer.reserve(bucket) {
-            self.sleep(wait, why, progress).await;
+            self.sleep(wait, Wait::Pacing(why), progress).await;
         }
         *self.stats.requests.entry(bucket.as_str()).or_default() += 1;
         let response = request.send().await?;
@@ -215,11 +237,17 @@ impl Remote {
         })
     }
 
-    async fn sleep(&mut self, wait: Duration, why: &str, progress: &dyn MirrorProgress) {
+    /// One timer for the whole wait (no polling loop), counted under its cause.
+    async fn sleep(&mut self, wait: Duration, cause: Wait, progress: &dyn MirrorProgress) {
         if wait >= Duration::from_secs(1) {
-            progress.waiting(why, wait);
+            progress.waiting(cause.why(), wait);
         }
-        self.stats.waited_ms += wait.as_millis() as u64;
+        let ms = wait.as_millis() as u64;
+        match cause {
+            Wait::RetryAfter => self.stats.waited_ms += ms,
+            Wait::Pacing(_) => self.stats.paced_ms += ms,
+            Wait::Backoff => self.stats.backoff_ms += ms,
+        }
         tokio::time::sleep(wait).await;
     }
 
@@ -246,8 +274,7 @@ impl Remote {
                 Ok(r) => r,
                 Err(e) if attempt < TRIES => {
                     tracing::debug!(error = %e, "token request failed");
-                    self.sleep(backoff, "retrying after an error", progress)
-                        .await;
+                    self.sleep(backoff, Wait::Backoff, progress).await;
                     backoff = (backoff * 2).min(Duration::from_secs(32));
                     continue;
                 }
@@ -259,12 +286,11 @@ impl Remote {
                 if wait > self.max_wait {
                     return Err(MirrorError::RateLimited { wait });
                 }
-                self.sleep(wait, "429 Retry-After", progress).await;
+                self.sleep(wait, Wait::RetryAfter, progress).await;
                 continue;
             }
             if reply.status >= 500 && attempt < TRIES {
-                self.sleep(backoff, "retrying after an error", progress)
-                    .await;
+                self.sleep(backoff, Wait::Backoff, progress).await;
                 backoff = (backoff * 2).min(Duration::from_secs(32));
                 continue;
             }

@@ -32,6 +32,13 @@ pub struct StreamMark {
     pub walking: Option<String>,
 }
 
+impl StreamMark {
+    /// The mark in Unix ms.
+    pub fn mark_millis(&self) -> Option<i64> {
+        self.mark.as_deref().and_then(super::apply::iso_millis)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MediaStatus {

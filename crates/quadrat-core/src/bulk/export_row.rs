@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use super::convert::RowContext;
 use super::template::Template;
 use crate::codes::Ec5Error;
-use crate::definition::InputType;
+use crate::definition::{DatetimeFormat, InputType};
 
 /// The platform stored for mirrored entries: original devices cannot edit them locally.
 pub const MIRROR_PLATFORM: &str = "MIRROR";
@@ -27,14 +27,31 @@ pub struct MediaName {
     pub name: String,
 }
 
-/// A row rebuilt: the upload payload (`data` member), the remote `uploaded_at` text and the
-/// media it names.
+/// A row rebuilt: the upload payload (`data` member), the remote `uploaded_at` text, the
+/// media it names and what of it could not be rebuilt exactly.
 #[derive(Debug, Clone)]
 pub struct Rebuilt {
     pub payload: Value,
     pub uuid: String,
     pub uploaded_at: String,
     pub media: Vec<MediaName>,
+    pub losses: Losses,
+}
+
+/// What a rebuilt row lost (docs/protocol.md §18.4), counted for the mirror's summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Losses {
+    /// Labels two answers of the input share: the first answer was taken.
+    pub ambiguous_labels: u64,
+    /// Dates of a `MM/YYYY` (day lost) or `dd/MM` (year lost) input.
+    pub partial_dates: u64,
+}
+
+impl Losses {
+    pub fn add(&mut self, other: Losses) {
+        self.ambiguous_labels += other.ambiguous_labels;
+        self.partial_dates += other.partial_dates;
+    }
 }
 
 impl Template {
@@ -137,7 +154,44 @@ impl Template {
             uuid,
             uploaded_at: text("uploaded_at"),
             media,
+            losses: self.losses(row),
         })
+    }
+
+    /// The row's answers that name a shared label, and its partial dates.
+    fn losses(&self, row: &Map<String, Value>) -> Losses {
+        let mut losses = Losses::default();
+        for col in &self.columns {
+            let Some(value) = row.get(&col.map_to) else {
+                continue;
+            };
+            match col.kind {
+                InputType::Radio
+                | InputType::Dropdown
+                | InputType::Checkbox
+                | InputType::SearchSingle
+                | InputType::SearchMultiple => {
+                    let items = match value {
+                        Value::Array(items) => items.iter().map(cell).collect(),
+                        v => vec![cell(v)],
+                    };
+                    losses.ambiguous_labels += items
+                        .iter()
+                        .filter(|l| col.shared_labels.contains(*l))
+                        .count() as u64;
+                }
+                InputType::Date
+                    if matches!(
+                        col.datetime_format,
+                        Some(DatetimeFormat::MonthYear | DatetimeFormat::DayMonth)
+                    ) && !cell(value).trim().is_empty() =>
+                {
+                    losses.partial_dates += 1;
+                }
+                _ => {}
+            }
+        }
+        losses
     }
 }
 
@@ -190,6 +244,72 @@ mod tests {
             "a b.jpg"
         );
         assert_eq!(media_name("x_1.mp4"), "x_1.mp4");
+    }
+
+    #[test]
+    fn shared_labels_take_the_first_answer_and_are_counted_with_partial_dates() {
+        use crate::definition::Definition;
+        use crate::definition::mapping::regenerate;
+        use crate::mappings::MappingList;
+
+        let mut file: Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/tree-survey-2024.json"))
+                .unwrap();
+        let inputs = file["data"]["project"]["forms"][0]["inputs"]
+            .as_array_mut()
+            .unwrap();
+        for input in inputs.iter_mut() {
+            match input["question"].as_str() {
+                // Both answers read "Yes".
+                Some("Is the site accessible?") => {
+                    input["possible_answers"][1]["answer"] = json!("Yes")
+                }
+                Some("Survey date") => input["datetime_format"] = json!("MM/YYYY"),
+                _ => {}
+            }
+        }
+        let def = Definition::from_data(&file["data"]).unwrap();
+        let maps = MappingList::from_stored(&regenerate(&file["data"], None));
+        let form = def.forms[0].form_ref.0.clone();
+        let t = Template::new(&def, &maps, 0, &form, None).unwrap();
+        let header = |suffix: &str| {
+            t.headers()
+                .into_iter()
+                .find(|h| h.ends_with(suffix))
+                .unwrap()
+        };
+        let mut row = Map::new();
+        for (k, v) in [
+            ("ec5_uuid", json!("5f0c2a9e-7b1d-4c3e-9a8f-2d6b1e4c7a90")),
+            ("created_at", json!("2024-06-03T09:15:27.000Z")),
+            ("uploaded_at", json!("2024-06-03T09:16:00.000Z")),
+            ("title", json!("Oak Ridge")),
+            (&header("Is_the_site_access"), json!("Yes")),
+            (&header("Survey_date"), json!("06/2024")),
+        ] {
+            row.insert(k.to_string(), v);
+        }
+        let ctx = ExportRowContext {
+            project_version: "2024-06-01 10:20:33",
+        };
+        let rebuilt = t.rebuild_export_row(&row, &ctx).unwrap();
+        assert_eq!(
+            rebuilt.losses,
+            Losses {
+                ambiguous_labels: 1,
+                partial_dates: 1
+            }
+        );
+        let answers = &rebuilt.payload["entry"]["answers"];
+        let accessible = def.forms[0]
+            .inputs
+            .iter()
+            .find(|i| i.question == "Is the site accessible?")
+            .unwrap();
+        assert_eq!(
+            answers[accessible.input_ref.as_str()]["answer"],
+            json!(accessible.possible_answers[0].answer_ref)
+        );
     }
 
     #[test]

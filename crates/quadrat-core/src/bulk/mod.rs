@@ -21,7 +21,7 @@ mod json_lines;
 mod template;
 
 pub use convert::{RowContext, split_multi};
-pub use export_row::{ExportRowContext, MediaName, Rebuilt};
+pub use export_row::{ExportRowContext, Losses, MediaName, Rebuilt};
 pub use json_lines::json_line;
 pub use template::{Binding, Template};
 

@@ -1,7 +1,8 @@
 //! The bulk-upload template of a form or branch under one map, and a file's header row bound
 //! to it.
 
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
@@ -15,8 +16,11 @@ pub(super) struct Column {
     pub(super) input_ref: String,
     pub(super) kind: InputType,
     pub(super) map_to: String,
-    /// Label (the map's possible-answer `map_to`) → answer ref.
+    /// Label (the map's possible-answer `map_to`) → answer ref; of two answers sharing a
+    /// label, the first.
     pub(super) labels: HashMap<String, String>,
+    /// The labels two or more answers share (which one an exported label meant is lost).
+    pub(super) shared_labels: HashSet<String>,
     /// The input's answer refs, also accepted as they are.
     pub(super) refs: Vec<String>,
     pub(super) datetime_format: Option<DatetimeFormat>,
@@ -136,23 +140,29 @@ impl Template {
                 continue;
             }
             let answer_maps = input_map.and_then(|m| m.get("possible_answers"));
-            let labels = input
-                .possible_answers
-                .iter()
-                .map(|p| {
-                    let label = answer_maps
-                        .and_then(|m| array_get(m, &p.answer_ref))
-                        .and_then(|m| m.get("map_to"))
-                        .and_then(strval_precision14)
-                        .unwrap_or_else(|| p.answer.clone());
-                    (label, p.answer_ref.clone())
-                })
-                .collect();
+            let mut labels: HashMap<String, String> = HashMap::new();
+            let mut shared_labels = HashSet::new();
+            for p in &input.possible_answers {
+                let label = answer_maps
+                    .and_then(|m| array_get(m, &p.answer_ref))
+                    .and_then(|m| m.get("map_to"))
+                    .and_then(strval_precision14)
+                    .unwrap_or_else(|| p.answer.clone());
+                match labels.entry(label) {
+                    Entry::Occupied(taken) => {
+                        shared_labels.insert(taken.key().clone());
+                    }
+                    Entry::Vacant(free) => {
+                        free.insert(p.answer_ref.clone());
+                    }
+                }
+            }
             columns.push(Column {
                 input_ref: input.input_ref.0.clone(),
                 kind: input.kind,
                 map_to,
                 labels,
+                shared_labels,
                 refs: input
                     .possible_answers
                     .iter()

@@ -24,6 +24,7 @@ pub async fn import(server: &TestServer, name: Option<&str>, access: &str) {
                 access: Some(access.parse().expect("public or private")),
                 new_ref: name.is_some(),
                 created_by: None,
+                slug: None,
             },
         )
         .await

@@ -62,6 +62,7 @@ async fn mirror(app: &App, args: MirrorArgs) -> anyhow::Result<ExitCode> {
     let opts = MirrorOptions {
         source,
         client_id: args.client_id.clone(),
+        local_slug: args.local_slug.clone(),
         client_secret,
         media: parse_media(&args.media).map_err(usage)?,
         full: args.full,
@@ -315,12 +316,15 @@ fn print_summary(r: &MirrorReport) {
         .iter()
         .map(|(k, v)| format!("{k} {v}"))
         .collect();
+    let q = &r.requests;
     println!(
-        "  requests        {} · 429s {} (waited {} s) · retried {}",
+        "  requests        {} · 429s {} (waited {} s) · paced {} s · retried {} (backed off {} s)",
         requests.join(" · "),
-        r.requests.rate_limited,
-        r.requests.waited_ms / 1000,
-        r.requests.retried
+        q.rate_limited,
+        q.waited_ms / 1000,
+        q.paced_ms / 1000,
+        q.retried,
+        q.backoff_ms / 1000
     );
     for (name, s) in &r.streams {
         println!(
@@ -332,6 +336,11 @@ fn print_summary(r: &MirrorReport) {
     println!(
         "  media           {} downloaded ({} bytes) · {} missing on remote · {} failed · {} left",
         m.downloaded, m.bytes, m.missing, m.failed, m.left
+    );
+    let lost = &r.reconstruction;
+    println!(
+        "  reconstruction  {} ambiguous labels · {} partial dates (MM/YYYY, dd/MM) · {} placeholder users",
+        lost.ambiguous_labels, lost.partial_dates, r.users_created
     );
     for row in &r.refused {
         let errors: Vec<String> = row.errors.iter().map(ToString::to_string).collect();

@@ -122,6 +122,7 @@ async fn import(app: &App, args: ImportArgs) -> anyhow::Result<ExitCode> {
         access: args.access,
         new_ref: args.new_ref,
         created_by: None,
+        slug: None,
     };
     match app.import_project(&file, &opts).await {
         Ok(done) => {

@@ -4,7 +4,11 @@
 //! rows of one `uploaded_at` second come in an order of the proxy's choosing (stable per query),
 //! and issuing a token revokes the older ones (the real server's behaviour). It can also answer
 //! 429 with `Retry-After`, cut a connection in the middle of a body, and slow every request.
-//! Every request's path and query are logged.
+//! It can also strip `X-Media-Placeholder` (the real server never sends it: the mirror must know
+//! a placeholder by its bytes), and page the entries export itself with the ties of one second
+//! in an order of its own, the same for a query whatever its page (as a database without a
+//! tie-breaker usually does) or different on every request (rows then repeat and go missing
+//! across pages). Every request's path and query are logged.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -27,6 +31,20 @@ pub struct Faults {
     pub cut: Vec<u64>,
     /// Wait this long before forwarding each request.
     pub delay: Duration,
+    /// Drop `X-Media-Placeholder` from media answers (the bytes stay R's placeholder).
+    pub strip_placeholder: bool,
+    /// Page the entries export here, ties ordered so (default: R's pages, ties reordered
+    /// within each page).
+    pub ties: Option<Ties>,
+}
+
+/// How the proxy orders the rows of one `uploaded_at` second when it pages them itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ties {
+    /// The same order for a query on every page.
+    StablePerQuery,
+    /// A new order on every request.
+    PerRequest,
 }
 
 #[derive(Debug, Default)]
@@ -169,8 +187,22 @@ async fn serve(
             let _ = revoked;
             let body = json!({"errors": [{"code": "ec5_256", "title": "Project is private.", "source": "auth"}]});
             (404, Vec::new(), body.to_string().into_bytes())
+        } else if let (Some(ties), true) = (
+            faults.ties,
+            target.starts_with("/api/export/entries/") && target.contains("sort_by=uploaded_at"),
+        ) {
+            let seed = match ties {
+                Ties::StablePerQuery => without_paging(&target),
+                Ties::PerRequest => n.to_string(),
+            };
+            paged(client, upstream, &target, &headers, &seed).await
         } else {
-            forward(client, upstream, &method, &target, &headers, body, &shared).await
+            let (status, mut out_headers, out_body) =
+                forward(client, upstream, &method, &target, &headers, body, &shared).await;
+            if faults.strip_placeholder {
+                out_headers.retain(|(k, _)| !k.eq_ignore_ascii_case("x-media-placeholder"));
+            }
+            (status, out_headers, out_body)
         };
         let mut response = format!(
             "HTTP/1.1 {status} X\r\ncontent-length: {}\r\n",
@@ -233,6 +265,97 @@ async fn forward(
         bytes = serde_json::to_vec(&v).unwrap();
     }
     (status, out_headers, bytes)
+}
+
+/// The entries export paged by the proxy: every row of the query read from R (its own pages
+/// of 1000), sorted by `uploaded_at` with ties in the order `seed` gives, and the page asked for
+/// cut from them; `meta.total` is R's.
+async fn paged(
+    client: &reqwest::Client,
+    upstream: &str,
+    target: &str,
+    headers: &[(String, String)],
+    seed: &str,
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let param = |name: &str| {
+        query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+            .and_then(|v| v.parse::<usize>().ok())
+    };
+    let (page, per_page) = (
+        param("page").unwrap_or(1).max(1),
+        param("per_page").unwrap_or(50),
+    );
+    let base = without_paging(target);
+    let mut rows: Vec<Value> = Vec::new();
+    let mut first: Option<Value> = None;
+    for upstream_page in 1.. {
+        let url = format!("{upstream}{path}?{base}&per_page=1000&page={upstream_page}");
+        let mut request = client.get(url);
+        for (k, v) in headers {
+            if k.eq_ignore_ascii_case("authorization") {
+                request = request.header(k, v);
+            }
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let body = response.bytes().await.unwrap().to_vec();
+        if status != 200 {
+            return (status, Vec::new(), body);
+        }
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        let got = v
+            .pointer("/data/entries")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let more = got.len() == 1000;
+        rows.extend(got);
+        first.get_or_insert(v);
+        if !more {
+            break;
+        }
+    }
+    let key = |row: &Value| {
+        let uuid = row
+            .get("ec5_branch_uuid")
+            .or_else(|| row.get("ec5_uuid"))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let mut h = DefaultHasher::new();
+        (seed, uuid).hash(&mut h);
+        (
+            row["uploaded_at"].as_str().unwrap_or_default().to_string(),
+            h.finish(),
+        )
+    };
+    rows.sort_by_cached_key(key);
+    let slice: Vec<Value> = rows
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .collect();
+    let mut out = first.unwrap_or_else(|| json!({"data": {}, "meta": {}}));
+    out["meta"]["per_page"] = json!(per_page);
+    out["meta"]["current_page"] = json!(page);
+    out["data"]["entries"] = json!(slice);
+    (
+        200,
+        vec![("content-type".into(), "application/json".into())],
+        serde_json::to_vec(&out).unwrap(),
+    )
+}
+
+/// A target's query without `page` and `per_page`.
+fn without_paging(target: &str) -> String {
+    let query = target.split_once('?').map_or("", |(_, q)| q);
+    query
+        .split('&')
+        .filter(|kv| !kv.starts_with("page=") && !kv.starts_with("per_page="))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Rows of one `uploaded_at` keep their place among the others but come in an order of their

@@ -171,6 +171,7 @@ pub async fn import(form: PostedForm) -> Response {
                 access: None,
                 new_ref: !keep_refs,
                 created_by: Some(me.user.id),
+                slug: None,
             };
             me.state.app.import_project(&file, &opts).await
         }
