@@ -85,9 +85,8 @@ impl Store {
         };
         let fts = fts_table(table);
         // The candidates counted up to the bound only: a few ms even for a million.
-        let sql = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH $1 LIMIT $2)"
-        );
+        let sql =
+            format!("SELECT COUNT(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH $1 LIMIT $2)");
         let candidates: i64 = with_pool!(self, read, |pool| {
             sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(&fts_query)

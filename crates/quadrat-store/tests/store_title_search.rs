@@ -131,7 +131,11 @@ async fn check(store: &Store, project_id: i64, term: &str, when: &str) {
         .export_page(&sel, SortBy::Title, SortOrder::Asc, 0, 5, totals.total)
         .await
         .unwrap();
-    assert_eq!(first.len(), expected.len().min(5), "{when}: page of {term:?}");
+    assert_eq!(
+        first.len(),
+        expected.len().min(5),
+        "{when}: page of {term:?}"
+    );
     let capped = store.export_totals(&sel, Some(3)).await.unwrap();
     assert_eq!(capped.total, totals.total.min(3), "{when}: capped {term:?}");
     assert_eq!(capped.more, totals.total > 3, "{when}: capped {term:?}");
