@@ -1,7 +1,7 @@
 //! The map of a form's located entries: a page with Leaflet (vendored at build time, see
 //! `build.rs`), fed by the form's located entries streamed through the export's GeoJSON
 //! ([`quadrat_app::App::stream_project_entries`]) as markers only: each Feature's id, point and
-//! title, what the page shows (a tenth of the whole Features' size).
+//! title, what the page shows (about a sixth of the whole Features' size).
 
 use askama::Template;
 use axum::extract::{Path, Query};
