@@ -108,6 +108,7 @@ async fn run(entries: usize) {
             query: &query,
             origin: "http://localhost:8080",
             path: &path,
+            count_cap: None,
         };
         // One warm-up, then the best of five.
         let page = app.export_entries(&project, &request).await.unwrap();

@@ -91,6 +91,7 @@ impl App {
                 branch_ref: file.branch_ref,
                 csv: !opts.json,
                 geojson: false,
+                markers: false,
                 map_index: opts.map_index,
                 origin: opts.origin.clone(),
             };

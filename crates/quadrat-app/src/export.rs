@@ -25,6 +25,9 @@ pub struct EntriesRequest<'a> {
     pub origin: &'a str,
     /// The request path as sent (still percent-encoded).
     pub path: &'a str,
+    /// Count a filtered selection only up to this many rows ([`EntriesPage::more`]): the data
+    /// pages' "more than …". `None` (the API): the exact total.
+    pub count_cap: Option<i64>,
 }
 
 /// A rendered page.
@@ -36,6 +39,9 @@ pub struct EntriesPage {
     pub link_header: Option<String>,
     /// Where the page's rows start and end in the sort, for keyset links (`None`: no rows).
     pub keys: Option<PageKeys>,
+    /// The count stopped at [`EntriesRequest::count_cap`]: the meta's `total` is the cap and
+    /// the selection holds more (its `last_page` is then not known either).
+    pub more: bool,
 }
 
 /// The sort keys at a page's two ends and whether rows lie beyond each.
@@ -85,6 +91,8 @@ pub struct StreamOptions {
     pub geojson: bool,
     /// Default: the project's default map.
     pub map_index: Option<usize>,
+    /// With `geojson`: map markers only (id, point, title), the map page's feed.
+    pub markers: bool,
     /// Where media URLs point (as [`EntriesRequest::origin`]); default: the public URL.
     pub origin: Option<String>,
 }
@@ -171,22 +179,34 @@ impl App {
                 input_refs: &located_refs,
             });
         }
-        let totals = self.store.export_totals(&sel).await?;
+        let totals = self.store.export_totals(&sel, req.count_cap).await?;
+        // A capped count is no size to page from the end by.
+        let known_total = if totals.more { i64::MAX } else { totals.total };
         let (sort, order, per_page) = (query.sort_by, query.sort_order, query.per_page);
         // Keyset pages read one row more than they show, to know whether more lie beyond.
         let (rows, before, after) = match at {
             None => {
                 let rows = self
                     .store
-                    .export_page(&sel, sort, order, query.offset(), per_page, totals.total)
+                    .export_page(&sel, sort, order, query.offset(), per_page, known_total)
                     .await?;
                 let end = query.offset() + rows.len() as i64;
-                (rows, query.offset() > 0, end < totals.total)
+                let after = if totals.more {
+                    rows.len() as i64 == per_page
+                } else {
+                    end < totals.total
+                };
+                (rows, query.offset() > 0, after)
             }
             Some(at) => {
-                let last_rows = match totals.total % per_page.max(1) {
-                    0 => per_page,
-                    rest => rest,
+                // The last page holds what whole pages leave (a full page when not known).
+                let last_rows = if totals.more {
+                    per_page
+                } else {
+                    match totals.total % per_page.max(1) {
+                        0 => per_page,
+                        rest => rest,
+                    }
                 };
                 let (key, backwards, limit) = match at {
                     PageAt::First => (None, false, per_page + 1),
@@ -207,7 +227,7 @@ impl App {
                     PageAt::First => (rows, false, beyond),
                     PageAt::After(_) => (rows, true, beyond),
                     PageAt::Before(_) => (rows, beyond, true),
-                    PageAt::Last => (rows, totals.total > last_rows, false),
+                    PageAt::Last => (rows, totals.more || totals.total > last_rows, false),
                 }
             }
         };
@@ -267,6 +287,7 @@ impl App {
             body,
             link_header,
             keys,
+            more: totals.more,
         })
     }
 
@@ -336,7 +357,11 @@ impl App {
         let geo = opts
             .geojson
             .then(|| crate::geojson::GeoOptions::read("", &plan))
-            .transpose()?;
+            .transpose()?
+            .map(|g| crate::geojson::GeoOptions {
+                markers: opts.markers,
+                ..g
+            });
         let located_refs: Vec<String> = geo.as_ref().map(|g| g.refs()).unwrap_or_default();
         if geo.is_some() {
             sel.located = Some(quadrat_store::Located {
@@ -354,7 +379,7 @@ impl App {
             located: None,
             ..sel
         };
-        let total = self.store.export_totals(&whole).await?.total.max(0) as u64;
+        let total = self.store.export_totals(&whole, None).await?.total.max(0) as u64;
         let branch = query.is_branch();
         let io = |e: std::io::Error| AppError::internal("writing the export", e);
         if let Some(geo) = &geo {

@@ -18,6 +18,8 @@ pub struct GeoOptions {
     pub all: bool,
     /// `include_unlocated=true`: every selected row, `geometry: null` without a point.
     pub include_unlocated: bool,
+    /// Map markers only ([`ExportPlan::write_marker`]): the map page's feed.
+    pub markers: bool,
 }
 
 fn invalid(source: &str) -> AppError {
@@ -68,6 +70,7 @@ impl GeoOptions {
             inputs,
             all,
             include_unlocated,
+            markers: false,
         })
     }
 
@@ -139,6 +142,20 @@ impl GeoOptions {
         first: &mut bool,
         out: &mut Vec<u8>,
     ) {
+        if self.markers {
+            for l in &self.inputs {
+                let at = out.len();
+                if !*first {
+                    out.push(b',');
+                }
+                if plan.write_marker(row, &l.input_ref, out) {
+                    *first = false;
+                } else {
+                    out.truncate(at);
+                }
+            }
+            return;
+        }
         let mut wrote = false;
         for l in &self.inputs {
             if !self.include_unlocated && !plan.has_point(row, &l.input_ref) {

@@ -28,7 +28,7 @@ async fn page(
         with_created_by: false,
         located: None,
     };
-    let total = store.export_totals(&sel).await.unwrap().total;
+    let total = store.export_totals(&sel, None).await.unwrap().total;
     store
         .export_page(&sel, sort, order, n * PER_PAGE, PER_PAGE, total)
         .await

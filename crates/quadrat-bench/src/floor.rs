@@ -1,7 +1,7 @@
 //! The floor: what the engine itself does with the same rows, measured in the same run. Reads:
 //! the form's entry rows in export order (SQLite: a plain query loop; PostgreSQL: `COPY … TO
 //! STDOUT`). Writes: the same entry rows, one `INSERT` per transaction, into a table with the
-//! entries table's columns and indexes.
+//! entries table's columns, indexes and title search triggers (with their FTS5 table).
 
 use std::path::Path;
 use std::time::Instant;
@@ -73,10 +73,13 @@ pub fn sqlite_one_row_inserts(
     }
     let source =
         rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    // The table, its title search table (its triggers write to it), indexes, then triggers.
     let schema: Vec<String> = source
         .prepare(
-            "SELECT sql FROM sqlite_master WHERE tbl_name = 'entries' AND sql IS NOT NULL \
-             ORDER BY type DESC",
+            "SELECT sql FROM sqlite_master WHERE (tbl_name = 'entries' OR name = \
+             'entries_title_search') AND sql IS NOT NULL \
+             ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 ELSE 2 END, \
+             name = 'entries' DESC",
         )?
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;

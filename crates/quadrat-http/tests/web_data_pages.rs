@@ -136,6 +136,14 @@ async fn public_data_pages_page_and_show_media(db: TestDb) {
     assert_eq!(feed.status(), StatusCode::OK);
     let geo: Value = feed.json().await.unwrap();
     assert_eq!(geo["features"].as_array().unwrap().len(), 61);
+    // Markers only: the entry's uuid, its point and its title.
+    for f in geo["features"].as_array().unwrap() {
+        let properties: Vec<&String> = f["properties"].as_object().unwrap().keys().collect();
+        assert_eq!(properties, ["title"], "{f}");
+        assert!(f["properties"]["title"].is_string(), "{f}");
+        assert_eq!(f["id"].as_str().unwrap().len(), 36, "{f}");
+        assert_eq!(f["geometry"]["type"], "Point", "{f}");
+    }
     let map = v.get(&format!("/project/{slug}/data/map")).await;
     assert_eq!(map.status, StatusCode::OK);
     assert!(
@@ -532,7 +540,77 @@ async fn bulk_upload_page_imports_a_csv_with_a_report(db: TestDb) {
     );
 }
 
+/// A title search matching more rows than the table counts: "more than 1000", pages
+/// without a last number, while the API's total stays exact.
+async fn title_search_counts_up_to_the_cap(db: TestDb) {
+    let server = TestServer::start(&db).await;
+    let data = pages::data_project(&server.app, 1).await;
+    let slug = &data.slug;
+    let project = server.app.find_project(slug).await.unwrap();
+    server
+        .app
+        .store
+        .seed_entries_for_bench(
+            project.id,
+            &data.form_ref,
+            "{}",
+            "Site",
+            1_050,
+            1_700_000_000_000,
+        )
+        .await
+        .unwrap();
+    let mut v = Visitor::new(&server.base_url);
+    let first = v.get(&format!("/project/{slug}/data?title=site")).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert!(
+        first.body.contains("Page 1 · more than 1000 entries"),
+        "{}",
+        first.body
+    );
+    assert_eq!(count(&first.body, "class=\"entry-link\""), 50);
+    let second = v.get(&pager_link(&first.body, "next").unwrap()).await;
+    assert!(
+        second.body.contains("Page 2 · more than 1000 entries"),
+        "{}",
+        second.body
+    );
+    let last = v.get(&pager_link(&first.body, "last").unwrap()).await;
+    assert_eq!(count(&last.body, "class=\"entry-link\""), 50);
+    // Newest first: the last page ends with the oldest seeded entry.
+    assert!(last.body.contains(">Site 0<"), "{}", last.body);
+    assert!(pager_link(&last.body, "next").is_none());
+    let before_last = v.get(&pager_link(&last.body, "prev").unwrap()).await;
+    assert_eq!(count(&before_last.body, "class=\"entry-link\""), 50);
+    assert!(
+        before_last.body.contains(">Site 50<"),
+        "{}",
+        before_last.body
+    );
+    // Under the cap: the exact count and the last page's number.
+    let few = v
+        .get(&format!("/project/{slug}/data?title=site%2099"))
+        .await;
+    assert!(
+        few.body.contains("Page 1 of 1 · 11 entries"),
+        "{}",
+        few.body
+    );
+    // The API counts exactly.
+    let api: Value = reqwest::get(format!(
+        "{}/api/export/entries/{slug}?form_ref={}&title=site&per_page=1",
+        server.base_url, data.form_ref
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(api["meta"]["total"], 1_050, "{}", api["meta"]);
+}
+
 both_engines!(
+    title_search_counts_up_to_the_cap,
     public_data_pages_page_and_show_media,
     keyset_pages_list_the_export_in_every_sort,
     private_data_pages_refuse_visitors_and_strangers,

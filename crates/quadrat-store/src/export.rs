@@ -12,6 +12,7 @@ use quadrat_core::export::params::{DateColumn, DateFilter, Selection, SortBy, So
 
 use crate::page_marks::Mark;
 use crate::page_reader::Arg;
+use crate::title_search::{TitlePlan, fts_table};
 use crate::{Db, Engine, Result, Store, with_pool};
 
 /// What to read: the selection of a validated query, for one project.
@@ -62,6 +63,9 @@ pub struct ExportTotals {
     pub total: i64,
     pub newest: Option<i64>,
     pub oldest: Option<i64>,
+    /// The count stopped at its cap: the selection holds more than `total` rows (and
+    /// `newest`/`oldest` are not known).
+    pub more: bool,
 }
 
 /// Where a keyset chunk resumes: after this `(created_at, id)`.
@@ -74,6 +78,10 @@ pub struct Cursor {
 /// The `FROM … WHERE …` of a selection with its arguments.
 struct Where {
     table: &'static str,
+    /// ` NOT INDEXED` when the rows are read by the ids of a title search's candidates
+    /// (SQLite): a walk of the sort's index, checking each row against them, would cost the
+    /// whole form.
+    hint: &'static str,
     clause: String,
     args: Vec<Arg>,
 }
@@ -105,12 +113,11 @@ impl ExportSelect<'_> {
         }
     }
 
-    /// The selection's conditions. `rows`: for reading rows in a sort (not for a count), a
-    /// title search is an `id IN (…)` over the title indexes, which hold the title: the match
-    /// is one scan of a narrow index instead of a read of every row along the sort's index.
-    fn conditions(&self, engine: Engine, rows: bool) -> Where {
+    /// The selection's conditions, the title's as `plan` says (`title_search.rs`).
+    fn conditions(&self, engine: Engine, plan: &TitlePlan) -> Where {
         let mut w = Where {
             table: self.table(),
+            hint: "",
             clause: "project_id = $1".to_string(),
             args: vec![Arg::Int(self.project_id)],
         };
@@ -201,15 +208,15 @@ impl ExportSelect<'_> {
                 Engine::Postgres => "title ILIKE $?",
                 Engine::Sqlite => "title LIKE $? ESCAPE '\\'",
             };
-            if rows {
-                let table = self.table();
+            if let TitlePlan::Sparse { fts_query } = plan {
+                let fts = fts_table(self.table());
                 w.push(
-                    &format!("id IN (SELECT id FROM {table} WHERE project_id = $1 AND {like})"),
-                    Arg::Text(format!("%{title}%")),
+                    &format!("id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH $?)"),
+                    Arg::Text(fts_query.clone()),
                 );
-            } else {
-                w.push(like, Arg::Text(format!("%{title}%")));
+                w.hint = " NOT INDEXED";
             }
+            w.push(like, Arg::Text(format!("%{title}%")));
         }
         w
     }
@@ -370,8 +377,14 @@ macro_rules! bind_all {
 
 impl Store {
     /// Total, newest and oldest `created_at` of a selection: from `entry_counters` for a whole
-    /// form or branch, else one indexed aggregate over the filtered selection.
-    pub async fn export_totals(&self, sel: &ExportSelect<'_>) -> Result<ExportTotals> {
+    /// form or branch, else one indexed aggregate over the filtered selection. With `cap`, a
+    /// filtered count stops after `cap` rows and says so ([`ExportTotals::more`]): a page that
+    /// only shows "more than …" need not count a million matches of a title search.
+    pub async fn export_totals(
+        &self,
+        sel: &ExportSelect<'_>,
+        cap: Option<i64>,
+    ) -> Result<ExportTotals> {
         if sel.is_whole() {
             let row: Option<(i64, Option<i64>, Option<i64>)> = with_pool!(self, read, |pool| {
                 sqlx::query_as(
@@ -389,25 +402,65 @@ impl Store {
                     total,
                     newest,
                     oldest,
+                    more: false,
                 },
                 _ => ExportTotals::default(),
             });
         }
-        let w = sel.conditions(self.engine(), false);
-        let sql = format!(
-            "SELECT COUNT(*), MAX(created_at), MIN(created_at) FROM {} WHERE {}",
-            w.table, w.clause
-        );
+        let plan = self.title_plan(sel.table(), sel.title).await?;
+        let mut w = sel.conditions(self.engine(), &plan);
+        let sql = match (cap, &plan) {
+            (None, _) => format!(
+                "SELECT COUNT(*), MAX(created_at), MIN(created_at) FROM {}{} WHERE {}",
+                w.table, w.hint, w.clause
+            ),
+            // Many candidates: through them, each row looked up by its id, until the cap.
+            (Some(cap), TitlePlan::Dense { fts_query }) => {
+                let fts = fts_table(w.table);
+                w.args.push(Arg::Text(fts_query.clone()));
+                w.args.push(Arg::Int(cap.max(0) + 1));
+                let n = w.args.len();
+                format!(
+                    "SELECT COUNT(*), MAX(c), MIN(c) FROM (SELECT c FROM (SELECT (SELECT \
+                     created_at FROM {table} WHERE id = {fts}.rowid AND {clause}) AS c FROM \
+                     {fts} WHERE {fts} MATCH ${q}) candidates WHERE c IS NOT NULL LIMIT ${l}) capped",
+                    table = w.table,
+                    clause = w.clause,
+                    q = n - 1,
+                    l = n,
+                )
+            }
+            (Some(cap), _) => {
+                w.args.push(Arg::Int(cap.max(0) + 1));
+                format!(
+                    "SELECT COUNT(*), MAX(created_at), MIN(created_at) FROM (SELECT created_at \
+                     FROM {}{} WHERE {} LIMIT ${}) capped",
+                    w.table,
+                    w.hint,
+                    w.clause,
+                    w.args.len()
+                )
+            }
+        };
         let (total, newest, oldest): (i64, Option<i64>, Option<i64>) =
             with_pool!(self, read, |pool| {
                 bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())), &w.args)
                     .fetch_one(pool)
                     .await?
             });
-        Ok(ExportTotals {
-            total,
-            newest,
-            oldest,
+        Ok(match cap {
+            Some(cap) if total > cap => ExportTotals {
+                total: cap,
+                newest: None,
+                oldest: None,
+                more: true,
+            },
+            _ => ExportTotals {
+                total,
+                newest,
+                oldest,
+                more: false,
+            },
         })
     }
 
@@ -434,15 +487,16 @@ impl Store {
             SortBy::UploadedAt => Some("uploaded_at"),
             SortBy::Title => None,
         };
+        let plan = self.title_plan(sel.table(), sel.title).await?;
         let selection = {
-            let w = sel.conditions(engine, true);
+            let w = sel.conditions(engine, &plan);
             format!("{} {} {:?} {sort:?} {order:?}", w.table, w.clause, w.args)
         };
         // A page after one already read: a seek past its last row (`page_marks.rs`).
         if let Some(column) = sort_column
             && let Some(mark) = self.marks.get(&selection, offset)
         {
-            let mut w = sel.conditions(engine, true);
+            let mut w = sel.conditions(engine, &plan);
             w.args.push(Arg::Int(mark.key));
             w.args.push(Arg::Int(mark.id));
             let n = w.args.len();
@@ -458,9 +512,10 @@ impl Store {
             ));
             w.args.push(Arg::Int(limit));
             let sql = format!(
-                "SELECT {cols}, {version} FROM {table} e JOIN (SELECT id FROM {table} WHERE \
-                 {clause} ORDER BY {inner} LIMIT ${l}) page ON page.id = e.id{users} \
+                "SELECT {cols}, {version} FROM {table} e JOIN (SELECT id FROM {table}{hint} \
+                 WHERE {clause} ORDER BY {inner} LIMIT ${l}) page ON page.id = e.id{users} \
                  ORDER BY {outer}",
+                hint = w.hint,
                 cols = row_columns(sel),
                 version = DATA_VERSION,
                 table = w.table,
@@ -484,14 +539,15 @@ impl Store {
         } else {
             (order, offset)
         };
-        let mut w = sel.conditions(engine, true);
+        let mut w = sel.conditions(engine, &plan);
         w.args.push(Arg::Int(limit));
         w.args.push(Arg::Int(read_offset));
         let n = w.args.len();
         let sql = format!(
-            "SELECT {cols}, {version} FROM {table} e JOIN (SELECT id FROM {table} WHERE \
-             {clause} ORDER BY {inner} LIMIT ${l} OFFSET ${o}) page ON page.id = e.id{users} \
+            "SELECT {cols}, {version} FROM {table} e JOIN (SELECT id FROM {table}{hint} \
+             WHERE {clause} ORDER BY {inner} LIMIT ${l} OFFSET ${o}) page ON page.id = e.id{users} \
              ORDER BY {outer}",
+            hint = w.hint,
             cols = row_columns(sel),
             version = DATA_VERSION,
             table = w.table,
@@ -531,7 +587,8 @@ impl Store {
         }
         let engine = self.engine();
         let order = if backwards { reversed(order) } else { order };
-        let mut w = sel.conditions(engine, true);
+        let plan = self.title_plan(sel.table(), sel.title).await?;
+        let mut w = sel.conditions(engine, &plan);
         if let Some(key) = after {
             let (column, value) = match &key.value {
                 KeyValue::Time(t) if sort == SortBy::UploadedAt => {
@@ -557,8 +614,9 @@ impl Store {
         }
         w.args.push(Arg::Int(limit));
         let sql = format!(
-            "SELECT {cols} FROM {table} e JOIN (SELECT id FROM {table} WHERE {clause} \
+            "SELECT {cols} FROM {table} e JOIN (SELECT id FROM {table}{hint} WHERE {clause} \
              ORDER BY {inner} LIMIT ${l}) page ON page.id = e.id{users} ORDER BY {outer}",
+            hint = w.hint,
             cols = row_columns(sel),
             table = w.table,
             clause = w.clause,
@@ -604,7 +662,8 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<ExportRow>> {
         let engine = self.engine();
-        let mut w = sel.conditions(engine, true);
+        let plan = self.title_plan(sel.table(), sel.title).await?;
+        let mut w = sel.conditions(engine, &plan);
         if let Some(c) = after {
             w.args.push(Arg::Int(c.created_at));
             w.args.push(Arg::Int(c.id));
@@ -618,9 +677,10 @@ impl Store {
         w.args.push(Arg::Int(limit));
         let n = w.args.len();
         let sql = format!(
-            "SELECT {cols} FROM {table} e JOIN (SELECT id FROM {table} WHERE {clause} \
+            "SELECT {cols} FROM {table} e JOIN (SELECT id FROM {table}{hint} WHERE {clause} \
              ORDER BY created_at ASC, id ASC LIMIT ${n}) page ON page.id = e.id{users} \
              ORDER BY e.created_at ASC, e.id ASC",
+            hint = w.hint,
             cols = row_columns(sel),
             table = w.table,
             clause = w.clause,

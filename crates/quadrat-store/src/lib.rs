@@ -20,6 +20,7 @@ mod rows;
 #[cfg(feature = "test-support")]
 mod seed;
 mod sessions;
+mod title_search;
 mod users;
 
 use std::str::FromStr;

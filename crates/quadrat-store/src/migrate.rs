@@ -36,6 +36,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(11, "0011_changes_feed"),
     migration!(12, "0012_title_sort_indexes"),
     migration!(13, "0013_structure_version"),
+    migration!(14, "0014_title_search"),
     migration!(15, "0015_mirror"),
 ];
 
@@ -111,19 +112,20 @@ impl Store {
     }
 
     /// Table name → its column names, and the index names, for comparing the two engines'
-    /// schemas (a test; feature `test-support`).
+    /// schemas (a test; feature `test-support`). The title search's trigram indexes differ by
+    /// engine by design (SQLite's FTS5 tables, PostgreSQL's GIN indexes): they are left out.
     #[cfg(feature = "test-support")]
     pub async fn schema_outline(&self) -> Result<(Vec<(String, Vec<String>)>, Vec<String>)> {
         let (tables_sql, columns_sql, indexes_sql) = match self.engine() {
             crate::Engine::Sqlite => (
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%title_search%' ORDER BY name",
                 "SELECT name FROM pragma_table_info($1) ORDER BY cid",
                 "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name",
             ),
             crate::Engine::Postgres => (
                 "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name",
                 "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
-                "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() AND indexname LIKE '%\\_idx' ORDER BY indexname",
+                "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() AND indexname LIKE '%\\_idx' AND indexname NOT LIKE '%\\_trgm\\_idx' ORDER BY indexname",
             ),
         };
         with_pool!(self, read, |pool| {

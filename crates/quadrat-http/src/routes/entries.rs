@@ -24,6 +24,8 @@ pub async fn export_entries(
         query: query.as_deref().unwrap_or_default(),
         origin: &origin,
         path: uri.path(),
+        // The API's total is exact (docs/protocol.md §8).
+        count_cap: None,
     };
     let page = state.app.export_entries(&project, &request).await?;
     let content_type = HeaderValue::from_static(page.content_type());

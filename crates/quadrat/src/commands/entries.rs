@@ -69,6 +69,7 @@ async fn export(app: &App, args: ExportEntriesArgs) -> anyhow::Result<ExitCode> 
         csv: args.format == ExportFormat::Csv,
         geojson: args.format == ExportFormat::Geojson,
         map_index: args.map_index,
+        markers: false,
         origin: None,
     };
     // A refused export removes the file it created, so it leaves nothing behind.

@@ -52,6 +52,32 @@ impl ExportPlan {
             .is_some()
     }
 
+    /// Appends a map marker of `row` for the location input `input_ref`, when the row has a
+    /// usable point there: a Feature with the entry's uuid as its id, the point, and only
+    /// `title` in its properties (what a map's popup shows; a fraction of the whole Feature's
+    /// size). Returns whether it wrote one.
+    pub fn write_marker(&self, row: &StoredEntry<'_>, input_ref: &str, out: &mut Vec<u8>) -> bool {
+        let parsed = ParsedRow::new(row, self);
+        let Some((lon, lat)) = self
+            .columns
+            .iter()
+            .find(|c| c.input_ref == input_ref)
+            .and_then(|c| point(parsed.answer(c)))
+        else {
+            return false;
+        };
+        out.extend_from_slice(b"{\"type\":\"Feature\",\"id\":");
+        push_str(out, row.uuid);
+        out.extend_from_slice(b",\"geometry\":{\"type\":\"Point\",\"coordinates\":[");
+        out.extend_from_slice(coordinate(lon).as_bytes());
+        out.push(b',');
+        out.extend_from_slice(coordinate(lat).as_bytes());
+        out.extend_from_slice(b"]},\"properties\":{\"title\":");
+        push_str(out, row.title);
+        out.extend_from_slice(b"}}");
+        true
+    }
+
     /// Appends the Feature of `row` for the location input `input_ref` (`id_suffix`: the id is
     /// `<uuid>:<input_ref>`, for one Feature per location). Without a usable point the geometry
     /// is `null`.

@@ -1,6 +1,7 @@
 //! The map of a form's located entries: a page with Leaflet (vendored at build time, see
-//! `build.rs`), fed by the form's located entries streamed as the export's `format=geojson`
-//! renders them ([`quadrat_app::App::stream_project_entries`]).
+//! `build.rs`), fed by the form's located entries streamed through the export's GeoJSON
+//! ([`quadrat_app::App::stream_project_entries`]) as markers only: each Feature's id, point and
+//! title, what the page shows (about a sixth of the whole Features' size).
 
 use askama::Template;
 use axum::extract::{Path, Query};
@@ -106,7 +107,8 @@ pub async fn page(reader: Reader, Path(slug): Path<String>, Query(q): Query<MapQ
     with_tile_policy(render::page(&page), &tiles.url)
 }
 
-/// `GET /project/{slug}/data/map.geojson?form_ref=`: streamed, a chunk of entries at a time.
+/// `GET /project/{slug}/data/map.geojson?form_ref=`: the form's map markers, streamed a chunk of
+/// entries at a time.
 pub async fn feed(reader: Reader, Path(slug): Path<String>, Query(q): Query<MapQuery>) -> Response {
     let (project, _) = match reader.project(&slug).await {
         Ok(x) => x,
@@ -116,6 +118,7 @@ pub async fn feed(reader: Reader, Path(slug): Path<String>, Query(q): Query<MapQ
         slug: project.slug.clone(),
         form_ref: (!q.form_ref.is_empty()).then_some(q.form_ref),
         geojson: true,
+        markers: true,
         // Media URLs in the properties are not the map's: relative ones will do.
         origin: Some(String::new()),
         ..StreamOptions::default()
