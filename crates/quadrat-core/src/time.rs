@@ -26,36 +26,44 @@ pub fn iso_zero_millis(ms: UnixMillis) -> String {
     at(ms).format("%Y-%m-%dT%H:%M:%S.000Z").to_string()
 }
 
+/// [`iso_zero_millis`] written into `out` (the text is ASCII and needs no JSON escape), with no
+/// string in between in the common range: the export writes one per row.
+pub fn push_iso_zero_millis(out: &mut Vec<u8>, ms: UnixMillis) {
+    if (0..=LAST_MS_OF_9999).contains(&ms) {
+        out.extend_from_slice(&iso_fast_bytes(ms));
+    } else {
+        out.extend_from_slice(iso_zero_millis(ms).as_bytes());
+    }
+}
+
 /// 9999-12-31T23:59:59.999Z.
 const LAST_MS_OF_9999: UnixMillis = 253_402_300_799_999;
 
 fn iso_fast(ms: UnixMillis) -> String {
+    iso_fast_bytes(ms).iter().map(|&b| char::from(b)).collect()
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.000Z` of a time in years 1970–9999.
+fn iso_fast_bytes(ms: UnixMillis) -> [u8; 24] {
     let secs = ms / 1000;
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days);
-    let mut out = String::with_capacity(24);
-    push_digits(&mut out, y, 4);
-    let sep = ['-', '-', 'T', ':', ':'];
+    let mut out = *b"0000-00-00T00:00:00.000Z";
+    put_digits(&mut out[0..4], y);
     let rest = [m, d, rem / 3600, rem / 60 % 60, rem % 60];
-    for (c, v) in sep.iter().zip(rest) {
-        out.push(*c);
-        push_digits(&mut out, v, 2);
+    for (start, v) in [5, 8, 11, 14, 17].into_iter().zip(rest) {
+        put_digits(&mut out[start..start + 2], v);
     }
-    out.push_str(".000Z");
     out
 }
 
-/// `n` (not negative) in `width` digits, zero-padded.
-fn push_digits(out: &mut String, n: i64, width: usize) {
-    let mut digits = [b'0'; 4];
+/// `n` (not negative) in `slot.len()` digits, zero-padded.
+fn put_digits(slot: &mut [u8], n: i64) {
     let mut v = n;
-    for slot in digits[..width].iter_mut().rev() {
-        *slot = b'0' + (v % 10) as u8;
+    for b in slot.iter_mut().rev() {
+        *b = b'0' + (v % 10) as u8;
         v /= 10;
     }
-    digits[..width]
-        .iter()
-        .for_each(|&b| out.push(char::from(b)));
 }
 
 /// Year, month, day of a day count since 1970-01-01 (not negative): Howard Hinnant's
@@ -113,8 +121,12 @@ mod tests {
             cases.push(ms);
             ms += 7_777_777_777;
         }
+        cases.extend([-1, LAST_MS_OF_9999 + 1]);
         for ms in cases {
             assert_eq!(iso_zero_millis(ms), chrono(ms), "{ms}");
+            let mut pushed = b"x".to_vec();
+            push_iso_zero_millis(&mut pushed, ms);
+            assert_eq!(pushed, format!("x{}", chrono(ms)).into_bytes(), "{ms}");
         }
         assert_eq!(iso_zero_millis(-1), "1969-12-31T23:59:59.000Z");
         assert_eq!(

@@ -53,7 +53,9 @@ pub(crate) fn key_bytes(key: &str) -> Vec<u8> {
 }
 
 pub(crate) fn push_i64(out: &mut Vec<u8>, n: i64) {
-    out.extend_from_slice(n.to_string().as_bytes());
+    // serde_json's writer formats into the buffer, with no string in between; writing into a
+    // `Vec` cannot fail.
+    let _ = serde_json::to_writer(out, &n);
 }
 
 /// A finite float as serde_json writes it (`5.0`, `0.1`, `1e25`). Callers keep non-finite
@@ -66,7 +68,8 @@ pub(crate) fn push_f64(out: &mut Vec<u8>, f: f64) {
 }
 
 pub(crate) fn push_number(out: &mut Vec<u8>, n: &Number) {
-    out.extend_from_slice(n.to_string().as_bytes());
+    // As `to_string` writes it (both format floats with ryu), straight into the buffer.
+    let _ = serde_json::to_writer(out, n);
 }
 
 /// Any JSON value, objects keeping their order.
@@ -124,6 +127,24 @@ mod tests {
             let mut out = Vec::new();
             push_str(&mut out, &s);
             prop_assert_eq!(out, to_php_json(&s, false));
+        }
+
+        #[test]
+        fn any_integer_encodes_like_to_string(n in any::<i64>(), u in any::<u64>()) {
+            let mut out = Vec::new();
+            push_i64(&mut out, n);
+            prop_assert_eq!(out, n.to_string().into_bytes());
+            let mut out = Vec::new();
+            push_number(&mut out, &Number::from(u));
+            prop_assert_eq!(out, u.to_string().into_bytes());
+        }
+
+        #[test]
+        fn any_float_number_encodes_like_to_string(f in any::<f64>().prop_filter("finite", |f| f.is_finite())) {
+            let n = Number::from_f64(f).expect("finite");
+            let mut out = Vec::new();
+            push_number(&mut out, &n);
+            prop_assert_eq!(out, n.to_string().into_bytes());
         }
 
         #[test]

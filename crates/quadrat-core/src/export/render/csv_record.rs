@@ -2,7 +2,10 @@
 
 use super::StoredEntry;
 use super::plan::{Column, ExportPlan, Fixed, Kind};
-use super::values::{ParsedRow, date_time, decimal, integer, label, location, push_php_string};
+use super::values::{
+    Answer, ParsedRow, date_time, decimal, integer, label, location, push_php_string,
+    push_php_value,
+};
 use crate::export::csv::CsvWriter;
 use crate::php::{foreach_values, strval_float_precision14};
 use crate::time::iso_zero_millis;
@@ -56,11 +59,12 @@ impl ExportPlan {
             Kind::DateTime(format) => w.field(&date_time(answer, *format)),
             Kind::Single(labels) => w.field(label(labels, answer)),
             Kind::Multi(labels) => w.field_with(|s| {
-                for (i, item) in foreach_values(answer).enumerate() {
+                let items = foreach_values(answer.and_then(Answer::non_text));
+                for (i, item) in items.enumerate() {
                     if i > 0 {
                         s.push_str(", ");
                     }
-                    let text = label(labels, Some(item));
+                    let text = label(labels, Some(Answer::Value(item)));
                     // Items holding a comma are quoted, so the list can be split again.
                     if text.contains(',') {
                         s.push('"');
@@ -75,8 +79,10 @@ impl ExportPlan {
                 let loc = location(answer);
                 for v in [&loc.latitude, &loc.longitude, &loc.accuracy] {
                     w.field_with(|s| {
-                        if loc.valid {
-                            push_php_string(s, v.as_ref());
+                        if loc.valid
+                            && let Some(v) = v
+                        {
+                            push_php_value(s, v);
                         }
                     });
                 }
@@ -97,7 +103,7 @@ impl ExportPlan {
                 w.field(&self.media(answer, media_type, format, row.uploaded_at));
             }
             Kind::BranchCount => w.field_with(|s| match parsed.branch_count(&col.input_ref) {
-                Some(v) => push_php_string(s, Some(v)),
+                Some(v) => push_php_value(s, v),
                 None => s.push('0'),
             }),
         }

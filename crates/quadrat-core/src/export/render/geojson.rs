@@ -4,7 +4,7 @@
 
 use super::StoredEntry;
 use super::plan::{ExportPlan, Kind, Source};
-use super::values::{ParsedRow, as_float, location};
+use super::values::{Answer, ParsedRow, as_float, location};
 use crate::export::jsonw::{push_i64, push_str, push_value};
 
 /// A location input of the plan: its ref and its column name.
@@ -48,7 +48,7 @@ impl ExportPlan {
         self.columns
             .iter()
             .find(|c| c.input_ref == input_ref)
-            .and_then(|c| point(parsed.answer(c)))
+            .and_then(|c| point(parsed.answer(c).and_then(Answer::non_text)))
             .is_some()
     }
 
@@ -97,7 +97,7 @@ impl ExportPlan {
             push_str(out, row.uuid);
         }
         out.extend_from_slice(b",\"geometry\":");
-        match chosen.and_then(|c| point(parsed.answer(c))) {
+        match chosen.and_then(|c| point(parsed.answer(c).and_then(Answer::non_text))) {
             Some((lon, lat)) => {
                 out.extend_from_slice(b"{\"type\":\"Point\",\"coordinates\":[");
                 out.extend_from_slice(coordinate(lon).as_bytes());

@@ -2,11 +2,11 @@
 
 use super::StoredEntry;
 use super::plan::{Column, ExportPlan, Fixed, Kind, Source};
-use super::values::{ParsedRow, date_time, decimal, integer, label, location};
+use super::values::{Answer, ParsedRow, date_time, decimal, integer, label, location, push_answer};
 use crate::export::jsonw::{push_f64, push_i64, push_str, push_value};
 use crate::export::links::{Links, Meta};
 use crate::php::foreach_values;
-use crate::time::iso_zero_millis;
+use crate::time::push_iso_zero_millis;
 
 impl ExportPlan {
     /// Appends the row's JSON entry object to `out`.
@@ -38,10 +38,15 @@ impl ExportPlan {
             Fixed::ParentUuid => push_str(out, row.parent_uuid),
             Fixed::OwnerUuid => push_str(out, row.owner_uuid),
             Fixed::CreatedAt => match parsed.created_at() {
-                Some(v) => push_value(out, v),
+                Some(v) => push_answer(out, v),
                 None => push_str(out, ""),
             },
-            Fixed::UploadedAt => push_str(out, &iso_zero_millis(row.uploaded_at)),
+            Fixed::UploadedAt => {
+                // ASCII with nothing to escape.
+                out.push(b'"');
+                push_iso_zero_millis(out, row.uploaded_at);
+                out.push(b'"');
+            }
             Fixed::CreatedBy => push_str(out, row.created_by.unwrap_or("n/a")),
             Fixed::Title => push_str(out, row.title),
         }
@@ -57,7 +62,7 @@ impl ExportPlan {
         let answer = parsed.answer(col);
         match &col.kind {
             Kind::Plain => match answer {
-                Some(v) => push_value(out, v),
+                Some(v) => push_answer(out, v),
                 None => push_str(out, ""),
             },
             Kind::Integer => match integer(answer) {
@@ -72,11 +77,12 @@ impl ExportPlan {
             Kind::Single(labels) => push_str(out, label(labels, answer)),
             Kind::Multi(labels) => {
                 out.push(b'[');
-                for (i, item) in foreach_values(answer).enumerate() {
+                let items = foreach_values(answer.and_then(Answer::non_text));
+                for (i, item) in items.enumerate() {
                     if i > 0 {
                         out.push(b',');
                     }
-                    push_str(out, label(labels, Some(item)));
+                    push_str(out, label(labels, Some(Answer::Value(item))));
                 }
                 out.push(b']');
             }

@@ -96,6 +96,8 @@ pub struct ExportPlan {
     pub(super) body_key: &'static str,
     /// Input ref → answer slot.
     pub(super) answer_slots: KeyMap<usize>,
+    /// Whether a column shows branch counts (the rows' `branch_counts` are read only then).
+    pub(super) has_branch_counts: bool,
     pub(super) private: bool,
     /// `{origin}/api/media/{slug}?`
     pub(super) media_base: String,
@@ -174,7 +176,9 @@ impl ExportPlan {
             }
         }
 
+        let has_branch_counts = columns.iter().any(|c| matches!(c.kind, Kind::BranchCount));
         ExportPlan {
+            has_branch_counts,
             fixed,
             columns,
             slots,

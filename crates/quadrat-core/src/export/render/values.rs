@@ -9,7 +9,7 @@ use super::StoredEntry;
 use super::plan::{Column, ExportPlan};
 use crate::export::dates::PhpDate;
 use crate::export::jsonw::{push_str, push_value};
-use crate::export::row::RowAnswers;
+use crate::export::row::{Read, RowAnswers};
 use crate::export::utm::{Utm, to_utm};
 use crate::json::to_php_json;
 use crate::php::{
@@ -19,13 +19,37 @@ use crate::php::{
 use crate::time::UnixMillis;
 
 /// The row's `entry_data` and `branch_counts`, read once.
-pub(super) struct ParsedRow {
-    read: RowAnswers,
+pub(super) struct ParsedRow<'r> {
+    read: RowAnswers<'r>,
     counts: Value,
 }
 
-impl ParsedRow {
-    pub(super) fn new(row: &StoredEntry<'_>, plan: &ExportPlan) -> ParsedRow {
+/// One stored answer (or `created_at`): text borrowed from the row, or a decoded value.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Answer<'r> {
+    Text(&'r str),
+    Value(&'r Value),
+}
+
+impl<'r> Answer<'r> {
+    fn of(read: &'r Read<'r>) -> Answer<'r> {
+        match read {
+            Read::Text(s) => Answer::Text(s),
+            Read::Value(v) => Answer::Value(v),
+        }
+    }
+
+    /// The value when it is not text (text is never a container).
+    pub(super) fn non_text(self) -> Option<&'r Value> {
+        match self {
+            Answer::Text(_) => None,
+            Answer::Value(v) => Some(v),
+        }
+    }
+}
+
+impl<'r> ParsedRow<'r> {
+    pub(super) fn new(row: &StoredEntry<'r>, plan: &ExportPlan) -> ParsedRow<'r> {
         ParsedRow {
             read: RowAnswers::read(
                 row.entry_data,
@@ -33,20 +57,26 @@ impl ParsedRow {
                 &plan.answer_slots,
                 plan.answer_slots.len(),
             ),
+            // Only branch counts are read from it: most plans have none.
             counts: row
                 .branch_counts
+                .filter(|_| plan.has_branch_counts)
                 .and_then(|t| serde_json::from_str(t).ok())
                 .unwrap_or(Value::Null),
         }
     }
 
-    pub(super) fn created_at(&self) -> Option<&Value> {
-        self.read.created_at.as_ref()
+    pub(super) fn created_at(&self) -> Option<Answer<'_>> {
+        self.read.created_at.as_ref().map(Answer::of)
     }
 
     /// `$answers[$ref]['answer'] ?? ''`: `None` stands for the `''`.
-    pub(super) fn answer(&self, col: &Column) -> Option<&Value> {
-        self.read.answers.get(col.slot).and_then(Option::as_ref)
+    pub(super) fn answer(&self, col: &Column) -> Option<Answer<'_>> {
+        self.read
+            .answers
+            .get(col.slot)
+            .and_then(Option::as_ref)
+            .map(Answer::of)
     }
 
     pub(super) fn branch_count(&self, input_ref: &str) -> Option<&Value> {
@@ -54,21 +84,40 @@ impl ParsedRow {
     }
 }
 
+/// Writes an answer as JSON.
+pub(super) fn push_answer(out: &mut Vec<u8>, answer: Answer<'_>) {
+    match answer {
+        Answer::Text(s) => push_str(out, s),
+        Answer::Value(v) => push_value(out, v),
+    }
+}
+
 /// `(string)$v` appended to `s`; arrays and objects (which make PHP fail the whole export) are
 /// written as their JSON text.
-pub(super) fn push_php_string(s: &mut String, v: Option<&Value>) {
+pub(super) fn push_php_string(s: &mut String, v: Option<Answer<'_>>) {
     match v {
         None => {}
-        Some(v) => match strval_precision14(v) {
-            Some(text) => s.push_str(&text),
-            None => s.push_str(&String::from_utf8_lossy(&to_php_json(v, false))),
-        },
+        Some(Answer::Text(text)) => s.push_str(text),
+        Some(Answer::Value(v)) => push_php_value(s, v),
+    }
+}
+
+/// [`push_php_string`] of a decoded value.
+pub(super) fn push_php_value(s: &mut String, v: &Value) {
+    match strval_precision14(v) {
+        Some(text) => s.push_str(&text),
+        None => s.push_str(&String::from_utf8_lossy(&to_php_json(v, false))),
     }
 }
 
 /// `'' === $answer ? '' : (int)$answer`.
-pub(super) fn integer(answer: Option<&Value>) -> Option<i64> {
-    Some(match answer? {
+pub(super) fn integer(answer: Option<Answer<'_>>) -> Option<i64> {
+    let v = match answer? {
+        Answer::Text("") => return None,
+        Answer::Text(s) => return Some(intval_str(s)),
+        Answer::Value(v) => v,
+    };
+    Some(match v {
         Value::String(s) if s.is_empty() => return None,
         Value::String(s) => intval_str(s),
         Value::Number(n) => n
@@ -82,8 +131,13 @@ pub(super) fn integer(answer: Option<&Value>) -> Option<i64> {
 
 /// `'' === $answer ? '' : floatval($answer)`; a value beyond the float range is written as
 /// `""` (PHP cannot encode it).
-pub(super) fn decimal(answer: Option<&Value>) -> Option<f64> {
-    let f = match answer? {
+pub(super) fn decimal(answer: Option<Answer<'_>>) -> Option<f64> {
+    let v = match answer? {
+        Answer::Text("") => return None,
+        Answer::Text(s) => return Some(floatval_str(s)).filter(|f| f.is_finite()),
+        Answer::Value(v) => v,
+    };
+    let f = match v {
         Value::String(s) if s.is_empty() => return None,
         Value::String(s) => floatval_str(s),
         Value::Number(n) => n.as_f64().unwrap_or(0.0),
@@ -96,9 +150,14 @@ pub(super) fn decimal(answer: Option<&Value>) -> Option<f64> {
 
 /// A date or time answer through `date($format, strtotime($answer))`; `""` when the answer is
 /// empty, unreadable, or the input's `datetime_format` is not one of the ten.
-pub(super) fn date_time(answer: Option<&Value>, format: Option<&str>) -> String {
-    match (answer, format) {
-        (Some(Value::String(s)), Some(format)) if !empty_str(s) => PhpDate::parse(s)
+pub(super) fn date_time(answer: Option<Answer<'_>>, format: Option<&str>) -> String {
+    let text = match answer {
+        Some(Answer::Text(s)) => s,
+        Some(Answer::Value(Value::String(s))) => s.as_str(),
+        _ => return String::new(),
+    };
+    match format {
+        Some(format) if !empty_str(text) => PhpDate::parse(text)
             .and_then(|d| d.format(format))
             .unwrap_or_default(),
         _ => String::new(),
@@ -106,7 +165,12 @@ pub(super) fn date_time(answer: Option<&Value>, format: Option<&str>) -> String 
 }
 
 /// The label of a chosen answer ref, `""` when the map has none for it.
-pub(super) fn label<'m>(labels: &'m KeyMap<String>, answer: Option<&Value>) -> &'m str {
+pub(super) fn label<'m>(labels: &'m KeyMap<String>, answer: Option<Answer<'_>>) -> &'m str {
+    let answer = match answer {
+        Some(Answer::Text(s)) => return labels.get(s).map_or("", String::as_str),
+        Some(Answer::Value(v)) => Some(v),
+        None => None,
+    };
     let key = match answer {
         Some(Value::String(s)) => labels.get(s.as_str()),
         Some(v @ (Value::Number(_) | Value::Bool(_))) => {
@@ -147,7 +211,7 @@ impl Location {
 /// UTM is computed when latitude and longitude are both truthy; then both must read as
 /// numbers and accuracy must be present, or the whole location is `""` (where the real server
 /// throws and catches). Otherwise the three stored values are echoed with empty UTM values.
-pub(super) fn location(answer: Option<&Value>) -> Location {
+pub(super) fn location(answer: Option<Answer<'_>>) -> Location {
     let empty = Location {
         valid: false,
         latitude: None,
@@ -155,7 +219,7 @@ pub(super) fn location(answer: Option<&Value>) -> Location {
         accuracy: None,
         utm: None,
     };
-    let Some(Value::Object(loc)) = answer else {
+    let Some(Value::Object(loc)) = answer.and_then(Answer::non_text) else {
         return empty;
     };
     let (Some(lat), Some(long)) = (loc.get("latitude"), loc.get("longitude")) else {
@@ -203,14 +267,15 @@ impl ExportPlan {
     /// `v` = the Unix time of `uploaded_at`), the bare file name on private ones.
     pub(super) fn media(
         &self,
-        answer: Option<&Value>,
+        answer: Option<Answer<'_>>,
         media_type: &str,
         format: &str,
         uploaded_at: UnixMillis,
     ) -> String {
         let name = match answer {
-            Some(Value::String(s)) => s.clone(),
-            Some(v @ (Value::Number(_) | Value::Bool(_))) => {
+            Some(Answer::Text(s)) => s.to_owned(),
+            Some(Answer::Value(Value::String(s))) => s.clone(),
+            Some(Answer::Value(v @ (Value::Number(_) | Value::Bool(_)))) => {
                 strval_precision14(v).unwrap_or_default()
             }
             _ => String::new(),
