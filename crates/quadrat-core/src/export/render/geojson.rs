@@ -62,7 +62,7 @@ impl ExportPlan {
             .columns
             .iter()
             .find(|c| c.input_ref == input_ref)
-            .and_then(|c| point(parsed.answer(c)))
+            .and_then(|c| point(parsed.answer(c).and_then(Answer::non_text)))
         else {
             return false;
         };
