@@ -277,7 +277,10 @@ impl App {
         };
         let sink = if options.all_or_nothing {
             let session = self.begin_batch(&target.project, &target.actor).await?;
-            Sink::Session(Box::new(session))
+            Sink::Session {
+                session: Box::new(session),
+                pending: Vec::with_capacity(BATCH_ROWS),
+            }
         } else {
             Sink::Batches(Vec::with_capacity(BATCH_ROWS))
         };
@@ -299,7 +302,7 @@ impl App {
                 // Rows waiting for their batch, or the open transaction, are dropped unstored.
                 stored: match import.sink {
                     Sink::Batches(_) => import.accepted,
-                    Sink::Session(_) => 0,
+                    Sink::Session { .. } => 0,
                 },
             }),
             Err(ReadError::Stop(e)) => Err(e),
@@ -323,10 +326,14 @@ impl From<BulkError> for ReadError {
     }
 }
 
-/// Where accepted payloads go: committed batches, or one transaction kept open to the end.
+/// Where accepted payloads go: committed batches, or one transaction kept open to the end
+/// (written in steps of the same size). Each holds its rows waiting, with their lines.
 enum Sink<'a> {
     Batches(Vec<(u64, Value)>),
-    Session(Box<BatchSession<'a>>),
+    Session {
+        session: Box<BatchSession<'a>>,
+        pending: Vec<(u64, Value)>,
+    },
 }
 
 struct Import<'a> {
@@ -351,34 +358,34 @@ impl Import<'_> {
                 return Ok(());
             }
         };
-        match &mut self.sink {
-            Sink::Batches(pending) => {
-                pending.push((line, data));
-                if pending.len() >= BATCH_ROWS {
-                    self.flush().await?;
-                }
-            }
-            Sink::Session(session) => match session.push(&data).await.map_err(BulkError::App)? {
-                Ok(()) => self.accepted += 1,
-                Err(errors) => self.rejected.push(Rejection { line, errors }),
-            },
+        let (Sink::Batches(pending) | Sink::Session { pending, .. }) = &mut self.sink;
+        pending.push((line, data));
+        if pending.len() >= BATCH_ROWS {
+            self.flush().await?;
         }
         Ok(())
     }
 
+    /// Checks and writes the rows waiting: a committed batch, or a step of the open
+    /// transaction (both on the batched path).
     async fn flush(&mut self) -> std::result::Result<(), BulkError> {
-        let Sink::Batches(pending) = &mut self.sink else {
-            return Ok(());
+        let (session, pending) = match &mut self.sink {
+            Sink::Batches(pending) => (None, pending),
+            Sink::Session { session, pending } => (Some(session), pending),
         };
         if pending.is_empty() {
             return Ok(());
         }
         let (lines, rows): (Vec<u64>, Vec<Value>) = std::mem::take(pending).into_iter().unzip();
-        let outcomes = self
-            .app
-            .ingest_batch(&self.target.project, &self.target.actor, &rows)
-            .await
-            .map_err(BulkError::App)?;
+        let outcomes = match session {
+            Some(session) => session.push_rows(&rows).await,
+            None => {
+                self.app
+                    .ingest_batch(&self.target.project, &self.target.actor, &rows)
+                    .await
+            }
+        }
+        .map_err(BulkError::App)?;
         for (line, outcome) in lines.into_iter().zip(outcomes) {
             match outcome {
                 Ok(()) => self.accepted += 1,
@@ -391,7 +398,7 @@ impl Import<'_> {
     /// Stores what is left; with all-or-nothing, commits only when no row was rejected.
     async fn finish(mut self) -> std::result::Result<BulkReport, BulkError> {
         self.flush().await?;
-        if let Sink::Session(session) = self.sink {
+        if let Sink::Session { session, .. } = self.sink {
             if self.rejected.is_empty() {
                 session.commit().await.map_err(BulkError::App)?;
             } else {

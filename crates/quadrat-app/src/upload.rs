@@ -90,7 +90,7 @@ impl App {
     }
 
     /// A batch kept open across calls (the all-or-nothing bulk import): rows go in with
-    /// [`BatchSession::push`], each checked as [`App::ingest_batch`] checks it, and nothing is
+    /// [`BatchSession::push_rows`], each checked as [`App::ingest_batch`] checks it, and nothing is
     /// kept unless [`BatchSession::commit`] is called.
     pub async fn begin_batch<'a>(
         &self,
@@ -228,15 +228,10 @@ pub struct BatchSession<'a> {
 }
 
 impl BatchSession<'_> {
-    /// Checks and stores one row inside the batch; later rows see it.
-    pub async fn push(&mut self, data: &Value) -> Result<RowOutcome> {
-        Ok(match precheck(&self.target, &self.actor, data) {
-            Err(errors) => Err(errors),
-            Ok(Upload::File(_)) => Err(refuse("ec5_69", "file_entry")),
-            Ok(Upload::Data(upload)) => {
-                store_data(&mut self.tx, &mut self.target, &self.actor, &upload).await?
-            }
-        })
+    /// Checks and stores rows inside the batch, as [`App::ingest_batch`] does (on its batched
+    /// path); later rows, of this call and of the next ones, see them.
+    pub async fn push_rows(&mut self, rows: &[Value]) -> Result<Vec<RowOutcome>> {
+        crate::upload_batch::ingest_rows(&mut self.tx, &mut self.target, &self.actor, rows).await
     }
 
     pub async fn commit(self) -> Result<()> {

@@ -5,20 +5,23 @@
 //! answers other records hold) is looked up for the whole batch in a few statements before
 //! the first row, and the rows the batch itself adds are remembered beside it; such rows are
 //! checked in memory and written together with multi-row statements
-//! ([`quadrat_store::EntryTx::insert_entries`]). Any other row (an edit, a branch entry, a
-//! form with an entries limit, a row the lookups cannot decide) goes through the one-row path
+//! ([`quadrat_store::EntryTx::insert_entries`]); new branch entries of a stored owner likewise
+//! ([`quadrat_store::EntryTx::insert_branch_entries`]), consecutive rows of a kind together and
+//! the kinds in the rows' order, so the changes feed numbers them as the one-row path does.
+//! Any other row (an edit, a form or branch with an entries limit, a branch entry whose owner
+//! the batch itself adds, a row the lookups cannot decide) goes through the one-row path
 //! after the rows waiting before it were written; once such a row wrote something, the
 //! lookups no longer describe the database and the rest of the batch takes the one-row path.
 
 use std::collections::{HashMap, HashSet};
 
-use quadrat_core::definition::Definition;
+use quadrat_core::definition::{Definition, Input};
 use quadrat_core::entry::{
     self, DataUpload, EntryKind, EntryRecord, Relationships, Scopes, UniqueKey, Upload,
 };
 use quadrat_core::roles::Actor;
 use quadrat_core::time::{now_millis, whole_seconds};
-use quadrat_store::{EntryTx, NewEntry, NewRecord, StoredEntry};
+use quadrat_store::{EntryTx, NewBranchEntry, NewEntry, NewRecord, StoredEntry};
 use serde_json::Value;
 
 use crate::projects::ResolvedProject;
@@ -44,95 +47,150 @@ impl App {
     ) -> Result<Vec<RowOutcome>> {
         self.refuse_locked_mirror(project).await?;
         let mut target = Target::new(project)?;
-        let checked: Vec<_> = rows
-            .iter()
-            .map(|data| precheck(&target, actor, data))
-            .collect();
         let mut tx = self.store.begin_entries(project.id).await?;
-        let mut known = Some(Known::look_up(&mut tx, &target.def, &checked).await?);
-        let mut pending: Vec<Staged> = Vec::new();
-        let mut outcomes = Vec::with_capacity(rows.len());
-        for row in checked {
-            let upload = match row {
-                Err(errors) => {
-                    outcomes.push(Err(errors));
-                    continue;
-                }
-                Ok(Upload::File(_)) => {
-                    outcomes.push(Err(refuse("ec5_69", "file_entry")));
-                    continue;
-                }
-                Ok(Upload::Data(upload)) => upload,
-            };
-            let fast = known
-                .as_mut()
-                .and_then(|k| k.check(&mut target, tx.project_id(), actor, &upload));
-            let outcome = match fast {
-                Some(Ok(staged)) => {
-                    pending.push(staged);
-                    if pending.len() >= PENDING_ROWS {
-                        write_pending(&mut tx, &mut pending).await?;
-                    }
-                    Ok(())
-                }
-                Some(Err(errors)) => Err(errors),
-                None => {
-                    // The one-row path reads the database: what waits is written first.
-                    write_pending(&mut tx, &mut pending).await?;
-                    let outcome = store_data(&mut tx, &mut target, actor, &upload).await?;
-                    if outcome.is_ok() {
-                        known = None;
-                    }
-                    outcome
-                }
-            };
-            outcomes.push(outcome);
-        }
-        write_pending(&mut tx, &mut pending).await?;
+        let outcomes = ingest_rows(&mut tx, &mut target, actor, rows).await?;
         commit(tx).await?;
         Ok(outcomes)
     }
 }
 
-/// A checked new entry, waiting to be written.
+/// [`App::ingest_batch`]'s rows inside an open transaction, which stays open: the batched
+/// path of both the committed batches and the all-or-nothing session. The lookups are made
+/// here, inside `tx`, so they see what earlier calls on the same transaction wrote.
+pub(crate) async fn ingest_rows(
+    tx: &mut EntryTx,
+    target: &mut Target<'_>,
+    actor: &Actor,
+    rows: &[Value],
+) -> Result<Vec<RowOutcome>> {
+    let checked: Vec<_> = rows
+        .iter()
+        .map(|data| precheck(target, actor, data))
+        .collect();
+    let mut known = Some(Known::look_up(tx, &target.def, &checked).await?);
+    let mut pending: Vec<Staged> = Vec::new();
+    let mut outcomes = Vec::with_capacity(rows.len());
+    for row in checked {
+        let upload = match row {
+            Err(errors) => {
+                outcomes.push(Err(errors));
+                continue;
+            }
+            Ok(Upload::File(_)) => {
+                outcomes.push(Err(refuse("ec5_69", "file_entry")));
+                continue;
+            }
+            Ok(Upload::Data(upload)) => upload,
+        };
+        let fast = known
+            .as_mut()
+            .and_then(|k| k.check(target, tx.project_id(), actor, &upload));
+        let outcome = match fast {
+            Some(Ok(staged)) => {
+                pending.push(staged);
+                if pending.len() >= PENDING_ROWS {
+                    write_pending(tx, &mut pending).await?;
+                }
+                Ok(())
+            }
+            Some(Err(errors)) => Err(errors),
+            None => {
+                // The one-row path reads the database: what waits is written first.
+                write_pending(tx, &mut pending).await?;
+                let outcome = store_data(tx, target, actor, &upload).await?;
+                if outcome.is_ok() {
+                    known = None;
+                }
+                outcome
+            }
+        };
+        outcomes.push(outcome);
+    }
+    write_pending(tx, &mut pending).await?;
+    Ok(outcomes)
+}
+
+/// A checked new entry or branch entry, waiting to be written.
 struct Staged {
     record: EntryRecord,
     device_id: String,
-    branch_counts: Option<String>,
     keys: Vec<UniqueKey>,
     user_id: i64,
     uploaded_at: i64,
+    place: Place,
 }
 
-async fn write_pending(tx: &mut EntryTx, pending: &mut Vec<Staged>) -> Result<()> {
-    if pending.is_empty() {
-        return Ok(());
+/// Where a staged row goes.
+enum Place {
+    /// A hierarchy entry, with its own `branch_counts`.
+    Entry { branch_counts: Option<String> },
+    /// A branch entry, with its stored owner's id.
+    Branch { owner_id: i64 },
+}
+
+impl Staged {
+    fn new_record(&self) -> NewRecord<'_> {
+        let r = &self.record;
+        NewRecord {
+            uuid: &r.uuid,
+            form_ref: &r.form_ref,
+            user_id: self.user_id,
+            platform: &r.platform,
+            device_id: &self.device_id,
+            created_at: r.created_at,
+            uploaded_at: self.uploaded_at,
+            title: &r.title,
+            entry_data: &r.entry_data,
+            geo_json_data: r.geo_json_data.as_deref(),
+            unique: &self.keys,
+        }
     }
-    let rows: Vec<NewEntry<'_>> = pending
-        .iter()
-        .map(|s| {
-            let r = &s.record;
-            NewEntry {
-                record: NewRecord {
-                    uuid: &r.uuid,
-                    form_ref: &r.form_ref,
-                    user_id: s.user_id,
-                    platform: &r.platform,
-                    device_id: &s.device_id,
-                    created_at: r.created_at,
-                    uploaded_at: s.uploaded_at,
-                    title: &r.title,
-                    entry_data: &r.entry_data,
-                    geo_json_data: r.geo_json_data.as_deref(),
-                    unique: &s.keys,
-                },
-                parent_uuid: &r.relationships.parent_entry_uuid,
-                parent_form_ref: &r.relationships.parent_form_ref,
-                branch_counts: s.branch_counts.as_deref(),
-            }
-        })
-        .collect();
-    tx.insert_entries(&rows).await.map_err(persist_error)?;
+}
+
+/// Writes the staged rows in their order: each run of consecutive rows of one kind with
+/// multi-row statements.
+async fn write_pending(tx: &mut EntryTx, pending: &mut Vec<Staged>) -> Result<()> {
+    let mut rest = pending.as_slice();
+    while let Some(first) = rest.first() {
+        let branch = matches!(first.place, Place::Branch { .. });
+        let run = rest
+            .iter()
+            .take_while(|s| matches!(s.place, Place::Branch { .. }) == branch)
+            .count();
+        let (now, later) = rest.split_at(run);
+        if branch {
+            let rows: Vec<NewBranchEntry<'_>> = now
+                .iter()
+                .filter_map(|s| match s.place {
+                    Place::Branch { owner_id } => Some(NewBranchEntry {
+                        record: s.new_record(),
+                        owner_entry_id: owner_id,
+                        owner_uuid: &s.record.relationships.owner_entry_uuid,
+                        owner_input_ref: &s.record.relationships.owner_input_ref,
+                    }),
+                    Place::Entry { .. } => None,
+                })
+                .collect();
+            tx.insert_branch_entries(&rows)
+                .await
+                .map_err(persist_error)?;
+        } else {
+            let rows: Vec<NewEntry<'_>> = now
+                .iter()
+                .filter_map(|s| match &s.place {
+                    Place::Entry { branch_counts } => Some(NewEntry {
+                        record: s.new_record(),
+                        parent_uuid: &s.record.relationships.parent_entry_uuid,
+                        parent_form_ref: &s.record.relationships.parent_form_ref,
+                        branch_counts: branch_counts.as_deref(),
+                    }),
+                    Place::Branch { .. } => None,
+                })
+                .collect();
+            tx.insert_entries(&rows).await.map_err(persist_error)?;
+        }
+        rest = later;
+    }
     pending.clear();
     Ok(())
 }
@@ -140,12 +198,16 @@ async fn write_pending(tx: &mut EntryTx, pending: &mut Vec<Staged>) -> Result<()
 /// What the upload rules would read for the batch's new entries: the database as it was
 /// before the batch, and what the batch added since.
 struct Known {
-    /// Records by uuid: the rows' own and their parents.
+    /// Records by uuid: the rows' own, their parents and the branch entries' owners.
     stored: HashMap<String, StoredEntry>,
+    /// The branch entries' uuids that are stored already (in any project).
+    stored_branches: HashSet<String>,
     /// Who holds each of the rows' unique answers.
     holders: HashMap<UniqueKey, Vec<String>>,
     /// Entries this batch added: uuid and form.
     added: HashMap<String, String>,
+    /// Branch entries this batch added.
+    added_branches: HashSet<String>,
     /// Unique answers this batch added.
     added_keys: HashSet<UniqueKey>,
 }
@@ -169,22 +231,49 @@ fn entry_keys(def: &Definition, upload: &DataUpload) -> Vec<UniqueKey> {
     entry::unique_keys(&answerable, &upload.answers, &scopes)
 }
 
+/// A branch entry's branch input, where its form has the one it names.
+fn sent_branch<'a>(def: &'a Definition, upload: &DataUpload) -> Option<&'a Input> {
+    let owner_ref = upload.relationships.owner_input_ref.as_str();
+    def.form(&upload.form_ref)?
+        .branches()
+        .find(|b| b.input_ref.as_str() == owner_ref)
+}
+
+/// The unique answers of a new branch entry, scoped by its owner as the one-row path scopes
+/// them.
+fn branch_keys(branch: &Input, upload: &DataUpload) -> Vec<UniqueKey> {
+    let answerable = entry::answerable_inputs(&branch.branch);
+    let owner = &upload.relationships.owner_entry_uuid;
+    let scopes = Scopes {
+        form: owner.clone(),
+        hierarchy: owner.clone(),
+    };
+    entry::unique_keys(&answerable, &upload.answers, &scopes)
+}
+
 impl Known {
     async fn look_up(
         tx: &mut EntryTx,
         def: &Definition,
         checked: &[std::result::Result<Upload, Refusal>],
     ) -> Result<Known> {
-        let entries: Vec<&DataUpload> = checked
-            .iter()
-            .filter_map(|c| match c {
-                Ok(Upload::Data(u)) if u.kind != EntryKind::BranchEntry => Some(u),
-                _ => None,
-            })
-            .collect();
-        let mut uuids: Vec<&str> = Vec::with_capacity(entries.len() * 2);
+        let uploads = checked.iter().filter_map(|c| match c {
+            Ok(Upload::Data(u)) => Some(u),
+            _ => None,
+        });
+        let mut uuids: Vec<&str> = Vec::with_capacity(checked.len() * 2);
+        let mut branch_uuids: Vec<&str> = Vec::new();
         let mut keys = Vec::new();
-        for u in &entries {
+        for u in uploads {
+            if u.kind == EntryKind::BranchEntry {
+                let Some(branch) = sent_branch(def, u) else {
+                    continue;
+                };
+                branch_uuids.push(&u.uuid);
+                uuids.push(&u.relationships.owner_entry_uuid);
+                keys.extend(branch_keys(branch, u));
+                continue;
+            }
             uuids.push(&u.uuid);
             if let Some(parent) = sent_parent(def, u).filter(|p| !p.is_empty()) {
                 uuids.push(parent);
@@ -193,6 +282,14 @@ impl Known {
         }
         uuids.sort_unstable();
         uuids.dedup();
+        branch_uuids.sort_unstable();
+        branch_uuids.dedup();
+        let stored_branches = tx
+            .branch_entries_by_uuids(&branch_uuids)
+            .await?
+            .into_iter()
+            .map(|b| b.uuid)
+            .collect();
         let stored = tx
             .entries_by_uuids(&uuids)
             .await?
@@ -205,8 +302,10 @@ impl Known {
         }
         Ok(Known {
             stored,
+            stored_branches,
             holders,
             added: HashMap::new(),
+            added_branches: HashSet::new(),
             added_keys: HashSet::new(),
         })
     }
@@ -220,12 +319,12 @@ impl Known {
         actor: &Actor,
         upload: &DataUpload,
     ) -> Option<std::result::Result<Staged, Refusal>> {
+        if upload.kind == EntryKind::BranchEntry {
+            return self.check_branch(target, project_id, actor, upload);
+        }
         let def = &target.def;
         let form_ref = upload.form_ref.as_str();
-        if upload.kind == EntryKind::BranchEntry
-            || !entry::is_entry_uuid(&upload.uuid)
-            || def.entries_limits.contains_key(form_ref)
-        {
+        if !entry::is_entry_uuid(&upload.uuid) || def.entries_limits.contains_key(form_ref) {
             return None;
         }
         let index = def.form_index(form_ref)?;
@@ -256,17 +355,7 @@ impl Known {
             return None;
         }
         let keys = entry_keys(def, upload);
-        let taken: HashSet<String> = keys
-            .iter()
-            .filter(|k| {
-                self.added_keys.contains(*k)
-                    || self
-                        .holders
-                        .get(*k)
-                        .is_some_and(|h| h.iter().any(|u| *u != upload.uuid))
-            })
-            .map(|k| k.input_ref.clone())
-            .collect();
+        let taken = self.taken(&keys, &upload.uuid);
         let answerable = entry::answerable_inputs(&form.inputs);
         let validated = match entry::validate_answers(
             &answerable,
@@ -281,7 +370,9 @@ impl Known {
         let record = entry::build_record(upload, relationships, &form.inputs, &validated, now);
         let staged = Staged {
             device_id: hashed_device_id(&record),
-            branch_counts: zero_branch_counts(form),
+            place: Place::Entry {
+                branch_counts: zero_branch_counts(form),
+            },
             keys,
             user_id: actor.user_id,
             uploaded_at: now,
@@ -289,6 +380,82 @@ impl Known {
         };
         self.added
             .insert(upload.uuid.clone(), upload.form_ref.clone());
+        self.added_keys.extend(staged.keys.iter().cloned());
+        Some(Ok(staged))
+    }
+
+    /// The inputs of `keys` whose answer another record holds: stored (as
+    /// [`EntryTx::taken_answers`] reads it) or added by this batch.
+    fn taken(&self, keys: &[UniqueKey], uuid: &str) -> HashSet<String> {
+        keys.iter()
+            .filter(|k| {
+                self.added_keys.contains(*k)
+                    || self
+                        .holders
+                        .get(*k)
+                        .is_some_and(|h| h.iter().any(|u| u != uuid))
+            })
+            .map(|k| k.input_ref.clone())
+            .collect()
+    }
+
+    /// A new branch entry of a stored owner checked in memory, in the one-row path's order,
+    /// as [`Known::check`] checks an entry.
+    fn check_branch(
+        &mut self,
+        target: &mut Target<'_>,
+        project_id: i64,
+        actor: &Actor,
+        upload: &DataUpload,
+    ) -> Option<std::result::Result<Staged, Refusal>> {
+        let def = &target.def;
+        let sent = &upload.relationships;
+        let branch = sent_branch(def, upload)?;
+        if branch.branch.is_empty() || def.entries_limits.contains_key(branch.input_ref.as_str()) {
+            return None;
+        }
+        // An owner this batch added has no id yet: the one-row path writes it first.
+        if self.added.contains_key(&sent.owner_entry_uuid) {
+            return None;
+        }
+        let owner_id = self
+            .stored
+            .get(&sent.owner_entry_uuid)
+            .filter(|o| o.project_id == project_id && o.form_ref == upload.form_ref)?
+            .id;
+        // An edit: the one-row path's rules.
+        if self.stored_branches.contains(&upload.uuid) || self.added_branches.contains(&upload.uuid)
+        {
+            return None;
+        }
+        let relationships = Relationships {
+            owner_input_ref: sent.owner_input_ref.clone(),
+            owner_entry_uuid: sent.owner_entry_uuid.clone(),
+            ..Relationships::default()
+        };
+        let keys = branch_keys(branch, upload);
+        let taken = self.taken(&keys, &upload.uuid);
+        let answerable = entry::answerable_inputs(&branch.branch);
+        let validated = match entry::validate_answers(
+            &answerable,
+            &upload.answers,
+            &taken,
+            &mut target.patterns,
+        ) {
+            Ok(v) => v,
+            Err(e) => return Some(Err(vec![e])),
+        };
+        let now = whole_seconds(now_millis());
+        let record = entry::build_record(upload, relationships, &branch.branch, &validated, now);
+        let staged = Staged {
+            device_id: hashed_device_id(&record),
+            place: Place::Branch { owner_id },
+            keys,
+            user_id: actor.user_id,
+            uploaded_at: now,
+            record,
+        };
+        self.added_branches.insert(upload.uuid.clone());
         self.added_keys.extend(staged.keys.iter().cloned());
         Some(Ok(staged))
     }

@@ -7,8 +7,10 @@ use std::io::Read;
 
 use quadrat_app::App;
 use quadrat_app::bulk::{BATCH_ROWS, BulkError, BulkFormat, BulkOptions, BulkReport};
+use quadrat_store::{ChangeItem, ChangesSelect};
 use quadrat_testkit::uploads::{
-    SITES, SLUG, VISITS, another_site, another_visit, import_tree_survey, version_of,
+    SITE_UUID, SITES, SLUG, VISITS, another_site, another_tree, another_visit, import_tree_survey,
+    site_entry, version_of,
 };
 use quadrat_testkit::{TestDb, both_engines};
 
@@ -289,7 +291,217 @@ async fn rows_of_one_batch_see_each_other_as_one_row_uploads_do(db: TestDb) {
     }
 }
 
+/// A fresh database of `db`'s engine.
+async fn another_db(db: &TestDb) -> TestDb {
+    if db.url.starts_with("sqlite") {
+        TestDb::sqlite().await
+    } else {
+        TestDb::postgres().await.expect("the engine of `db`")
+    }
+}
+
+/// Everything an import leaves that does not depend on the clock or a salt: the project's
+/// rows (ids, device ids, upload times and the project's version aside), counters, and the
+/// changes feed's numbers.
+async fn state(app: &App) -> String {
+    let project = app.find_project(SLUG).await.unwrap();
+    let version = version_of(&project);
+    let mut entries = app.store.entry_rows(project.id).await.unwrap();
+    entries.sort_by(|a, b| a.uuid.cmp(&b.uuid));
+    for e in &mut entries {
+        (e.id, e.device_id, e.uploaded_at) = (0, String::new(), 0);
+        e.entry_data = e.entry_data.replace(&version, "");
+    }
+    let mut branches = app.store.branch_entry_rows(project.id).await.unwrap();
+    branches.sort_by(|a, b| a.uuid.cmp(&b.uuid));
+    for b in &mut branches {
+        (b.id, b.owner_entry_id, b.device_id, b.uploaded_at) = (0, 0, String::new(), 0);
+        b.entry_data = b.entry_data.replace(&version, "");
+    }
+    let mut counters = app.store.counters(project.id).await.unwrap();
+    counters.sort_by(|a, b| (&a.form_ref, &a.branch_ref).cmp(&(&b.form_ref, &b.branch_ref)));
+    let page = app
+        .store
+        .changes_page(&ChangesSelect {
+            project_id: project.id,
+            after: 0,
+            horizon: 0,
+            form_ref: None,
+            branch_ref: None,
+            limit: 100_000,
+            with_created_by: false,
+        })
+        .await
+        .unwrap();
+    let feed: Vec<(i64, String)> = page
+        .items
+        .iter()
+        .map(|item| match item {
+            ChangeItem::Upsert { seq, row, .. } => (*seq, row.uuid.clone()),
+            other => (other.seq(), String::new()),
+        })
+        .collect();
+    format!(
+        "{entries:#?}\n{branches:#?}\n{counters:#?}\nlast seq {}\n{feed:?}",
+        page.state.last_seq
+    )
+}
+
+/// `got == want`, showing the lines that differ.
+fn assert_same(got: &str, want: &str) {
+    let differ: Vec<String> = got
+        .lines()
+        .zip(want.lines())
+        .enumerate()
+        .filter(|(_, (g, w))| g != w)
+        .map(|(i, (g, w))| format!("line {i}: {g} | one-row path: {w}"))
+        .take(20)
+        .collect();
+    assert!(got == want, "{}", differ.join("\n"));
+}
+
+/// A project with one stored site; the rows `make` makes for its version then go through
+/// `App::ingest` one by one (the one-row path) and their rejected lines (the first row is
+/// line 1) are returned with the state they leave.
+async fn one_by_one(db: &TestDb, make: fn(&str) -> Vec<serde_json::Value>) -> (Vec<u64>, String) {
+    let app = db.app().await;
+    let project = import_tree_survey(&app).await;
+    let version = version_of(&project);
+    let actor = app.import_target(SLUG).await.unwrap().actor;
+    app.ingest(&project, &actor, &site_entry(&version), None)
+        .await
+        .unwrap();
+    let mut rejected = Vec::new();
+    for (i, row) in make(&version).iter().enumerate() {
+        if app.ingest(&project, &actor, row, None).await.is_err() {
+            rejected.push(i as u64 + 1);
+        }
+    }
+    (rejected, state(&app).await)
+}
+
+/// Branch entries and entries mixed, as JSON lines: new trees of a stored site (the batched
+/// path), a new site and a tree of it (the one-row path: its owner has no id yet), a tree
+/// edited, a tree whose tag another tree of the site holds, a tree of no site.
+fn mixed_rows(version: &str) -> Vec<serde_json::Value> {
+    let tree = |i: u8| format!("00000000-0000-4000-8000-0000000001{i:02}");
+    let site = "00000000-0000-4000-8000-000000000201";
+    let mut rows: Vec<serde_json::Value> = (1..=30)
+        .map(|i| another_tree(version, &tree(i), SITE_UUID, &format!("T-{i}")))
+        .collect();
+    rows.extend([
+        another_tree(version, &tree(31), SITE_UUID, "T-1"),
+        another_site(version, site, "B"),
+        another_tree(version, &tree(32), site, "T-1"),
+        another_tree(version, &tree(2), SITE_UUID, "T-2b"),
+        another_tree(version, &tree(33), SITE_UUID, "T-2"),
+        another_tree(
+            version,
+            &tree(34),
+            "00000000-0000-4000-8000-000000000299",
+            "T-9",
+        ),
+        another_tree(version, &tree(35), SITE_UUID, "T-35"),
+    ]);
+    rows
+}
+
+/// Branch rows on the batched path leave what the one-row path leaves: the same rows, the
+/// same rejected lines, counters, `branch_counts` and changes-feed numbers; in batches and
+/// with all-or-nothing.
+async fn batched_branch_rows_equal_the_one_row_path(db: TestDb) {
+    let reference_db = another_db(&db).await;
+    let app = db.app().await;
+    let project = import_tree_survey(&app).await;
+    let version = version_of(&project);
+    let rows = mixed_rows(&version);
+    let (rejected, expected) = one_by_one(&reference_db, mixed_rows).await;
+    assert!(!rejected.is_empty() && rejected.len() < 5, "{rejected:?}");
+
+    let actor = app.import_target(SLUG).await.unwrap().actor;
+    app.ingest(&project, &actor, &site_entry(&version), None)
+        .await
+        .unwrap();
+    let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
+    let report = import(
+        &app,
+        text.as_bytes(),
+        BulkFormat::JsonLines,
+        &BulkOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(lines(&report), rejected);
+    assert_eq!(report.accepted as usize, rows.len() - rejected.len());
+    assert_same(&state(&app).await, &expected);
+}
+
+/// More rows than one step of the import: sites, visits and trees of the stored site, by turns.
+fn many_rows(version: &str) -> Vec<serde_json::Value> {
+    let tree = |i: usize| format!("00000000-0000-4000-8000-{i:012}");
+    let site = |i: usize| format!("00000000-0000-4000-9000-{i:012}");
+    (0..BATCH_ROWS + 40)
+        .map(|i| match i % 3 {
+            0 => another_site(version, &site(i), &format!("S-{i}")),
+            1 => another_visit(version, &tree(i), SITE_UUID),
+            _ => another_tree(version, &tree(i), SITE_UUID, &format!("T-{i}")),
+        })
+        .collect()
+}
+
+/// All-or-nothing on the batched path (more rows than one step): without a rejected row it
+/// leaves what the one-row path leaves; one rejected row, after the others were written,
+/// rolls every row back.
+async fn all_or_nothing_on_the_batched_path_equals_the_one_row_path(db: TestDb) {
+    let reference_db = another_db(&db).await;
+    let app = db.app().await;
+    let project = import_tree_survey(&app).await;
+    let version = version_of(&project);
+    let actor = app.import_target(SLUG).await.unwrap().actor;
+    app.ingest(&project, &actor, &site_entry(&version), None)
+        .await
+        .unwrap();
+    let options = BulkOptions {
+        all_or_nothing: true,
+        ..BulkOptions::default()
+    };
+    let rows = many_rows(&version);
+    let tree = |i: usize| format!("00000000-0000-4000-8000-{i:012}");
+    let before = state(&app).await;
+    // The last row: a tree of no site.
+    let mut failing = rows.clone();
+    failing.push(another_tree(
+        &version,
+        &tree(99_999),
+        "00000000-0000-4000-8000-999999999999",
+        "T-x",
+    ));
+    let text: String = failing.iter().map(|r| format!("{r}\n")).collect();
+    let report = import(&app, text.as_bytes(), BulkFormat::JsonLines, &options)
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.accepted, lines(&report)),
+        (0, vec![failing.len() as u64])
+    );
+    assert_eq!(state(&app).await, before);
+
+    let (rejected, expected) = one_by_one(&reference_db, many_rows).await;
+    assert_eq!(rejected, Vec::<u64>::new());
+    let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
+    let report = import(&app, text.as_bytes(), BulkFormat::JsonLines, &options)
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.accepted as usize, report.rejected.len()),
+        (rows.len(), 0)
+    );
+    assert_same(&state(&app).await, &expected);
+}
+
 both_engines!(
+    batched_branch_rows_equal_the_one_row_path,
+    all_or_nothing_on_the_batched_path_equals_the_one_row_path,
     rows_of_one_batch_see_each_other_as_one_row_uploads_do,
     batches_store_accepted_rows_and_report_rejected_lines_across_batches,
     all_or_nothing_stores_nothing_when_a_row_is_rejected,

@@ -41,7 +41,8 @@ pub use durability::Durability;
 #[cfg(feature = "test-support")]
 pub use entries::{BranchEntryRow, EntryRow};
 pub use entries::{
-    DeleteTarget, Deleted, EntryTx, NewEntry, NewRecord, RecordEdit, StoredBranchEntry, StoredEntry,
+    DeleteTarget, Deleted, EntryTx, NewBranchEntry, NewEntry, NewRecord, RecordEdit,
+    StoredBranchEntry, StoredEntry,
 };
 pub use export::{Cursor, ExportRow, ExportSelect, ExportTotals, Located};
 pub use media::{

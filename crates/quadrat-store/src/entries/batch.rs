@@ -14,11 +14,11 @@ use super::{EntryTx, with_tx};
 use crate::{Result, conflict_as};
 
 /// Values per `IN (…)` list.
-const IN_LIST: usize = 200;
+pub(super) const IN_LIST: usize = 200;
 /// Rows per multi-row `INSERT`: sqlx's SQLite driver finds each `$N` parameter by a scan of
 /// the statement's parameter names, so binding costs grow with the square of the parameters
 /// of one statement (at 500 rows of 15 columns that scan was half the import's time).
-const INSERT_ROWS: usize = 25;
+pub(super) const INSERT_ROWS: usize = 25;
 /// Uniqueness rows (6 columns) per `INSERT`.
 const UNIQUE_ROWS: usize = 60;
 
@@ -32,7 +32,7 @@ pub struct NewEntry<'a> {
 }
 
 /// `$first, $first+1, …` for `n` values.
-fn placeholders(first: usize, n: usize) -> String {
+pub(super) fn placeholders(first: usize, n: usize) -> String {
     (first..first + n)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
@@ -185,31 +185,7 @@ impl EntryTx {
                 e.record.unique.iter().map(move |k| (k, e.record.uuid, id))
             })
             .collect();
-        for chunk in unique.chunks(UNIQUE_ROWS) {
-            let mut sql = String::from(
-                "INSERT INTO unique_answers (project_id, input_ref, scope, answer_key, \
-                 entry_uuid, entry_id) VALUES ",
-            );
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!("({})", placeholders(i * 6 + 1, 6)));
-            }
-            with_tx!(self, |conn| {
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for (k, uuid, id) in chunk {
-                    q = q
-                        .bind(project_id)
-                        .bind(k.input_ref.as_str())
-                        .bind(k.scope.as_str())
-                        .bind(k.key.as_str())
-                        .bind(*uuid)
-                        .bind(*id);
-                }
-                q.execute(&mut *conn).await.map(drop)?
-            });
-        }
+        self.insert_unique_rows("entry_id", &unique).await?;
 
         // The forms' counters: each form's rows added at once.
         let mut forms: Vec<(&str, FormSpan)> = Vec::new();
@@ -244,6 +220,42 @@ impl EntryTx {
                 .execute(&mut *conn)
                 .await
                 .map(drop)?
+            });
+        }
+        Ok(())
+    }
+
+    /// Rows of the uniqueness index: key, record uuid and the record's id in `id_column`
+    /// (`entry_id` or `branch_entry_id`).
+    pub(super) async fn insert_unique_rows(
+        &mut self,
+        id_column: &str,
+        rows: &[(&UniqueKey, &str, i64)],
+    ) -> Result<()> {
+        let project_id = self.project_id;
+        for chunk in rows.chunks(UNIQUE_ROWS) {
+            let mut sql = format!(
+                "INSERT INTO unique_answers (project_id, input_ref, scope, answer_key, \
+                 entry_uuid, {id_column}) VALUES "
+            );
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("({})", placeholders(i * 6 + 1, 6)));
+            }
+            with_tx!(self, |conn| {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (k, uuid, id) in chunk {
+                    q = q
+                        .bind(project_id)
+                        .bind(k.input_ref.as_str())
+                        .bind(k.scope.as_str())
+                        .bind(k.key.as_str())
+                        .bind(*uuid)
+                        .bind(*id);
+                }
+                q.execute(&mut *conn).await.map(drop)?
             });
         }
         Ok(())

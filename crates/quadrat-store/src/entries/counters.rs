@@ -188,11 +188,21 @@ impl EntryTx {
     /// One more branch entry: the owner's count goes up by one, or is counted when it has none
     /// yet.
     pub(super) async fn bump_branch(&mut self, owner_id: i64, branch_ref: &str) -> Result<()> {
+        self.add_to_branch(owner_id, branch_ref, 1).await
+    }
+
+    /// `k` more branch entries (already stored): as `k` calls of [`EntryTx::bump_branch`].
+    pub(super) async fn add_to_branch(
+        &mut self,
+        owner_id: i64,
+        branch_ref: &str,
+        k: i64,
+    ) -> Result<()> {
         let mut counts = self.branch_counts(owner_id).await?.unwrap_or_default();
         let Some(current) = counts.get(branch_ref).and_then(Value::as_i64) else {
             return self.recount_branch(owner_id, branch_ref).await;
         };
-        counts.insert(branch_ref.to_string(), Value::from(current + 1));
+        counts.insert(branch_ref.to_string(), Value::from(current + k));
         self.write_branch_counts(owner_id, counts).await
     }
 

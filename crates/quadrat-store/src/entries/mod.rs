@@ -16,6 +16,7 @@
 //! - `reads` (feature `test-support`): whole rows read back, for tests and benchmarks.
 
 mod batch;
+mod branch_batch;
 mod counters;
 mod delete;
 mod group;
@@ -29,6 +30,7 @@ use sqlx::{Postgres, Transaction};
 use crate::{Db, Result, Store};
 
 pub use batch::NewEntry;
+pub use branch_batch::NewBranchEntry;
 pub use delete::{DeleteTarget, Deleted};
 pub(crate) use group::GroupCommit;
 pub use lookups::{StoredBranchEntry, StoredEntry};
