@@ -210,6 +210,26 @@ impl EntryTx {
         Ok(())
     }
 
+    /// [`EntryTx::forget_tombstone`] for a batch of uuids, in one statement.
+    pub(crate) async fn forget_tombstones<'u>(
+        &mut self,
+        uuids: impl ExactSizeIterator<Item = &'u str>,
+    ) -> Result<()> {
+        let project_id = self.project_id();
+        let forget = format!(
+            "DELETE FROM change_tombstones WHERE project_id = $1 AND uuid IN ({})",
+            crate::entries::placeholders(2, uuids.len())
+        );
+        with_tx!(self, |conn| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(forget)).bind(project_id);
+            for uuid in uuids {
+                q = q.bind(uuid);
+            }
+            q.execute(&mut *conn).await.map(drop)?
+        });
+        Ok(())
+    }
+
     /// A uuid written again after its deletion: its tombstone goes.
     pub(crate) async fn forget_tombstone(&mut self, uuid: &str) -> Result<()> {
         let project_id = self.project_id();

@@ -32,7 +32,7 @@ pub struct NewEntry<'a> {
 }
 
 /// `$first, $first+1, …` for `n` values.
-pub(super) fn placeholders(first: usize, n: usize) -> String {
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
     (first..first + n)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
@@ -125,17 +125,8 @@ impl EntryTx {
         });
         let first_seq = last_seq - n as i64 + 1;
 
-        let forget = format!(
-            "DELETE FROM change_tombstones WHERE project_id = $1 AND uuid IN ({})",
-            placeholders(2, n)
-        );
-        with_tx!(self, |conn| {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(forget)).bind(project_id);
-            for r in rows {
-                q = q.bind(r.record.uuid);
-            }
-            q.execute(&mut *conn).await.map(drop)?
-        });
+        self.forget_tombstones(rows.iter().map(|r| r.record.uuid))
+            .await?;
 
         const COLUMNS: usize = 15;
         let mut insert = String::from(

@@ -86,17 +86,8 @@ impl EntryTx {
             });
         }
 
-        let forget = format!(
-            "DELETE FROM change_tombstones WHERE project_id = $1 AND uuid IN ({})",
-            placeholders(2, n)
-        );
-        with_tx!(self, |conn| {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(forget)).bind(project_id);
-            for r in rows {
-                q = q.bind(r.record.uuid);
-            }
-            q.execute(&mut *conn).await.map(drop)?
-        });
+        self.forget_tombstones(rows.iter().map(|r| r.record.uuid))
+            .await?;
 
         const COLUMNS: usize = 15;
         let mut insert = String::from(
