@@ -17,7 +17,8 @@ use std::collections::{HashMap, HashSet};
 
 use quadrat_core::definition::{Definition, Input};
 use quadrat_core::entry::{
-    self, DataUpload, EntryKind, EntryRecord, Relationships, Scopes, UniqueKey, Upload,
+    self, DataUpload, EntryKind, EntryRecord, PatternCache, Relationships, Scopes, UniqueKey,
+    Upload,
 };
 use quadrat_core::roles::Actor;
 use quadrat_core::time::{now_millis, whole_seconds};
@@ -129,6 +130,23 @@ enum Place {
 }
 
 impl Staged {
+    fn new(
+        record: EntryRecord,
+        keys: Vec<UniqueKey>,
+        user_id: i64,
+        now: i64,
+        place: Place,
+    ) -> Staged {
+        Staged {
+            device_id: hashed_device_id(&record),
+            place,
+            keys,
+            user_id,
+            uploaded_at: now,
+            record,
+        }
+    }
+
     fn new_record(&self) -> NewRecord<'_> {
         let r = &self.record;
         NewRecord {
@@ -355,33 +373,43 @@ impl Known {
             return None;
         }
         let keys = entry_keys(def, upload);
-        let taken = self.taken(&keys, &upload.uuid);
-        let answerable = entry::answerable_inputs(&form.inputs);
-        let validated = match entry::validate_answers(
-            &answerable,
-            &upload.answers,
-            &taken,
+        let (record, now) = match self.answered(
             &mut target.patterns,
+            upload,
+            &form.inputs,
+            relationships,
+            &keys,
         ) {
-            Ok(v) => v,
-            Err(e) => return Some(Err(vec![e])),
+            Ok(r) => r,
+            Err(refusal) => return Some(Err(refusal)),
         };
-        let now = whole_seconds(now_millis());
-        let record = entry::build_record(upload, relationships, &form.inputs, &validated, now);
-        let staged = Staged {
-            device_id: hashed_device_id(&record),
-            place: Place::Entry {
-                branch_counts: zero_branch_counts(form),
-            },
-            keys,
-            user_id: actor.user_id,
-            uploaded_at: now,
-            record,
+        let place = Place::Entry {
+            branch_counts: zero_branch_counts(form),
         };
+        let staged = Staged::new(record, keys, actor.user_id, now, place);
         self.added
             .insert(upload.uuid.clone(), upload.form_ref.clone());
         self.added_keys.extend(staged.keys.iter().cloned());
         Some(Ok(staged))
+    }
+
+    /// The record of a new row whose answers to `inputs` pass the upload's checks (with
+    /// `keys` taken as [`Known::taken`] says), stamped now; both kinds of row end here.
+    fn answered(
+        &self,
+        patterns: &mut PatternCache,
+        upload: &DataUpload,
+        inputs: &[Input],
+        relationships: Relationships,
+        keys: &[UniqueKey],
+    ) -> std::result::Result<(EntryRecord, i64), Refusal> {
+        let taken = self.taken(keys, &upload.uuid);
+        let answerable = entry::answerable_inputs(inputs);
+        let validated = entry::validate_answers(&answerable, &upload.answers, &taken, patterns)
+            .map_err(|e| vec![e])?;
+        let now = whole_seconds(now_millis());
+        let record = entry::build_record(upload, relationships, inputs, &validated, now);
+        Ok((record, now))
     }
 
     /// The inputs of `keys` whose answer another record holds: stored (as
@@ -434,27 +462,17 @@ impl Known {
             ..Relationships::default()
         };
         let keys = branch_keys(branch, upload);
-        let taken = self.taken(&keys, &upload.uuid);
-        let answerable = entry::answerable_inputs(&branch.branch);
-        let validated = match entry::validate_answers(
-            &answerable,
-            &upload.answers,
-            &taken,
+        let (record, now) = match self.answered(
             &mut target.patterns,
+            upload,
+            &branch.branch,
+            relationships,
+            &keys,
         ) {
-            Ok(v) => v,
-            Err(e) => return Some(Err(vec![e])),
+            Ok(r) => r,
+            Err(refusal) => return Some(Err(refusal)),
         };
-        let now = whole_seconds(now_millis());
-        let record = entry::build_record(upload, relationships, &branch.branch, &validated, now);
-        let staged = Staged {
-            device_id: hashed_device_id(&record),
-            place: Place::Branch { owner_id },
-            keys,
-            user_id: actor.user_id,
-            uploaded_at: now,
-            record,
-        };
+        let staged = Staged::new(record, keys, actor.user_id, now, Place::Branch { owner_id });
         self.added_branches.insert(upload.uuid.clone());
         self.added_keys.extend(staged.keys.iter().cloned());
         Some(Ok(staged))
