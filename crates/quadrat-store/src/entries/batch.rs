@@ -43,13 +43,22 @@ impl EntryTx {
     /// The hierarchy entries with these uuids, in any project (as [`EntryTx::entry_by_uuid`]
     /// reads each).
     pub async fn entries_by_uuids(&mut self, uuids: &[&str]) -> Result<Vec<super::StoredEntry>> {
+        self.rows_by_uuids(STORED_ENTRY, uuids).await
+    }
+
+    /// The rows `select` (a `SELECT … FROM` without its `WHERE`) reads for these uuids, a few
+    /// `IN (…)` lists at a time: the batch's lookups of entries and of branch entries.
+    pub(super) async fn rows_by_uuids<T>(&mut self, select: &str, uuids: &[&str]) -> Result<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
         let mut out = Vec::new();
         for chunk in uuids.chunks(IN_LIST) {
-            let sql = format!(
-                "{STORED_ENTRY} WHERE uuid IN ({})",
-                placeholders(1, chunk.len())
-            );
-            let rows: Vec<super::StoredEntry> = with_tx!(self, |conn| {
+            let sql = format!("{select} WHERE uuid IN ({})", placeholders(1, chunk.len()));
+            let rows: Vec<T> = with_tx!(self, |conn| {
                 let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
                 for uuid in chunk {
                     q = q.bind(*uuid);

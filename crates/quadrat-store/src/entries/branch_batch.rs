@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use super::batch::{IN_LIST, INSERT_ROWS, placeholders};
+use super::batch::{INSERT_ROWS, placeholders};
 use super::counters::FormSpan;
 use super::lookups::STORED_BRANCH;
 use super::write::NewRecord;
@@ -28,22 +28,7 @@ impl EntryTx {
         &mut self,
         uuids: &[&str],
     ) -> Result<Vec<StoredBranchEntry>> {
-        let mut out = Vec::new();
-        for chunk in uuids.chunks(IN_LIST) {
-            let sql = format!(
-                "{STORED_BRANCH} WHERE uuid IN ({})",
-                placeholders(1, chunk.len())
-            );
-            let rows: Vec<StoredBranchEntry> = with_tx!(self, |conn| {
-                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-                for uuid in chunk {
-                    q = q.bind(*uuid);
-                }
-                q.fetch_all(&mut *conn).await?
-            });
-            out.extend(rows);
-        }
-        Ok(out)
+        self.rows_by_uuids(STORED_BRANCH, uuids).await
     }
 
     /// Stores new branch entries, in order, as [`EntryTx::insert_branch_entry`] stores each.
