@@ -6,42 +6,78 @@ use serde_json::{Number, Value};
 
 /// A JSON string with PHP's escaping.
 pub fn push_str(out: &mut Vec<u8>, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push(b'"');
     let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, c) in s.char_indices() {
-        let short: Option<&[u8]> = match c {
-            '"' => Some(b"\\\""),
-            '\\' => Some(b"\\\\"),
-            '\n' => Some(b"\\n"),
-            '\r' => Some(b"\\r"),
-            '\t' => Some(b"\\t"),
-            '\u{08}' => Some(b"\\b"),
-            '\u{0C}' => Some(b"\\f"),
-            _ => None,
-        };
-        let plain = short.is_none() && (c == '\u{7f}' || (' '..='\u{7e}').contains(&c));
-        if plain {
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let (mut start, mut i) = (0, 0);
+    while i < bytes.len() {
+        // Most text is plain ASCII: skip it a word at a time.
+        while let Some(word) = bytes.get(i..i + 8) {
+            let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+            if !plain_word(word) {
+                break;
+            }
+            i += 8;
+        }
+        let Some(&b) = bytes.get(i) else { break };
+        if is_plain(b) {
+            i += 1;
             continue;
         }
         out.extend_from_slice(&bytes[start..i]);
-        match short {
-            Some(esc) => out.extend_from_slice(esc),
-            None => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    out.extend_from_slice(b"\\u");
-                    for shift in [12, 8, 4, 0] {
-                        out.push(HEX[usize::from((*unit >> shift) & 15)]);
-                    }
-                }
+        if b.is_ascii() {
+            push_ascii_escape(out, b);
+            i += 1;
+        } else {
+            let c = s[i..].chars().next().expect("a char starts here");
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                push_u_escape(out, *unit);
             }
+            i += c.len_utf8();
         }
-        start = i + c.len_utf8();
+        start = i;
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
+}
+
+/// A byte written as it is: printable ASCII (and DEL) but for `"` and `\`.
+fn is_plain(b: u8) -> bool {
+    (0x20..0x80).contains(&b) && b != b'"' && b != b'\\'
+}
+
+/// [`is_plain`] of eight bytes at once (the classic "has a byte less than / equal to" tricks).
+fn plain_word(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    let quote = has_zero(w ^ (ONES * u64::from(b'"')));
+    let backslash = has_zero(w ^ (ONES * u64::from(b'\\')));
+    (w & HIGH) | below_space | quote | backslash == 0
+}
+
+fn push_ascii_escape(out: &mut Vec<u8>, b: u8) {
+    let short: &[u8] = match b {
+        b'"' => b"\\\"",
+        b'\\' => b"\\\\",
+        b'\n' => b"\\n",
+        b'\r' => b"\\r",
+        b'\t' => b"\\t",
+        0x08 => b"\\b",
+        0x0c => b"\\f",
+        _ => return push_u_escape(out, u16::from(b)),
+    };
+    out.extend_from_slice(short);
+}
+
+fn push_u_escape(out: &mut Vec<u8>, unit: u16) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.extend_from_slice(b"\\u");
+    for shift in [12, 8, 4, 0] {
+        out.push(HEX[usize::from((unit >> shift) & 15)]);
+    }
 }
 
 /// An `"key":` prefix, once per key per request.
@@ -124,6 +160,14 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(256))]
         #[test]
         fn any_string_encodes_like_to_php_json(s in any::<String>()) {
+            let mut out = Vec::new();
+            push_str(&mut out, &s);
+            prop_assert_eq!(out, to_php_json(&s, false));
+        }
+
+        #[test]
+        fn mostly_ascii_strings_encode_like_to_php_json(s in "[ -~\"\\\\\\x00-\\x1f\\x7fé\u{1F333}]{0,40}") {
+            // Escapes at every offset of the eight-byte words.
             let mut out = Vec::new();
             push_str(&mut out, &s);
             prop_assert_eq!(out, to_php_json(&s, false));

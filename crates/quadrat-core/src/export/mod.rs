@@ -73,4 +73,5 @@ pub mod links;
 pub mod params;
 pub mod render;
 mod row;
+mod scan;
 pub mod utm;

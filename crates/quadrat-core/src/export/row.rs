@@ -1,17 +1,20 @@
 //! Reading one stored `entry_data` for the export in a single pass: the answers of the plan's
-//! inputs go straight into their slots and everything else is skipped unread. A text answer
-//! without escapes (most of them) is borrowed from `entry_data` as is; only other answers are
-//! decoded, so a row allocates for its numbers' and locations' values, not for its text.
+//! inputs go straight into their slots and everything else is skipped (checked, not decoded).
+//! A text answer without escapes (most of them) is borrowed from `entry_data` as is; only other
+//! answers are decoded, so a row allocates for its locations' and lists' values, not for its
+//! text. The pass is a hand-written scan (`scan.rs`): decoding through serde's visitors was a
+//! quarter of the export's time.
 //!
 //! Malformed data never fails the row: a part of the wrong JSON type reads as missing, and text
-//! that is not JSON at all reads as an entry with no answers.
+//! that is not JSON at all reads as an entry with no answers. The result is the one serde's
+//! visitors gave (the tests keep them as the reference).
 
-use std::fmt;
+use std::borrow::Cow;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Number, Value};
+use serde_json::Value;
 
 use super::keys::KeyMap;
+use super::scan::{Scan, Scanned, Start};
 
 /// One value read from `entry_data`: a JSON string without escapes is borrowed as is (it is
 /// the decoded text); anything else is decoded as `serde_json` would.
@@ -47,6 +50,129 @@ impl<'a> RowAnswers<'a> {
             answers: std::iter::repeat_with(|| None).take(slot_count).collect(),
             created_at: None,
         };
+        let mut scan = Scan::new(entry_data);
+        if top(&mut scan, body_key, slots, &mut out)
+            .and_then(|()| scan.end())
+            .is_err()
+        {
+            out.answers.iter_mut().for_each(|a| *a = None);
+            out.created_at = None;
+        }
+        out
+    }
+}
+
+/// The document: the body under `body_key` (other members, and a non-object, are skipped).
+fn top<'a>(
+    scan: &mut Scan<'a>,
+    body_key: &str,
+    slots: &KeyMap<usize>,
+    out: &mut RowAnswers<'a>,
+) -> Scanned<()> {
+    if scan.start()? != Start::Object {
+        return scan.skip();
+    }
+    scan.object(|scan, key| {
+        if key == body_key {
+            body(scan, slots, out)
+        } else {
+            scan.skip()
+        }
+    })
+}
+
+/// `{"answers": …, "created_at": …, …}`.
+fn body<'a>(scan: &mut Scan<'a>, slots: &KeyMap<usize>, out: &mut RowAnswers<'a>) -> Scanned<()> {
+    if scan.start()? != Start::Object {
+        return scan.skip();
+    }
+    scan.object(|scan, key| match key.as_ref() {
+        "answers" => answers(scan, slots, &mut out.answers),
+        "created_at" => {
+            out.created_at = Some(read_value(scan)?);
+            Ok(())
+        }
+        _ => scan.skip(),
+    })
+}
+
+/// `{input_ref: {"answer": …, "was_jumped": …}, …}`: the slots' answers.
+fn answers<'a>(
+    scan: &mut Scan<'a>,
+    slots: &KeyMap<usize>,
+    out: &mut [Option<Read<'a>>],
+) -> Scanned<()> {
+    if scan.start()? != Start::Object {
+        return scan.skip();
+    }
+    scan.object(|scan, key| match slots.get(key.as_ref()) {
+        Some(&slot) => {
+            let answer = answer(scan)?;
+            if let Some(place) = out.get_mut(slot) {
+                *place = answer;
+            }
+            Ok(())
+        }
+        None => scan.skip(),
+    })
+}
+
+/// `{"answer": …, "was_jumped": …}` → the answer, `None` when absent, `null` or malformed.
+fn answer<'a>(scan: &mut Scan<'a>) -> Scanned<Option<Read<'a>>> {
+    if scan.start()? != Start::Object {
+        scan.skip()?;
+        return Ok(None);
+    }
+    let mut answer = None;
+    scan.object(|scan, key| {
+        if key == "answer" {
+            answer = Some(read_value(scan)?).filter(|v| !v.is_null());
+            Ok(())
+        } else {
+            scan.skip()
+        }
+    })?;
+    Ok(answer)
+}
+
+/// A [`Read`]: a string without escapes is borrowed; every other value is decoded by
+/// serde_json from its text.
+fn read_value<'a>(scan: &mut Scan<'a>) -> Scanned<Read<'a>> {
+    if scan.start()? == Start::String {
+        return Ok(match scan.string()? {
+            Cow::Borrowed(s) => Read::Text(s),
+            Cow::Owned(s) => Read::Value(Value::String(s)),
+        });
+    }
+    let text = scan.value_text()?;
+    serde_json::from_str(text)
+        .map(Read::Value)
+        .map_err(|_| super::scan::NotJson)
+}
+
+#[cfg(test)]
+mod serde_reference {
+    //! The reader this module replaced, through serde's visitors: the reference the scan is
+    //! compared with.
+    use std::fmt;
+
+    use serde::de::{
+        self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+    };
+    use serde_json::{Map, Number, Value};
+
+    use super::{KeyMap, Read, RowAnswers};
+
+    pub(super) fn read<'a>(
+        entry_data: &'a str,
+        body_key: &str,
+        slots: &KeyMap<usize>,
+        slot_count: usize,
+    ) -> RowAnswers<'a> {
+        let mut out = RowAnswers {
+            answers: std::iter::repeat_with(|| None).take(slot_count).collect(),
+            created_at: None,
+        };
         let mut de = serde_json::Deserializer::from_str(entry_data);
         let seed = Top {
             body_key,
@@ -59,257 +185,258 @@ impl<'a> RowAnswers<'a> {
         }
         out
     }
-}
 
-/// Implements the visitor methods for JSON values of the wrong type: they are skipped.
-macro_rules! ignore_other_types {
-    () => {
-        fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-            Ok(())
-        }
-    };
-}
-
-struct Top<'s, 'de> {
-    body_key: &'s str,
-    slots: &'s KeyMap<usize>,
-    out: &'s mut RowAnswers<'de>,
-}
-
-impl<'de> DeserializeSeed<'de> for Top<'_, 'de> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Top<'_, 'de> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("entry data")
-    }
-    ignore_other_types!();
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            if key == self.body_key {
-                map.next_value_seed(Body {
-                    slots: self.slots,
-                    out: &mut *self.out,
-                })?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
+    /// Implements the visitor methods for JSON values of the wrong type: they are skipped.
+    macro_rules! ignore_other_types {
+        () => {
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+                Ok(())
             }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+                Ok(())
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+                Ok(())
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+                Ok(())
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+                Ok(())
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+                Ok(())
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(())
+            }
+        };
+    }
+
+    struct Top<'s, 'de> {
+        body_key: &'s str,
+        slots: &'s KeyMap<usize>,
+        out: &'s mut RowAnswers<'de>,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Top<'_, 'de> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
         }
-        Ok(())
     }
-}
 
-struct Body<'s, 'de> {
-    slots: &'s KeyMap<usize>,
-    out: &'s mut RowAnswers<'de>,
-}
-
-impl<'de> DeserializeSeed<'de> for Body<'_, 'de> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Body<'_, 'de> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an entry")
-    }
-    ignore_other_types!();
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            match key.as_ref() {
-                "answers" => map.next_value_seed(Answers {
-                    slots: self.slots,
-                    out: &mut self.out.answers,
-                })?,
-                "created_at" => self.out.created_at = Some(map.next_value_seed(ReadSeed)?),
-                _ => {
+    impl<'de> Visitor<'de> for Top<'_, 'de> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("entry data")
+        }
+        ignore_other_types!();
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if key == self.body_key {
+                    map.next_value_seed(Body {
+                        slots: self.slots,
+                        out: &mut *self.out,
+                    })?;
+                } else {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
+            Ok(())
         }
-        Ok(())
     }
-}
 
-struct Answers<'s, 'de> {
-    slots: &'s KeyMap<usize>,
-    out: &'s mut Vec<Option<Read<'de>>>,
-}
-
-impl<'de> DeserializeSeed<'de> for Answers<'_, 'de> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
+    struct Body<'s, 'de> {
+        slots: &'s KeyMap<usize>,
+        out: &'s mut RowAnswers<'de>,
     }
-}
 
-impl<'de> Visitor<'de> for Answers<'_, 'de> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("answers")
+    impl<'de> DeserializeSeed<'de> for Body<'_, 'de> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
     }
-    ignore_other_types!();
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            match self.slots.get(key.as_ref()) {
-                Some(&slot) => {
-                    let answer = map.next_value_seed(Answer)?;
-                    if let Some(place) = self.out.get_mut(slot) {
-                        *place = answer;
+
+    impl<'de> Visitor<'de> for Body<'_, 'de> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an entry")
+        }
+        ignore_other_types!();
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                match key.as_ref() {
+                    "answers" => map.next_value_seed(Answers {
+                        slots: self.slots,
+                        out: &mut self.out.answers,
+                    })?,
+                    "created_at" => self.out.created_at = Some(map.next_value_seed(ReadSeed)?),
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
                     }
                 }
-                None => {
+            }
+            Ok(())
+        }
+    }
+
+    struct Answers<'s, 'de> {
+        slots: &'s KeyMap<usize>,
+        out: &'s mut Vec<Option<Read<'de>>>,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Answers<'_, 'de> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Answers<'_, 'de> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("answers")
+        }
+        ignore_other_types!();
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                match self.slots.get(key.as_ref()) {
+                    Some(&slot) => {
+                        let answer = map.next_value_seed(Answer)?;
+                        if let Some(place) = self.out.get_mut(slot) {
+                            *place = answer;
+                        }
+                    }
+                    None => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// `{"answer": …, "was_jumped": …}` → the answer, `None` when absent, `null` or malformed.
+    struct Answer;
+
+    impl<'de> DeserializeSeed<'de> for Answer {
+        type Value = Option<Read<'de>>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(AnswerVisitor)
+        }
+    }
+
+    struct AnswerVisitor;
+
+    impl<'de> Visitor<'de> for AnswerVisitor {
+        type Value = Option<Read<'de>>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an answer")
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut answer = None;
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if key == "answer" {
+                    answer = Some(map.next_value_seed(ReadSeed)?).filter(|v| !v.is_null());
+                } else {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
+            Ok(answer)
         }
-        Ok(())
     }
-}
 
-/// `{"answer": …, "was_jumped": …}` → the answer, `None` when absent, `null` or malformed.
-struct Answer;
+    /// A [`Read`]: strings serde_json hands over unescaped are borrowed; every other value is
+    /// built as `serde_json::Value`'s own visitor builds it (a key written twice keeps its first
+    /// position and its last value).
+    struct ReadSeed;
 
-impl<'de> DeserializeSeed<'de> for Answer {
-    type Value = Option<Read<'de>>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(AnswerVisitor)
+    impl<'de> DeserializeSeed<'de> for ReadSeed {
+        type Value = Read<'de>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Read<'de>, D::Error> {
+            d.deserialize_any(ReadVisitor)
+        }
     }
-}
 
-struct AnswerVisitor;
+    struct ReadVisitor;
 
-impl<'de> Visitor<'de> for AnswerVisitor {
-    type Value = Option<Read<'de>>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an answer")
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(None)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut answer = None;
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            if key == "answer" {
-                answer = Some(map.next_value_seed(ReadSeed)?).filter(|v| !v.is_null());
-            } else {
-                map.next_value::<IgnoredAny>()?;
+    impl<'de> Visitor<'de> for ReadVisitor {
+        type Value = Read<'de>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Read<'de>, E> {
+            Ok(Read::Text(s))
+        }
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<Read<'de>, E> {
+            Ok(Read::Value(Value::String(s.to_owned())))
+        }
+        fn visit_string<E: de::Error>(self, s: String) -> Result<Read<'de>, E> {
+            Ok(Read::Value(Value::String(s)))
+        }
+        fn visit_bool<E: de::Error>(self, b: bool) -> Result<Read<'de>, E> {
+            Ok(Read::Value(Value::Bool(b)))
+        }
+        fn visit_i64<E: de::Error>(self, n: i64) -> Result<Read<'de>, E> {
+            Ok(Read::Value(Value::Number(n.into())))
+        }
+        fn visit_u64<E: de::Error>(self, n: u64) -> Result<Read<'de>, E> {
+            Ok(Read::Value(Value::Number(n.into())))
+        }
+        fn visit_f64<E: de::Error>(self, f: f64) -> Result<Read<'de>, E> {
+            Ok(Read::Value(
+                Number::from_f64(f).map_or(Value::Null, Value::Number),
+            ))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Read<'de>, E> {
+            Ok(Read::Value(Value::Null))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Read<'de>, A::Error> {
+            let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+            while let Some(item) = seq.next_element::<Value>()? {
+                items.push(item);
             }
+            Ok(Read::Value(Value::Array(items)))
         }
-        Ok(answer)
-    }
-}
-
-/// A [`Read`]: strings serde_json hands over unescaped are borrowed; every other value is
-/// built as `serde_json::Value`'s own visitor builds it (a key written twice keeps its first
-/// position and its last value).
-struct ReadSeed;
-
-impl<'de> DeserializeSeed<'de> for ReadSeed {
-    type Value = Read<'de>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Read<'de>, D::Error> {
-        d.deserialize_any(ReadVisitor)
-    }
-}
-
-struct ReadVisitor;
-
-impl<'de> Visitor<'de> for ReadVisitor {
-    type Value = Read<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Read<'de>, E> {
-        Ok(Read::Text(s))
-    }
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<Read<'de>, E> {
-        Ok(Read::Value(Value::String(s.to_owned())))
-    }
-    fn visit_string<E: de::Error>(self, s: String) -> Result<Read<'de>, E> {
-        Ok(Read::Value(Value::String(s)))
-    }
-    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Read<'de>, E> {
-        Ok(Read::Value(Value::Bool(b)))
-    }
-    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Read<'de>, E> {
-        Ok(Read::Value(Value::Number(n.into())))
-    }
-    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Read<'de>, E> {
-        Ok(Read::Value(Value::Number(n.into())))
-    }
-    fn visit_f64<E: de::Error>(self, f: f64) -> Result<Read<'de>, E> {
-        Ok(Read::Value(
-            Number::from_f64(f).map_or(Value::Null, Value::Number),
-        ))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Read<'de>, E> {
-        Ok(Read::Value(Value::Null))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Read<'de>, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(item) = seq.next_element::<Value>()? {
-            items.push(item);
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Read<'de>, A::Error> {
+            let mut object = Map::new();
+            while let Some((key, value)) = map.next_entry::<String, Value>()? {
+                object.insert(key, value);
+            }
+            Ok(Read::Value(Value::Object(object)))
         }
-        Ok(Read::Value(Value::Array(items)))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Read<'de>, A::Error> {
-        let mut object = Map::new();
-        while let Some((key, value)) = map.next_entry::<String, Value>()? {
-            object.insert(key, value);
-        }
-        Ok(Read::Value(Value::Object(object)))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
 
     fn slots() -> KeyMap<usize> {
@@ -331,6 +458,79 @@ mod tests {
 
     fn answers(row: &RowAnswers<'_>) -> Vec<Option<Value>> {
         row.answers.iter().map(|a| a.as_ref().map(value)).collect()
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            (-1e6f64..1e6).prop_map(Value::from),
+            "[a-z\"\\\\é\\x01]{0,6}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(5, 40, 5, |inner| {
+            let key = prop_oneof![
+                Just("entry"),
+                Just("answers"),
+                Just("a"),
+                Just("b"),
+                Just("answer"),
+                Just("created_at"),
+                Just("z"),
+            ];
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec((key, inner), 0..5).prop_map(|members| {
+                    Value::Object(
+                        members
+                            .into_iter()
+                            .map(|(k, v)| (k.to_string(), v))
+                            .collect(),
+                    )
+                }),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+        /// The scan reads what serde's visitors read, on well-formed text and on text with a
+        /// character taken out or put in (duplicate keys, junk, broken escapes).
+        #[test]
+        fn reads_what_the_serde_visitors_read(
+            v in json_value(),
+            pretty in any::<bool>(),
+            edit in prop::option::of((any::<prop::sample::Index>(), prop::option::of(prop::sample::select(vec!['"', ',', '}', ']', ':', '\\', ' ', '1', 'u', '{'])))),
+        ) {
+            let doc = json!({"entry": {"answers": v.clone(), "created_at": v.clone()}, "x": v});
+            let mut text = if pretty { serde_json::to_string_pretty(&doc) } else { serde_json::to_string(&doc) }.unwrap();
+            if let Some((at, put)) = edit {
+                let chars: Vec<char> = text.chars().collect();
+                let i = at.index(chars.len() + 1);
+                let mut edited: String = chars[..i.min(chars.len())].iter().collect();
+                match put {
+                    Some(c) => edited.push(c),
+                    None => {}
+                }
+                let rest = if put.is_some() { i } else { (i + 1).min(chars.len()) };
+                edited.extend(&chars[rest.min(chars.len())..]);
+                text = edited;
+            }
+            let fast = read(&text);
+            let reference = serde_reference::read(&text, "entry", &slots(), 2);
+            prop_assert_eq!(&fast.answers, &reference.answers, "{}", text);
+            prop_assert_eq!(&fast.created_at, &reference.created_at, "{}", text);
+        }
+    }
+
+    #[test]
+    fn the_nesting_limit_counts_the_whole_document() {
+        for n in [100, 123, 124, 125, 126, 200] {
+            let deep = format!("{}{}", "[".repeat(n), "]".repeat(n));
+            let text = format!(r#"{{"entry": {{"answers": {{"a": {{"answer": {deep}}}}}}}}}"#);
+            let reference = serde_reference::read(&text, "entry", &slots(), 2);
+            assert_eq!(read(&text).answers, reference.answers, "{n}");
+        }
     }
 
     #[test]
