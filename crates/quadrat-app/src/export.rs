@@ -13,6 +13,7 @@ use quadrat_store::{Cursor, ExportRow, ExportSelect};
 
 use crate::mappings::mapping_list;
 use crate::projects::ResolvedProject;
+use crate::render_parts::in_parts;
 use crate::{App, AppError, Result};
 
 /// The request as the export needs it: its raw query string and where it was sent.
@@ -261,25 +262,39 @@ impl App {
                 let meta = Meta::new(pagination, totals.newest, totals.oldest, now_millis());
                 let base = LinkBase::under(req.origin, req.path);
                 let links = Links::new(&base, &query, &pagination);
+                let parts = in_parts(&rows, |part| {
+                    let mut out = Vec::with_capacity(part.len() * 640);
+                    plan.write_json_rows(part.iter().map(|row| row_view(row, branch)), &mut out);
+                    out
+                });
                 let mut page = JsonPage::begin(&meta, slug);
-                page.reserve_rows(rows.len());
-                for row in &rows {
-                    page.push(&plan, &row_view(row, branch));
+                page.reserve_bytes(parts.iter().map(|(_, bytes)| bytes.len() + 1).sum());
+                for (entries, bytes) in &parts {
+                    page.push_rendered(bytes, *entries);
                 }
                 page.finish(&plan, &links)
             }
             Format::Csv => {
-                let mut csv = CsvWriter::with_capacity(rows.len() * 256 + 256);
+                let mut csv = CsvWriter::with_capacity(256);
                 if query.bom {
                     csv.bom();
                 }
                 if query.headers {
                     plan.write_csv_header(&mut csv);
                 }
-                for row in &rows {
-                    plan.write_csv(&row_view(row, branch), &mut csv);
+                let parts = in_parts(&rows, |part| {
+                    let mut csv = CsvWriter::with_capacity(part.len() * 320);
+                    for row in part {
+                        plan.write_csv(&row_view(row, branch), &mut csv);
+                    }
+                    csv.into_bytes()
+                });
+                let mut body = csv.into_bytes();
+                body.reserve(parts.iter().map(|(_, bytes)| bytes.len()).sum());
+                for (_, bytes) in &parts {
+                    body.extend_from_slice(bytes);
                 }
-                csv.into_bytes()
+                body
             }
         };
         Ok(EntriesPage {

@@ -24,6 +24,7 @@ pub mod passwords;
 pub mod projects;
 pub mod ratelimit;
 pub mod readiness;
+mod render_parts;
 pub mod replace;
 pub mod sessions;
 pub mod structure_cache;

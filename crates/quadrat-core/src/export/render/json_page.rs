@@ -9,6 +9,21 @@ use crate::php::foreach_values;
 use crate::time::push_iso_zero_millis;
 
 impl ExportPlan {
+    /// Appends the rows' JSON entry objects to `out`, comma-separated: a part of a page's
+    /// entries ([`JsonPage::push_rendered`]).
+    pub fn write_json_rows<'r>(
+        &self,
+        rows: impl IntoIterator<Item = StoredEntry<'r>>,
+        out: &mut Vec<u8>,
+    ) {
+        for (i, row) in rows.into_iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            self.write_json(&row, out);
+        }
+    }
+
     /// Appends the row's JSON entry object to `out`.
     pub fn write_json(&self, row: &StoredEntry<'_>, out: &mut Vec<u8>) {
         let parsed = ParsedRow::new(row, self);
@@ -143,10 +158,9 @@ impl JsonPage {
         JsonPage { out, entries: 0 }
     }
 
-    /// Makes room for `rows` more entries at once (about 512 bytes each), so a page of 1,000
-    /// is not copied over and over as it grows.
-    pub fn reserve_rows(&mut self, rows: usize) {
-        self.out.reserve(rows.saturating_mul(512));
+    /// Makes room for `bytes` more, so a page is not copied over and over as it grows.
+    pub fn reserve_bytes(&mut self, bytes: usize) {
+        self.out.reserve(bytes);
     }
 
     pub fn push(&mut self, plan: &ExportPlan, row: &StoredEntry<'_>) {
@@ -155,6 +169,18 @@ impl JsonPage {
         }
         plan.write_json(row, &mut self.out);
         self.entries += 1;
+    }
+
+    /// Appends `entries` entries written by [`ExportPlan::write_json_rows`].
+    pub fn push_rendered(&mut self, rendered: &[u8], entries: usize) {
+        if entries == 0 {
+            return;
+        }
+        if self.entries > 0 {
+            self.out.push(b',');
+        }
+        self.out.extend_from_slice(rendered);
+        self.entries += entries;
     }
 
     /// The bytes written so far, leaving the page open.
