@@ -18,6 +18,7 @@ pub(crate) type Scanned<T> = Result<T, NotJson>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Start {
     Object,
+    Array,
     String,
     Other,
 }
@@ -76,6 +77,7 @@ impl<'a> Scan<'a> {
         self.skip_ws();
         match self.peek() {
             Some(b'{') => Ok(Start::Object),
+            Some(b'[') => Ok(Start::Array),
             Some(b'"') => Ok(Start::String),
             Some(_) => Ok(Start::Other),
             None => Err(NotJson),
@@ -111,6 +113,29 @@ impl<'a> Scan<'a> {
             self.expect(b':')?;
             member(self, key)?;
             if self.close(b'}')? {
+                self.depth -= 1;
+                return Ok(());
+            }
+        }
+    }
+
+    /// Calls `item(scan)` for each item of the array that starts here; `item` must consume
+    /// the item.
+    pub(crate) fn array(
+        &mut self,
+        mut item: impl FnMut(&mut Scan<'a>) -> Scanned<()>,
+    ) -> Scanned<()> {
+        self.expect(b'[')?;
+        self.enter()?;
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.at += 1;
+            self.depth -= 1;
+            return Ok(());
+        }
+        loop {
+            item(self)?;
+            if self.close(b']')? {
                 self.depth -= 1;
                 return Ok(());
             }

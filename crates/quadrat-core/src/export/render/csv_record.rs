@@ -7,7 +7,7 @@ use super::values::{
     push_php_value,
 };
 use crate::export::csv::CsvWriter;
-use crate::php::{foreach_values, strval_float_precision14};
+use crate::php::strval_float_precision14;
 use crate::time::iso_zero_millis;
 
 impl ExportPlan {
@@ -59,12 +59,13 @@ impl ExportPlan {
             Kind::DateTime(format) => w.field(&date_time(answer, *format)),
             Kind::Single(labels) => w.field(label(labels, answer)),
             Kind::Multi(labels) => w.field_with(|s| {
-                let items = foreach_values(answer.and_then(Answer::non_text));
-                for (i, item) in items.enumerate() {
-                    if i > 0 {
+                let mut first = true;
+                Answer::for_each_item(answer, |item| {
+                    if !first {
                         s.push_str(", ");
                     }
-                    let text = label(labels, Some(Answer::Value(item)));
+                    first = false;
+                    let text = label(labels, Some(item));
                     // Items holding a comma are quoted, so the list can be split again.
                     if text.contains(',') {
                         s.push('"');
@@ -73,7 +74,7 @@ impl ExportPlan {
                     } else {
                         s.push_str(text);
                     }
-                }
+                });
             }),
             Kind::Location => {
                 let loc = location(answer);

@@ -48,7 +48,7 @@ impl ExportPlan {
         self.columns
             .iter()
             .find(|c| c.input_ref == input_ref)
-            .and_then(|c| point(parsed.answer(c).and_then(Answer::non_text)))
+            .and_then(|c| point(parsed.answer(c).and_then(Answer::non_text).as_deref()))
             .is_some()
     }
 
@@ -62,7 +62,7 @@ impl ExportPlan {
             .columns
             .iter()
             .find(|c| c.input_ref == input_ref)
-            .and_then(|c| point(parsed.answer(c).and_then(Answer::non_text)))
+            .and_then(|c| point(parsed.answer(c).and_then(Answer::non_text).as_deref()))
         else {
             return false;
         };
@@ -97,7 +97,7 @@ impl ExportPlan {
             push_str(out, row.uuid);
         }
         out.extend_from_slice(b",\"geometry\":");
-        match chosen.and_then(|c| point(parsed.answer(c).and_then(Answer::non_text))) {
+        match chosen.and_then(|c| point(parsed.answer(c).and_then(Answer::non_text).as_deref())) {
             Some((lon, lat)) => {
                 out.extend_from_slice(b"{\"type\":\"Point\",\"coordinates\":[");
                 out.extend_from_slice(coordinate(lon).as_bytes());

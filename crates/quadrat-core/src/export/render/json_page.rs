@@ -5,7 +5,6 @@ use super::plan::{Column, ExportPlan, Fixed, Kind, Source};
 use super::values::{Answer, ParsedRow, date_time, decimal, integer, label, location, push_answer};
 use crate::export::jsonw::{push_f64, push_i64, push_str, push_value};
 use crate::export::links::{Links, Meta};
-use crate::php::foreach_values;
 use crate::time::push_iso_zero_millis;
 
 impl ExportPlan {
@@ -92,13 +91,14 @@ impl ExportPlan {
             Kind::Single(labels) => push_str(out, label(labels, answer)),
             Kind::Multi(labels) => {
                 out.push(b'[');
-                let items = foreach_values(answer.and_then(Answer::non_text));
-                for (i, item) in items.enumerate() {
-                    if i > 0 {
+                let mut first = true;
+                Answer::for_each_item(answer, |item| {
+                    if !first {
                         out.push(b',');
                     }
-                    push_str(out, label(labels, Some(Answer::Value(item))));
-                }
+                    first = false;
+                    push_str(out, label(labels, Some(item)));
+                });
                 out.push(b']');
             }
             Kind::Location => {

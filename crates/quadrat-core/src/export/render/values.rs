@@ -3,18 +3,21 @@
 
 use crate::export::keys::KeyMap;
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::StoredEntry;
 use super::plan::{Column, ExportPlan};
 use crate::export::dates::PhpDate;
 use crate::export::jsonw::{push_str, push_value};
-use crate::export::row::{Read, RowAnswers};
+use crate::export::row::{Read, RowAnswers, decode_raw, read_value};
+use crate::export::scan::{Scan, Scanned, Start};
 use crate::export::utm::{Utm, to_utm};
 use crate::json::to_php_json;
 use crate::php::{
-    array_get, empty_str, floatval_str, intval_float, intval_str, is_numeric_str, push_urlencoded,
-    strval_precision14, truthy,
+    array_get, empty_str, floatval_str, foreach_values, intval_float, intval_str, is_numeric_str,
+    push_urlencoded, strval_precision14, truthy,
 };
 use crate::time::UnixMillis;
 
@@ -24,10 +27,12 @@ pub(super) struct ParsedRow<'r> {
     counts: Value,
 }
 
-/// One stored answer (or `created_at`): text borrowed from the row, or a decoded value.
+/// One stored answer (or `created_at`): text borrowed from the row, an array or object as its
+/// text in the row, or a decoded value.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Answer<'r> {
     Text(&'r str),
+    Raw(&'r str),
     Value(&'r Value),
 }
 
@@ -35,15 +40,39 @@ impl<'r> Answer<'r> {
     fn of(read: &'r Read<'r>) -> Answer<'r> {
         match read {
             Read::Text(s) => Answer::Text(s),
+            Read::Raw(text) => Answer::Raw(text),
             Read::Value(v) => Answer::Value(v),
         }
     }
 
-    /// The value when it is not text (text is never a container).
-    pub(super) fn non_text(self) -> Option<&'r Value> {
+    /// The value when it is not text (text is never a container), decoded if need be.
+    pub(super) fn non_text(self) -> Option<Cow<'r, Value>> {
         match self {
             Answer::Text(_) => None,
-            Answer::Value(v) => Some(v),
+            Answer::Raw(text) => Some(Cow::Owned(decode_raw(text))),
+            Answer::Value(v) => Some(Cow::Borrowed(v)),
+        }
+    }
+
+    /// `foreach ($answer as $item)`: `each` is called with every item of a list or value of an
+    /// object; a list's text is walked where it lies, without decoding it.
+    pub(super) fn for_each_item(answer: Option<Answer<'_>>, mut each: impl FnMut(Answer<'_>)) {
+        match answer {
+            Some(Answer::Raw(text)) if text.starts_with('[') => {
+                let mut scan = Scan::new(text);
+                // The text was checked when the row was read: this walk cannot fail.
+                let _ = scan.array(|scan| {
+                    let item = read_value(scan)?;
+                    each(Answer::of(&item));
+                    Ok(())
+                });
+            }
+            Some(other) => {
+                if let Some(v) = other.non_text() {
+                    foreach_values(Some(&v)).for_each(|item| each(Answer::Value(item)));
+                }
+            }
+            None => {}
         }
     }
 }
@@ -88,6 +117,7 @@ impl<'r> ParsedRow<'r> {
 pub(super) fn push_answer(out: &mut Vec<u8>, answer: Answer<'_>) {
     match answer {
         Answer::Text(s) => push_str(out, s),
+        Answer::Raw(text) => push_value(out, &decode_raw(text)),
         Answer::Value(v) => push_value(out, v),
     }
 }
@@ -98,6 +128,7 @@ pub(super) fn push_php_string(s: &mut String, v: Option<Answer<'_>>) {
     match v {
         None => {}
         Some(Answer::Text(text)) => s.push_str(text),
+        Some(Answer::Raw(text)) => push_php_value(s, &decode_raw(text)),
         Some(Answer::Value(v)) => push_php_value(s, v),
     }
 }
@@ -115,6 +146,7 @@ pub(super) fn integer(answer: Option<Answer<'_>>) -> Option<i64> {
     let v = match answer? {
         Answer::Text("") => return None,
         Answer::Text(s) => return Some(intval_str(s)),
+        Answer::Raw(text) => return integer(Some(Answer::Value(&decode_raw(text)))),
         Answer::Value(v) => v,
     };
     Some(match v {
@@ -135,6 +167,7 @@ pub(super) fn decimal(answer: Option<Answer<'_>>) -> Option<f64> {
     let v = match answer? {
         Answer::Text("") => return None,
         Answer::Text(s) => return Some(floatval_str(s)).filter(|f| f.is_finite()),
+        Answer::Raw(text) => return decimal(Some(Answer::Value(&decode_raw(text)))),
         Answer::Value(v) => v,
     };
     let f = match v {
@@ -168,6 +201,8 @@ pub(super) fn date_time(answer: Option<Answer<'_>>, format: Option<&str>) -> Str
 pub(super) fn label<'m>(labels: &'m KeyMap<String>, answer: Option<Answer<'_>>) -> &'m str {
     let answer = match answer {
         Some(Answer::Text(s)) => return labels.get(s).map_or("", String::as_str),
+        // An array or object is no answer ref.
+        Some(Answer::Raw(_)) => return "",
         Some(Answer::Value(v)) => Some(v),
         None => None,
     };
@@ -219,36 +254,72 @@ pub(super) fn location(answer: Option<Answer<'_>>) -> Location {
         accuracy: None,
         utm: None,
     };
-    let Some(Value::Object(loc)) = answer.and_then(Answer::non_text) else {
+    let Some(loc) = location_members(answer) else {
         return empty;
     };
-    let (Some(lat), Some(long)) = (loc.get("latitude"), loc.get("longitude")) else {
+    let (Some(lat), Some(long)) = (loc.latitude, loc.longitude) else {
         return empty;
     };
-    if truthy(lat) && truthy(long) {
+    if truthy(&lat) && truthy(&long) {
         let (Some(lat_f), Some(long_f), Some(accuracy)) =
-            (as_float(lat), as_float(long), loc.get("accuracy"))
+            (as_float(&lat), as_float(&long), loc.accuracy)
         else {
             return empty;
         };
         return Location {
             valid: true,
-            latitude: Some(lat.clone()),
-            longitude: Some(long.clone()),
-            accuracy: Some(accuracy.clone()),
+            latitude: Some(lat),
+            longitude: Some(long),
+            accuracy: Some(accuracy),
             utm: Some(to_utm(lat_f, long_f)),
         };
     }
     Location {
         valid: true,
-        latitude: Some(lat.clone()),
-        longitude: Some(long.clone()),
-        accuracy: Some(
-            loc.get("accuracy")
-                .cloned()
-                .unwrap_or(Value::String(String::new())),
-        ),
+        latitude: Some(lat),
+        longitude: Some(long),
+        accuracy: Some(loc.accuracy.unwrap_or(Value::String(String::new()))),
         utm: None,
+    }
+}
+
+/// The three members of a location object that the export reads.
+#[derive(Default)]
+struct LocationMembers {
+    latitude: Option<Value>,
+    longitude: Option<Value>,
+    accuracy: Option<Value>,
+}
+
+/// The members of a location answer that is an object (`None` otherwise). An object still in
+/// its text is walked for the three members only (a member written twice keeps its last
+/// value, as decoding does).
+fn location_members(answer: Option<Answer<'_>>) -> Option<LocationMembers> {
+    match answer? {
+        Answer::Raw(text) => {
+            let mut scan = Scan::new(text);
+            if scan.start().ok()? != Start::Object {
+                return None;
+            }
+            let mut members = LocationMembers::default();
+            let walked: Scanned<()> = scan.object(|scan, key| {
+                let place = match key.as_ref() {
+                    "latitude" => &mut members.latitude,
+                    "longitude" => &mut members.longitude,
+                    "accuracy" => &mut members.accuracy,
+                    _ => return scan.skip(),
+                };
+                *place = Some(read_value(scan)?.into_value());
+                Ok(())
+            });
+            walked.ok().map(|()| members)
+        }
+        Answer::Value(Value::Object(loc)) => Some(LocationMembers {
+            latitude: loc.get("latitude").cloned(),
+            longitude: loc.get("longitude").cloned(),
+            accuracy: loc.get("accuracy").cloned(),
+        }),
+        _ => None,
     }
 }
 
@@ -294,5 +365,74 @@ impl ExportPlan {
         url.push_str("&v=");
         url.push_str(&uploaded_at.div_euclid(1000).to_string());
         url
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(
+        loc: Location,
+    ) -> (
+        bool,
+        Option<Value>,
+        Option<Value>,
+        Option<Value>,
+        Option<Utm>,
+    ) {
+        (
+            loc.valid,
+            loc.latitude,
+            loc.longitude,
+            loc.accuracy,
+            loc.utm,
+        )
+    }
+
+    fn items(answer: Answer<'_>, labels: &KeyMap<String>) -> Vec<String> {
+        let mut out = Vec::new();
+        Answer::for_each_item(Some(answer), |item| {
+            out.push(label(labels, Some(item)).into())
+        });
+        out
+    }
+
+    /// Lists and locations read from their text give what their decoded values give.
+    #[test]
+    fn raw_answers_read_as_their_decoded_values() {
+        for text in [
+            r#"{"accuracy": 7, "latitude": 51.498765, "longitude": -0.174877}"#,
+            r#"{"latitude": 1, "latitude": 51.5, "longitude": "-0.1", "accuracy": 3}"#,
+            r#"{"latitude": 0, "longitude": 0}"#,
+            r#"{"latitude": "x", "longitude": 2, "accuracy": 1}"#,
+            r#"{"longitude": 2}"#,
+            r#"{"latitude": {"a": 1}, "longitude": [1], "accuracy": null}"#,
+            "[51.5, -0.1]",
+            "{}",
+        ] {
+            let decoded: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(
+                seen(location(Some(Answer::Raw(text)))),
+                seen(location(Some(Answer::Value(&decoded)))),
+                "{text}"
+            );
+        }
+        let labels: KeyMap<String> = [("a", "A"), ("bA", "BA"), ("3", "Three"), ("b", "B")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        for text in [
+            r#"["a", "b\u0041", 3, ["a"], {"k": "a"}, "zz", null]"#,
+            r#"{"k": "a", "k": "b", "j": "3"}"#,
+            "[]",
+        ] {
+            let decoded: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(
+                items(Answer::Raw(text), &labels),
+                items(Answer::Value(&decoded), &labels),
+                "{text}"
+            );
+        }
     }
 }
