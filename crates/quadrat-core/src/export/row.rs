@@ -526,9 +526,8 @@ mod tests {
                 let chars: Vec<char> = text.chars().collect();
                 let i = at.index(chars.len() + 1);
                 let mut edited: String = chars[..i.min(chars.len())].iter().collect();
-                match put {
-                    Some(c) => edited.push(c),
-                    None => {}
+                if let Some(c) = put {
+                    edited.push(c);
                 }
                 let rest = if put.is_some() { i } else { (i + 1).min(chars.len()) };
                 edited.extend(&chars[rest.min(chars.len())..]);
