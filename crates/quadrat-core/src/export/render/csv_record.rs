@@ -104,7 +104,7 @@ impl ExportPlan {
                 w.field(&self.media(answer, media_type, format, row.uploaded_at));
             }
             Kind::BranchCount => w.field_with(|s| match parsed.branch_count(&col.input_ref) {
-                Some(v) => push_php_value(s, v),
+                Some(v) => push_php_value(s, &v),
                 None => s.push('0'),
             }),
         }

@@ -131,7 +131,7 @@ impl ExportPlan {
                 );
             }
             Kind::BranchCount => match parsed.branch_count(&col.input_ref) {
-                Some(v) => push_value(out, v),
+                Some(v) => push_value(out, &v),
                 None => push_i64(out, 0),
             },
         }

@@ -24,7 +24,8 @@ use crate::time::UnixMillis;
 /// The row's `entry_data` and `branch_counts`, read once.
 pub(super) struct ParsedRow<'r> {
     read: RowAnswers<'r>,
-    counts: Value,
+    /// The row's `branch_counts` text, when the plan shows a count.
+    counts: Option<&'r str>,
 }
 
 /// One stored answer (or `created_at`): text borrowed from the row, an array or object as its
@@ -87,11 +88,7 @@ impl<'r> ParsedRow<'r> {
                 plan.answer_slots.len(),
             ),
             // Only branch counts are read from it: most plans have none.
-            counts: row
-                .branch_counts
-                .filter(|_| plan.has_branch_counts)
-                .and_then(|t| serde_json::from_str(t).ok())
-                .unwrap_or(Value::Null),
+            counts: row.branch_counts.filter(|_| plan.has_branch_counts),
         }
     }
 
@@ -108,8 +105,29 @@ impl<'r> ParsedRow<'r> {
             .map(Answer::of)
     }
 
-    pub(super) fn branch_count(&self, input_ref: &str) -> Option<&Value> {
-        array_get(&self.counts, input_ref).filter(|v| !v.is_null())
+    /// `branch_counts[$input_ref]`, `None` when absent, `null` or unreadable. An object (as
+    /// every writer stores it) is walked in its text for that member; anything else is decoded.
+    pub(super) fn branch_count(&self, input_ref: &str) -> Option<Value> {
+        let text = self.counts?;
+        let mut scan = Scan::new(text);
+        let count = if scan.start().ok()? == Start::Object {
+            let mut found = None;
+            // A member written twice keeps its last value, as decoding does.
+            let walked: Scanned<()> = scan.object(|scan, key| {
+                if key == input_ref {
+                    found = Some(read_value(scan)?.into_value());
+                    Ok(())
+                } else {
+                    scan.skip()
+                }
+            });
+            walked.and_then(|()| scan.end()).ok()?;
+            found
+        } else {
+            let counts: Value = serde_json::from_str(text).ok()?;
+            array_get(&counts, input_ref).cloned()
+        };
+        count.filter(|v| !v.is_null())
     }
 }
 
@@ -396,6 +414,30 @@ mod tests {
             out.push(label(labels, Some(item)).into())
         });
         out
+    }
+
+    #[test]
+    fn branch_counts_read_as_the_decoded_object_gives_them() {
+        for text in [
+            r#"{"a": 3, "b": null}"#,
+            r#"{"a": 1, "a": 2}"#,
+            r#"{"b": {"x": 1}, "a": "4"}"#,
+            "[5, 6]",
+            "[]",
+            r#"{"a": 1} junk"#,
+            r#"{"a": 1"#,
+            "not json",
+        ] {
+            let row = ParsedRow {
+                read: RowAnswers::default(),
+                counts: Some(text),
+            };
+            for key in ["a", "b", "0", "1", "c"] {
+                let decoded: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+                let expected = array_get(&decoded, key).filter(|v| !v.is_null()).cloned();
+                assert_eq!(row.branch_count(key), expected, "{text} {key}");
+            }
+        }
     }
 
     /// Lists and locations read from their text give what their decoded values give.
