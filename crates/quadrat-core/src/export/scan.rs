@@ -298,51 +298,31 @@ impl<'a> Scan<'a> {
         let bytes = self.bytes();
         let mut escaped = false;
         loop {
-            // Plain runs a word at a time.
-            while let Some(word) = bytes.get(self.at..self.at + 8) {
-                if !plain_word(u64::from_le_bytes(word.try_into().map_err(|_| NotJson)?)) {
-                    break;
-                }
-                self.at += 8;
+            let rest = &bytes[self.at..];
+            // The next quote or backslash (a vector search), then no control character before
+            // it (a loop without early exit, which compiles to vector compares).
+            let stop = memchr::memchr2(b'"', b'\\', rest).ok_or(NotJson)?;
+            if rest[..stop].iter().fold(false, |bad, &b| bad | (b < 0x20)) {
+                return Err(NotJson);
             }
+            self.at += stop + 1;
+            if rest[stop] == b'"' {
+                return Ok(escaped);
+            }
+            escaped = true;
             match self.peek().ok_or(NotJson)? {
-                b'"' => {
-                    self.at += 1;
-                    return Ok(escaped);
-                }
-                b'\\' => {
-                    escaped = true;
-                    self.at += 1;
-                    match self.peek().ok_or(NotJson)? {
-                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.at += 1,
-                        b'u' => {
-                            let hex = bytes.get(self.at + 1..self.at + 5).ok_or(NotJson)?;
-                            if !hex.iter().all(u8::is_ascii_hexdigit) {
-                                return Err(NotJson);
-                            }
-                            self.at += 5;
-                        }
-                        _ => return Err(NotJson),
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.at += 1,
+                b'u' => {
+                    let hex = bytes.get(self.at + 1..self.at + 5).ok_or(NotJson)?;
+                    if !hex.iter().all(u8::is_ascii_hexdigit) {
+                        return Err(NotJson);
                     }
+                    self.at += 5;
                 }
-                b if b < 0x20 => return Err(NotJson),
-                _ => self.at += 1,
+                _ => return Err(NotJson),
             }
         }
     }
-}
-
-/// No byte of the eight is `"`, `\` or a control character (non-ASCII bytes are plain here:
-/// the text is valid UTF-8 already).
-fn plain_word(w: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    // Bytes of 0x80 and above pass the "below 0x20" test by their high bit (`& !w`).
-    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-    let quote = has_zero(w ^ (ONES * u64::from(b'"')));
-    let backslash = has_zero(w ^ (ONES * u64::from(b'\\')));
-    below_space | quote | backslash == 0
 }
 
 #[cfg(test)]
