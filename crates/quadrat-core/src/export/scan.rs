@@ -99,24 +99,11 @@ impl<'a> Scan<'a> {
         &mut self,
         mut member: impl FnMut(&mut Scan<'a>, Cow<'a, str>) -> Scanned<()>,
     ) -> Scanned<()> {
-        self.expect(b'{')?;
-        self.enter()?;
-        self.skip_ws();
-        if self.peek() == Some(b'}') {
-            self.at += 1;
-            self.depth -= 1;
-            return Ok(());
-        }
-        loop {
-            self.skip_ws();
-            let key = self.string()?;
-            self.expect(b':')?;
-            member(self, key)?;
-            if self.close(b'}')? {
-                self.depth -= 1;
-                return Ok(());
-            }
-        }
+        self.container(b'{', b'}', |scan| {
+            let key = scan.string()?;
+            scan.expect(b':')?;
+            member(scan, key)
+        })
     }
 
     /// Calls `item(scan)` for each item of the array that starts here; `item` must consume
@@ -125,17 +112,29 @@ impl<'a> Scan<'a> {
         &mut self,
         mut item: impl FnMut(&mut Scan<'a>) -> Scanned<()>,
     ) -> Scanned<()> {
-        self.expect(b'[')?;
+        self.container(b'[', b']', |scan| item(scan))
+    }
+
+    /// An object or array from `open` to `close`, `part` called at each member or item (after
+    /// its leading whitespace).
+    fn container(
+        &mut self,
+        open: u8,
+        close: u8,
+        mut part: impl FnMut(&mut Scan<'a>) -> Scanned<()>,
+    ) -> Scanned<()> {
+        self.expect(open)?;
         self.enter()?;
         self.skip_ws();
-        if self.peek() == Some(b']') {
+        if self.peek() == Some(close) {
             self.at += 1;
             self.depth -= 1;
             return Ok(());
         }
         loop {
-            item(self)?;
-            if self.close(b']')? {
+            self.skip_ws();
+            part(self)?;
+            if self.close(close)? {
                 self.depth -= 1;
                 return Ok(());
             }
@@ -173,48 +172,13 @@ impl<'a> Scan<'a> {
     fn skip_value(&mut self) -> Scanned<()> {
         match self.peek().ok_or(NotJson)? {
             b'"' => self.skip_string().map(drop),
-            b'{' => {
-                self.at += 1;
-                self.enter()?;
-                self.skip_ws();
-                if self.peek() == Some(b'}') {
-                    self.at += 1;
-                    self.depth -= 1;
-                    return Ok(());
-                }
-                loop {
-                    self.skip_ws();
-                    if self.peek() != Some(b'"') {
-                        return Err(NotJson);
-                    }
-                    self.skip_string()?;
-                    self.expect(b':')?;
-                    self.skip_ws();
-                    self.skip_value()?;
-                    if self.close(b'}')? {
-                        self.depth -= 1;
-                        return Ok(());
-                    }
-                }
-            }
-            b'[' => {
-                self.at += 1;
-                self.enter()?;
-                self.skip_ws();
-                if self.peek() == Some(b']') {
-                    self.at += 1;
-                    self.depth -= 1;
-                    return Ok(());
-                }
-                loop {
-                    self.skip_ws();
-                    self.skip_value()?;
-                    if self.close(b']')? {
-                        self.depth -= 1;
-                        return Ok(());
-                    }
-                }
-            }
+            // Keys are skipped as strings are, not decoded (as serde_json ignores them).
+            b'{' => self.container(b'{', b'}', |scan| {
+                scan.skip_string()?;
+                scan.expect(b':')?;
+                scan.skip()
+            }),
+            b'[' => self.container(b'[', b']', Scan::skip_value),
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
             b'n' => self.literal(b"null"),
