@@ -217,8 +217,9 @@ impl EntryTx {
     ) -> Result<()> {
         let project_id = self.project_id();
         let forget = format!(
-            "DELETE FROM change_tombstones WHERE project_id = $1 AND uuid IN ({})",
-            crate::entries::placeholders(2, uuids.len())
+            "DELETE FROM change_tombstones WHERE project_id = {} AND uuid IN ({})",
+            self.params(1, 1),
+            self.params(2, uuids.len())
         );
         with_tx!(self, |conn| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(forget)).bind(project_id);
