@@ -236,7 +236,7 @@ pub struct Store {
 }
 
 /// The SQLite writer's page cache, KiB.
-const WRITER_CACHE_KIB: u32 = 65_536;
+const WRITER_CACHE_KIB: u32 = 16_384;
 
 impl Store {
     /// Opens the database named by `url` (`sqlite://PATH` creates the file; `postgres://…`)
