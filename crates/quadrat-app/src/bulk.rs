@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use quadrat_core::Ec5Error;
-use quadrat_core::bulk::{RowContext, Template, json_line};
+use quadrat_core::bulk::{Binding, RowContext, Template, json_line};
 use quadrat_core::definition::{Definition, InputType};
 use quadrat_core::mappings::MappingList;
 use quadrat_core::roles::{Actor, Role};
@@ -277,12 +277,9 @@ impl App {
         };
         let sink = if options.all_or_nothing {
             let session = self.begin_batch(&target.project, &target.actor).await?;
-            Sink::Session {
-                session: Box::new(session),
-                pending: Vec::with_capacity(BATCH_ROWS),
-            }
+            Sink::Session(Box::new(session))
         } else {
-            Sink::Batches(Vec::with_capacity(BATCH_ROWS))
+            Sink::Batches
         };
         let mut import = Import {
             app: self,
@@ -292,17 +289,20 @@ impl App {
             rejected: Vec::new(),
         };
         let read = match &template {
-            Some(template) => read_csv(&mut import, template, options, input, progress).await,
-            None => read_json_lines(&mut import, input, progress).await,
+            Some(template) => match CsvRows::new(template, options, &target, input) {
+                Ok(mut rows) => import.run(&mut rows, progress).await,
+                Err(e) => Err(e),
+            },
+            None => import.run(&mut JsonRows::new(input), progress).await,
         };
         match read {
             Ok(()) => import.finish().await,
             Err(ReadError::Io(error)) => Err(BulkError::Unreadable {
                 error,
-                // Rows waiting for their batch, or the open transaction, are dropped unstored.
+                // Rows read after the last batch, or the open transaction, are dropped unstored.
                 stored: match import.sink {
-                    Sink::Batches(_) => import.accepted,
-                    Sink::Session { .. } => 0,
+                    Sink::Batches => import.accepted,
+                    Sink::Session(_) => 0,
                 },
             }),
             Err(ReadError::Stop(e)) => Err(e),
@@ -327,13 +327,10 @@ impl From<BulkError> for ReadError {
 }
 
 /// Where accepted payloads go: committed batches, or one transaction kept open to the end
-/// (written in steps of the same size). Each holds its rows waiting, with their lines.
+/// (written in steps of the same size).
 enum Sink<'a> {
-    Batches(Vec<(u64, Value)>),
-    Session {
-        session: Box<BatchSession<'a>>,
-        pending: Vec<(u64, Value)>,
-    },
+    Batches,
+    Session(Box<BatchSession<'a>>),
 }
 
 struct Import<'a> {
@@ -345,41 +342,94 @@ struct Import<'a> {
     rejected: Vec<Rejection>,
 }
 
-impl Import<'_> {
-    async fn push(
-        &mut self,
-        line: u64,
-        row: std::result::Result<Value, Vec<Ec5Error>>,
-    ) -> std::result::Result<(), BulkError> {
-        let data = match row {
-            Ok(data) => data,
-            Err(errors) => {
-                self.rejected.push(Rejection { line, errors });
-                return Ok(());
+/// Rows read for one batch: the payloads, the rows refused as they were read, and whether the
+/// input ended.
+#[derive(Default)]
+struct ReadBatch {
+    rows: Vec<(u64, Value)>,
+    rejected: Vec<Rejection>,
+    end: bool,
+}
+
+/// Rows read between two chances for a batch being written to go on (see [`Import::run`]).
+const READ_STEP: usize = 16;
+
+/// The rows of a file, one at a time.
+trait RowSource {
+    /// The next row and its line; `None` at the end of the input.
+    fn next_row(&mut self) -> std::result::Result<Option<(u64, Row)>, ReadError>;
+    /// Bytes of the input read so far.
+    fn bytes_read(&self) -> u64;
+}
+
+/// A row's payload, or why it was refused as it was read.
+type Row = std::result::Result<Value, Vec<Ec5Error>>;
+
+async fn read_batch<S: RowSource>(
+    source: &mut S,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> std::result::Result<ReadBatch, ReadError> {
+    let mut batch = ReadBatch {
+        rows: Vec::with_capacity(BATCH_ROWS),
+        ..ReadBatch::default()
+    };
+    let mut step = 0;
+    while batch.rows.len() < BATCH_ROWS {
+        match source.next_row()? {
+            None => {
+                batch.end = true;
+                break;
             }
-        };
-        let (Sink::Batches(pending) | Sink::Session { pending, .. }) = &mut self.sink;
-        pending.push((line, data));
-        if pending.len() >= BATCH_ROWS {
-            self.flush().await?;
+            Some((line, Ok(data))) => batch.rows.push((line, data)),
+            Some((line, Err(errors))) => batch.rejected.push(Rejection { line, errors }),
         }
-        Ok(())
+        progress(source.bytes_read());
+        step += 1;
+        if step == READ_STEP {
+            step = 0;
+            tokio::task::yield_now().await;
+        }
+    }
+    Ok(batch)
+}
+
+impl Import<'_> {
+    /// Reads and stores every row of `source`, a batch at a time. The next batch is read while
+    /// the previous one is checked and written: the database's work (on its own thread for
+    /// SQLite, on the server for PostgreSQL) overlaps the parsing, which yields to it every
+    /// [`READ_STEP`] rows. A batch is stored before any error of the reading after it is told.
+    async fn run<S: RowSource>(
+        &mut self,
+        source: &mut S,
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> std::result::Result<(), ReadError> {
+        let mut next = read_batch(source, progress).await?;
+        loop {
+            let ReadBatch {
+                rows,
+                rejected,
+                end,
+            } = next;
+            self.rejected.extend(rejected);
+            if end {
+                return Ok(self.flush(rows).await?);
+            }
+            let (flushed, read) = tokio::join!(self.flush(rows), read_batch(source, progress));
+            flushed?;
+            next = read?;
+        }
     }
 
-    /// Checks and writes the rows waiting: a committed batch, or a step of the open
-    /// transaction (both on the batched path).
-    async fn flush(&mut self) -> std::result::Result<(), BulkError> {
-        let (session, pending) = match &mut self.sink {
-            Sink::Batches(pending) => (None, pending),
-            Sink::Session { session, pending } => (Some(session), pending),
-        };
-        if pending.is_empty() {
+    /// Checks and writes `rows`: a committed batch, or a step of the open transaction (both on
+    /// the batched path).
+    async fn flush(&mut self, rows: Vec<(u64, Value)>) -> std::result::Result<(), BulkError> {
+        if rows.is_empty() {
             return Ok(());
         }
-        let (lines, rows): (Vec<u64>, Vec<Value>) = std::mem::take(pending).into_iter().unzip();
-        let outcomes = match session {
-            Some(session) => session.push_rows(&rows).await,
-            None => {
+        let (lines, rows): (Vec<u64>, Vec<Value>) = rows.into_iter().unzip();
+        let outcomes = match &mut self.sink {
+            Sink::Session(session) => session.push_rows(&rows).await,
+            Sink::Batches => {
                 self.app
                     .ingest_batch(&self.target.project, &self.target.actor, &rows)
                     .await
@@ -395,10 +445,9 @@ impl Import<'_> {
         Ok(())
     }
 
-    /// Stores what is left; with all-or-nothing, commits only when no row was rejected.
+    /// With all-or-nothing, commits only when no row was rejected.
     async fn finish(mut self) -> std::result::Result<BulkReport, BulkError> {
-        self.flush().await?;
-        if let Sink::Session { session, .. } = self.sink {
+        if let Sink::Session(session) = self.sink {
             if self.rejected.is_empty() {
                 session.commit().await.map_err(BulkError::App)?;
             } else {
@@ -415,57 +464,82 @@ impl Import<'_> {
     }
 }
 
-async fn read_csv<R: Read>(
-    import: &mut Import<'_>,
-    template: &Template,
-    options: &BulkOptions,
-    input: R,
-    progress: &mut (dyn FnMut(u64) + Send),
-) -> std::result::Result<(), ReadError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(input);
-    let header: Vec<String> = match reader.headers() {
-        Ok(header) => header.iter().map(str::to_string).collect(),
-        Err(e) => return Err(csv_error(e, "the header row")),
-    };
-    // The whole file is refused before anything is stored.
-    let binding = template
-        .bind(&header)
-        .map_err(|why| refused(Ec5Error::new("ec5_47", why)))?;
-    let version = import.target.project_version();
-    let mut record = csv::StringRecord::new();
-    loop {
-        let line = reader.position().line();
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
+/// The rows of a CSV file of the bulk-upload template.
+struct CsvRows<'a, R: Read> {
+    reader: csv::Reader<R>,
+    record: csv::StringRecord,
+    template: &'a Template,
+    binding: Binding,
+    options: &'a BulkOptions,
+    version: String,
+}
+
+impl<'a, R: Read> CsvRows<'a, R> {
+    /// Reads the header; a header the template cannot bind refuses the whole file.
+    fn new(
+        template: &'a Template,
+        options: &'a BulkOptions,
+        target: &ImportTarget,
+        input: R,
+    ) -> std::result::Result<Self, ReadError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .from_reader(input);
+        let header: Vec<String> = match reader.headers() {
+            Ok(header) => header.iter().map(str::to_string).collect(),
+            Err(e) => return Err(csv_error(e, "the header row")),
+        };
+        // The whole file is refused before anything is stored.
+        let binding = template
+            .bind(&header)
+            .map_err(|why| refused(Ec5Error::new("ec5_47", why)))?;
+        Ok(CsvRows {
+            reader,
+            record: csv::StringRecord::new(),
+            template,
+            binding,
+            options,
+            version: target.project_version(),
+        })
+    }
+}
+
+impl<R: Read> RowSource for CsvRows<'_, R> {
+    fn next_row(&mut self) -> std::result::Result<Option<(u64, Row)>, ReadError> {
+        let line = self.reader.position().line();
+        match self.reader.read_record(&mut self.record) {
+            Ok(false) => Ok(None),
             Ok(true) => {
-                let line = record.position().map_or(line, |p| p.line());
+                let line = self.record.position().map_or(line, |p| p.line());
                 let uuid = uuid::Uuid::new_v4().to_string();
                 let created_at = iso_zero_millis(now_millis());
                 let ctx = RowContext {
                     new_uuid: &uuid,
                     created_at: &created_at,
-                    project_version: &version,
-                    parent_uuid: options.parent_uuid.as_deref(),
-                    owner_uuid: options.owner_uuid.as_deref(),
+                    project_version: &self.version,
+                    parent_uuid: self.options.parent_uuid.as_deref(),
+                    owner_uuid: self.options.owner_uuid.as_deref(),
                 };
-                let fields: Vec<&str> = record.iter().collect();
-                let row = template.payload(&binding, &fields, &ctx);
-                import.push(line, row).await?;
+                let fields: Vec<&str> = self.record.iter().collect();
+                Ok(Some((
+                    line,
+                    self.template.payload(&self.binding, &fields, &ctx),
+                )))
             }
             // A row that is not UTF-8 is that row's problem only.
             Err(e) if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) => {
                 let line = e.position().map_or(line, |p| p.line());
                 let errors = vec![Ec5Error::new("The row is not valid UTF-8 text.", "csv")];
-                import.push(line, Err(errors)).await?;
+                Ok(Some((line, Err(errors))))
             }
-            Err(e) => return Err(csv_error(e, &format!("line {line}"))),
+            Err(e) => Err(csv_error(e, &format!("line {line}"))),
         }
-        progress(reader.position().byte());
     }
-    Ok(())
+
+    fn bytes_read(&self) -> u64 {
+        self.reader.position().byte()
+    }
 }
 
 /// A CSV reading error: the input's own (`Unreadable`), or a file that is not CSV text.
@@ -477,34 +551,52 @@ fn csv_error(e: csv::Error, place: &str) -> ReadError {
     }
 }
 
-async fn read_json_lines<R: Read>(
-    import: &mut Import<'_>,
-    input: R,
-    progress: &mut (dyn FnMut(u64) + Send),
-) -> std::result::Result<(), ReadError> {
-    let mut reader = BufReader::new(input);
-    let mut buf = Vec::new();
-    let mut line = 0u64;
-    let mut read = 0u64;
-    loop {
-        buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).map_err(ReadError::Io)?;
-        if n == 0 {
-            break;
+/// The rows of a JSON lines file; blank lines are skipped.
+struct JsonRows<R: Read> {
+    reader: BufReader<R>,
+    buf: Vec<u8>,
+    line: u64,
+    read: u64,
+}
+
+impl<R: Read> JsonRows<R> {
+    fn new(input: R) -> Self {
+        JsonRows {
+            reader: BufReader::new(input),
+            buf: Vec::new(),
+            line: 0,
+            read: 0,
         }
-        line += 1;
-        read += n as u64;
-        let row = match std::str::from_utf8(&buf) {
-            Ok(text) => json_line(text),
-            Err(_) => Some(Err(vec![Ec5Error::new(
-                "The line is not valid UTF-8 text.",
-                "json",
-            )])),
-        };
-        if let Some(row) = row {
-            import.push(line, row).await?;
-        }
-        progress(read);
     }
-    Ok(())
+}
+
+impl<R: Read> RowSource for JsonRows<R> {
+    fn next_row(&mut self) -> std::result::Result<Option<(u64, Row)>, ReadError> {
+        loop {
+            self.buf.clear();
+            let n = self
+                .reader
+                .read_until(b'\n', &mut self.buf)
+                .map_err(ReadError::Io)?;
+            if n == 0 {
+                return Ok(None);
+            }
+            self.line += 1;
+            self.read += n as u64;
+            let row = match std::str::from_utf8(&self.buf) {
+                Ok(text) => json_line(text),
+                Err(_) => Some(Err(vec![Ec5Error::new(
+                    "The line is not valid UTF-8 text.",
+                    "json",
+                )])),
+            };
+            if let Some(row) = row {
+                return Ok(Some((self.line, row)));
+            }
+        }
+    }
+
+    fn bytes_read(&self) -> u64 {
+        self.read
+    }
 }

@@ -1,6 +1,7 @@
 //! JSON as the real server writes it: MySQL's stored key order and PHP's string escaping.
 
 use serde::Serialize;
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Value};
 
 /// Reorders every object the way a MySQL JSON column returns it: shorter keys first, then by
@@ -19,6 +20,41 @@ pub fn mysql_order(value: Value) -> Value {
         }
         Value::Array(items) => Value::Array(items.into_iter().map(mysql_order).collect()),
         other => other,
+    }
+}
+
+/// Compact JSON of `value` with every object in [`mysql_order`], written straight from the
+/// borrowed value: the bytes of `serde_json::to_string(&mysql_order(value.clone()))` without
+/// the copy (every stored entry goes through here).
+pub fn to_mysql_order_string(value: &Value) -> String {
+    serde_json::to_string(&MysqlOrdered(value)).unwrap_or_else(|_| "null".into())
+}
+
+struct MysqlOrdered<'a>(&'a Value);
+
+impl Serialize for MysqlOrdered<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Object(map) => {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_unstable_by(|(a, _), (b, _)| {
+                    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+                });
+                let mut out = serializer.serialize_map(Some(entries.len()))?;
+                for (k, v) in entries {
+                    out.serialize_entry(k, &MysqlOrdered(v))?;
+                }
+                out.end()
+            }
+            Value::Array(items) => {
+                let mut out = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    out.serialize_element(&MysqlOrdered(item))?;
+                }
+                out.end()
+            }
+            other => other.serialize(serializer),
+        }
     }
 }
 
@@ -88,6 +124,16 @@ mod tests {
             serde_json::to_string(&v).unwrap(),
             r#"{"id":2,"type":1,"entry":{"answer":2,"was_jumped":1},"attributes":3}"#
         );
+    }
+
+    #[test]
+    fn writes_the_reordered_value_unchanged() {
+        let v = json!({
+            "type": "entry", "id": "é/\"q", "attributes": {"b": [{"zz": 1, "a": null}, 2.5]},
+            "entry": {"was_jumped": true, "answer": [], "answers": {}}, "": -1
+        });
+        let expected = serde_json::to_string(&mysql_order(v.clone())).unwrap();
+        assert_eq!(to_mysql_order_string(&v), expected);
     }
 
     #[test]

@@ -196,6 +196,36 @@ impl EntryTx {
         Ok(seq)
     }
 
+    /// The number of a new record `uuid`, with its tombstone (a uuid written again after its
+    /// deletion) forgotten: one statement asks both, so a new record's upload pays for the
+    /// delete only when there is a tombstone to delete.
+    pub(crate) async fn next_seq_of_new(&mut self, uuid: &str) -> Result<i64> {
+        let project_id = self.project_id();
+        let taken: Option<(i64, bool)> = with_tx!(self, |conn| {
+            sqlx::query_as(
+                "UPDATE change_counters SET last_seq = last_seq + 1 WHERE project_id = $1 \
+                 RETURNING last_seq, EXISTS (SELECT 1 FROM change_tombstones t WHERE \
+                 t.project_id = $1 AND t.uuid = $2)",
+            )
+            .bind(project_id)
+            .bind(uuid)
+            .fetch_optional(&mut *conn)
+            .await?
+        });
+        // The project's first change: its counter row is made on the general path.
+        let Some((seq, tombstoned)) = taken else {
+            let seq = self.next_seq().await?;
+            self.forget_tombstone(uuid).await?;
+            return Ok(seq);
+        };
+        #[cfg(feature = "test-support")]
+        pause::after_seq_taken().await;
+        if tombstoned {
+            self.forget_tombstone(uuid).await?;
+        }
+        Ok(seq)
+    }
+
     /// Gives the hierarchy entry `id` a new number (its rendering changed).
     pub(crate) async fn restamp_entry(&mut self, id: i64) -> Result<()> {
         let seq = self.next_seq().await?;
@@ -217,8 +247,9 @@ impl EntryTx {
     ) -> Result<()> {
         let project_id = self.project_id();
         let forget = format!(
-            "DELETE FROM change_tombstones WHERE project_id = $1 AND uuid IN ({})",
-            crate::entries::placeholders(2, uuids.len())
+            "DELETE FROM change_tombstones WHERE project_id = {} AND uuid IN ({})",
+            self.params(1, 1),
+            self.params(2, uuids.len())
         );
         with_tx!(self, |conn| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(forget)).bind(project_id);

@@ -235,6 +235,9 @@ pub struct Store {
     pub(crate) marks: Arc<page_marks::PageMarks>,
 }
 
+/// The SQLite writer's page cache, KiB.
+const WRITER_CACHE_KIB: u32 = 16_384;
+
 impl Store {
     /// Opens the database named by `url` (`sqlite://PATH` creates the file; `postgres://…`)
     /// with the safe durability. Does not migrate: call [`Store::migrate`].
@@ -274,9 +277,17 @@ impl Store {
         // Owner-only before SQLite creates it (its -wal and -shm files take the same mode).
         files::secure_database_file(options.get_filename())
             .map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
+        // The writer's page cache holds a batch's index pages (SQLite's default of 2 MB spills
+        // them to the WAL mid-transaction and reads them back), and the group commit's
+        // savepoint journals stay in memory instead of a temporary file.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options.clone())
+            .connect_with(
+                options
+                    .clone()
+                    .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
+                    .pragma("temp_store", "MEMORY"),
+            )
             .await?;
         let read = SqlitePoolOptions::new()
             .max_connections(8)

@@ -8,7 +8,7 @@ use super::datetime::sanitise_created_at;
 use super::payload::{DataUpload, EntryKind, Relationships};
 use super::title::build_title;
 use crate::definition::Input;
-use crate::json::{mysql_order, object_or_empty_array};
+use crate::json::{object_or_empty_array, to_mysql_order_string};
 use crate::time::UnixMillis;
 
 /// A validated upload, ready to store.
@@ -126,5 +126,5 @@ fn geo_json(
 
 /// Compact JSON in MySQL's key order, as every JSON column is stored.
 pub fn stored(value: &Value) -> String {
-    serde_json::to_string(&mysql_order(value.clone())).unwrap_or_else(|_| "null".into())
+    to_mysql_order_string(value)
 }

@@ -14,13 +14,12 @@ use super::{EntryTx, with_tx};
 use crate::{Result, conflict_as};
 
 /// Values per `IN (…)` list.
-pub(super) const IN_LIST: usize = 200;
-/// Rows per multi-row `INSERT`: sqlx's SQLite driver finds each `$N` parameter by a scan of
-/// the statement's parameter names, so binding costs grow with the square of the parameters
-/// of one statement (at 500 rows of 15 columns that scan was half the import's time).
-pub(super) const INSERT_ROWS: usize = 25;
+pub(super) const IN_LIST: usize = 500;
+/// Rows per multi-row `INSERT` (their parameters are anonymous on SQLite, see
+/// [`EntryTx::params`], so a long statement binds in linear time).
+pub(super) const INSERT_ROWS: usize = 100;
 /// Uniqueness rows (6 columns) per `INSERT`.
-const UNIQUE_ROWS: usize = 60;
+const UNIQUE_ROWS: usize = 200;
 
 /// A new hierarchy entry of a batch: the columns of [`EntryTx::insert_entry`]'s arguments.
 #[derive(Debug, Clone)]
@@ -31,15 +30,22 @@ pub struct NewEntry<'a> {
     pub branch_counts: Option<&'a str>,
 }
 
-/// `$first, $first+1, …` for `n` values.
-pub(crate) fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 impl EntryTx {
+    /// `n` bind parameters, the statement's `first` to `first + n - 1`: `$first, …` on
+    /// PostgreSQL, anonymous `?, …` on SQLite, where sqlx finds each `$N` by a scan of the
+    /// statement's parameter names (binding a long statement costs the square of its length).
+    /// Anonymous parameters are bound in order of appearance, so every parameter of a statement
+    /// that uses this must come from it, in bind order.
+    pub(crate) fn params(&self, first: usize, n: usize) -> String {
+        match self.inner {
+            super::TxInner::Sqlite(_) => vec!["?"; n].join(", "),
+            super::TxInner::Postgres(_) => (first..first + n)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
     /// The hierarchy entries with these uuids, in any project (as [`EntryTx::entry_by_uuid`]
     /// reads each).
     pub async fn entries_by_uuids(&mut self, uuids: &[&str]) -> Result<Vec<super::StoredEntry>> {
@@ -57,7 +63,7 @@ impl EntryTx {
     {
         let mut out = Vec::new();
         for chunk in uuids.chunks(IN_LIST) {
-            let sql = format!("{select} WHERE uuid IN ({})", placeholders(1, chunk.len()));
+            let sql = format!("{select} WHERE uuid IN ({})", self.params(1, chunk.len()));
             let rows: Vec<T> = with_tx!(self, |conn| {
                 let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
                 for uuid in chunk {
@@ -73,7 +79,6 @@ impl EntryTx {
     /// For each of `keys` that some record holds: the key and the holder's uuid (as
     /// [`EntryTx::taken_answers`] looks each up). One statement per input and scope.
     pub async fn answer_holders(&mut self, keys: &[UniqueKey]) -> Result<Vec<(UniqueKey, String)>> {
-        let project_id = self.project_id;
         let mut groups: HashMap<(&str, &str), Vec<&str>> = HashMap::new();
         for k in keys {
             groups
@@ -82,23 +87,11 @@ impl EntryTx {
                 .push(k.key.as_str());
         }
         let mut out = Vec::new();
-        for ((input_ref, scope), answers) in groups {
+        for ((input_ref, scope), mut answers) in groups {
+            answers.sort_unstable();
+            answers.dedup();
             for chunk in answers.chunks(IN_LIST) {
-                let sql = format!(
-                    "SELECT answer_key, entry_uuid FROM unique_answers WHERE project_id = $1 AND \
-                     input_ref = $2 AND scope = $3 AND answer_key IN ({})",
-                    placeholders(4, chunk.len())
-                );
-                let rows: Vec<(String, String)> = with_tx!(self, |conn| {
-                    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                        .bind(project_id)
-                        .bind(input_ref)
-                        .bind(scope);
-                    for answer in chunk {
-                        q = q.bind(*answer);
-                    }
-                    q.fetch_all(&mut *conn).await?
-                });
+                let rows = self.holders_of(input_ref, scope, chunk).await?;
                 out.extend(rows.into_iter().map(|(key, uuid)| {
                     let key = UniqueKey {
                         input_ref: input_ref.to_string(),
@@ -110,6 +103,50 @@ impl EntryTx {
             }
         }
         Ok(out)
+    }
+
+    /// The stored `(answer_key, entry_uuid)` of distinct `answers` of one input and scope. On
+    /// PostgreSQL the statement is not kept prepared, so it is planned with the answers it is
+    /// given: a kept statement's generic plan (estimating one row per input and scope) read
+    /// every answer of the input through a filter, 60,000 rows per batch in a project of
+    /// that size, a cost that grew with the project.
+    async fn holders_of(
+        &mut self,
+        input_ref: &str,
+        scope: &str,
+        answers: &[&str],
+    ) -> Result<Vec<(String, String)>> {
+        let project_id = self.project_id;
+        Ok(match &mut self.inner {
+            super::TxInner::Sqlite(t) => {
+                let sql = format!(
+                    "SELECT answer_key, entry_uuid FROM unique_answers WHERE project_id = ? AND \
+                     input_ref = ? AND scope = ? AND answer_key IN ({})",
+                    vec!["?"; answers.len()].join(", ")
+                );
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(project_id)
+                    .bind(input_ref)
+                    .bind(scope);
+                for answer in answers {
+                    q = q.bind(*answer);
+                }
+                q.fetch_all(t.conn()).await?
+            }
+            super::TxInner::Postgres(t) => {
+                sqlx::query_as(
+                    "SELECT answer_key, entry_uuid FROM unique_answers WHERE project_id = $1 AND \
+                     input_ref = $2 AND scope = $3 AND answer_key = ANY($4)",
+                )
+                .persistent(false)
+                .bind(project_id)
+                .bind(input_ref)
+                .bind(scope)
+                .bind(answers)
+                .fetch_all(&mut **t)
+                .await?
+            }
+        })
     }
 
     /// Stores new hierarchy entries, in order, with everything [`EntryTx::insert_entry`] does
@@ -147,7 +184,7 @@ impl EntryTx {
             if i > 0 {
                 insert.push_str(", ");
             }
-            insert.push_str(&format!("({}, 0)", placeholders(i * COLUMNS + 1, COLUMNS)));
+            insert.push_str(&format!("({}, 0)", self.params(i * COLUMNS + 1, COLUMNS)));
         }
         insert.push_str(" RETURNING id, uuid");
         let ids: Vec<(i64, String)> = with_tx!(self, |conn| {
@@ -242,7 +279,7 @@ impl EntryTx {
                 if i > 0 {
                     sql.push_str(", ");
                 }
-                sql.push_str(&format!("({})", placeholders(i * 6 + 1, 6)));
+                sql.push_str(&format!("({})", self.params(i * 6 + 1, 6)));
             }
             with_tx!(self, |conn| {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));

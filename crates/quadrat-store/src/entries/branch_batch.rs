@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use super::batch::{INSERT_ROWS, placeholders};
+use super::batch::INSERT_ROWS;
 use super::counters::FormSpan;
 use super::lookups::STORED_BRANCH;
 use super::write::NewRecord;
@@ -84,7 +84,7 @@ impl EntryTx {
             if i > 0 {
                 insert.push_str(", ");
             }
-            insert.push_str(&format!("({})", placeholders(i * COLUMNS + 1, COLUMNS)));
+            insert.push_str(&format!("({})", self.params(i * COLUMNS + 1, COLUMNS)));
         }
         insert.push_str(" RETURNING id, uuid");
         let ids: Vec<(i64, String)> = with_tx!(self, |conn| {

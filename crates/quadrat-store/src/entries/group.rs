@@ -11,6 +11,11 @@
 //! returned. The committer is a task of its own, so a client that goes away mid-upload cannot
 //! leave a batch open.
 //!
+//! The job that opens a batch works in the transaction itself, without a savepoint: nothing of
+//! another job is there to keep, so leaving without commit rolls the whole transaction back.
+//! This spares the one-job batches (the bulk import's, a lone client's) SQLite's journalling of
+//! every page the savepoint touches.
+//!
 //! If the database itself fails inside a batch (disk full, I/O error) and the transaction is
 //! lost, every job of that batch gets the error: none was acknowledged, none is kept.
 
@@ -39,6 +44,8 @@ struct Batch {
     outcome: watch::Sender<Outcome>,
     /// A job left without releasing its savepoint: roll it back before anything else runs.
     dirty: bool,
+    /// The job holding the writer opened the batch and has no savepoint.
+    bare: bool,
     /// A committer is queued for this batch.
     committer: bool,
 }
@@ -68,8 +75,13 @@ impl GroupCommit {
             *guard = Some(Batch {
                 conn,
                 outcome: watch::channel(None).0,
-                dirty: false,
+                dirty: true,
+                bare: true,
                 committer: false,
+            });
+            return Ok(GroupJob {
+                guard: Some(guard),
+                state: self.state.clone(),
             });
         }
         let batch = guard.as_mut().expect("a batch is open");
@@ -106,7 +118,9 @@ impl GroupJob {
     pub(crate) async fn commit(mut self) -> Result<()> {
         let mut guard = self.guard.take().expect("a job holds the writer");
         let batch = guard.as_mut().expect("a job holds an open batch");
-        if let Err(e) = sqlx::raw_sql("RELEASE job").execute(&mut *batch.conn).await {
+        if batch.bare {
+            batch.bare = false;
+        } else if let Err(e) = sqlx::raw_sql("RELEASE job").execute(&mut *batch.conn).await {
             // The savepoint stays marked dirty: whoever comes next rolls it back.
             schedule_committer(batch, &self.state);
             return Err(e.into());
@@ -168,12 +182,20 @@ async fn commit_batch(state: Arc<Mutex<Option<Batch>>>) {
     }
 }
 
-/// Rolls back the savepoint of a job that left without releasing it.
+/// Rolls back the savepoint of a job that left without releasing it (the whole transaction, for
+/// the job that opened it: the batch holds nothing else).
 async fn clean_up(guard: &mut OwnedMutexGuard<Option<Batch>>) {
     let Some(batch) = guard.as_mut() else {
         return;
     };
     if !batch.dirty {
+        return;
+    }
+    if batch.bare {
+        if let Some(mut batch) = guard.take() {
+            // SQLite may have rolled back already (a failed I/O); then ROLLBACK fails, harmlessly.
+            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *batch.conn).await;
+        }
         return;
     }
     match sqlx::raw_sql("ROLLBACK TO job; RELEASE job")

@@ -30,7 +30,6 @@ use sqlx::{Postgres, Transaction};
 use crate::{Db, Result, Store};
 
 pub use batch::NewEntry;
-pub(crate) use batch::placeholders;
 pub use branch_batch::NewBranchEntry;
 pub use delete::{DeleteTarget, Deleted};
 pub(crate) use group::GroupCommit;

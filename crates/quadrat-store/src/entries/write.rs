@@ -52,8 +52,7 @@ impl EntryTx {
         let project_id = self.project_id;
         // The changes feed (docs/protocol.md §17.5): a number from this transaction, and a
         // re-uploaded uuid loses its tombstone.
-        let seq = self.next_seq().await?;
-        self.forget_tombstone(r.uuid).await?;
+        let seq = self.next_seq_of_new(r.uuid).await?;
         let id: i64 = with_tx!(self, |conn| {
             sqlx::query_scalar(
                 "INSERT INTO entries (project_id, uuid, parent_uuid, form_ref, parent_form_ref, \
@@ -115,8 +114,7 @@ impl EntryTx {
         // The owner's exported branch count changes too: it is stamped first (owner before its
         // branch rows, docs/protocol.md §17.5).
         self.restamp_entry(owner_entry_id).await?;
-        let seq = self.next_seq().await?;
-        self.forget_tombstone(r.uuid).await?;
+        let seq = self.next_seq_of_new(r.uuid).await?;
         let id: i64 = with_tx!(self, |conn| {
             sqlx::query_scalar(
                 "INSERT INTO branch_entries (project_id, uuid, owner_entry_id, owner_uuid, \
