@@ -32,18 +32,17 @@ where
     if parts == 1 {
         return vec![(rows.len(), render(rows))];
     }
-    let size = rows.len().div_ceil(parts);
-    let mut slices = rows.chunks(size);
-    let first = slices.next().unwrap_or_default();
+    let slices: Vec<&[R]> = rows.chunks(rows.len().div_ceil(parts)).collect();
     std::thread::scope(|scope| {
         let render = &render;
-        let others: Vec<_> = slices.map(|s| scope.spawn(move || render(s))).collect();
-        let mut out = Vec::with_capacity(parts);
-        out.push((first.len(), render(first)));
+        let others: Vec<_> = slices[1..]
+            .iter()
+            .map(|&slice| (slice, scope.spawn(move || render(slice))))
+            .collect();
+        let mut out = Vec::with_capacity(slices.len());
+        out.push((slices[0].len(), render(slices[0])));
         // A part whose thread panicked is rendered again here, where a panic is the caller's.
-        let mut rest = rows.chunks(size).skip(1);
-        for handle in others {
-            let slice = rest.next().unwrap_or_default();
+        for (slice, handle) in others {
             out.push((slice.len(), handle.join().unwrap_or_else(|_| render(slice))));
         }
         out
