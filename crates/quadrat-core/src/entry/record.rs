@@ -78,7 +78,7 @@ pub fn build_record(
         relationships,
         title,
         created_at,
-        entry_data: stored(&data),
+        entry_data: to_mysql_order_string(&data),
         geo_json_data,
         platform: upload.platform.clone(),
         device_id: upload.device_id.clone(),
@@ -121,10 +121,5 @@ fn geo_json(
             )
         })
         .collect();
-    Some(stored(&Value::Object(features)))
-}
-
-/// Compact JSON in MySQL's key order, as every JSON column is stored.
-pub fn stored(value: &Value) -> String {
-    to_mysql_order_string(value)
+    Some(to_mysql_order_string(&Value::Object(features)))
 }
