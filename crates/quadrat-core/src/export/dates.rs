@@ -115,7 +115,7 @@ impl PhpDate {
                     if y < 0 {
                         out.push('-');
                     }
-                    out.push_str(&format!("{:04}", y.unsigned_abs()));
+                    push_padded(&mut out, y.unsigned_abs(), 4);
                 }
                 'H' => push2(&mut out, utc.hour()),
                 'i' => push2(&mut out, utc.minute()),
@@ -128,10 +128,25 @@ impl PhpDate {
 }
 
 fn push2(out: &mut String, n: u32) {
-    if n < 10 {
-        out.push('0');
+    push_padded(out, n, 2);
+}
+
+/// `n` in decimal, zero-padded to `width` digits (`printf("%0{width}u")`), without the
+/// formatting machinery: every date answer of an export goes through here.
+fn push_padded(out: &mut String, n: u32, width: usize) {
+    let mut digits = [b'0'; 10];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
     }
-    out.push_str(&n.to_string());
+    let start = at.min(digits.len().saturating_sub(width));
+    out.extend(digits[start..].iter().map(|&d| char::from(d)));
 }
 
 /// The PHP `date()` format of each of the ten `datetime_format`s
@@ -361,9 +376,16 @@ impl<'a> Cursor<'a> {
                 if run == 0 || run > 9 {
                     return None;
                 }
-                let frac = &self.rest()[..run];
-                let padded = format!("{frac:0<3}");
-                millis = padded[..3].parse().ok()?;
+                // The first three digits, padded with zeros on the right (`.5` is 500 ms).
+                millis = self
+                    .rest()
+                    .bytes()
+                    .chain(std::iter::repeat(b'0'))
+                    .take(3)
+                    .fold(0, |ms, d| {
+                        let digit = if d.is_ascii_digit() { d - b'0' } else { 0 };
+                        ms * 10 + u32::from(digit)
+                    });
                 self.pos += run;
             }
         }
@@ -490,5 +512,41 @@ mod tests {
         assert_eq!(overflow.format("d/m/Y").unwrap(), "01/03/2024");
         assert_eq!(php_format_of(DatetimeFormat::HourMinute12), "H:i");
         assert_eq!(php_format_of(DatetimeFormat::MinuteSecond), "i:s");
+    }
+
+    #[test]
+    fn pads_as_printf_does() {
+        for (n, width) in [
+            (0, 2),
+            (7, 2),
+            (59, 2),
+            (5, 4),
+            (999, 4),
+            (2024, 4),
+            (12345, 4),
+        ] {
+            let mut out = String::new();
+            push_padded(&mut out, n, width);
+            assert_eq!(out, format!("{n:0width$}"));
+        }
+        let early = PhpDate::parse("0099-01-02").unwrap();
+        assert_eq!(early.format("Y/m/d").unwrap(), "0099/01/02");
+    }
+
+    #[test]
+    fn fractions_read_their_first_three_digits() {
+        for (text, millis) in [
+            ("12:00:00.5", 500),
+            ("12:00:00.05", 50),
+            ("12:00:00.123", 123),
+            ("12:00:00.123456789", 123),
+            ("12:00:00,7Z", 700),
+        ] {
+            assert_eq!(
+                PhpDate::parse(text).map(|d| d.millis),
+                Some(millis),
+                "{text}"
+            );
+        }
     }
 }

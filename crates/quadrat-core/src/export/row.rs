@@ -166,9 +166,51 @@ pub(crate) fn read_value<'a>(scan: &mut Scan<'a>) -> Scanned<Read<'a>> {
         Start::Other => {}
     }
     let text = scan.value_text()?;
+    if let Some(number) = short_number(text) {
+        return Ok(Read::Value(number));
+    }
     serde_json::from_str(text)
         .map(Read::Value)
         .map_err(|_| super::scan::NotJson)
+}
+
+/// A number of at most 15 digits and no exponent (a location's coordinates, most numeric
+/// answers), decoded without a `serde_json` deserializer: an integer as the `u64` or `i64`
+/// serde_json makes it, a decimal as its digits over a power of ten, which is exact to the
+/// nearest `f64` in this range (both integers below 2^53), as serde_json's `f64` is. `None`
+/// for anything else (`-0` too, a float for serde_json), which serde_json then decodes.
+fn short_number(text: &str) -> Option<Value> {
+    let (negative, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (whole, fraction) = match body.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (body, None),
+    };
+    let digits = whole.len() + fraction.map_or(0, str::len);
+    let plain = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    if digits > 15
+        || !plain(whole)
+        || (whole.len() > 1 && whole.starts_with('0'))
+        || fraction.is_some_and(|f| !plain(f))
+    {
+        return None;
+    }
+    let significand = whole
+        .bytes()
+        .chain(fraction.unwrap_or("").bytes())
+        .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+    match fraction {
+        None if negative && significand == 0 => None,
+        None if negative => Some(Value::from(-(significand as i64))),
+        None => Some(Value::from(significand)),
+        Some(fraction) => {
+            let magnitude = significand as f64 / 10f64.powi(fraction.len() as i32);
+            serde_json::Number::from_f64(if negative { -magnitude } else { magnitude })
+                .map(Value::Number)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -510,8 +552,29 @@ mod tests {
         })
     }
 
+    #[test]
+    fn short_numbers_take_the_short_path() {
+        assert_eq!(short_number("51.498765"), Some(json!(51.498765)));
+        assert_eq!(short_number("-0.174877"), Some(json!(-0.174877)));
+        assert_eq!(short_number("7"), Some(json!(7)));
+        assert_eq!(short_number("-12"), Some(json!(-12)));
+        for other in ["-0", "1e5", "01", "1.", ".5", "1234567890123456", "", "-"] {
+            assert_eq!(short_number(other), None, "{other}");
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        #[test]
+        fn short_numbers_decode_as_serde_does(text in r"-?(0|[1-9][0-9]{0,16})(\.[0-9]{1,16})?") {
+            let serde: Value = serde_json::from_str(&text).expect("a JSON number");
+            if let Some(fast) = short_number(&text) {
+                prop_assert_eq!(&fast, &serde, "{}", text);
+                prop_assert_eq!(fast.to_string(), serde.to_string(), "{}", text);
+            }
+        }
+
         /// The scan reads what serde's visitors read, on well-formed text and on text with a
         /// character taken out or put in (duplicate keys, junk, broken escapes).
         #[test]

@@ -258,35 +258,67 @@ impl<'a> Scan<'a> {
         if self.peek() != Some(b'"') {
             return Err(NotJson);
         }
-        self.at += 1;
         let bytes = self.bytes();
+        let mut at = self.at + 1;
         let mut escaped = false;
         loop {
-            let rest = &bytes[self.at..];
-            // The next quote or backslash (a vector search), then no control character before
-            // it (a loop without early exit, which compiles to vector compares).
-            let stop = memchr::memchr2(b'"', b'\\', rest).ok_or(NotJson)?;
-            if rest[..stop].iter().fold(false, |bad, &b| bad | (b < 0x20)) {
-                return Err(NotJson);
-            }
-            self.at += stop + 1;
-            if rest[stop] == b'"' {
-                return Ok(escaped);
-            }
-            escaped = true;
-            match self.peek().ok_or(NotJson)? {
-                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.at += 1,
-                b'u' => {
-                    let hex = bytes.get(self.at + 1..self.at + 5).ok_or(NotJson)?;
-                    if !hex.iter().all(u8::is_ascii_hexdigit) {
-                        return Err(NotJson);
-                    }
-                    self.at += 5;
+            at = next_stop(bytes, at).ok_or(NotJson)?;
+            match bytes[at] {
+                b'"' => {
+                    self.at = at + 1;
+                    return Ok(escaped);
                 }
+                b'\\' => {
+                    escaped = true;
+                    match bytes.get(at + 1).ok_or(NotJson)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => at += 2,
+                        b'u' => {
+                            let hex = bytes.get(at + 2..at + 6).ok_or(NotJson)?;
+                            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                                return Err(NotJson);
+                            }
+                            at += 6;
+                        }
+                        _ => return Err(NotJson),
+                    }
+                }
+                // A control character.
                 _ => return Err(NotJson),
             }
         }
     }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `word` that is `"`, `\` or a control character (below 0x20).
+/// Exact for the lowest such byte: the bytes above it may be marked too (a borrow), which is
+/// why only the lowest is used.
+fn stop_bits(word: u64) -> u64 {
+    let quote = word ^ (ONES * u64::from(b'"'));
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x;
+    let control = word.wrapping_sub(ONES * 0x20) & !word;
+    (zero(quote) | zero(backslash) | control) & HIGHS
+}
+
+/// Where the first `"`, `\` or control character at or after `at` is: eight bytes at a time,
+/// one test per word, since a string ends (or needs a look) only at one of these. This is the
+/// export's hottest loop: `entry_data` is mostly strings.
+fn next_stop(bytes: &[u8], mut at: usize) -> Option<usize> {
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().ok()?);
+        let bits = stop_bits(word);
+        if bits != 0 {
+            return Some(at + (bits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let rest = bytes.get(at..)?;
+    rest.iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|i| at + i)
 }
 
 #[cfg(test)]
@@ -352,6 +384,16 @@ mod tests {
         #[test]
         fn agrees_with_serde_on_json_like_text(text in r#"[\[\]{}",:0-9.eE+\-tfrunlsa\\ \x01é]{0,24}"#) {
             prop_assert_eq!(skips(&text), serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok(), "{:?}", text);
+        }
+
+        #[test]
+        fn finds_the_first_stop_as_a_byte_loop_does(
+            bytes in proptest::collection::vec(prop_oneof![20 => 0x20u8..=0xff, 1 => 0u8..0x20, 1 => Just(b'"'), 1 => Just(b'\\')], 0..64),
+            at in 0usize..64,
+        ) {
+            let at = at.min(bytes.len());
+            let slow = bytes[at..].iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).map(|i| at + i);
+            prop_assert_eq!(next_stop(&bytes, at), slow);
         }
 
         #[test]
