@@ -254,6 +254,7 @@ impl<'a> Scan<'a> {
 
     /// Skips the string that starts here; says whether it holds escapes. Control characters
     /// are refused and escapes checked, as serde_json does when it skips a string.
+    #[inline(always)]
     fn skip_string(&mut self) -> Scanned<bool> {
         if self.peek() != Some(b'"') {
             return Err(NotJson);
@@ -295,6 +296,7 @@ const HIGHS: u64 = 0x8080_8080_8080_8080;
 /// The high bit of each byte of `word` that is `"`, `\` or a control character (below 0x20).
 /// Exact for the lowest such byte: the bytes above it may be marked too (a borrow), which is
 /// why only the lowest is used.
+#[inline(always)]
 fn stop_bits(word: u64) -> u64 {
     let quote = word ^ (ONES * u64::from(b'"'));
     let backslash = word ^ (ONES * u64::from(b'\\'));
@@ -303,22 +305,33 @@ fn stop_bits(word: u64) -> u64 {
     (zero(quote) | zero(backslash) | control) & HIGHS
 }
 
-/// Where the first `"`, `\` or control character at or after `at` is: eight bytes at a time,
-/// one test per word, since a string ends (or needs a look) only at one of these. This is the
-/// export's hottest loop: `entry_data` is mostly strings.
-fn next_stop(bytes: &[u8], mut at: usize) -> Option<usize> {
-    while let Some(chunk) = bytes.get(at..at + 8) {
-        let word = u64::from_le_bytes(chunk.try_into().ok()?);
-        let bits = stop_bits(word);
-        if bits != 0 {
-            return Some(at + (bits.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
-    }
+/// Where the first `"`, `\` or control character at or after `at` is: sixteen bytes (two
+/// words) per step, one branch per step, since a string ends (or needs a look) only at one of
+/// these. This is the export's hottest loop: `entry_data` is mostly strings.
+#[inline(always)]
+fn next_stop(bytes: &[u8], at: usize) -> Option<usize> {
     let rest = bytes.get(at..)?;
-    rest.iter()
+    let mut pairs = rest.chunks_exact(16);
+    let mut base = at;
+    for pair in &mut pairs {
+        let (low, high) = pair.split_at(8);
+        let low = stop_bits(u64::from_le_bytes(low.try_into().ok()?));
+        let high = stop_bits(u64::from_le_bytes(high.try_into().ok()?));
+        if low | high != 0 {
+            let within = if low != 0 {
+                low.trailing_zeros() / 8
+            } else {
+                8 + high.trailing_zeros() / 8
+            };
+            return Some(base + within as usize);
+        }
+        base += 16;
+    }
+    pairs
+        .remainder()
+        .iter()
         .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-        .map(|i| at + i)
+        .map(|i| base + i)
 }
 
 #[cfg(test)]
@@ -388,8 +401,8 @@ mod tests {
 
         #[test]
         fn finds_the_first_stop_as_a_byte_loop_does(
-            bytes in proptest::collection::vec(prop_oneof![20 => 0x20u8..=0xff, 1 => 0u8..0x20, 1 => Just(b'"'), 1 => Just(b'\\')], 0..64),
-            at in 0usize..64,
+            bytes in proptest::collection::vec(prop_oneof![60 => 0x20u8..=0xff, 1 => 0u8..0x20, 1 => Just(b'"'), 1 => Just(b'\\')], 0..80),
+            at in 0usize..80,
         ) {
             let at = at.min(bytes.len());
             let slow = bytes[at..].iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).map(|i| at + i);
