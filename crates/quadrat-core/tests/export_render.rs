@@ -363,6 +363,29 @@ fn render_media_public_urls_and_private_names() {
 }
 
 #[test]
+fn render_media_urls_escape_an_origin_as_any_string() {
+    let p = all_types();
+    let photo = f1("665b2d73c91d6");
+    let row = Row::form1(answers(&[(photo.clone(), json!("a.jpg"))]));
+    for origin in [
+        "https://données.example.org",
+        "http://a\"b",
+        "http://h/x\\y",
+    ] {
+        let mut opts = options(FORM1, None, 0, false);
+        opts.origin = origin;
+        let plan = ExportPlan::new(&p.def, &p.maps, &opts);
+        let url = format!(
+            "{origin}/api/media/all-input-types?type=photo&format=entry_original&name=a.jpg&v=1717406130"
+        );
+        let text = json_text(&plan, &row);
+        let written = String::from_utf8(to_php_json(&json!(url), false)).unwrap();
+        assert!(text.contains(&written), "{origin}: {text}");
+        assert_eq!(json_value(&plan, &row)["15_Photo_of_the_oak"], url);
+    }
+}
+
+#[test]
 fn render_branch_input_as_its_count() {
     let p = all_types();
     let plan = ExportPlan::new(&p.def, &p.maps, &options(FORM1, None, 0, true));

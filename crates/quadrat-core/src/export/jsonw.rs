@@ -47,15 +47,25 @@ fn is_plain(b: u8) -> bool {
     (0x20..0x80).contains(&b) && b != b'"' && b != b'\\'
 }
 
-/// [`is_plain`] of eight bytes at once (the classic "has a byte less than / equal to" tricks).
+/// [`is_plain`] of eight bytes at once.
 fn plain_word(w: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-    let quote = has_zero(w ^ (ONES * u64::from(b'"')));
-    let backslash = has_zero(w ^ (ONES * u64::from(b'\\')));
-    (w & HIGH) | below_space | quote | backslash == 0
+    (w & HIGHS) | special_bytes(w) == 0
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `word` that is `"`, `\` or a control character (below 0x20),
+/// by the classic "has a zero byte / a byte less than" tricks. Exact for the lowest such byte:
+/// the bytes above it may be marked too (a borrow), so only "any" and "lowest" are meaningful.
+/// JSON strings end or need a look only at these bytes, in writing as in reading (`scan.rs`).
+#[inline(always)]
+pub(crate) fn special_bytes(word: u64) -> u64 {
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x;
+    let quote = has_zero(word ^ (ONES * u64::from(b'"')));
+    let backslash = has_zero(word ^ (ONES * u64::from(b'\\')));
+    let control = word.wrapping_sub(ONES * 0x20) & !word;
+    (quote | backslash | control) & HIGHS
 }
 
 fn push_ascii_escape(out: &mut Vec<u8>, b: u8) {

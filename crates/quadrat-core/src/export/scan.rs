@@ -5,6 +5,8 @@
 
 use std::borrow::Cow;
 
+use super::jsonw::special_bytes;
+
 /// serde_json's nesting limit: deeper text is refused by both.
 const MAX_DEPTH: usize = 128;
 
@@ -290,21 +292,6 @@ impl<'a> Scan<'a> {
     }
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// The high bit of each byte of `word` that is `"`, `\` or a control character (below 0x20).
-/// Exact for the lowest such byte: the bytes above it may be marked too (a borrow), which is
-/// why only the lowest is used.
-#[inline(always)]
-fn stop_bits(word: u64) -> u64 {
-    let quote = word ^ (ONES * u64::from(b'"'));
-    let backslash = word ^ (ONES * u64::from(b'\\'));
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x;
-    let control = word.wrapping_sub(ONES * 0x20) & !word;
-    (zero(quote) | zero(backslash) | control) & HIGHS
-}
-
 /// Where the first `"`, `\` or control character at or after `at` is: sixteen bytes (two
 /// words) per step, one branch per step, since a string ends (or needs a look) only at one of
 /// these. This is the export's hottest loop: `entry_data` is mostly strings.
@@ -315,8 +302,8 @@ fn next_stop(bytes: &[u8], at: usize) -> Option<usize> {
     let mut base = at;
     for pair in &mut pairs {
         let (low, high) = pair.split_at(8);
-        let low = stop_bits(u64::from_le_bytes(low.try_into().ok()?));
-        let high = stop_bits(u64::from_le_bytes(high.try_into().ok()?));
+        let low = special_bytes(u64::from_le_bytes(low.try_into().ok()?));
+        let high = special_bytes(u64::from_le_bytes(high.try_into().ok()?));
         if low | high != 0 {
             let within = if low != 0 {
                 low.trailing_zeros() / 8

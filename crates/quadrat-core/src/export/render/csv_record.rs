@@ -101,7 +101,10 @@ impl ExportPlan {
                 }
             }
             Kind::Media { media_type, format } => {
-                w.field(&self.media(answer, media_type, format, row.uploaded_at));
+                w.field(
+                    self.media(answer, media_type, format, row.uploaded_at)
+                        .as_str(),
+                );
             }
             Kind::BranchCount => w.field_with(|s| match parsed.branch_count(&col.input_ref) {
                 Some(v) => push_php_value(s, &v),

@@ -101,6 +101,8 @@ pub struct ExportPlan {
     pub(super) private: bool,
     /// `{origin}/api/media/{slug}?`
     pub(super) media_base: String,
+    /// `media_base` is written in JSON as it is (nothing in it to escape).
+    pub(super) media_base_is_plain: bool,
     pub(super) map_name: String,
     pub(super) map_index: usize,
 }
@@ -177,6 +179,7 @@ impl ExportPlan {
         }
 
         let has_branch_counts = columns.iter().any(|c| matches!(c.kind, Kind::BranchCount));
+        let media_base = format!("{}/api/media/{}?", opts.origin, opts.slug);
         ExportPlan {
             has_branch_counts,
             fixed,
@@ -190,7 +193,8 @@ impl ExportPlan {
             },
             answer_slots,
             private: opts.private,
-            media_base: format!("{}/api/media/{}?", opts.origin, opts.slug),
+            media_base_is_plain: is_plain_json(&media_base),
+            media_base,
             map_name: maps.name(opts.map_index).unwrap_or_default().to_string(),
             map_index: opts.map_index,
         }
@@ -232,6 +236,13 @@ impl ExportPlan {
     pub fn map_index(&self) -> usize {
         self.map_index
     }
+}
+
+/// Whether `s` is written in a JSON string as it is.
+fn is_plain_json(s: &str) -> bool {
+    let mut quoted = Vec::with_capacity(s.len() + 2);
+    crate::export::jsonw::push_str(&mut quoted, s);
+    quoted.get(1..quoted.len() - 1) == Some(s.as_bytes())
 }
 
 /// The inputs of the form (form mode) or of the branch (branch mode) in output order, groups

@@ -4,6 +4,7 @@
 use crate::export::keys::KeyMap;
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 
 use serde_json::Value;
 
@@ -354,23 +355,23 @@ pub(super) fn as_float(v: &Value) -> Option<f64> {
 impl ExportPlan {
     /// A media answer: a URL of the old `/api/media` route on public projects (form encoded,
     /// `v` = the Unix time of `uploaded_at`), the bare file name on private ones.
-    pub(super) fn media(
+    pub(super) fn media<'a>(
         &self,
-        answer: Option<Answer<'_>>,
+        answer: Option<Answer<'a>>,
         media_type: &str,
         format: &str,
         uploaded_at: UnixMillis,
-    ) -> String {
-        let name = match answer {
-            Some(Answer::Text(s)) => s.to_owned(),
-            Some(Answer::Value(Value::String(s))) => s.clone(),
+    ) -> Media<'a> {
+        let name: Cow<'a, str> = match answer {
+            Some(Answer::Text(s)) => Cow::Borrowed(s),
+            Some(Answer::Value(Value::String(s))) => Cow::Owned(s.clone()),
             Some(Answer::Value(v @ (Value::Number(_) | Value::Bool(_)))) => {
-                strval_precision14(v).unwrap_or_default()
+                Cow::Owned(strval_precision14(v).unwrap_or_default())
             }
-            _ => String::new(),
+            _ => Cow::Borrowed(""),
         };
         if self.private || empty_str(&name) {
-            return name;
+            return Media::Name(name);
         }
         let mut url = String::with_capacity(self.media_base.len() + name.len() + 64);
         url.push_str(&self.media_base);
@@ -381,8 +382,25 @@ impl ExportPlan {
         url.push_str("&name=");
         push_urlencoded(&mut url, &name);
         url.push_str("&v=");
-        url.push_str(&uploaded_at.div_euclid(1000).to_string());
-        url
+        let _ = write!(url, "{}", uploaded_at.div_euclid(1000));
+        Media::Url(url)
+    }
+}
+
+/// What a media answer shows.
+pub(super) enum Media<'a> {
+    /// The file name as stored (private projects, and empty answers).
+    Name(Cow<'a, str>),
+    /// The URL of a public project's file: the media base, then only URL-encoded parts.
+    Url(String),
+}
+
+impl Media<'_> {
+    pub(super) fn as_str(&self) -> &str {
+        match self {
+            Media::Name(name) => name,
+            Media::Url(url) => url,
+        }
     }
 }
 
