@@ -5,7 +5,8 @@
 //! answers other records hold) is looked up for the whole batch in a few statements before
 //! the first row, and the rows the batch itself adds are remembered beside it; such rows are
 //! checked in memory and written together with multi-row statements
-//! ([`quadrat_store::EntryTx::insert_entries`]); new branch entries of a stored owner likewise
+//! ([`quadrat_store::EntryTx::insert_entries`]), a chunk at a time while the next chunk is
+//! checked (the database works on its own thread or server meanwhile); new branch entries of a stored owner likewise
 //! ([`quadrat_store::EntryTx::insert_branch_entries`]), consecutive rows of a kind together and
 //! the kinds in the rows' order, so the changes feed numbers them as the one-row path does.
 //! Any other row (an edit, a form or branch with an entries limit, a branch entry whose owner
@@ -32,8 +33,11 @@ use crate::upload::{
 };
 use crate::{App, Result};
 
-/// Rows checked and waiting to be written together.
-const PENDING_ROWS: usize = 500;
+/// Rows checked and then written together, while the next ones are checked.
+const CHUNK_ROWS: usize = 100;
+
+/// Rows checked between two chances for the writes beside them to go on.
+const CHECK_STEP: usize = 8;
 
 impl App {
     /// Many entry and branch entry uploads in one transaction: each row is checked and stored
@@ -69,46 +73,98 @@ pub(crate) async fn ingest_rows(
         .map(|data| precheck(target, actor, data))
         .collect();
     let mut known = Some(Known::look_up(tx, &target.def, &checked).await?);
-    let mut pending: Vec<Staged> = Vec::new();
+    let project_id = tx.project_id();
     let mut outcomes = Vec::with_capacity(rows.len());
-    for row in checked {
-        let upload = match row {
-            Err(errors) => {
-                outcomes.push(Err(errors));
-                continue;
-            }
-            Ok(Upload::File(_)) => {
-                outcomes.push(Err(refuse("ec5_69", "file_entry")));
-                continue;
-            }
-            Ok(Upload::Data(upload)) => upload,
-        };
-        let fast = known
-            .as_mut()
-            .and_then(|k| k.check(target, tx.project_id(), actor, &upload));
-        let outcome = match fast {
-            Some(Ok(staged)) => {
-                pending.push(staged);
-                if pending.len() >= PENDING_ROWS {
-                    write_pending(tx, &mut pending).await?;
-                }
-                Ok(())
-            }
-            Some(Err(errors)) => Err(errors),
-            None => {
+    let mut rows = checked.into_iter();
+    // The rows checked last, written while the next ones are checked: the checks are work in
+    // memory, the writes the database's (its own thread for SQLite, the server for PostgreSQL).
+    let mut writing: Vec<Staged> = Vec::new();
+    loop {
+        let mut staged = Vec::with_capacity(CHUNK_ROWS);
+        let (written, end) = tokio::join!(
+            write_pending(tx, &mut writing),
+            check_chunk(
+                &mut rows,
+                &mut known,
+                target,
+                (project_id, actor),
+                &mut staged,
+                &mut outcomes,
+            )
+        );
+        written?;
+        writing = staged;
+        match end {
+            ChunkEnd::Full => {}
+            ChunkEnd::Rows => break,
+            ChunkEnd::OneRow(upload) => {
                 // The one-row path reads the database: what waits is written first.
-                write_pending(tx, &mut pending).await?;
+                write_pending(tx, &mut writing).await?;
                 let outcome = store_data(tx, target, actor, &upload).await?;
                 if outcome.is_ok() {
                     known = None;
                 }
-                outcome
+                outcomes.push(outcome);
             }
-        };
-        outcomes.push(outcome);
+        }
     }
-    write_pending(tx, &mut pending).await?;
+    write_pending(tx, &mut writing).await?;
     Ok(outcomes)
+}
+
+/// Why [`check_chunk`] stopped.
+enum ChunkEnd {
+    /// [`CHUNK_ROWS`] rows are staged.
+    Full,
+    /// The rows ended.
+    Rows,
+    /// This row takes the one-row path (after the staged rows are written).
+    OneRow(DataUpload),
+}
+
+/// Checks rows in their order, staging those the lookups decide and telling the outcome of
+/// each, until a chunk is staged, the rows end, or a row needs the one-row path. It yields
+/// every [`CHECK_STEP`] rows, so the writes it runs beside go on to their next statement.
+async fn check_chunk(
+    rows: &mut impl Iterator<Item = std::result::Result<Upload, Refusal>>,
+    known: &mut Option<Known>,
+    target: &mut Target<'_>,
+    (project_id, actor): (i64, &Actor),
+    staged: &mut Vec<Staged>,
+    outcomes: &mut Vec<RowOutcome>,
+) -> ChunkEnd {
+    let mut step = 0;
+    while staged.len() < CHUNK_ROWS {
+        step += 1;
+        if step == CHECK_STEP {
+            step = 0;
+            tokio::task::yield_now().await;
+        }
+        let upload = match rows.next() {
+            None => return ChunkEnd::Rows,
+            Some(Err(errors)) => {
+                outcomes.push(Err(errors));
+                continue;
+            }
+            Some(Ok(Upload::File(_))) => {
+                outcomes.push(Err(refuse("ec5_69", "file_entry")));
+                continue;
+            }
+            Some(Ok(Upload::Data(upload))) => upload,
+        };
+        match known
+            .as_mut()
+            .and_then(|k| k.check(target, project_id, actor, &upload))
+        {
+            Some(Ok(row)) => {
+                staged.push(row);
+                outcomes.push(Ok(()));
+            }
+            Some(Err(errors)) => outcomes.push(Err(errors)),
+            None => return ChunkEnd::OneRow(upload),
+        }
+    }
+    ChunkEnd::Full
 }
 
 /// A checked new entry or branch entry, waiting to be written.
