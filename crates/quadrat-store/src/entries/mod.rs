@@ -33,7 +33,7 @@ pub use batch::NewEntry;
 pub use branch_batch::NewBranchEntry;
 pub use delete::{DeleteTarget, Deleted};
 pub(crate) use group::GroupCommit;
-pub use lookups::{StoredBranchEntry, StoredEntry};
+pub use lookups::{RecordLookup, StoredBranchEntry, StoredEntry};
 #[cfg(feature = "test-support")]
 pub use reads::{BranchEntryRow, EntryRow};
 pub use write::{NewRecord, RecordEdit};
