@@ -256,8 +256,12 @@ fn structural_errors(data: &Value) -> Vec<Ec5Error> {
 }
 
 /// The value at a dotted path, through objects and lists (a list answers to its indexes).
+/// The payload's objects are small: their members are compared in turn rather than hashed.
 fn lookup<'a>(data: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.').try_fold(data, |v, key| match v {
+        Value::Object(map) if map.len() <= 16 => {
+            map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+        }
         Value::Object(map) => map.get(key),
         Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
         _ => None,
