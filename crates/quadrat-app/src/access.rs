@@ -87,6 +87,7 @@ impl App {
         Ok(Lookup::Found(Box::new(ResolvedProject {
             project: Project::try_from(row.project)?,
             structure,
+            mirror_locked: row.mirror_locked,
         })))
     }
 

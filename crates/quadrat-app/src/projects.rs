@@ -53,6 +53,9 @@ pub struct ResolvedProject {
     pub project: Project,
     /// The stored structure, shared with the process's cache (`structure_cache.rs`).
     pub structure: Arc<CachedStructure>,
+    /// A mirror that takes no uploads until unlocked (docs/protocol.md §18.5), as read with
+    /// the project.
+    pub mirror_locked: bool,
 }
 
 impl Deref for ResolvedProject {

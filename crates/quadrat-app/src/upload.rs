@@ -74,7 +74,7 @@ impl App {
         data: &Value,
         file: Option<TempUpload>,
     ) -> Result<()> {
-        self.refuse_locked_mirror(project).await?;
+        self.refuse_locked_mirror(project)?;
         let mut target = Target::new(project)?;
         let upload = precheck(&target, actor, data).map_err(AppError::invalid)?;
         match upload {
@@ -97,7 +97,7 @@ impl App {
         project: &'a ResolvedProject,
         actor: &Actor,
     ) -> Result<BatchSession<'a>> {
-        self.refuse_locked_mirror(project).await?;
+        self.refuse_locked_mirror(project)?;
         Ok(BatchSession {
             target: Target::new(project)?,
             tx: self.store.begin_entries(project.id).await?,
@@ -257,9 +257,10 @@ pub(crate) fn persist_error(e: StoreError) -> AppError {
 
 impl App {
     /// A mirrored project takes no uploads until unlocked (docs/protocol.md §18.5): `ec5_202`,
-    /// the real server's answer to a locked project.
-    pub(crate) async fn refuse_locked_mirror(&self, project: &ResolvedProject) -> Result<()> {
-        if self.store.mirror_locked(project.id).await? {
+    /// the real server's answer to a locked project. The lock is read with the project
+    /// ([`quadrat_store::Store::project_by_slug_versioned`]), so it costs no statement here.
+    pub(crate) fn refuse_locked_mirror(&self, project: &ResolvedProject) -> Result<()> {
+        if project.mirror_locked {
             return Err(AppError::client(400, "ec5_202", "upload-controller"));
         }
         Ok(())
@@ -398,36 +399,26 @@ pub(crate) async fn store_data(
     let form = target
         .def
         .form(&upload.form_ref)
-        .cloned()
         .ok_or_else(|| AppError::broken("the upload's form is not in the definition"))?;
     let checked = match upload.kind {
-        EntryKind::BranchEntry => check_branch_entry(tx, &form, actor, upload).await?,
-        _ => check_entry(tx, &target.def, &form, actor, upload).await?,
+        EntryKind::BranchEntry => check_branch_entry(tx, form, actor, upload).await?,
+        _ => check_entry(tx, &target.def, form, actor, upload).await?,
     };
-    let (existing, relationships, inputs, owner_id) = match checked {
+    let Checked {
+        existing,
+        relationships,
+        inputs,
+        owner_id,
+        keys,
+        taken,
+    } = match checked {
         Ok(c) => c,
         Err(errors) => return Ok(Err(errors)),
     };
     if inputs.is_empty() {
         return Ok(Err(refuse("ec5_15", "upload")));
     }
-    let answerable = entry::answerable_inputs(&inputs);
-    let scopes = match upload.kind {
-        EntryKind::BranchEntry => Scopes {
-            form: relationships.owner_entry_uuid.clone(),
-            hierarchy: relationships.owner_entry_uuid.clone(),
-        },
-        _ => Scopes {
-            form: String::new(),
-            hierarchy: relationships.parent_entry_uuid.clone(),
-        },
-    };
-    let keys = entry::unique_keys(&answerable, &upload.answers, &scopes);
-    let taken: HashSet<String> = tx
-        .taken_answers(&keys, &upload.uuid)
-        .await?
-        .into_iter()
-        .collect();
+    let answerable = entry::answerable_inputs(inputs);
     let validated =
         match entry::validate_answers(&answerable, &upload.answers, &taken, &mut target.patterns) {
             Ok(v) => v,
@@ -441,23 +432,41 @@ pub(crate) async fn store_data(
     let now = target
         .uploaded_at
         .unwrap_or_else(|| whole_seconds(now_millis()));
-    let record = entry::build_record(upload, relationships, &inputs, &validated, now);
-    persist(tx, actor, &form, &record, &keys, existing, owner_id, now)
+    let record = entry::build_record(upload, relationships, inputs, &validated, now);
+    persist(tx, actor, form, &record, &keys, existing, owner_id, now)
         .await
         .map_err(persist_error)?;
     Ok(Ok(()))
 }
 
-type Checked = std::result::Result<(Existing, Relationships, Vec<Input>, i64), Refusal>;
+/// What the checks of one record found: what is stored under its uuid, its relationships as
+/// kept, the inputs it answers, its owner's id (branch entries), its unique answers and which
+/// of them another record holds.
+struct Checked<'f> {
+    existing: Existing,
+    relationships: Relationships,
+    inputs: &'f [Input],
+    owner_id: i64,
+    keys: Vec<entry::UniqueKey>,
+    taken: HashSet<String>,
+}
 
-/// docs/protocol.md §5.5 for an entry: uuid shape, parent, then edit rules.
-async fn check_entry(
+/// The unique answers of a record answering `inputs`, scoped by `scopes`: what the
+/// uniqueness check compares, asked for with the record's own lookup.
+fn keys_of(inputs: &[Input], upload: &DataUpload, scopes: &Scopes) -> Vec<entry::UniqueKey> {
+    let answerable = entry::answerable_inputs(inputs);
+    entry::unique_keys(&answerable, &upload.answers, scopes)
+}
+
+/// docs/protocol.md §5.5 for an entry: uuid shape, parent, then edit rules. The record, its
+/// parent and its unique answers are read in one statement.
+async fn check_entry<'f>(
     tx: &mut EntryTx,
     def: &Definition,
-    form: &Form,
+    form: &'f Form,
     actor: &Actor,
     upload: &DataUpload,
-) -> Result<Checked> {
+) -> Result<std::result::Result<Checked<'f>, Refusal>> {
     let form_ref = upload.form_ref.as_str();
     if !entry::is_entry_uuid(&upload.uuid) {
         return Ok(Err(refuse("ec5_334", form_ref)));
@@ -467,23 +476,31 @@ async fn check_entry(
     // A top-form entry has no parent, whatever was sent (kept, it would make the entry a
     // descendant of another one when that one is deleted).
     let mut relationships = Relationships::default();
+    let mut parent = None;
     if index > 0 {
         let expected = def.forms[index - 1].form_ref.as_str();
         if sent.parent_form_ref != expected {
             return Ok(Err(refuse("ec5_18", sent.parent_form_ref.as_str())));
         }
-        if sent.parent_entry_uuid.is_empty()
-            || tx
-                .entry_id_in_form(&sent.parent_entry_uuid, expected)
-                .await?
-                .is_none()
-        {
+        if sent.parent_entry_uuid.is_empty() {
+            return Ok(Err(refuse("ec5_19", form_ref)));
+        }
+        parent = Some((sent.parent_entry_uuid.as_str(), expected));
+    }
+    let scopes = Scopes {
+        form: String::new(),
+        hierarchy: parent.map(|(uuid, _)| uuid.to_string()).unwrap_or_default(),
+    };
+    let keys = keys_of(&form.inputs, upload, &scopes);
+    let found = tx.look_up_entry(&upload.uuid, parent, &keys).await?;
+    if parent.is_some() {
+        if found.related_id.is_none() {
             return Ok(Err(refuse("ec5_19", form_ref)));
         }
         relationships.parent_form_ref = sent.parent_form_ref.clone();
         relationships.parent_entry_uuid = sent.parent_entry_uuid.clone();
     }
-    let existing = match tx.entry_by_uuid(&upload.uuid).await? {
+    let existing = match found.stored {
         None => Existing::New,
         Some(stored) => {
             if stored.parent_uuid != relationships.parent_entry_uuid {
@@ -502,26 +519,43 @@ async fn check_entry(
             Existing::Entry(stored)
         }
     };
-    Ok(Ok((existing, relationships, form.inputs.clone(), 0)))
+    Ok(Ok(Checked {
+        existing,
+        relationships,
+        inputs: &form.inputs,
+        owner_id: 0,
+        keys,
+        taken: found.taken.into_iter().collect(),
+    }))
 }
 
-/// docs/protocol.md §5.5 for a branch entry: the branch, its owner, then edit rules.
-async fn check_branch_entry(
+/// docs/protocol.md §5.5 for a branch entry: the branch, its owner, then edit rules. The
+/// record, its owner and its unique answers are read in one statement.
+async fn check_branch_entry<'f>(
     tx: &mut EntryTx,
-    form: &Form,
+    form: &'f Form,
     actor: &Actor,
     upload: &DataUpload,
-) -> Result<Checked> {
+) -> Result<std::result::Result<Checked<'f>, Refusal>> {
     let sent = &upload.relationships;
     let owner_ref = sent.owner_input_ref.as_str();
     let Some(branch) = form.branches().find(|b| b.input_ref.as_str() == owner_ref) else {
         return Ok(Err(refuse("ec5_17", owner_ref)));
     };
+    let scopes = Scopes {
+        form: sent.owner_entry_uuid.clone(),
+        hierarchy: sent.owner_entry_uuid.clone(),
+    };
+    let keys = keys_of(&branch.branch, upload, &scopes);
     // docs/protocol.md §5.5: the owner must be an entry of this project and this form.
-    let Some(owner_id) = tx
-        .entry_id_in_form(&sent.owner_entry_uuid, &upload.form_ref)
-        .await?
-    else {
+    let found = tx
+        .look_up_branch_entry(
+            &upload.uuid,
+            (&sent.owner_entry_uuid, &upload.form_ref),
+            &keys,
+        )
+        .await?;
+    let Some(owner_id) = found.related_id else {
         return Ok(Err(refuse("ec5_17", owner_ref)));
     };
     let relationships = Relationships {
@@ -529,7 +563,7 @@ async fn check_branch_entry(
         owner_entry_uuid: sent.owner_entry_uuid.clone(),
         ..Relationships::default()
     };
-    let existing = match tx.branch_entry_by_uuid(&upload.uuid).await? {
+    let existing = match found.stored {
         None => Existing::New,
         Some(stored) => {
             if stored.project_id != tx.project_id()
@@ -543,12 +577,14 @@ async fn check_branch_entry(
             Existing::Branch(stored)
         }
     };
-    Ok(Ok((
+    Ok(Ok(Checked {
         existing,
         relationships,
-        branch.branch.clone(),
+        inputs: &branch.branch,
         owner_id,
-    )))
+        keys,
+        taken: found.taken.into_iter().collect(),
+    }))
 }
 
 /// docs/protocol.md §6.5: curators and above edit anything; users their own rows; a device (not the

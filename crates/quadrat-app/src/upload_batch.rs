@@ -50,7 +50,7 @@ impl App {
         actor: &Actor,
         rows: &[Value],
     ) -> Result<Vec<RowOutcome>> {
-        self.refuse_locked_mirror(project).await?;
+        self.refuse_locked_mirror(project)?;
         let mut target = Target::new(project)?;
         let mut tx = self.store.begin_entries(project.id).await?;
         let outcomes = ingest_rows(&mut tx, &mut target, actor, rows).await?;

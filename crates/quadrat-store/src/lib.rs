@@ -41,7 +41,7 @@ pub use durability::Durability;
 #[cfg(feature = "test-support")]
 pub use entries::{BranchEntryRow, EntryRow};
 pub use entries::{
-    DeleteTarget, Deleted, EntryTx, NewBranchEntry, NewEntry, NewRecord, RecordEdit,
+    DeleteTarget, Deleted, EntryTx, NewBranchEntry, NewEntry, NewRecord, RecordEdit, RecordLookup,
     StoredBranchEntry, StoredEntry,
 };
 pub use export::{Cursor, ExportRow, ExportSelect, ExportTotals, Located};

@@ -51,19 +51,6 @@ impl Store {
         })
     }
 
-    /// Whether uploads to the project are refused because it is a locked mirror.
-    pub async fn mirror_locked(&self, project_id: i64) -> Result<bool> {
-        with_pool!(self, read, |pool| {
-            let locked: Option<i64> = sqlx::query_scalar(
-                "SELECT project_id FROM mirror_sources WHERE project_id = $1 AND unlocked = 0",
-            )
-            .bind(project_id)
-            .fetch_optional(pool)
-            .await?;
-            Ok(locked.is_some())
-        })
-    }
-
     /// Records the project as a mirror of `remote_ref` (first run), or updates its source.
     pub async fn save_mirror_source(&self, s: &MirrorSource) -> Result<()> {
         with_pool!(self, write, |pool| {

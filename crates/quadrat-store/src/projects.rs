@@ -98,15 +98,18 @@ impl Store {
         })
     }
 
-    /// [`Store::project_by_slug`] with the version of the project's stored structure, in the
-    /// same statement: a copy of the structure kept in memory is checked at no extra cost.
+    /// [`Store::project_by_slug`] with the version of the project's stored structure and
+    /// whether it is a locked mirror ([`Store::mirror_locked`]), in the same statement: a copy
+    /// of the structure kept in memory is checked, and an upload's mirror lock, at no extra cost.
     pub async fn project_by_slug_versioned(
         &self,
         slug: &str,
     ) -> Result<Option<VersionedProjectRow>> {
         let sql = format!(
             "SELECT {PROJECT_COLUMNS}, (SELECT s.structure_version FROM project_structures s \
-             WHERE s.project_id = projects.id) AS structure_version FROM projects WHERE slug = $1"
+             WHERE s.project_id = projects.id) AS structure_version, EXISTS (SELECT 1 FROM \
+             mirror_sources m WHERE m.project_id = projects.id AND m.unlocked = 0) AS \
+             mirror_locked FROM projects WHERE slug = $1"
         );
         with_pool!(self, read, |pool| {
             Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))

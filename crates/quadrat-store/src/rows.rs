@@ -27,6 +27,8 @@ pub struct VersionedProjectRow {
     #[sqlx(flatten)]
     pub project: ProjectRow,
     pub structure_version: i64,
+    /// A mirror that takes no uploads until unlocked (`mirror_sources.unlocked = 0`).
+    pub mirror_locked: bool,
 }
 
 /// The stored definition and what is derived from it. `updated_at` is the project version.

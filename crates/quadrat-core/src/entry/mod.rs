@@ -36,24 +36,13 @@ pub fn is_entry_uuid(s: &str) -> bool {
 /// The whole-payload scan: `<`/`>` anywhere → `ec5_220`, emoji → `ec5_323`; then a NUL
 /// character anywhere → `ec5_29` (PostgreSQL text cannot hold one; no client sends it).
 pub fn scan_payload(data: &Value) -> Result<(), Ec5Error> {
-    if let Some(code) = crate::definition::validate::scan::payload_error(data) {
+    // One walk over the strings finds all three; the codes keep their order.
+    let found = crate::definition::validate::scan::scan_strings(data);
+    if let Some(code) = found.code() {
         return Err(Ec5Error::new(code, "validation"));
     }
-    let mut stack = vec![data];
-    while let Some(v) = stack.pop() {
-        match v {
-            Value::String(s) if s.contains('\0') => {
-                return Err(Ec5Error::new("ec5_29", "validation"));
-            }
-            Value::Array(items) => stack.extend(items),
-            Value::Object(map) => {
-                if map.keys().any(|k| k.contains('\0')) {
-                    return Err(Ec5Error::new("ec5_29", "validation"));
-                }
-                stack.extend(map.values());
-            }
-            _ => {}
-        }
+    if found.nul {
+        return Err(Ec5Error::new("ec5_29", "validation"));
     }
     Ok(())
 }

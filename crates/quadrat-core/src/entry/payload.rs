@@ -136,7 +136,14 @@ enum Rule {
 
 const TYPES: &[&str] = &["entry", "branch_entry", "file_entry"];
 
-fn rules() -> Vec<(String, Vec<Rule>)> {
+/// The attributes and their rules, made once.
+fn rules() -> &'static [(String, Vec<Rule>)] {
+    static RULES: std::sync::LazyLock<Vec<(String, Vec<Rule>)>> =
+        std::sync::LazyLock::new(rule_list);
+    &RULES
+}
+
+fn rule_list() -> Vec<(String, Vec<Rule>)> {
     use Rule::*;
     let mut list: Vec<(String, Vec<Rule>)> = vec![
         ("type".into(), vec![Required("ec5_20"), In(TYPES, "ec5_29")]),
@@ -209,7 +216,7 @@ fn structural_errors(data: &Value) -> Vec<Ec5Error> {
     let id = data.get("id");
     let mut errors = Vec::new();
     for (path, rules) in rules() {
-        let value = lookup(data, &path);
+        let value = lookup(data, path);
         let validatable =
             value.is_some() && !laravel::is_blank_string(value.unwrap_or(&Value::Null));
         let failed = rules.iter().find_map(|rule| {
@@ -242,15 +249,19 @@ fn structural_errors(data: &Value) -> Vec<Ec5Error> {
             })
         });
         if let Some(code) = failed {
-            errors.push(Ec5Error::new(code, path));
+            errors.push(Ec5Error::new(code, path.as_str()));
         }
     }
     errors
 }
 
 /// The value at a dotted path, through objects and lists (a list answers to its indexes).
+/// The payload's objects are small: their members are compared in turn rather than hashed.
 fn lookup<'a>(data: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.').try_fold(data, |v, key| match v {
+        Value::Object(map) if map.len() <= 16 => {
+            map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+        }
         Value::Object(map) => map.get(key),
         Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
         _ => None,

@@ -48,28 +48,55 @@ pub fn build_record(
     let (created_iso, created_at) = sanitise_created_at(&upload.created_at, now);
     let answers_json: Map<String, Value> = answers.answers.iter().cloned().collect();
     let kind = upload.kind.as_str();
-    let data = json!({
-        "id": upload.uuid,
-        "type": kind,
-        kind: {
-            "title": title,
-            "answers": object_or_empty_array(answers_json),
-            "created_at": created_iso,
-            "entry_uuid": upload.uuid,
-            "project_version": upload.project_version,
-        },
-        "attributes": {"form": {"ref": upload.form_ref, "type": "hierarchy"}},
-        "relationships": {
-            "branch": {"data": {
-                "owner_input_ref": relationships.owner_input_ref,
-                "owner_entry_uuid": relationships.owner_entry_uuid,
-            }},
-            "parent": {"data": {
-                "parent_form_ref": relationships.parent_form_ref,
-                "parent_entry_uuid": relationships.parent_entry_uuid,
-            }},
-        },
-    });
+    // Built by moving each part in (`json!` would copy every interpolated value, the answers
+    // included, through serialisation); the key order is MySQL's when written.
+    let text = |v: &str| Value::String(v.to_string());
+    let data = object([
+        ("id", text(&upload.uuid)),
+        ("type", text(kind)),
+        (
+            kind,
+            object([
+                ("title", text(&title)),
+                ("answers", object_or_empty_array(answers_json)),
+                ("created_at", text(&created_iso)),
+                ("entry_uuid", text(&upload.uuid)),
+                ("project_version", text(&upload.project_version)),
+            ]),
+        ),
+        (
+            "attributes",
+            object([(
+                "form",
+                object([("ref", text(&upload.form_ref)), ("type", text("hierarchy"))]),
+            )]),
+        ),
+        (
+            "relationships",
+            object([
+                (
+                    "branch",
+                    object([(
+                        "data",
+                        object([
+                            ("owner_input_ref", text(&relationships.owner_input_ref)),
+                            ("owner_entry_uuid", text(&relationships.owner_entry_uuid)),
+                        ]),
+                    )]),
+                ),
+                (
+                    "parent",
+                    object([(
+                        "data",
+                        object([
+                            ("parent_form_ref", text(&relationships.parent_form_ref)),
+                            ("parent_entry_uuid", text(&relationships.parent_entry_uuid)),
+                        ]),
+                    )]),
+                ),
+            ]),
+        ),
+    ]);
     let geo_json_data = geo_json(upload, &title, &created_iso, answers);
     EntryRecord {
         kind: upload.kind,
@@ -83,6 +110,16 @@ pub fn build_record(
         platform: upload.platform.clone(),
         device_id: upload.device_id.clone(),
     }
+}
+
+/// A JSON object of these members.
+fn object<const N: usize>(members: [(&str, Value); N]) -> Value {
+    Value::Object(
+        members
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect::<Map<String, Value>>(),
+    )
 }
 
 fn geo_json(

@@ -30,25 +30,9 @@ impl EntryTx {
     ) -> Result<()> {
         let project_id = self.project_id;
         with_tx!(self, |conn| {
-            sqlx::query(
-                "INSERT INTO entry_counters (project_id, form_ref, branch_ref, entry_count, \
-                 first_created_at, last_created_at, first_uploaded_at, last_uploaded_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                 ON CONFLICT (project_id, form_ref, branch_ref) DO UPDATE SET \
-                 entry_count = entry_counters.entry_count + excluded.entry_count, \
-                 first_created_at = CASE WHEN entry_counters.first_created_at IS NULL \
-                     OR excluded.first_created_at < entry_counters.first_created_at \
-                     THEN excluded.first_created_at ELSE entry_counters.first_created_at END, \
-                 last_created_at = CASE WHEN entry_counters.last_created_at IS NULL \
-                     OR excluded.last_created_at > entry_counters.last_created_at \
-                     THEN excluded.last_created_at ELSE entry_counters.last_created_at END, \
-                 first_uploaded_at = CASE WHEN entry_counters.first_uploaded_at IS NULL \
-                     OR excluded.first_uploaded_at < entry_counters.first_uploaded_at \
-                     THEN excluded.first_uploaded_at ELSE entry_counters.first_uploaded_at END, \
-                 last_uploaded_at = CASE WHEN entry_counters.last_uploaded_at IS NULL \
-                     OR excluded.last_uploaded_at > entry_counters.last_uploaded_at \
-                     THEN excluded.last_uploaded_at ELSE entry_counters.last_uploaded_at END",
-            )
+            sqlx::query(sqlx::AssertSqlSafe(counter_upsert(
+                "$1, $2, $3, $4, $5, $6, $7, $8",
+            )))
             .bind(project_id)
             .bind(form_ref)
             .bind(branch_ref)
@@ -268,4 +252,28 @@ impl FormSpan {
         self.first_uploaded = self.first_uploaded.min(uploaded_at);
         self.last_uploaded = self.last_uploaded.max(uploaded_at);
     }
+}
+
+/// Adds a span (`values`: project, form ref, branch ref, count, first and last created_at,
+/// first and last uploaded_at) to its `entry_counters` row, made when missing.
+pub(super) fn counter_upsert(values: &str) -> String {
+    format!(
+        "INSERT INTO entry_counters (project_id, form_ref, branch_ref, entry_count, \
+         first_created_at, last_created_at, first_uploaded_at, last_uploaded_at) \
+         VALUES ({values}) \
+         ON CONFLICT (project_id, form_ref, branch_ref) DO UPDATE SET \
+         entry_count = entry_counters.entry_count + excluded.entry_count, \
+         first_created_at = CASE WHEN entry_counters.first_created_at IS NULL \
+             OR excluded.first_created_at < entry_counters.first_created_at \
+             THEN excluded.first_created_at ELSE entry_counters.first_created_at END, \
+         last_created_at = CASE WHEN entry_counters.last_created_at IS NULL \
+             OR excluded.last_created_at > entry_counters.last_created_at \
+             THEN excluded.last_created_at ELSE entry_counters.last_created_at END, \
+         first_uploaded_at = CASE WHEN entry_counters.first_uploaded_at IS NULL \
+             OR excluded.first_uploaded_at < entry_counters.first_uploaded_at \
+             THEN excluded.first_uploaded_at ELSE entry_counters.first_uploaded_at END, \
+         last_uploaded_at = CASE WHEN entry_counters.last_uploaded_at IS NULL \
+             OR excluded.last_uploaded_at > entry_counters.last_uploaded_at \
+             THEN excluded.last_uploaded_at ELSE entry_counters.last_uploaded_at END"
+    )
 }

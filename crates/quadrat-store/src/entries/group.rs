@@ -2,8 +2,8 @@
 //! shared transaction (the batch), and one `COMMIT` — one sync of the WAL — ends the batch.
 //!
 //! A job takes the writer (a fair lock, so jobs run in arrival order), opens the batch if none
-//! is open (`BEGIN IMMEDIATE`), works inside `SAVEPOINT job`, and on success releases the
-//! savepoint and waits for the batch's commit. Refused or abandoned, its savepoint is rolled
+//! is open (`BEGIN IMMEDIATE`), works inside `SAVEPOINT job`, and on success waits for
+//! the batch's commit. Refused or abandoned, its savepoint is rolled
 //! back and the batch goes on without it: a refused upload changes nothing and does not fail
 //! its neighbours. The first job to finish schedules a committer task, which queues for the
 //! writer behind the jobs waiting at that moment, so they all join the batch; it then commits
@@ -15,6 +15,11 @@
 //! another job is there to keep, so leaving without commit rolls the whole transaction back.
 //! This spares the one-job batches (the bulk import's, a lone client's) SQLite's journalling of
 //! every page the savepoint touches.
+//!
+//! A job's savepoint is kept, not released, when the job is done: the next job's savepoint
+//! nests inside it, so a refused job's `ROLLBACK TO job` (the latest savepoint of that name)
+//! undoes that job only, and the batch's `COMMIT` releases them all. A `SAVEPOINT` that fails
+//! fails the batch, so a rollback never reaches an earlier job's savepoint.
 //!
 //! If the database itself fails inside a batch (disk full, I/O error) and the transaction is
 //! lost, every job of that batch gets the error: none was acknowledged, none is kept.
@@ -42,7 +47,7 @@ pub(crate) struct GroupCommit {
 struct Batch {
     conn: PoolConnection<Sqlite>,
     outcome: watch::Sender<Outcome>,
-    /// A job left without releasing its savepoint: roll it back before anything else runs.
+    /// A job left without committing: roll its savepoint back before anything else runs.
     dirty: bool,
     /// The job holding the writer opened the batch and has no savepoint.
     bare: bool,
@@ -113,18 +118,14 @@ impl GroupJob {
         &mut batch.conn
     }
 
-    /// Keeps the job's work: releases its savepoint, lets the next job in, and returns once the
-    /// batch holding it is committed (or failed).
+    /// Keeps the job's work: leaves its savepoint to the batch's `COMMIT`, lets the next job
+    /// in, and returns once the batch holding it is committed (or failed).
     pub(crate) async fn commit(mut self) -> Result<()> {
         let mut guard = self.guard.take().expect("a job holds the writer");
         let batch = guard.as_mut().expect("a job holds an open batch");
-        if batch.bare {
-            batch.bare = false;
-        } else if let Err(e) = sqlx::raw_sql("RELEASE job").execute(&mut *batch.conn).await {
-            // The savepoint stays marked dirty: whoever comes next rolls it back.
-            schedule_committer(batch, &self.state);
-            return Err(e.into());
-        }
+        // The savepoint is not released (a round trip less): the next job's nests inside it,
+        // `ROLLBACK TO job` still rolls back only the latest, and `COMMIT` ends them all.
+        batch.bare = false;
         batch.dirty = false;
         let mut outcome = batch.outcome.subscribe();
         schedule_committer(batch, &self.state);

@@ -33,7 +33,7 @@ pub use batch::NewEntry;
 pub use branch_batch::NewBranchEntry;
 pub use delete::{DeleteTarget, Deleted};
 pub(crate) use group::GroupCommit;
-pub use lookups::{StoredBranchEntry, StoredEntry};
+pub use lookups::{RecordLookup, StoredBranchEntry, StoredEntry};
 #[cfg(feature = "test-support")]
 pub use reads::{BranchEntryRow, EntryRow};
 pub use write::{NewRecord, RecordEdit};
@@ -80,12 +80,13 @@ impl Store {
         let inner = match &self.db {
             Db::Sqlite { group, .. } => TxInner::Sqlite(group.begin().await?),
             Db::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(LOCK_NAMESPACE | project_id)
-                    .execute(&mut *tx)
-                    .await?;
-                TxInner::Postgres(tx)
+                // The transaction and the lock in one round trip (a simple query of two
+                // statements; the key is a number).
+                let begin = format!(
+                    "BEGIN; SELECT pg_advisory_xact_lock({})",
+                    LOCK_NAMESPACE | project_id
+                );
+                TxInner::Postgres(pool.begin_with(sqlx::AssertSqlSafe(begin)).await?)
             }
         };
         Ok(EntryTx { inner, project_id })

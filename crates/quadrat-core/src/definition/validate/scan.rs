@@ -25,10 +25,40 @@ pub fn is_emoji(c: char) -> bool {
 
 /// The code of the first scan failure: markup wins over emoji, as on the real server.
 pub fn payload_error(data: &Value) -> Option<&'static str> {
-    let (mut markup, mut emoji) = (false, false);
+    scan_strings(data).code()
+}
+
+/// What the strings of a payload (object keys included) hold.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Found {
+    pub markup: bool,
+    pub emoji: bool,
+    /// A NUL character.
+    pub nul: bool,
+}
+
+impl Found {
+    /// [`payload_error`]'s code for what was found.
+    pub fn code(self) -> Option<&'static str> {
+        if self.markup {
+            Some("ec5_220")
+        } else if self.emoji {
+            Some("ec5_323")
+        } else {
+            None
+        }
+    }
+}
+
+/// Every string of `data` (object keys included) looked at once.
+pub fn scan_strings(data: &Value) -> Found {
+    let mut found = Found::default();
     let mut note = |s: &str| {
-        markup |= s.contains(['<', '>']);
-        emoji |= s.chars().any(is_emoji);
+        let bytes = s.as_bytes();
+        found.markup |= memchr::memchr2(b'<', b'>', bytes).is_some();
+        found.nul |= memchr::memchr(0, bytes).is_some();
+        // Every emoji range lies beyond ASCII.
+        found.emoji |= !s.is_ascii() && s.chars().any(is_emoji);
     };
     // Iterative on purpose: a definition can be nested deeper than the stack allows.
     let mut stack = vec![data];
@@ -45,11 +75,5 @@ pub fn payload_error(data: &Value) -> Option<&'static str> {
             _ => {}
         }
     }
-    if markup {
-        Some("ec5_220")
-    } else if emoji {
-        Some("ec5_323")
-    } else {
-        None
-    }
+    found
 }
