@@ -119,7 +119,7 @@ enum ChunkEnd {
     /// The rows ended.
     Rows,
     /// This row takes the one-row path (after the staged rows are written).
-    OneRow(DataUpload),
+    OneRow(Box<DataUpload>),
 }
 
 /// Checks rows in their order, staging those the lookups decide and telling the outcome of
@@ -161,7 +161,7 @@ async fn check_chunk(
                 outcomes.push(Ok(()));
             }
             Some(Err(errors)) => outcomes.push(Err(errors)),
-            None => return ChunkEnd::OneRow(upload),
+            None => return ChunkEnd::OneRow(Box::new(upload)),
         }
     }
     ChunkEnd::Full
