@@ -451,11 +451,33 @@ struct Checked<'f> {
     taken: HashSet<String>,
 }
 
-/// The unique answers of a record answering `inputs`, scoped by `scopes`: what the
-/// uniqueness check compares, asked for with the record's own lookup.
-fn keys_of(inputs: &[Input], upload: &DataUpload, scopes: &Scopes) -> Vec<entry::UniqueKey> {
-    let answerable = entry::answerable_inputs(inputs);
-    entry::unique_keys(&answerable, &upload.answers, scopes)
+/// The unique answers of a hierarchy entry answering `inputs`, scoped by its parent's uuid
+/// (`""` for a top-form entry): what the uniqueness check compares, on the one-row path and
+/// the batched one.
+pub(crate) fn entry_unique_keys(
+    inputs: &[Input],
+    upload: &DataUpload,
+    parent_uuid: &str,
+) -> Vec<entry::UniqueKey> {
+    let scopes = Scopes {
+        form: String::new(),
+        hierarchy: parent_uuid.to_string(),
+    };
+    entry::unique_keys(&entry::answerable_inputs(inputs), &upload.answers, &scopes)
+}
+
+/// The unique answers of a branch entry of `branch`, scoped by its owner.
+pub(crate) fn branch_unique_keys(branch: &Input, upload: &DataUpload) -> Vec<entry::UniqueKey> {
+    let owner = &upload.relationships.owner_entry_uuid;
+    let scopes = Scopes {
+        form: owner.clone(),
+        hierarchy: owner.clone(),
+    };
+    entry::unique_keys(
+        &entry::answerable_inputs(&branch.branch),
+        &upload.answers,
+        &scopes,
+    )
 }
 
 /// docs/protocol.md §5.5 for an entry: uuid shape, parent, then edit rules. The record, its
@@ -487,11 +509,7 @@ async fn check_entry<'f>(
         }
         parent = Some((sent.parent_entry_uuid.as_str(), expected));
     }
-    let scopes = Scopes {
-        form: String::new(),
-        hierarchy: parent.map(|(uuid, _)| uuid.to_string()).unwrap_or_default(),
-    };
-    let keys = keys_of(&form.inputs, upload, &scopes);
+    let keys = entry_unique_keys(&form.inputs, upload, parent.map_or("", |(uuid, _)| uuid));
     let found = tx.look_up_entry(&upload.uuid, parent, &keys).await?;
     if parent.is_some() {
         if found.related_id.is_none() {
@@ -542,11 +560,7 @@ async fn check_branch_entry<'f>(
     let Some(branch) = form.branches().find(|b| b.input_ref.as_str() == owner_ref) else {
         return Ok(Err(refuse("ec5_17", owner_ref)));
     };
-    let scopes = Scopes {
-        form: sent.owner_entry_uuid.clone(),
-        hierarchy: sent.owner_entry_uuid.clone(),
-    };
-    let keys = keys_of(&branch.branch, upload, &scopes);
+    let keys = branch_unique_keys(branch, upload);
     // docs/protocol.md §5.5: the owner must be an entry of this project and this form.
     let found = tx
         .look_up_branch_entry(

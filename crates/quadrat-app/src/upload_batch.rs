@@ -18,8 +18,7 @@ use std::collections::{HashMap, HashSet};
 
 use quadrat_core::definition::{Definition, Input};
 use quadrat_core::entry::{
-    self, DataUpload, EntryKind, EntryRecord, PatternCache, Relationships, Scopes, UniqueKey,
-    Upload,
+    self, DataUpload, EntryKind, EntryRecord, PatternCache, Relationships, UniqueKey, Upload,
 };
 use quadrat_core::roles::Actor;
 use quadrat_core::time::{now_millis, whole_seconds};
@@ -28,8 +27,8 @@ use serde_json::Value;
 
 use crate::projects::ResolvedProject;
 use crate::upload::{
-    Refusal, RowOutcome, Target, commit, hashed_device_id, persist_error, precheck, refuse,
-    store_data, zero_branch_counts,
+    Refusal, RowOutcome, Target, branch_unique_keys, commit, entry_unique_keys, hashed_device_id,
+    persist_error, precheck, refuse, store_data, zero_branch_counts,
 };
 use crate::{App, Result};
 
@@ -294,15 +293,13 @@ fn sent_parent<'a>(def: &Definition, upload: &'a DataUpload) -> Option<&'a str> 
 
 /// The unique answers of a new hierarchy entry, scoped as the one-row path scopes them.
 fn entry_keys(def: &Definition, upload: &DataUpload) -> Vec<UniqueKey> {
-    let Some(form) = def.form(&upload.form_ref) else {
-        return Vec::new();
-    };
-    let answerable = entry::answerable_inputs(&form.inputs);
-    let scopes = Scopes {
-        form: String::new(),
-        hierarchy: sent_parent(def, upload).unwrap_or_default().to_string(),
-    };
-    entry::unique_keys(&answerable, &upload.answers, &scopes)
+    def.form(&upload.form_ref).map_or_else(Vec::new, |form| {
+        entry_unique_keys(
+            &form.inputs,
+            upload,
+            sent_parent(def, upload).unwrap_or_default(),
+        )
+    })
 }
 
 /// A branch entry's branch input, where its form has the one it names.
@@ -311,18 +308,6 @@ fn sent_branch<'a>(def: &'a Definition, upload: &DataUpload) -> Option<&'a Input
     def.form(&upload.form_ref)?
         .branches()
         .find(|b| b.input_ref.as_str() == owner_ref)
-}
-
-/// The unique answers of a new branch entry, scoped by its owner as the one-row path scopes
-/// them.
-fn branch_keys(branch: &Input, upload: &DataUpload) -> Vec<UniqueKey> {
-    let answerable = entry::answerable_inputs(&branch.branch);
-    let owner = &upload.relationships.owner_entry_uuid;
-    let scopes = Scopes {
-        form: owner.clone(),
-        hierarchy: owner.clone(),
-    };
-    entry::unique_keys(&answerable, &upload.answers, &scopes)
 }
 
 impl Known {
@@ -345,7 +330,7 @@ impl Known {
                 };
                 branch_uuids.push(&u.uuid);
                 uuids.push(&u.relationships.owner_entry_uuid);
-                keys.extend(branch_keys(branch, u));
+                keys.extend(branch_unique_keys(branch, u));
                 continue;
             }
             uuids.push(&u.uuid);
@@ -468,8 +453,8 @@ impl Known {
         Ok((record, now))
     }
 
-    /// The inputs of `keys` whose answer another record holds: stored (as
-    /// [`EntryTx::taken_answers`] reads it) or added by this batch.
+    /// The inputs of `keys` whose answer another record holds: stored (as the one-row path's
+    /// [`EntryTx::look_up_entry`] reads it) or added by this batch.
     fn taken(&self, keys: &[UniqueKey], uuid: &str) -> HashSet<String> {
         keys.iter()
             .filter(|k| {
@@ -517,7 +502,7 @@ impl Known {
             owner_entry_uuid: sent.owner_entry_uuid.clone(),
             ..Relationships::default()
         };
-        let keys = branch_keys(branch, upload);
+        let keys = branch_unique_keys(branch, upload);
         let (record, now) = match self.answered(
             &mut target.patterns,
             upload,
