@@ -99,7 +99,7 @@ impl Store {
     }
 
     /// [`Store::project_by_slug`] with the version of the project's stored structure and
-    /// whether it is a locked mirror ([`Store::mirror_locked`]), in the same statement: a copy
+    /// whether it is a locked mirror (uploads refused), in the same statement: a copy
     /// of the structure kept in memory is checked, and an upload's mirror lock, at no extra cost.
     pub async fn project_by_slug_versioned(
         &self,

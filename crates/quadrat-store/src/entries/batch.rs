@@ -76,8 +76,9 @@ impl EntryTx {
         Ok(out)
     }
 
-    /// For each of `keys` that some record holds: the key and the holder's uuid (as
-    /// [`EntryTx::taken_answers`] looks each up). One statement per input and scope.
+    /// For each of `keys` that some record holds: the key and the holder's uuid (what the
+    /// one-row path's [`EntryTx::look_up_entry`] asks of each). One statement per input and
+    /// scope.
     pub async fn answer_holders(&mut self, keys: &[UniqueKey]) -> Result<Vec<(UniqueKey, String)>> {
         let mut groups: HashMap<(&str, &str), Vec<&str>> = HashMap::new();
         for k in keys {

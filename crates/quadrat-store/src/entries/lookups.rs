@@ -60,46 +60,6 @@ impl EntryTx {
         })
     }
 
-    /// The id of this project's entry `uuid` of form `form_ref`.
-    pub async fn entry_id_in_form(&mut self, uuid: &str, form_ref: &str) -> Result<Option<i64>> {
-        let project_id = self.project_id;
-        with_tx!(self, |conn| {
-            Ok(sqlx::query_scalar(
-                "SELECT id FROM entries WHERE uuid = $1 AND project_id = $2 AND form_ref = $3",
-            )
-            .bind(uuid)
-            .bind(project_id)
-            .bind(form_ref)
-            .fetch_optional(&mut *conn)
-            .await?)
-        })
-    }
-
-    /// The input refs among `keys` whose answer a record other than `uuid` already holds.
-    pub async fn taken_answers(&mut self, keys: &[UniqueKey], uuid: &str) -> Result<Vec<String>> {
-        let project_id = self.project_id;
-        let mut taken = Vec::new();
-        for k in keys {
-            let hit: Option<String> = with_tx!(self, |conn| {
-                sqlx::query_scalar(
-                "SELECT entry_uuid FROM unique_answers WHERE project_id = $1 AND input_ref = $2 \
-                 AND scope = $3 AND answer_key = $4 AND entry_uuid <> $5 LIMIT 1"
-            )
-            .bind(project_id)
-            .bind(&k.input_ref)
-            .bind(&k.scope)
-            .bind(&k.key)
-            .bind(uuid)
-            .fetch_optional(&mut *conn)
-            .await?
-            });
-            if hit.is_some() {
-                taken.push(k.input_ref.clone());
-            }
-        }
-        Ok(taken)
-    }
-
     /// Entries of a form (all of them: the form's counter).
     pub async fn form_count(&mut self, form_ref: &str) -> Result<i64> {
         let project_id = self.project_id;
@@ -172,8 +132,9 @@ const PART_RELATED: i64 = 1;
 const PART_TAKEN: i64 = 2;
 
 impl EntryTx {
-    /// [`EntryTx::entry_by_uuid`], [`EntryTx::entry_id_in_form`] of `parent` (uuid, form ref)
-    /// when given, and [`EntryTx::taken_answers`] of `keys`, as one statement.
+    /// In one statement: what [`EntryTx::entry_by_uuid`] reads, the id of this project's entry
+    /// `parent` (uuid, form ref) when given, and which of `keys` a record other than `uuid`
+    /// already holds.
     pub async fn look_up_entry(
         &mut self,
         uuid: &str,
@@ -194,8 +155,9 @@ impl EntryTx {
         }))
     }
 
-    /// [`EntryTx::branch_entry_by_uuid`], [`EntryTx::entry_id_in_form`] of `owner` (uuid, form
-    /// ref) and [`EntryTx::taken_answers`] of `keys`, as one statement.
+    /// In one statement: what [`EntryTx::branch_entry_by_uuid`] reads, the id of this
+    /// project's entry `owner` (uuid, form ref), and which of `keys` a record other than `uuid`
+    /// already holds.
     pub async fn look_up_branch_entry(
         &mut self,
         uuid: &str,
