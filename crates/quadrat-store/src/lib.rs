@@ -168,17 +168,21 @@ pub enum Engine {
 
 /// The two engines' pools. SQLite gets one writer connection, so writers queue in-process instead
 /// of failing with SQLITE_BUSY, a pool of readers that WAL lets run beside it, and the group
-/// commit that batches uploads on the writer (`entries/group.rs`).
+/// commit that batches uploads on the writer (`entries/group.rs`). PostgreSQL gets one pool and
+/// a group commit per project.
 #[derive(Debug, Clone)]
 pub(crate) enum Db {
     Sqlite {
         write: SqlitePool,
         read: SqlitePool,
-        group: Arc<entries::GroupCommit>,
+        group: Arc<entries::GroupCommit<sqlx::pool::PoolConnection<sqlx::Sqlite>>>,
         /// The export's page reads (`None` for an in-memory database).
         pages: Option<Arc<page_reader::PageReader>>,
     },
-    Postgres(PgPool),
+    Postgres {
+        pool: PgPool,
+        groups: Arc<entries::PgGroups>,
+    },
 }
 
 /// Starts a write transaction as a writer: on SQLite `BEGIN IMMEDIATE`, so the write lock is
@@ -215,13 +219,13 @@ macro_rules! with_pool {
     ($store:expr, read, |$pool:ident| $body:expr) => {
         match &$store.db {
             $crate::Db::Sqlite { read: $pool, .. } => $body,
-            $crate::Db::Postgres($pool) => $body,
+            $crate::Db::Postgres { pool: $pool, .. } => $body,
         }
     };
     ($store:expr, write, |$pool:ident| $body:expr) => {
         match &$store.db {
             $crate::Db::Sqlite { write: $pool, .. } => $body,
-            $crate::Db::Postgres($pool) => $body,
+            $crate::Db::Postgres { pool: $pool, .. } => $body,
         }
     };
 }
@@ -255,7 +259,10 @@ impl Store {
                 .connect(url)
                 .await?;
             return Ok(Store {
-                db: Db::Postgres(pool),
+                db: Db::Postgres {
+                    groups: Arc::new(entries::PgGroups::new(pool.clone())),
+                    pool,
+                },
                 marks: Arc::default(),
             });
         }
@@ -293,7 +300,7 @@ impl Store {
             .max_connections(8)
             .connect_with(options.clone().read_only(false))
             .await?;
-        let group = Arc::new(entries::GroupCommit::new(write.clone()));
+        let group = Arc::new(entries::GroupCommit::sqlite(write.clone()));
         let pages = page_reader::PageReader::for_file(options.get_filename());
         Ok(Store {
             db: Db::Sqlite {
@@ -309,7 +316,7 @@ impl Store {
     pub fn engine(&self) -> Engine {
         match self.db {
             Db::Sqlite { .. } => Engine::Sqlite,
-            Db::Postgres(_) => Engine::Postgres,
+            Db::Postgres { .. } => Engine::Postgres,
         }
     }
 
@@ -320,7 +327,7 @@ impl Store {
                 write.close().await;
                 read.close().await;
             }
-            Db::Postgres(pool) => pool.close().await,
+            Db::Postgres { pool, .. } => pool.close().await,
         }
     }
 }

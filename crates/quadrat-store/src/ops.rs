@@ -54,7 +54,7 @@ impl Store {
         }
         match &self.db {
             Db::Sqlite { write, read, .. } => vec![one("write", write), one("read", read)],
-            Db::Postgres(pool) => vec![one("main", pool)],
+            Db::Postgres { pool, .. } => vec![one("main", pool)],
         }
     }
 

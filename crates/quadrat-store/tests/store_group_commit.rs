@@ -1,5 +1,5 @@
-//! Entry transactions written at the same moment, on both engines (on SQLite they share one
-//! group commit): each is all or nothing on its own. Transactions that wrote rows and counters
+//! Entry transactions written at the same moment, on both engines (they share group commits;
+//! more of them than one PostgreSQL batch takes): each is all or nothing on its own. Transactions that wrote rows and counters
 //! and were then abandoned (a refusal after writing, a request cancelled mid-way) leave nothing
 //! behind and fail none of their neighbours; every committed one is there, and the counters
 //! match the rows exactly.
@@ -11,7 +11,7 @@ use quadrat_store::{NewProject, NewRecord, Store};
 use quadrat_testkit::{TestDb, both_engines};
 use tokio::sync::{Barrier, oneshot};
 
-const TASKS: usize = 48;
+const TASKS: usize = 160;
 const FORM: &str = "form-1";
 
 fn project() -> NewProject {

@@ -144,7 +144,7 @@ impl EntryTx {
                 .bind(input_ref)
                 .bind(scope)
                 .bind(answers)
-                .fetch_all(&mut **t)
+                .fetch_all(t.conn())
                 .await?
             }
         })

@@ -1,8 +1,12 @@
-//! Group commit for SQLite's single writer: every upload's transaction is a savepoint inside a
-//! shared transaction (the batch), and one `COMMIT` — one sync of the WAL — ends the batch.
+//! Group commit: every upload's transaction is a savepoint inside a shared transaction (the
+//! batch), and one `COMMIT` — one sync of the log — ends the batch. SQLite has one group on its
+//! single writer; PostgreSQL has one per project, whose batch holds the project's advisory lock
+//! (so writers of one project stay serialised across instances, but they no longer queue one
+//! sync each behind the lock).
 //!
 //! A job takes the writer (a fair lock, so jobs run in arrival order), opens the batch if none
-//! is open (`BEGIN IMMEDIATE`), works inside `SAVEPOINT job`, and on success waits for
+//! is open (`BEGIN IMMEDIATE`; on PostgreSQL `BEGIN` and the lock), works inside `SAVEPOINT job`,
+//! and on success waits for
 //! the batch's commit. Refused or abandoned, its savepoint is rolled
 //! back and the batch goes on without it: a refused upload changes nothing and does not fail
 //! its neighbours. The first job to finish schedules a committer task, which queues for the
@@ -19,15 +23,21 @@
 //! A job's savepoint is kept, not released, when the job is done: the next job's savepoint
 //! nests inside it, so a refused job's `ROLLBACK TO job` (the latest savepoint of that name)
 //! undoes that job only, and the batch's `COMMIT` releases them all. A `SAVEPOINT` that fails
-//! fails the batch, so a rollback never reaches an earlier job's savepoint.
+//! fails the batch, so a rollback never reaches an earlier job's savepoint. A group may cap its
+//! jobs per batch: PostgreSQL keeps the ids of 64 subtransactions per session in shared memory
+//! and past that every other session's visibility checks read them from disk, so a batch there
+//! is committed before its 64th savepoint.
 //!
 //! If the database itself fails inside a batch (disk full, I/O error) and the transaction is
 //! lost, every job of that batch gets the error: none was acknowledged, none is kept.
 
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::ops::DerefMut;
 use std::sync::Arc;
 
 use sqlx::pool::PoolConnection;
-use sqlx::{Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool};
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
 use crate::{Result, StoreError};
@@ -35,17 +45,57 @@ use crate::{Result, StoreError};
 /// A batch's outcome as its jobs see it (`None` while it is open).
 type Outcome = Option<std::result::Result<(), Arc<sqlx::Error>>>;
 
-/// The writer of one SQLite store.
-#[derive(Debug)]
-pub(crate) struct GroupCommit {
-    pool: SqlitePool,
-    state: Arc<Mutex<Option<Batch>>>,
+/// A connection a batch runs on: SQLite's writer, or a PostgreSQL connection.
+pub(crate) trait BatchConn: DerefMut + Debug + Send + Sized + 'static {
+    type Pool: Debug + Send + Sync + 'static;
+    /// A connection of `pool` inside a transaction opened by `begin` (rolled back if `begin`
+    /// failed part-way, so the connection goes back to the pool clean).
+    fn open(pool: &Self::Pool, begin: &str) -> impl Future<Output = sqlx::Result<Self>> + Send;
+    fn run(&mut self, sql: &'static str) -> impl Future<Output = sqlx::Result<()>> + Send;
 }
 
-/// An open batch: the writer connection inside `BEGIN IMMEDIATE`.
+macro_rules! batch_conn {
+    ($db:ty, $pool:ty) => {
+        impl BatchConn for PoolConnection<$db> {
+            type Pool = $pool;
+            async fn open(pool: &$pool, begin: &str) -> sqlx::Result<Self> {
+                let mut conn = pool.acquire().await?;
+                let begun = sqlx::raw_sql(sqlx::AssertSqlSafe(begin.to_owned()))
+                    .execute(&mut *conn)
+                    .await;
+                if let Err(e) = begun {
+                    // Not in a transaction (then this fails, harmlessly) or in an aborted one.
+                    let _ = conn.run("ROLLBACK").await;
+                    return Err(e);
+                }
+                Ok(conn)
+            }
+            async fn run(&mut self, sql: &'static str) -> sqlx::Result<()> {
+                sqlx::raw_sql(sql).execute(&mut **self).await.map(drop)
+            }
+        }
+    };
+}
+batch_conn!(Sqlite, SqlitePool);
+batch_conn!(Postgres, PgPool);
+
+/// The writer of one SQLite store, or of one project on PostgreSQL.
 #[derive(Debug)]
-struct Batch {
-    conn: PoolConnection<Sqlite>,
+pub(crate) struct GroupCommit<C: BatchConn> {
+    pool: C::Pool,
+    /// What opens a batch's transaction.
+    begin: String,
+    /// Jobs per batch at most.
+    max_jobs: usize,
+    state: Arc<Mutex<Option<Batch<C>>>>,
+}
+
+/// An open batch: the connection inside its transaction.
+#[derive(Debug)]
+struct Batch<C> {
+    conn: C,
+    /// Jobs that joined the batch.
+    jobs: usize,
     outcome: watch::Sender<Outcome>,
     /// A job left without committing: roll its savepoint back before anything else runs.
     dirty: bool,
@@ -57,28 +107,82 @@ struct Batch {
 
 /// One job's hold on the writer, inside its savepoint.
 #[derive(Debug)]
-pub(crate) struct GroupJob {
-    guard: Option<OwnedMutexGuard<Option<Batch>>>,
-    state: Arc<Mutex<Option<Batch>>>,
+pub(crate) struct GroupJob<C: BatchConn> {
+    guard: Option<OwnedMutexGuard<Option<Batch<C>>>>,
+    state: Arc<Mutex<Option<Batch<C>>>>,
 }
 
-impl GroupCommit {
-    pub(crate) fn new(pool: SqlitePool) -> GroupCommit {
+impl GroupCommit<PoolConnection<Sqlite>> {
+    /// SQLite's writer: one group, batches as large as the jobs waiting.
+    pub(crate) fn sqlite(pool: SqlitePool) -> Self {
+        GroupCommit::new(pool, "BEGIN IMMEDIATE".into(), usize::MAX)
+    }
+}
+
+/// PostgreSQL's groups, one per project, made on first use.
+#[derive(Debug)]
+pub(crate) struct PgGroups {
+    pool: PgPool,
+    groups: std::sync::Mutex<HashMap<i64, Arc<GroupCommit<PoolConnection<Postgres>>>>>,
+}
+
+impl PgGroups {
+    pub(crate) fn new(pool: PgPool) -> PgGroups {
+        PgGroups {
+            pool,
+            groups: std::sync::Mutex::default(),
+        }
+    }
+
+    /// The group of `project_id`, whose batches begin by taking the project's advisory lock
+    /// (`lock_key`). One query: a simple query of two statements, the key a number.
+    pub(crate) fn of(
+        &self,
+        project_id: i64,
+        lock_key: i64,
+    ) -> Arc<GroupCommit<PoolConnection<Postgres>>> {
+        let mut groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
+        groups
+            .entry(project_id)
+            .or_insert_with(|| {
+                Arc::new(GroupCommit::new(
+                    self.pool.clone(),
+                    format!("BEGIN; SELECT pg_advisory_xact_lock({lock_key})"),
+                    PG_MAX_JOBS,
+                ))
+            })
+            .clone()
+    }
+}
+
+/// Jobs per PostgreSQL batch: all but the first open a subtransaction, and a session past 64 of
+/// them slows every other session's reads.
+const PG_MAX_JOBS: usize = 60;
+
+impl<C: BatchConn> GroupCommit<C> {
+    fn new(pool: C::Pool, begin: String, max_jobs: usize) -> Self {
         GroupCommit {
             pool,
+            begin,
+            max_jobs,
             state: Arc::new(Mutex::new(None)),
         }
     }
 
     /// Takes the writer and opens this job's savepoint (and the batch, when none is open).
-    pub(crate) async fn begin(&self) -> Result<GroupJob> {
+    pub(crate) async fn begin(&self) -> Result<GroupJob<C>> {
         let mut guard = self.state.clone().lock_owned().await;
         clean_up(&mut guard).await;
+        if guard.as_ref().is_some_and(|b| b.jobs >= self.max_jobs) {
+            // A full batch is committed by the job that would overflow it (its jobs were all
+            // done: this job holds the writer); the committer scheduled for it finds the next.
+            commit(&mut guard).await;
+        }
         if guard.is_none() {
-            let mut conn = self.pool.acquire().await?;
-            sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+            let conn = C::open(&self.pool, &self.begin).await?;
             *guard = Some(Batch {
                 conn,
+                jobs: 1,
                 outcome: watch::channel(None).0,
                 dirty: true,
                 bare: true,
@@ -90,16 +194,14 @@ impl GroupCommit {
             });
         }
         let batch = guard.as_mut().expect("a batch is open");
-        if let Err(e) = sqlx::raw_sql("SAVEPOINT job")
-            .execute(&mut *batch.conn)
-            .await
-        {
+        if let Err(e) = batch.conn.run("SAVEPOINT job").await {
             fail(&mut guard, e).await;
             return Err(StoreError::Db(sqlx::Error::Protocol(
                 "the write batch failed".into(),
             )));
         }
         batch.dirty = true;
+        batch.jobs += 1;
         Ok(GroupJob {
             guard: Some(guard),
             state: self.state.clone(),
@@ -107,9 +209,9 @@ impl GroupCommit {
     }
 }
 
-impl GroupJob {
+impl<C: BatchConn> GroupJob<C> {
     /// The writer connection, inside this job's savepoint.
-    pub(crate) fn conn(&mut self) -> &mut SqliteConnection {
+    pub(crate) fn conn(&mut self) -> &mut C::Target {
         let batch = self
             .guard
             .as_mut()
@@ -142,7 +244,7 @@ impl GroupJob {
     }
 }
 
-impl Drop for GroupJob {
+impl<C: BatchConn> Drop for GroupJob<C> {
     /// Dropped without [`GroupJob::commit`] (a refusal, an error, a cancelled request): the
     /// savepoint stays dirty for the next holder to roll back, and someone must end the batch.
     fn drop(&mut self) {
@@ -154,7 +256,7 @@ impl Drop for GroupJob {
     }
 }
 
-fn schedule_committer(batch: &mut Batch, state: &Arc<Mutex<Option<Batch>>>) {
+fn schedule_committer<C: BatchConn>(batch: &mut Batch<C>, state: &Arc<Mutex<Option<Batch<C>>>>) {
     if batch.committer {
         return;
     }
@@ -166,26 +268,31 @@ fn schedule_committer(batch: &mut Batch, state: &Arc<Mutex<Option<Batch>>>) {
 }
 
 /// The committer: queued behind the jobs waiting when it was scheduled, then commits.
-async fn commit_batch(state: Arc<Mutex<Option<Batch>>>) {
+async fn commit_batch<C: BatchConn>(state: Arc<Mutex<Option<Batch<C>>>>) {
     let mut guard = state.lock_owned().await;
     clean_up(&mut guard).await;
+    commit(&mut guard).await;
+}
+
+/// Commits the open batch, if any (its jobs all done), and tells its jobs the outcome.
+async fn commit<C: BatchConn>(guard: &mut OwnedMutexGuard<Option<Batch<C>>>) {
     let Some(mut batch) = guard.take() else {
         return;
     };
-    match sqlx::raw_sql("COMMIT").execute(&mut *batch.conn).await {
+    match batch.conn.run("COMMIT").await {
         Ok(_) => {
             batch.outcome.send_replace(Some(Ok(())));
         }
         Err(e) => {
-            *guard = Some(batch);
-            fail(&mut guard, e).await;
+            **guard = Some(batch);
+            fail(guard, e).await;
         }
     }
 }
 
 /// Rolls back the savepoint of a job that left without releasing it (the whole transaction, for
 /// the job that opened it: the batch holds nothing else).
-async fn clean_up(guard: &mut OwnedMutexGuard<Option<Batch>>) {
+async fn clean_up<C: BatchConn>(guard: &mut OwnedMutexGuard<Option<Batch<C>>>) {
     let Some(batch) = guard.as_mut() else {
         return;
     };
@@ -195,14 +302,11 @@ async fn clean_up(guard: &mut OwnedMutexGuard<Option<Batch>>) {
     if batch.bare {
         if let Some(mut batch) = guard.take() {
             // SQLite may have rolled back already (a failed I/O); then ROLLBACK fails, harmlessly.
-            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *batch.conn).await;
+            let _ = batch.conn.run("ROLLBACK").await;
         }
         return;
     }
-    match sqlx::raw_sql("ROLLBACK TO job; RELEASE job")
-        .execute(&mut *batch.conn)
-        .await
-    {
+    match batch.conn.run("ROLLBACK TO job; RELEASE job").await {
         Ok(_) => batch.dirty = false,
         Err(e) => fail(guard, e).await,
     }
@@ -210,13 +314,13 @@ async fn clean_up(guard: &mut OwnedMutexGuard<Option<Batch>>) {
 
 /// Ends a batch whose transaction failed: rolled back, every job told, the connection back to
 /// the pool clean.
-async fn fail(guard: &mut OwnedMutexGuard<Option<Batch>>, error: sqlx::Error) {
+async fn fail<C: BatchConn>(guard: &mut OwnedMutexGuard<Option<Batch<C>>>, error: sqlx::Error) {
     let Some(mut batch) = guard.take() else {
         return;
     };
     tracing::error!(error = %error, "a write batch failed and was rolled back");
     // SQLite may have rolled back already; then ROLLBACK fails, harmlessly.
-    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *batch.conn).await;
+    let _ = batch.conn.run("ROLLBACK").await;
     batch.outcome.send_replace(Some(Err(Arc::new(error))));
 }
 

@@ -25,14 +25,15 @@ mod lookups;
 mod reads;
 mod write;
 
-use sqlx::{Postgres, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::{Postgres, Sqlite};
 
 use crate::{Db, Result, Store};
 
 pub use batch::NewEntry;
 pub use branch_batch::NewBranchEntry;
 pub use delete::{DeleteTarget, Deleted};
-pub(crate) use group::GroupCommit;
+pub(crate) use group::{GroupCommit, PgGroups};
 pub use lookups::{RecordLookup, StoredBranchEntry, StoredEntry};
 #[cfg(feature = "test-support")]
 pub use reads::{BranchEntryRow, EntryRow};
@@ -42,8 +43,8 @@ pub use write::{NewRecord, RecordEdit};
 const LOCK_NAMESPACE: i64 = 0x5155_4144_0000_0000;
 
 pub(crate) enum TxInner {
-    Sqlite(group::GroupJob),
-    Postgres(Transaction<'static, Postgres>),
+    Sqlite(group::GroupJob<PoolConnection<Sqlite>>),
+    Postgres(group::GroupJob<PoolConnection<Postgres>>),
 }
 
 /// Runs `$body` with `$conn` bound to the transaction's connection, once per engine, so each
@@ -58,7 +59,7 @@ macro_rules! with_tx {
                 $body
             }
             $crate::entries::TxInner::Postgres(t) => {
-                let $conn = &mut **t;
+                let $conn = t.conn();
                 $body
             }
         }
@@ -79,15 +80,12 @@ impl Store {
     pub async fn begin_entries(&self, project_id: i64) -> Result<EntryTx> {
         let inner = match &self.db {
             Db::Sqlite { group, .. } => TxInner::Sqlite(group.begin().await?),
-            Db::Postgres(pool) => {
-                // The transaction and the lock in one round trip (a simple query of two
-                // statements; the key is a number).
-                let begin = format!(
-                    "BEGIN; SELECT pg_advisory_xact_lock({})",
-                    LOCK_NAMESPACE | project_id
-                );
-                TxInner::Postgres(pool.begin_with(sqlx::AssertSqlSafe(begin)).await?)
-            }
+            Db::Postgres { groups, .. } => TxInner::Postgres(
+                groups
+                    .of(project_id, LOCK_NAMESPACE | project_id)
+                    .begin()
+                    .await?,
+            ),
         };
         Ok(EntryTx { inner, project_id })
     }
@@ -98,8 +96,8 @@ impl EntryTx {
         self.project_id
     }
 
-    /// Commits; returns once the work is on stable storage as the store's durability says (on
-    /// SQLite, once the group commit holding it returned).
+    /// Commits; returns once the work is on stable storage as the store's durability says (once
+    /// the group commit holding it returned).
     pub async fn commit(self) -> Result<()> {
         match self.inner {
             TxInner::Sqlite(t) => t.commit().await?,
