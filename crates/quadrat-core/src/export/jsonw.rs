@@ -90,6 +90,13 @@ fn push_u_escape(out: &mut Vec<u8>, unit: u16) {
     }
 }
 
+/// Whether `s` is written in JSON as it is, between its quotes (nothing in it to escape).
+pub(crate) fn is_plain_json(s: &str) -> bool {
+    let mut quoted = Vec::with_capacity(s.len() + 2);
+    push_str(&mut quoted, s);
+    quoted.get(1..quoted.len() - 1) == Some(s.as_bytes())
+}
+
 /// An `"key":` prefix, once per key per request.
 pub(crate) fn key_bytes(key: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(key.len() + 3);

@@ -51,6 +51,54 @@ impl Hasher for RefHasher {
     }
 }
 
+/// The answer slots of an export: input ref → slot, and the refs in slot order, which is the
+/// definition's order, the order the apps store answers in. The reader guesses each stored key
+/// is the next ref and checks it by comparison, before it falls back to reading and looking up.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct AnswerSlots {
+    by_ref: KeyMap<usize>,
+    /// Refs by slot; `None` for a ref that is not written plain in JSON (never guessed).
+    in_order: Vec<Option<String>>,
+}
+
+impl AnswerSlots {
+    /// `input_ref`'s slot, a new one (the next number) the first time.
+    pub(crate) fn insert(&mut self, input_ref: &str) -> usize {
+        if let Some(&slot) = self.by_ref.get(input_ref) {
+            return slot;
+        }
+        let slot = self.in_order.len();
+        self.by_ref.insert(input_ref.to_owned(), slot);
+        let plain = super::jsonw::is_plain_json(input_ref);
+        self.in_order.push(plain.then(|| input_ref.to_owned()));
+        slot
+    }
+
+    pub(crate) fn get(&self, input_ref: &str) -> Option<usize> {
+        self.by_ref.get(input_ref).copied()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.in_order.len()
+    }
+
+    /// The ref of `slot`, when it can be matched against stored text byte for byte.
+    pub(crate) fn plain_ref(&self, slot: usize) -> Option<&str> {
+        self.in_order.get(slot)?.as_deref()
+    }
+}
+
+#[cfg(test)]
+impl FromIterator<&'static str> for AnswerSlots {
+    fn from_iter<I: IntoIterator<Item = &'static str>>(refs: I) -> AnswerSlots {
+        let mut slots = AnswerSlots::default();
+        for r in refs {
+            slots.insert(r);
+        }
+        slots
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,5 +112,20 @@ mod tests {
         }
         assert_eq!(map.get("abc_"), None);
         assert_eq!(map.get(""), None);
+    }
+
+    #[test]
+    fn answer_slots_number_refs_in_first_order_and_guess_only_plain_ones() {
+        let slots: AnswerSlots = ["a_1", "b\"2", "a_1", "c_3"].into_iter().collect();
+        assert_eq!(slots.len(), 3);
+        assert_eq!(
+            (slots.get("a_1"), slots.get("b\"2"), slots.get("c_3")),
+            (Some(0), Some(1), Some(2))
+        );
+        assert_eq!(slots.get("d"), None);
+        assert_eq!(
+            (0..4).map(|s| slots.plain_ref(s)).collect::<Vec<_>>(),
+            [Some("a_1"), None, Some("c_3"), None]
+        );
     }
 }

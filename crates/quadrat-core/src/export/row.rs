@@ -13,7 +13,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use super::keys::KeyMap;
+use super::keys::AnswerSlots;
 use super::scan::{Scan, Scanned, Start};
 
 /// One value read from `entry_data`: a JSON string without escapes is borrowed as is (it is
@@ -56,15 +56,10 @@ pub(crate) struct RowAnswers<'a> {
 
 impl<'a> RowAnswers<'a> {
     /// Reads `entry_data`. `body_key` is `"entry"` or `"branch_entry"`; `slots` maps an input
-    /// ref to its slot (`0..slot_count`).
-    pub fn read(
-        entry_data: &'a str,
-        body_key: &str,
-        slots: &KeyMap<usize>,
-        slot_count: usize,
-    ) -> RowAnswers<'a> {
+    /// ref to its slot.
+    pub fn read(entry_data: &'a str, body_key: &str, slots: &AnswerSlots) -> RowAnswers<'a> {
         let mut out = RowAnswers {
-            answers: std::iter::repeat_with(|| None).take(slot_count).collect(),
+            answers: std::iter::repeat_with(|| None).take(slots.len()).collect(),
             created_at: None,
         };
         let mut scan = Scan::new(entry_data);
@@ -83,7 +78,7 @@ impl<'a> RowAnswers<'a> {
 fn top<'a>(
     scan: &mut Scan<'a>,
     body_key: &str,
-    slots: &KeyMap<usize>,
+    slots: &AnswerSlots,
     out: &mut RowAnswers<'a>,
 ) -> Scanned<()> {
     if scan.start()? != Start::Object {
@@ -99,7 +94,7 @@ fn top<'a>(
 }
 
 /// `{"answers": …, "created_at": …, …}`.
-fn body<'a>(scan: &mut Scan<'a>, slots: &KeyMap<usize>, out: &mut RowAnswers<'a>) -> Scanned<()> {
+fn body<'a>(scan: &mut Scan<'a>, slots: &AnswerSlots, out: &mut RowAnswers<'a>) -> Scanned<()> {
     if scan.start()? != Start::Object {
         return scan.skip();
     }
@@ -113,24 +108,38 @@ fn body<'a>(scan: &mut Scan<'a>, slots: &KeyMap<usize>, out: &mut RowAnswers<'a>
     })
 }
 
-/// `{input_ref: {"answer": …, "was_jumped": …}, …}`: the slots' answers.
+/// `{input_ref: {"answer": …, "was_jumped": …}, …}`: the slots' answers. Each key is first
+/// compared with the ref of the slot after the last one found (answers are stored in the
+/// definition's order), and only read and looked up when it is not that one.
 fn answers<'a>(
     scan: &mut Scan<'a>,
-    slots: &KeyMap<usize>,
+    slots: &AnswerSlots,
     out: &mut [Option<Read<'a>>],
 ) -> Scanned<()> {
     if scan.start()? != Start::Object {
         return scan.skip();
     }
-    scan.object(|scan, key| match slots.get(key.as_ref()) {
-        Some(&slot) => {
-            let answer = answer(scan)?;
-            if let Some(place) = out.get_mut(slot) {
-                *place = answer;
-            }
-            Ok(())
+    let mut next = 0;
+    scan.members(|scan| {
+        let guessed = match slots.plain_ref(next) {
+            Some(input_ref) => scan.key_is(input_ref)?,
+            None => false,
+        };
+        let slot = if guessed {
+            Some(next)
+        } else {
+            let key = scan.key()?;
+            slots.get(key.as_ref())
+        };
+        let Some(slot) = slot else {
+            return scan.skip();
+        };
+        next = slot + 1;
+        let answer = answer(scan)?;
+        if let Some(place) = out.get_mut(slot) {
+            *place = answer;
         }
-        None => scan.skip(),
+        Ok(())
     })
 }
 
@@ -141,8 +150,16 @@ fn answer<'a>(scan: &mut Scan<'a>) -> Scanned<Option<Read<'a>>> {
         return Ok(None);
     }
     let mut answer = None;
-    scan.object(|scan, key| {
-        if key == "answer" {
+    // The keys the apps write are guessed first (see `answers`).
+    scan.members(|scan| {
+        let is_answer = if scan.key_is("answer")? {
+            true
+        } else if scan.key_is("was_jumped")? {
+            false
+        } else {
+            scan.key()? == "answer"
+        };
+        if is_answer {
             answer = Some(read_value(scan)?).filter(|v| !v.is_null());
             Ok(())
         } else {
@@ -224,7 +241,8 @@ mod serde_reference {
     };
     use serde_json::{Map, Number, Value};
 
-    use super::{KeyMap, Read, RowAnswers};
+    use super::{Read, RowAnswers};
+    use crate::export::keys::KeyMap;
 
     pub(super) fn read<'a>(
         entry_data: &'a str,
@@ -499,17 +517,23 @@ mod serde_reference {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::export::keys::KeyMap;
     use proptest::prelude::*;
     use serde_json::json;
 
-    fn slots() -> KeyMap<usize> {
+    fn slots() -> AnswerSlots {
+        ["a", "b"].into_iter().collect()
+    }
+
+    /// The same slots for the serde reference.
+    fn slot_map() -> KeyMap<usize> {
         [("a".to_string(), 0), ("b".to_string(), 1)]
             .into_iter()
             .collect()
     }
 
     fn read(text: &str) -> RowAnswers<'_> {
-        RowAnswers::read(text, "entry", &slots(), 2)
+        RowAnswers::read(text, "entry", &slots())
     }
 
     fn value(r: &Read<'_>) -> Value {
@@ -534,7 +558,11 @@ mod tests {
                 Just("answers"),
                 Just("a"),
                 Just("b"),
+                // Keys that start as a guessed one does.
+                Just("ab"),
+                Just("answers_"),
                 Just("answer"),
+                Just("was_jumped"),
                 Just("created_at"),
                 Just("z"),
             ];
@@ -597,7 +625,7 @@ mod tests {
                 text = edited;
             }
             let fast = read(&text);
-            let reference = serde_reference::read(&text, "entry", &slots(), 2);
+            let reference = serde_reference::read(&text, "entry", &slot_map(), 2);
             prop_assert_eq!(answers(&fast), answers(&reference), "{}", text);
             prop_assert_eq!(fast.created_at.map(Read::into_value), reference.created_at.map(Read::into_value), "{}", text);
         }
@@ -608,7 +636,7 @@ mod tests {
         for n in [100, 123, 124, 125, 126, 200] {
             let deep = format!("{}{}", "[".repeat(n), "]".repeat(n));
             let text = format!(r#"{{"entry": {{"answers": {{"a": {{"answer": {deep}}}}}}}}}"#);
-            let reference = serde_reference::read(&text, "entry", &slots(), 2);
+            let reference = serde_reference::read(&text, "entry", &slot_map(), 2);
             assert_eq!(answers(&read(&text)), answers(&reference), "{n}");
         }
     }
@@ -628,7 +656,7 @@ mod tests {
         );
         assert_eq!(row.answers[0], Some(Read::Text("one")));
         assert_eq!(row.created_at, Some(Read::Text("2024-06-03T09:15:27.000Z")));
-        let branch = RowAnswers::read(&text, "branch_entry", &slots(), 2);
+        let branch = RowAnswers::read(&text, "branch_entry", &slots());
         assert_eq!(answers(&branch), [Some(json!("no")), None]);
     }
 

@@ -101,11 +101,44 @@ impl<'a> Scan<'a> {
         &mut self,
         mut member: impl FnMut(&mut Scan<'a>, Cow<'a, str>) -> Scanned<()>,
     ) -> Scanned<()> {
-        self.container(b'{', b'}', |scan| {
-            let key = scan.string()?;
-            scan.expect(b':')?;
+        self.members(|scan| {
+            let key = scan.key()?;
             member(scan, key)
         })
+    }
+
+    /// Calls `member(scan)` at each member of the object that starts here; `member` must
+    /// consume the member, key ([`Scan::key_is`], [`Scan::key`]) and value.
+    pub(crate) fn members(
+        &mut self,
+        member: impl FnMut(&mut Scan<'a>) -> Scanned<()>,
+    ) -> Scanned<()> {
+        self.container(b'{', b'}', member)
+    }
+
+    /// A member's key and its `:`.
+    pub(crate) fn key(&mut self) -> Scanned<Cow<'a, str>> {
+        let key = self.string()?;
+        self.expect(b':')?;
+        Ok(key)
+    }
+
+    /// Whether the member's key is `key`, compared as bytes (`key` must be written plain in
+    /// JSON: no `"`, `\` or control character); if so the key and its `:` are consumed, else
+    /// nothing is. Much cheaper than [`Scan::key`] when the caller can guess the key.
+    #[inline]
+    pub(crate) fn key_is(&mut self, key: &str) -> Scanned<bool> {
+        let end = self.at + key.len() + 1;
+        let bytes = self.bytes();
+        let quoted = bytes.get(self.at) == Some(&b'"')
+            && bytes.get(self.at + 1..end) == Some(key.as_bytes())
+            && bytes.get(end) == Some(&b'"');
+        if !quoted {
+            return Ok(false);
+        }
+        self.at = end + 1;
+        self.expect(b':')?;
+        Ok(true)
     }
 
     /// Calls `item(scan)` for each item of the array that starts here; `item` must consume

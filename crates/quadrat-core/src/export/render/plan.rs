@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::export::keys::KeyMap;
+use crate::export::keys::{AnswerSlots, KeyMap};
 
 use serde_json::Value;
 
@@ -95,7 +95,7 @@ pub struct ExportPlan {
     /// `"entry"` or `"branch_entry"`: where `entry_data` keeps the answers.
     pub(super) body_key: &'static str,
     /// Input ref → answer slot.
-    pub(super) answer_slots: KeyMap<usize>,
+    pub(super) answer_slots: AnswerSlots,
     /// Whether a column shows branch counts (the rows' `branch_counts` are read only then).
     pub(super) has_branch_counts: bool,
     pub(super) private: bool,
@@ -132,10 +132,9 @@ impl ExportPlan {
         fixed.push(("title", Fixed::Title));
 
         let mut columns = plan_columns(def, maps, opts);
-        let mut answer_slots: KeyMap<usize> = KeyMap::default();
+        let mut answer_slots = AnswerSlots::default();
         for col in &mut columns {
-            let next = answer_slots.len();
-            col.slot = *answer_slots.entry(col.input_ref.clone()).or_insert(next);
+            col.slot = answer_slots.insert(&col.input_ref);
         }
 
         // PHP builds the entry as an array: a key written twice keeps its first position and
@@ -193,7 +192,7 @@ impl ExportPlan {
             },
             answer_slots,
             private: opts.private,
-            media_base_is_plain: is_plain_json(&media_base),
+            media_base_is_plain: crate::export::jsonw::is_plain_json(&media_base),
             media_base,
             map_name: maps.name(opts.map_index).unwrap_or_default().to_string(),
             map_index: opts.map_index,
@@ -239,12 +238,6 @@ impl ExportPlan {
 }
 
 /// Whether `s` is written in a JSON string as it is.
-fn is_plain_json(s: &str) -> bool {
-    let mut quoted = Vec::with_capacity(s.len() + 2);
-    crate::export::jsonw::push_str(&mut quoted, s);
-    quoted.get(1..quoted.len() - 1) == Some(s.as_bytes())
-}
-
 /// The inputs of the form (form mode) or of the branch (branch mode) in output order, groups
 /// replaced by their children, with what the selected map says about each.
 fn plan_columns(def: &Definition, maps: &MappingList, opts: &PlanOptions<'_>) -> Vec<Column> {

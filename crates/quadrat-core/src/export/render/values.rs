@@ -82,12 +82,7 @@ impl<'r> Answer<'r> {
 impl<'r> ParsedRow<'r> {
     pub(super) fn new(row: &StoredEntry<'r>, plan: &ExportPlan) -> ParsedRow<'r> {
         ParsedRow {
-            read: RowAnswers::read(
-                row.entry_data,
-                plan.body_key,
-                &plan.answer_slots,
-                plan.answer_slots.len(),
-            ),
+            read: RowAnswers::read(row.entry_data, plan.body_key, &plan.answer_slots),
             // Only branch counts are read from it: most plans have none.
             counts: row.branch_counts.filter(|_| plan.has_branch_counts),
         }
