@@ -10,7 +10,7 @@ pub fn mysql_order(value: Value) -> Value {
     match value {
         Value::Object(map) => {
             let mut entries: Vec<(String, Value)> = map.into_iter().collect();
-            entries.sort_by(|(a, _), (b, _)| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+            entries.sort_by(|(a, _), (b, _)| key_order(a, b));
             Value::Object(
                 entries
                     .into_iter()
@@ -37,9 +37,7 @@ impl Serialize for MysqlOrdered<'_> {
         match self.0 {
             Value::Object(map) => {
                 let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-                entries.sort_unstable_by(|(a, _), (b, _)| {
-                    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
-                });
+                entries.sort_unstable_by(|(a, _), (b, _)| key_order(a, b));
                 let mut out = serializer.serialize_map(Some(entries.len()))?;
                 for (k, v) in entries {
                     out.serialize_entry(k, &MysqlOrdered(v))?;
@@ -54,6 +52,58 @@ impl Serialize for MysqlOrdered<'_> {
                 out.end()
             }
             other => other.serialize(serializer),
+        }
+    }
+}
+
+/// MySQL's order of an object's keys: shorter first, then by bytes.
+fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
+/// A JSON value of borrowed parts, written as [`to_mysql_order_string`] writes the `Value` it
+/// stands for: a stored record is written without building (and copying its answers into) a
+/// `Value` first.
+#[derive(Debug, Clone)]
+pub enum Node<'a> {
+    Str(&'a str),
+    Value(&'a Value),
+    Owned(Value),
+    /// An object's members in insertion order; a key given twice keeps its last value, as a
+    /// `Map` built by inserting them would.
+    Object(Vec<(&'a str, Node<'a>)>),
+}
+
+impl Node<'_> {
+    /// Compact JSON in MySQL key order.
+    pub fn to_mysql_order_string(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "null".into())
+    }
+}
+
+impl Serialize for Node<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Node::Str(s) => serializer.serialize_str(s),
+            Node::Value(v) => MysqlOrdered(v).serialize(serializer),
+            Node::Owned(v) => MysqlOrdered(v).serialize(serializer),
+            Node::Object(members) => {
+                let mut sorted: Vec<&(&str, Node<'_>)> = members.iter().collect();
+                // Stable: of equal keys, the last one given stays last, and is kept.
+                sorted.sort_by(|(a, _), (b, _)| key_order(a, b));
+                sorted.dedup_by(|later, kept| {
+                    let same = later.0 == kept.0;
+                    if same {
+                        *kept = *later;
+                    }
+                    same
+                });
+                let mut out = serializer.serialize_map(Some(sorted.len()))?;
+                for (k, v) in sorted {
+                    out.serialize_entry(k, v)?;
+                }
+                out.end()
+            }
         }
     }
 }
@@ -99,6 +149,17 @@ impl serde_json::ser::Formatter for PhpFormatter {
         }
         writer.write_all(&fragment.as_bytes()[start..])
     }
+}
+
+/// A JSON object of these members, each moved in (`json!` would serialise every interpolated
+/// value again to copy it).
+pub fn object<const N: usize>(members: [(&str, Value); N]) -> Value {
+    Value::Object(
+        members
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect::<Map<String, Value>>(),
+    )
 }
 
 /// An empty object written as PHP writes an empty array: `[]`.

@@ -22,6 +22,7 @@ use serde_json::{Map, Value, json};
 use super::pcre::PatternCache;
 use crate::codes::Ec5Error;
 use crate::definition::{Input, InputType};
+use crate::json::object;
 use crate::php::{self, laravel};
 
 pub(crate) use location::float;
@@ -118,7 +119,7 @@ pub fn validate_answers(
         };
         out.answers.push((
             input_ref.to_string(),
-            json!({"answer": stored, "was_jumped": was_jumped}),
+            object([("answer", stored), ("was_jumped", was_jumped)]),
         ));
     }
     Ok(out)
