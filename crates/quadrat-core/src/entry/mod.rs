@@ -14,7 +14,8 @@ pub mod title;
 use serde_json::Value;
 
 pub use answers::{
-    Scopes, UniqueKey, ValidatedAnswers, answerable_inputs, unique_keys, validate_answers,
+    Scopes, StoredAnswer, UniqueKey, ValidatedAnswers, answerable_inputs, unique_keys,
+    validate_answers,
 };
 pub use media::MediaKind;
 pub use payload::{

@@ -80,7 +80,13 @@ fn entry_data<'a>(
             answers
                 .answers
                 .iter()
-                .map(|(input_ref, answer)| (input_ref.as_str(), Node::Value(answer)))
+                .map(|a| {
+                    let stored = Node::Object(vec![
+                        ("answer", Node::Value(&a.answer)),
+                        ("was_jumped", Node::Value(&a.was_jumped)),
+                    ]);
+                    (a.input_ref.as_str(), stored)
+                })
                 .collect(),
         )
     };
@@ -197,7 +203,7 @@ mod tests {
     use serde_json::{Map, json};
 
     use super::*;
-    use crate::entry::answers::Location;
+    use crate::entry::answers::{Location, StoredAnswer};
     use crate::json::{object_or_empty_array, to_mysql_order_string};
 
     /// The `Value` the record's JSON stood for before it was written from borrowed parts.
@@ -208,7 +214,11 @@ mod tests {
         title: &str,
         created_iso: &str,
     ) -> String {
-        let answers: Map<String, Value> = answers.answers.iter().cloned().collect();
+        let answers: Map<String, Value> = answers
+            .answers
+            .iter()
+            .map(|a| (a.input_ref.clone(), a.to_value()))
+            .collect();
         let kind = upload.kind.as_str();
         let mut body = Map::new();
         body.insert("title".into(), json!(title));
@@ -308,7 +318,7 @@ mod tests {
         /// The record's JSON is what serialising the `Value` it stands for gives.
         #[test]
         fn written_as_the_value_it_stands_for(
-            answers in prop::collection::vec((key(), answer()), 0..6),
+            answers in prop::collection::vec((key(), answer(), answer()), 0..6),
             possible in prop::collection::vec(key(), 0..3),
             located in prop::collection::vec((key(), -90.0..90.0f64, -180.0..180.0f64, answer()), 0..3),
             branch in any::<bool>(),
@@ -334,7 +344,14 @@ mod tests {
                 owner_entry_uuid: rel[3].clone(),
             };
             let validated = ValidatedAnswers {
-                answers,
+                answers: answers
+                    .into_iter()
+                    .map(|(input_ref, answer, was_jumped)| StoredAnswer {
+                        input_ref,
+                        answer,
+                        was_jumped,
+                    })
+                    .collect(),
                 locations: located
                     .into_iter()
                     .map(|(input_ref, latitude, longitude, accuracy)| Location {
