@@ -2,7 +2,7 @@
 //! from their exported text (labels to answer refs, dates and times in the input's format),
 //! every answerable input present.
 
-use chrono::{NaiveDate, NaiveTime, Timelike};
+use chrono::{Datelike, NaiveDate, NaiveTime, Timelike};
 use serde_json::{Map, Value, json};
 
 use super::PLATFORM;
@@ -186,18 +186,16 @@ pub(super) fn convert(col: &Column, text: &str) -> Result<Value, Ec5Error> {
             }
             Value::Array(refs)
         }
-        InputType::Date if !text.trim().is_empty() => json!(
-            parse_date(text.trim(), col.datetime_format)
-                .ok_or_else(|| bad("ec5_79"))?
-                .format("%Y-%m-%dT00:00:00.000")
-                .to_string()
-        ),
+        InputType::Date if !text.trim().is_empty() => {
+            let date = parse_date(text.trim(), col.datetime_format).ok_or_else(|| bad("ec5_79"))?;
+            Value::String(format!("{}T00:00:00.000", iso_day(date)))
+        }
         InputType::Time if !text.trim().is_empty() => {
             let (date, time) =
                 parse_time(text.trim(), col.datetime_format).ok_or_else(|| bad("ec5_79"))?;
             json!(format!(
                 "{}T{:02}:{:02}:{:02}.000",
-                date.format("%Y-%m-%d"),
+                iso_day(date),
                 time.hour(),
                 time.minute(),
                 time.second()
@@ -205,6 +203,17 @@ pub(super) fn convert(col: &Column, text: &str) -> Result<Value, Ec5Error> {
         }
         _ => json!(text),
     })
+}
+
+/// `date` as chrono's `%Y-%m-%d` writes it, without parsing that format for every cell.
+fn iso_day(date: NaiveDate) -> String {
+    let year = date.year();
+    if (0..=9999).contains(&year) {
+        format!("{year:04}-{:02}-{:02}", date.month(), date.day())
+    } else {
+        // A sign and more digits: chrono's own rules.
+        date.format("%Y-%m-%d").to_string()
+    }
 }
 
 fn answer_ref<'c>(col: &'c Column, text: &str) -> Option<&'c str> {
@@ -475,6 +484,12 @@ mod tests {
 
     proptest! {
         #[test]
+        fn days_are_written_as_chrono_writes_them(days in -1_000_000i32..4_000_000) {
+            let date = NaiveDate::from_num_days_from_ce_opt(days).unwrap();
+            prop_assert_eq!(iso_day(date), date.format("%Y-%m-%d").to_string());
+        }
+
+        #[test]
         fn payloads_are_the_json_they_were(
             which in 0usize..8,
             cells in prop::collection::vec(cell(), 40),
@@ -493,7 +508,7 @@ mod tests {
                 owner_uuid: parent.as_deref(),
             };
             let new = t.payload(&binding, row, &ctx).map(|v| v.to_string());
-            let old = payload_via_json(t, &binding, &row.to_vec(), &ctx).map(|v| v.to_string());
+            let old = payload_via_json(t, &binding, row, &ctx).map(|v| v.to_string());
             prop_assert_eq!(new, old);
         }
     }
