@@ -428,10 +428,10 @@ impl Import<'_> {
         }
         let (lines, rows): (Vec<u64>, Vec<Value>) = rows.into_iter().unzip();
         let outcomes = match &mut self.sink {
-            Sink::Session(session) => session.push_rows(&rows).await,
+            Sink::Session(session) => session.push_rows(rows).await,
             Sink::Batches => {
                 self.app
-                    .ingest_batch(&self.target.project, &self.target.actor, &rows)
+                    .ingest_batch(&self.target.project, &self.target.actor, rows)
                     .await
             }
         }

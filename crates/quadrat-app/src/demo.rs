@@ -126,7 +126,7 @@ impl App {
             rows.push(payload);
         }
         let outcomes = self
-            .ingest_batch(&target.project, &target.actor, &rows)
+            .ingest_batch(&target.project, &target.actor, rows)
             .await?;
         for ((name, ..), outcome) in GARDENS.iter().zip(&outcomes) {
             if let Err(errors) = outcome {

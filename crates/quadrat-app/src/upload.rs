@@ -230,7 +230,7 @@ pub struct BatchSession<'a> {
 impl BatchSession<'_> {
     /// Checks and stores rows inside the batch, as [`App::ingest_batch`] does (on its batched
     /// path); later rows, of this call and of the next ones, see them.
-    pub async fn push_rows(&mut self, rows: &[Value]) -> Result<Vec<RowOutcome>> {
+    pub async fn push_rows(&mut self, rows: Vec<Value>) -> Result<Vec<RowOutcome>> {
         crate::upload_batch::ingest_rows(&mut self.tx, &mut self.target, &self.actor, rows).await
     }
 
@@ -341,6 +341,30 @@ pub(crate) fn precheck(
     data: &Value,
 ) -> std::result::Result<Upload, Refusal> {
     let upload = entry::parse_upload(data)?;
+    admit(target, actor, &upload, || entry::scan_payload(data))?;
+    Ok(upload)
+}
+
+/// [`precheck`] of a payload it takes apart (the batch's rows): its answers are moved into the
+/// upload. The scan reads the whole payload first, and counts where [`precheck`] counts it.
+pub(crate) fn precheck_owned(
+    target: &Target<'_>,
+    actor: &Actor,
+    data: Value,
+) -> std::result::Result<Upload, Refusal> {
+    let scanned = entry::scan_payload(&data);
+    let upload = entry::parse_upload_owned(data)?;
+    admit(target, actor, &upload, || scanned)?;
+    Ok(upload)
+}
+
+/// Steps 2–6 for a structurally valid upload: `scan` gives the payload scan's outcome.
+fn admit(
+    target: &Target<'_>,
+    actor: &Actor,
+    upload: &Upload,
+    scan: impl FnOnce() -> std::result::Result<(), Ec5Error>,
+) -> std::result::Result<(), Refusal> {
     match target.project.status {
         ProjectStatus::Locked => return Err(refuse("ec5_202", "upload-controller")),
         ProjectStatus::Trashed | ProjectStatus::Archived => {
@@ -354,11 +378,11 @@ pub(crate) fn precheck(
     if upload.project_version() != target.version {
         return Err(refuse("ec5_201", "upload-controller"));
     }
-    entry::scan_payload(data).map_err(|e| vec![e])?;
+    scan().map_err(|e| vec![e])?;
     if target.def.form(upload.form_ref()).is_none() {
         return Err(refuse("ec5_15", upload.form_ref()));
     }
-    Ok(upload)
+    Ok(())
 }
 
 /// `Some(true)` when the input sits inside a branch (directly or in a group there),

@@ -28,7 +28,7 @@ use serde_json::Value;
 use crate::projects::ResolvedProject;
 use crate::upload::{
     Refusal, RowOutcome, Target, branch_unique_keys, commit, entry_unique_keys, hashed_device_id,
-    persist_error, precheck, refuse, store_data, zero_branch_counts,
+    persist_error, precheck_owned, refuse, store_data, zero_branch_counts,
 };
 use crate::{App, Result};
 
@@ -47,7 +47,7 @@ impl App {
         &self,
         project: &ResolvedProject,
         actor: &Actor,
-        rows: &[Value],
+        rows: Vec<Value>,
     ) -> Result<Vec<RowOutcome>> {
         self.refuse_locked_mirror(project)?;
         let mut target = Target::new(project)?;
@@ -65,15 +65,15 @@ pub(crate) async fn ingest_rows(
     tx: &mut EntryTx,
     target: &mut Target<'_>,
     actor: &Actor,
-    rows: &[Value],
+    rows: Vec<Value>,
 ) -> Result<Vec<RowOutcome>> {
     let checked: Vec<_> = rows
-        .iter()
-        .map(|data| precheck(target, actor, data))
+        .into_iter()
+        .map(|data| precheck_owned(target, actor, data))
         .collect();
     let mut known = Some(Known::look_up(tx, &target.def, &checked).await?);
     let project_id = tx.project_id();
-    let mut outcomes = Vec::with_capacity(rows.len());
+    let mut outcomes = Vec::with_capacity(checked.len());
     let mut rows = checked.into_iter();
     // The rows checked last, written while the next ones are checked: the checks are work in
     // memory, the writes the database's (its own thread for SQLite, the server for PostgreSQL).
@@ -283,6 +283,8 @@ struct Known {
     added_branches: HashSet<String>,
     /// Unique answers this batch added.
     added_keys: HashSet<UniqueKey>,
+    /// Each form's [`zero_branch_counts`], by form index: the same for every new entry.
+    zero_counts: Vec<Option<String>>,
 }
 
 /// The parent uuid a hierarchy entry's upload names, where its form has a parent form.
@@ -366,6 +368,7 @@ impl Known {
             added: HashMap::new(),
             added_branches: HashSet::new(),
             added_keys: HashSet::new(),
+            zero_counts: def.forms.iter().map(zero_branch_counts).collect(),
         })
     }
 
@@ -409,7 +412,7 @@ impl Known {
         if self.stored.contains_key(&upload.uuid) || self.added.contains_key(&upload.uuid) {
             return None;
         }
-        let form = def.form(form_ref)?;
+        let form = &def.forms[index];
         if form.inputs.is_empty() {
             return None;
         }
@@ -425,7 +428,7 @@ impl Known {
             Err(refusal) => return Some(Err(refusal)),
         };
         let place = Place::Entry {
-            branch_counts: zero_branch_counts(form),
+            branch_counts: self.zero_counts[index].clone(),
         };
         let staged = Staged::new(record, keys, actor.user_id, now, place);
         self.added

@@ -176,7 +176,7 @@ async fn batch_stores_good_rows_and_reports_bad_ones(db: TestDb) {
         json!("not a payload"),
     ];
     let outcomes = app
-        .ingest_batch(&project, &Actor::anonymous(), &rows)
+        .ingest_batch(&project, &Actor::anonymous(), rows)
         .await
         .unwrap();
     let summary: Vec<Option<String>> = outcomes

@@ -51,7 +51,7 @@ fn check(input: &Input, answer: Value) -> Result<Value, Ec5Error> {
         &HashSet::new(),
         &mut PatternCache::default(),
     )
-    .map(|v| v.answers[0].1["answer"].clone())
+    .map(|v| v.answers[0].answer.clone())
 }
 
 #[test]
@@ -106,7 +106,10 @@ fn jumped_answers_skip_every_rule_and_are_stored_empty() {
         &mut PatternCache::default(),
     )
     .unwrap();
-    assert_eq!(v.answers[0].1, json!({"answer": "", "was_jumped": true}));
+    assert_eq!(
+        v.answers[0].to_value(),
+        json!({"answer": "", "was_jumped": true})
+    );
 }
 
 /// The Sites entry's payload (docs/protocol.md §16.3) with `title` replaced.

@@ -43,6 +43,25 @@ pub struct Template {
     /// Every answerable input (all but groups and readme), groups walked in place: the answers
     /// every payload carries.
     pub(super) answerable: Vec<(String, InputType)>,
+    /// For each of `answerable`, the column its answer is read from: the last column of its
+    /// ref, for the first answerable input of that ref only (what a map from ref to converted
+    /// answer, taken out once, gave); `None` for an empty answer.
+    pub(super) answer_columns: Vec<Option<usize>>,
+}
+
+/// [`Template::answer_columns`]: each answerable input's column, found once per template
+/// rather than per row.
+fn answer_columns(answerable: &[(String, InputType)], columns: &[Column]) -> Vec<Option<usize>> {
+    answerable
+        .iter()
+        .enumerate()
+        .map(|(i, (input_ref, _))| {
+            let first = answerable[..i].iter().all(|(r, _)| r != input_ref);
+            first
+                .then(|| columns.iter().rposition(|c| &c.input_ref == input_ref))
+                .flatten()
+        })
+        .collect()
 }
 
 /// What one header of a file stands for.
@@ -114,7 +133,7 @@ impl Template {
                 _ => vec![i],
             })
             .collect();
-        let answerable = flattened
+        let answerable: Vec<(String, InputType)> = flattened
             .iter()
             .filter(|i| !matches!(i.kind, InputType::Readme | InputType::Group))
             .map(|i| (i.input_ref.0.clone(), i.kind))
@@ -171,6 +190,7 @@ impl Template {
                 datetime_format: input.datetime_format,
             });
         }
+        let answer_columns = answer_columns(&answerable, &columns);
         Ok(Template {
             form_ref: form_ref.to_string(),
             parent_form_ref: index
@@ -181,6 +201,7 @@ impl Template {
             ignored,
             media,
             answerable,
+            answer_columns,
         })
     }
 

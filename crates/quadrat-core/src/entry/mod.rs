@@ -14,10 +14,13 @@ pub mod title;
 use serde_json::Value;
 
 pub use answers::{
-    Scopes, UniqueKey, ValidatedAnswers, answerable_inputs, unique_keys, validate_answers,
+    Scopes, StoredAnswer, UniqueKey, ValidatedAnswers, answerable_inputs, unique_keys,
+    validate_answers,
 };
 pub use media::MediaKind;
-pub use payload::{DataUpload, EntryKind, FileUpload, Relationships, Upload, parse_upload};
+pub use payload::{
+    DataUpload, EntryKind, FileUpload, Relationships, Upload, parse_upload, parse_upload_owned,
+};
 pub use pcre::PatternCache;
 pub use record::{EntryRecord, build_record};
 

@@ -110,6 +110,26 @@ impl Upload {
 /// Checks the `data` member of an upload body and reads it. Every failing attribute is
 /// reported (its first failing rule), in rule order, as the real server's validator does.
 pub fn parse_upload(data: &Value) -> Result<Upload, Vec<Ec5Error>> {
+    checked(data)?;
+    let answers = data
+        .get(kind_of(data).as_str())
+        .and_then(|body| body.get("answers"))
+        .cloned();
+    Ok(read(data, answers))
+}
+
+/// [`parse_upload`] of a payload it may take apart: the answers are moved into the upload,
+/// not copied (the bulk import's rows are read once).
+pub fn parse_upload_owned(mut data: Value) -> Result<Upload, Vec<Ec5Error>> {
+    checked(&data)?;
+    let answers = data
+        .get_mut(kind_of(&data).as_str())
+        .and_then(|body| body.get_mut("answers"))
+        .map(Value::take);
+    Ok(read(&data, answers))
+}
+
+fn checked(data: &Value) -> Result<(), Vec<Ec5Error>> {
     if !data.is_object() && !data.is_array() {
         return Err(vec![Ec5Error::new("ec5_269", "validation")]);
     }
@@ -117,7 +137,7 @@ pub fn parse_upload(data: &Value) -> Result<Upload, Vec<Ec5Error>> {
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(read(data))
+    Ok(())
 }
 
 /// One attribute and its rules, evaluated the Laravel way: implicit rules (`required…`,
@@ -136,10 +156,24 @@ enum Rule {
 
 const TYPES: &[&str] = &["entry", "branch_entry", "file_entry"];
 
+/// An attribute's dotted path, and its keys (split once, not per payload).
+struct Attribute {
+    path: String,
+    keys: Vec<String>,
+}
+
 /// The attributes and their rules, made once.
-fn rules() -> &'static [(String, Vec<Rule>)] {
-    static RULES: std::sync::LazyLock<Vec<(String, Vec<Rule>)>> =
-        std::sync::LazyLock::new(rule_list);
+fn rules() -> &'static [(Attribute, Vec<Rule>)] {
+    static RULES: std::sync::LazyLock<Vec<(Attribute, Vec<Rule>)>> =
+        std::sync::LazyLock::new(|| {
+            rule_list()
+                .into_iter()
+                .map(|(path, rules)| {
+                    let keys = path.split('.').map(str::to_string).collect();
+                    (Attribute { path, keys }, rules)
+                })
+                .collect()
+        });
     &RULES
 }
 
@@ -215,8 +249,8 @@ fn structural_errors(data: &Value) -> Vec<Ec5Error> {
         .and_then(php::strval_scalar_serialize_precision);
     let id = data.get("id");
     let mut errors = Vec::new();
-    for (path, rules) in rules() {
-        let value = lookup(data, path);
+    for (attribute, rules) in rules() {
+        let value = lookup_keys(data, attribute.keys.iter().map(String::as_str));
         let validatable =
             value.is_some() && !laravel::is_blank_string(value.unwrap_or(&Value::Null));
         let failed = rules.iter().find_map(|rule| {
@@ -249,7 +283,7 @@ fn structural_errors(data: &Value) -> Vec<Ec5Error> {
             })
         });
         if let Some(code) = failed {
-            errors.push(Ec5Error::new(code, path.as_str()));
+            errors.push(Ec5Error::new(code, attribute.path.as_str()));
         }
     }
     errors
@@ -258,7 +292,15 @@ fn structural_errors(data: &Value) -> Vec<Ec5Error> {
 /// The value at a dotted path, through objects and lists (a list answers to its indexes).
 /// The payload's objects are small: their members are compared in turn rather than hashed.
 fn lookup<'a>(data: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(data, |v, key| match v {
+    lookup_keys(data, path.split('.'))
+}
+
+/// [`lookup`] of a path's keys.
+fn lookup_keys<'a, 'k>(
+    data: &'a Value,
+    mut keys: impl Iterator<Item = &'k str>,
+) -> Option<&'a Value> {
+    keys.try_fold(data, |v, key| match v {
         Value::Object(map) if map.len() <= 16 => {
             map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
         }
@@ -274,12 +316,17 @@ fn string_at(data: &Value, path: &str) -> String {
         .unwrap_or_default()
 }
 
-fn read(data: &Value) -> Upload {
-    let kind = data
-        .get("type")
+/// The kind of record a payload carries, [`EntryKind::Entry`] when `type` names none.
+fn kind_of(data: &Value) -> EntryKind {
+    data.get("type")
         .and_then(Value::as_str)
         .and_then(EntryKind::parse)
-        .unwrap_or(EntryKind::Entry);
+        .unwrap_or(EntryKind::Entry)
+}
+
+/// The upload `data` holds, with the `answers` of its body (`None`: not sent).
+fn read(data: &Value, answers: Option<Value>) -> Upload {
+    let kind = kind_of(data);
     let uuid = string_at(data, "id");
     let form_ref = string_at(data, "attributes.form.ref");
     let body = data.get(kind.as_str()).unwrap_or(&Value::Null);
@@ -322,7 +369,7 @@ fn read(data: &Value) -> Upload {
         device_id: field("device_id"),
         platform: field("platform"),
         title,
-        answers: body.get("answers").cloned().unwrap_or(Value::Null),
+        answers: answers.unwrap_or(Value::Null),
     })
 }
 
@@ -382,6 +429,35 @@ mod tests {
             .into_iter()
             .map(|e| (e.code, e.source))
             .collect()
+    }
+
+    /// Every payload of these tests, valid or not, and a few more.
+    fn payloads() -> Vec<Value> {
+        let mut out = vec![entry(), json!("x"), Value::Null, json!([]), json!({})];
+        for pointer in ["/type", "/entry", "/entry/answers", "/relationships", "/id"] {
+            let mut v = entry();
+            *v.pointer_mut(pointer).unwrap() = Value::Null;
+            out.push(v);
+        }
+        let mut v = entry();
+        v["entry"]["answers"] = json!({"a": {"answer": ["x", 1], "was_jumped": false}});
+        out.push(v.clone());
+        v["type"] = json!("branch_entry");
+        v["branch_entry"] = v["entry"].clone();
+        out.push(v.clone());
+        v["type"] = json!("file_entry");
+        out.push(v);
+        let mut v = entry();
+        v["entry"] = json!([1, 2]);
+        out.push(v);
+        out
+    }
+
+    #[test]
+    fn taking_a_payload_apart_reads_what_reading_it_reads() {
+        for v in payloads() {
+            assert_eq!(parse_upload_owned(v.clone()), parse_upload(&v), "{v}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ use serde_json::{Number, Value, json};
 use super::ValidatedAnswers;
 use crate::codes::Ec5Error;
 use crate::definition::Input;
+use crate::json::object;
 use crate::php;
 
 /// A located answer, rounded.
@@ -58,7 +59,11 @@ pub(super) fn check_location(
         longitude,
         accuracy: accuracy.clone(),
     });
-    Ok(json!({"accuracy": accuracy, "latitude": float(latitude), "longitude": float(longitude)}))
+    Ok(object([
+        ("accuracy", accuracy),
+        ("latitude", float(latitude)),
+        ("longitude", float(longitude)),
+    ]))
 }
 
 /// A finite float as a JSON number.

@@ -22,6 +22,7 @@ use serde_json::{Map, Value, json};
 use super::pcre::PatternCache;
 use crate::codes::Ec5Error;
 use crate::definition::{Input, InputType};
+use crate::json::object;
 use crate::php::{self, laravel};
 
 pub(crate) use location::float;
@@ -32,7 +33,7 @@ pub use unique::{Scopes, UniqueKey, unique_keys};
 /// with each group's children (readmes excepted) in its place. A form's branch inputs are
 /// included (their answer is a placeholder), never the branch's children.
 pub fn answerable_inputs(inputs: &[Input]) -> Vec<&Input> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(inputs.len());
     for input in inputs {
         match input.kind {
             InputType::Readme => {}
@@ -48,11 +49,29 @@ pub fn answerable_inputs(inputs: &[Input]) -> Vec<&Input> {
     out
 }
 
+/// One answer as it is stored: the member `input_ref: {"answer", "was_jumped"}` of the record's
+/// answers (kept apart, and written as that object, rather than built into one per answer).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredAnswer {
+    pub input_ref: String,
+    pub answer: Value,
+    pub was_jumped: Value,
+}
+
+impl StoredAnswer {
+    /// `{"answer", "was_jumped"}`.
+    pub fn to_value(&self) -> Value {
+        object([
+            ("answer", self.answer.clone()),
+            ("was_jumped", self.was_jumped.clone()),
+        ])
+    }
+}
+
 /// The answers as they are stored, in validation order, and what the geojson needs.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ValidatedAnswers {
-    /// `(input_ref, {"answer", "was_jumped"})`.
-    pub answers: Vec<(String, Value)>,
+    pub answers: Vec<StoredAnswer>,
     pub locations: Vec<Location>,
     /// Every chosen answer ref that exists in its input, first choice first.
     pub possible_answers: Vec<String>,
@@ -62,8 +81,8 @@ impl ValidatedAnswers {
     pub fn answer(&self, input_ref: &str) -> Option<&Value> {
         self.answers
             .iter()
-            .find(|(r, _)| r == input_ref)
-            .and_then(|(_, v)| v.get("answer"))
+            .find(|a| a.input_ref == input_ref)
+            .map(|a| &a.answer)
     }
 
     fn add_possible(&mut self, answer_ref: &str) {
@@ -81,7 +100,10 @@ pub fn validate_answers(
     taken: &HashSet<String>,
     patterns: &mut PatternCache,
 ) -> Result<ValidatedAnswers, Ec5Error> {
-    let mut out = ValidatedAnswers::default();
+    let mut out = ValidatedAnswers {
+        answers: Vec::with_capacity(inputs.len()),
+        ..ValidatedAnswers::default()
+    };
     let empty = Map::new();
     for input in inputs {
         let input_ref = input.input_ref.as_str();
@@ -116,10 +138,11 @@ pub fn validate_answers(
             }
             check_type(input, answer, patterns, &mut out)?
         };
-        out.answers.push((
-            input_ref.to_string(),
-            json!({"answer": stored, "was_jumped": was_jumped}),
-        ));
+        out.answers.push(StoredAnswer {
+            input_ref: input_ref.to_string(),
+            answer: stored,
+            was_jumped,
+        });
     }
     Ok(out)
 }
