@@ -25,7 +25,8 @@ pub(super) fn check_text(
     // Laravel skips every rule but the length limits for a blank string.
     if !laravel::is_blank_string(answer) {
         let r = input.input_ref.as_str();
-        let pattern = input.regex.as_deref().map(|p| patterns.get(r, p).clone());
+        // Borrowed: a clone of a compiled regex starts an empty cache, rebuilt at its first match.
+        let pattern = input.regex.as_deref().map(|p| patterns.get(r, p));
         // PCRE only sees strings and numbers; a broken pattern fails before anything.
         let text = match answer {
             Value::String(_) | Value::Number(_) => strval_scalar_serialize_precision(answer),
@@ -64,7 +65,7 @@ pub(super) fn check_number(
         return Err(err("ec5_27"));
     }
     let r = input.input_ref.as_str();
-    let regex = input.regex.as_deref().map(|p| patterns.get(r, p).clone());
+    let regex = input.regex.as_deref().map(|p| patterns.get(r, p));
     if matches!(regex, Some(Pattern::Broken)) {
         return Err(err("ec5_392"));
     }
