@@ -6,8 +6,7 @@
 //!
 //! A job takes the writer (a fair lock, so jobs run in arrival order), opens the batch if none
 //! is open (`BEGIN IMMEDIATE`; on PostgreSQL `BEGIN` and the lock), works inside `SAVEPOINT job`,
-//! and on success waits for
-//! the batch's commit. Refused or abandoned, its savepoint is rolled
+//! and on success waits for the batch's commit. Refused or abandoned, its savepoint is rolled
 //! back and the batch goes on without it: a refused upload changes nothing and does not fail
 //! its neighbours. The first job to finish schedules a committer task, which queues for the
 //! writer behind the jobs waiting at that moment, so they all join the batch; it then commits
