@@ -93,7 +93,17 @@ pub enum Node<'a> {
     Object(Vec<(&'a str, Node<'a>)>),
 }
 
-impl Node<'_> {
+impl<'a> Node<'a> {
+    /// An object of `members`, or `[]` when there are none (PHP writes an empty map as an
+    /// empty array), as [`object_or_empty_array`] for a `Value`.
+    pub fn object_or_empty_array(members: Vec<(&'a str, Node<'a>)>) -> Node<'a> {
+        if members.is_empty() {
+            Node::Owned(Value::Array(Vec::new()))
+        } else {
+            Node::Object(members)
+        }
+    }
+
     /// Compact JSON in MySQL key order.
     pub fn to_mysql_order_string(&self) -> String {
         // A stored record's JSON takes a kilobyte or two: room for it at once rather than

@@ -72,24 +72,19 @@ fn entry_data<'a>(
     created_iso: &'a str,
 ) -> Node<'a> {
     let kind = upload.kind.as_str();
-    let answers = if answers.answers.is_empty() {
-        // PHP writes an empty map as `[]`.
-        Node::Owned(Value::Array(Vec::new()))
-    } else {
-        Node::Object(
-            answers
-                .answers
-                .iter()
-                .map(|a| {
-                    let stored = Node::Object(vec![
-                        ("answer", Node::Value(&a.answer)),
-                        ("was_jumped", Node::Value(&a.was_jumped)),
-                    ]);
-                    (a.input_ref.as_str(), stored)
-                })
-                .collect(),
-        )
-    };
+    let answers = Node::object_or_empty_array(
+        answers
+            .answers
+            .iter()
+            .map(|a| {
+                let stored = Node::Object(vec![
+                    ("answer", Node::Value(&a.answer)),
+                    ("was_jumped", Node::Value(&a.was_jumped)),
+                ]);
+                (a.input_ref.as_str(), stored)
+            })
+            .collect(),
+    );
     let rel = relationships;
     Node::Object(vec![
         ("id", Str(&upload.uuid)),
@@ -151,17 +146,13 @@ fn geo_json(
     if answers.locations.is_empty() {
         return None;
     }
-    let possible = if answers.possible_answers.is_empty() {
-        Node::Owned(Value::Array(Vec::new()))
-    } else {
-        Node::Object(
-            answers
-                .possible_answers
-                .iter()
-                .map(|r| (r.as_str(), Node::Owned(Value::from(1))))
-                .collect(),
-        )
-    };
+    let possible = Node::object_or_empty_array(
+        answers
+            .possible_answers
+            .iter()
+            .map(|r| (r.as_str(), Node::Owned(Value::from(1))))
+            .collect(),
+    );
     let features = answers
         .locations
         .iter()
