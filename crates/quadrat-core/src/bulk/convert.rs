@@ -26,7 +26,62 @@ pub struct RowContext<'a> {
     pub owner_uuid: Option<&'a str>,
 }
 
+/// A row's fields by what they stand for: its ids and title, and each column's text.
+struct RowFields<'r> {
+    uuid: String,
+    parent: String,
+    owner: String,
+    title: String,
+    /// Each column's answer text (`None`: no field of the row gives it).
+    texts: Vec<Option<&'r str>>,
+    /// Each location column's latitude, longitude and accuracy texts.
+    locs: Vec<[&'r str; 3]>,
+}
+
 impl Template {
+    /// The fields of `row` as `binding` places them, or the error of a row whose field count is
+    /// not the header's.
+    fn read_row<'r, S: AsRef<str>>(
+        &self,
+        binding: &Binding,
+        row: &'r [S],
+        ctx: &RowContext<'_>,
+    ) -> Result<RowFields<'r>, Vec<Ec5Error>> {
+        if row.len() != binding.fields.len() {
+            return Err(vec![Ec5Error::new(
+                &format!(
+                    "The row has {} fields; the header has {}.",
+                    row.len(),
+                    binding.fields.len()
+                ),
+                "csv",
+            )]);
+        }
+        let mut f = RowFields {
+            uuid: ctx.new_uuid.to_string(),
+            parent: ctx.parent_uuid.unwrap_or_default().to_string(),
+            owner: ctx.owner_uuid.unwrap_or_default().to_string(),
+            title: String::new(),
+            texts: vec![None; self.columns.len()],
+            locs: vec![["", "", ""]; self.columns.len()],
+        };
+        for (field, value) in binding.fields.iter().zip(row) {
+            let value = value.as_ref();
+            match *field {
+                Field::Uuid if !value.trim().is_empty() => f.uuid = value.trim().to_string(),
+                Field::Parent if !value.trim().is_empty() => f.parent = value.trim().to_string(),
+                Field::Owner if !value.trim().is_empty() => f.owner = value.trim().to_string(),
+                Field::Title => f.title = value.to_string(),
+                Field::Answer(i) => f.texts[i] = Some(value),
+                Field::Lat(i) => f.locs[i][0] = value,
+                Field::Long(i) => f.locs[i][1] = value,
+                Field::Accuracy(i) => f.locs[i][2] = value,
+                _ => {}
+            }
+        }
+        Ok(f)
+    }
+
     /// The upload payload (the `data` member) of one row, or every problem of its fields.
     pub fn payload<S: AsRef<str>>(
         &self,
@@ -34,38 +89,15 @@ impl Template {
         row: &[S],
         ctx: &RowContext<'_>,
     ) -> Result<Value, Vec<Ec5Error>> {
-        let mut uuid = ctx.new_uuid.to_string();
-        let mut parent = ctx.parent_uuid.unwrap_or_default().to_string();
-        let mut owner = ctx.owner_uuid.unwrap_or_default().to_string();
-        let mut title = String::new();
-        let mut texts: Vec<Option<&str>> = vec![None; self.columns.len()];
-        let mut locs: Vec<[&str; 3]> = vec![["", "", ""]; self.columns.len()];
+        let RowFields {
+            uuid,
+            parent,
+            owner,
+            title,
+            texts,
+            locs,
+        } = self.read_row(binding, row, ctx)?;
         let mut errors = Vec::new();
-        if row.len() != binding.fields.len() {
-            errors.push(Ec5Error::new(
-                &format!(
-                    "The row has {} fields; the header has {}.",
-                    row.len(),
-                    binding.fields.len()
-                ),
-                "csv",
-            ));
-            return Err(errors);
-        }
-        for (field, value) in binding.fields.iter().zip(row) {
-            let value = value.as_ref();
-            match *field {
-                Field::Uuid if !value.trim().is_empty() => uuid = value.trim().to_string(),
-                Field::Parent if !value.trim().is_empty() => parent = value.trim().to_string(),
-                Field::Owner if !value.trim().is_empty() => owner = value.trim().to_string(),
-                Field::Title => title = value.to_string(),
-                Field::Answer(i) => texts[i] = Some(value),
-                Field::Lat(i) => locs[i][0] = value,
-                Field::Long(i) => locs[i][1] = value,
-                Field::Accuracy(i) => locs[i][2] = value,
-                _ => {}
-            }
-        }
         // Each column's answer, moved into the payload below (nothing is copied through
         // `json!`, which serialises every interpolated value again).
         let mut converted: Vec<Option<Value>> = Vec::with_capacity(self.columns.len());
@@ -359,28 +391,14 @@ mod tests {
         row: &[String],
         ctx: &RowContext<'_>,
     ) -> Result<Value, Vec<Ec5Error>> {
-        let mut uuid = ctx.new_uuid.to_string();
-        let mut parent = ctx.parent_uuid.unwrap_or_default().to_string();
-        let mut owner = ctx.owner_uuid.unwrap_or_default().to_string();
-        let mut title = String::new();
-        let mut texts: Vec<Option<&str>> = vec![None; t.columns.len()];
-        let mut locs: Vec<[&str; 3]> = vec![["", "", ""]; t.columns.len()];
-        if row.len() != binding.fields.len() {
-            return t.payload(binding, row, ctx);
-        }
-        for (field, value) in binding.fields.iter().zip(row) {
-            match *field {
-                Field::Uuid if !value.trim().is_empty() => uuid = value.trim().to_string(),
-                Field::Parent if !value.trim().is_empty() => parent = value.trim().to_string(),
-                Field::Owner if !value.trim().is_empty() => owner = value.trim().to_string(),
-                Field::Title => title = value.to_string(),
-                Field::Answer(i) => texts[i] = Some(value),
-                Field::Lat(i) => locs[i][0] = value,
-                Field::Long(i) => locs[i][1] = value,
-                Field::Accuracy(i) => locs[i][2] = value,
-                _ => {}
-            }
-        }
+        let RowFields {
+            uuid,
+            parent,
+            owner,
+            title,
+            texts,
+            locs,
+        } = t.read_row(binding, row, ctx)?;
         let mut errors = Vec::new();
         let mut converted: HashMap<&str, Value> = HashMap::new();
         for (i, col) in t.columns.iter().enumerate() {
