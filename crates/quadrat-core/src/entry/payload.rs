@@ -111,22 +111,24 @@ impl Upload {
 /// reported (its first failing rule), in rule order, as the real server's validator does.
 pub fn parse_upload(data: &Value) -> Result<Upload, Vec<Ec5Error>> {
     checked(data)?;
+    let kind = kind_of(data);
     let answers = data
-        .get(kind_of(data).as_str())
+        .get(kind.as_str())
         .and_then(|body| body.get("answers"))
         .cloned();
-    Ok(read(data, answers))
+    Ok(read(data, kind, answers))
 }
 
 /// [`parse_upload`] of a payload it may take apart: the answers are moved into the upload,
 /// not copied (the bulk import's rows are read once).
 pub fn parse_upload_owned(mut data: Value) -> Result<Upload, Vec<Ec5Error>> {
     checked(&data)?;
+    let kind = kind_of(&data);
     let answers = data
-        .get_mut(kind_of(&data).as_str())
+        .get_mut(kind.as_str())
         .and_then(|body| body.get_mut("answers"))
         .map(Value::take);
-    Ok(read(&data, answers))
+    Ok(read(&data, kind, answers))
 }
 
 fn checked(data: &Value) -> Result<(), Vec<Ec5Error>> {
@@ -324,9 +326,9 @@ fn kind_of(data: &Value) -> EntryKind {
         .unwrap_or(EntryKind::Entry)
 }
 
-/// The upload `data` holds, with the `answers` of its body (`None`: not sent).
-fn read(data: &Value, answers: Option<Value>) -> Upload {
-    let kind = kind_of(data);
+/// The upload `data` holds, of `kind` ([`kind_of`]), with the `answers` of its body (`None`:
+/// not sent).
+fn read(data: &Value, kind: EntryKind, answers: Option<Value>) -> Upload {
     let uuid = string_at(data, "id");
     let form_ref = string_at(data, "attributes.form.ref");
     let body = data.get(kind.as_str()).unwrap_or(&Value::Null);
