@@ -1,8 +1,8 @@
 //! Entry transactions written at the same moment, on both engines (they share group commits;
-//! more of them than one PostgreSQL batch takes): each is all or nothing on its own. Transactions that wrote rows and counters
-//! and were then abandoned (a refusal after writing, a request cancelled mid-way) leave nothing
-//! behind and fail none of their neighbours; every committed one is there, and the counters
-//! match the rows exactly.
+//! more of them than one PostgreSQL batch takes): each is all or nothing on its own.
+//! Transactions that wrote rows and counters and were then abandoned (a refusal after writing,
+//! a request cancelled mid-way) leave nothing behind and fail none of their neighbours; every
+//! committed one is there, and the counters match the rows exactly.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -237,7 +237,6 @@ impl ExportPlan {
     }
 }
 
-/// Whether `s` is written in a JSON string as it is.
 /// The inputs of the form (form mode) or of the branch (branch mode) in output order, groups
 /// replaced by their children, with what the selected map says about each.
 fn plan_columns(def: &Definition, maps: &MappingList, opts: &PlanOptions<'_>) -> Vec<Column> {
