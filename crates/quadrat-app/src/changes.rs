@@ -295,7 +295,7 @@ fn write_item_json(item: &ChangeItem, plans: &mut Plans<'_>, out: &mut Vec<u8>) 
             key(out, "entry");
             plans
                 .get(form_ref, branch_ref)
-                .write_json(&row_view(row, branch), out);
+                .write_json(&row_view(&row.as_ref(), branch), out);
         }
         ChangeItem::Tombstone(t) => write_tombstone_json(t, out),
         ChangeItem::Project(p) => write_event_json(p, out),
@@ -354,7 +354,7 @@ fn write_item_csv(item: &ChangeItem, plan: &ExportPlan, branch_ref: &str, csv: &
         } if b == branch_ref => {
             csv.field(&seq.to_string());
             csv.field("upsert");
-            plan.write_csv(&row_view(row, !b.is_empty()), csv);
+            plan.write_csv(&row_view(&row.as_ref(), !b.is_empty()), csv);
         }
         ChangeItem::Tombstone(t) if t.branch_ref == branch_ref => {
             csv.field(&t.seq.to_string());

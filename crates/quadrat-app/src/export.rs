@@ -2,18 +2,18 @@
 //! /api/export/entries/{slug}`, and a whole form or branch streamed for the CLI.
 
 use std::io::Write;
+use std::sync::Arc;
 
 use quadrat_core::export::csv::CsvWriter;
-use quadrat_core::export::keyset::{KeyValue, PageAt, SortKey};
+use quadrat_core::export::keyset::{PageAt, SortKey};
 use quadrat_core::export::links::{LinkBase, Links, Meta, Pagination};
 use quadrat_core::export::params::{EntriesQuery, Format, Selection, SortBy};
 use quadrat_core::export::render::{ExportPlan, JsonPage, StoredEntry};
 use quadrat_core::time::now_millis;
-use quadrat_store::{Cursor, ExportRow, ExportSelect};
+use quadrat_store::{Cursor, ExportRow, ExportRowRef, ExportSelect, PartWriter, RenderedPage};
 
 use crate::mappings::mapping_list;
 use crate::projects::ResolvedProject;
-use crate::render_parts::in_parts;
 use crate::{App, AppError, Result};
 
 /// The request as the export needs it: its raw query string and where it was sent.
@@ -56,14 +56,84 @@ pub struct PageKeys {
     pub after: bool,
 }
 
-fn sort_key(row: &ExportRow, sort: SortBy) -> SortKey {
-    SortKey {
-        value: match sort {
-            SortBy::CreatedAt => KeyValue::Time(row.created_at),
-            SortBy::UploadedAt => KeyValue::Time(row.uploaded_at),
-            SortBy::Title => KeyValue::Title(row.title.clone()),
-        },
-        id: row.id,
+/// A page's rows, or the page already written in parts.
+enum PageRead {
+    Rows(Vec<ExportRow>),
+    Rendered(RenderedPage),
+}
+
+impl PageRead {
+    /// The sort keys of the first and last rows.
+    fn ends(&self, sort: SortBy) -> Option<(SortKey, SortKey)> {
+        match self {
+            PageRead::Rows(rows) => rows
+                .first()
+                .zip(rows.last())
+                .map(|(f, l)| (f.sort_key(sort), l.sort_key(sort))),
+            PageRead::Rendered(page) => page.first.clone().zip(page.last.clone()),
+        }
+    }
+
+    /// The page's parts: rows are written as `Store::export_page_rendered` writes them.
+    fn into_parts(
+        self,
+        sort: SortBy,
+        writer: &(dyn Fn(usize) -> PagePart + Sync),
+    ) -> Vec<(usize, Vec<u8>)> {
+        match self {
+            PageRead::Rows(rows) => RenderedPage::from_rows(rows, sort, writer).parts,
+            PageRead::Rendered(page) => page.parts,
+        }
+    }
+}
+
+/// Writes a part of a JSON or CSV page (`PartWriter`): the rows' entry objects joined by
+/// commas, or their CSV records.
+struct PagePart {
+    plan: Arc<ExportPlan>,
+    branch: bool,
+    out: PartOut,
+}
+
+enum PartOut {
+    Json { bytes: Vec<u8>, rows: usize },
+    Csv(CsvWriter),
+}
+
+impl PagePart {
+    /// A writer of a part of at most `rows` rows.
+    fn new(plan: Arc<ExportPlan>, branch: bool, format: Format, rows: usize) -> PagePart {
+        let out = match format {
+            Format::Csv => PartOut::Csv(CsvWriter::with_capacity(rows * 320)),
+            _ => PartOut::Json {
+                bytes: Vec::with_capacity(rows * 640),
+                rows: 0,
+            },
+        };
+        PagePart { plan, branch, out }
+    }
+}
+
+impl PartWriter for PagePart {
+    fn row(&mut self, row: &ExportRowRef<'_>) {
+        let entry = row_view(row, self.branch);
+        match &mut self.out {
+            PartOut::Json { bytes, rows } => {
+                if *rows > 0 {
+                    bytes.push(b',');
+                }
+                self.plan.write_json(&entry, bytes);
+                *rows += 1;
+            }
+            PartOut::Csv(csv) => self.plan.write_csv(&entry, csv),
+        }
+    }
+
+    fn into_bytes(self) -> Vec<u8> {
+        match self.out {
+            PartOut::Json { bytes, .. } => bytes,
+            PartOut::Csv(csv) => csv.into_bytes(),
+        }
     }
 }
 
@@ -101,16 +171,16 @@ pub struct StreamOptions {
 /// Rows read per keyset chunk when streaming.
 pub const STREAM_CHUNK: i64 = 1000;
 
-pub(crate) fn row_view<'a>(row: &'a ExportRow, branch: bool) -> StoredEntry<'a> {
+pub(crate) fn row_view<'a>(row: &ExportRowRef<'a>, branch: bool) -> StoredEntry<'a> {
     StoredEntry {
-        uuid: &row.uuid,
-        parent_uuid: if branch { "" } else { &row.related_uuid },
-        owner_uuid: if branch { &row.related_uuid } else { "" },
+        uuid: row.uuid,
+        parent_uuid: if branch { "" } else { row.related_uuid },
+        owner_uuid: if branch { row.related_uuid } else { "" },
         uploaded_at: row.uploaded_at,
-        title: &row.title,
-        created_by: row.created_by.as_deref(),
-        entry_data: &row.entry_data,
-        branch_counts: row.branch_counts.as_deref(),
+        title: row.title,
+        created_by: row.created_by,
+        entry_data: row.entry_data,
+        branch_counts: row.branch_counts,
     }
 }
 
@@ -184,9 +254,35 @@ impl App {
         // A capped count is no size to page from the end by.
         let known_total = if totals.more { i64::MAX } else { totals.total };
         let (sort, order, per_page) = (query.sort_by, query.sort_order, query.per_page);
-        // Keyset pages read one row more than they show, to know whether more lie beyond.
-        let (rows, before, after) = match at {
-            None => {
+        let branch = query.is_branch();
+        let plan = Arc::new(plan);
+        // A JSON or CSV page by number is written in parts while it is read (`PagePart`);
+        // keyset pages and GeoJSON are written from their rows.
+        let (read, before, after) = match (at, query.format) {
+            (None, Format::Json | Format::Csv) => {
+                let page = {
+                    let (plan, format) = (plan.clone(), query.format);
+                    self.store
+                        .export_page_rendered(
+                            &sel,
+                            sort,
+                            order,
+                            query.offset(),
+                            per_page,
+                            known_total,
+                            move |rows| PagePart::new(plan.clone(), branch, format, rows),
+                        )
+                        .await?
+                };
+                let end = query.offset() + page.rows() as i64;
+                let after = if totals.more {
+                    page.rows() as i64 == per_page
+                } else {
+                    end < totals.total
+                };
+                (PageRead::Rendered(page), query.offset() > 0, after)
+            }
+            (None, _) => {
                 let rows = self
                     .store
                     .export_page(&sel, sort, order, query.offset(), per_page, known_total)
@@ -197,9 +293,9 @@ impl App {
                 } else {
                     end < totals.total
                 };
-                (rows, query.offset() > 0, after)
+                (PageRead::Rows(rows), query.offset() > 0, after)
             }
-            Some(at) => {
+            (Some(at), _) => {
                 // The last page holds what whole pages leave (a full page when not known).
                 let last_rows = if totals.more {
                     per_page
@@ -209,6 +305,8 @@ impl App {
                         rest => rest,
                     }
                 };
+                // Keyset pages read one row more than they show, to know whether more lie
+                // beyond.
                 let (key, backwards, limit) = match at {
                     PageAt::First => (None, false, per_page + 1),
                     PageAt::After(key) => (Some(key), false, per_page + 1),
@@ -224,21 +322,21 @@ impl App {
                 if backwards {
                     rows.reverse();
                 }
-                match at {
-                    PageAt::First => (rows, false, beyond),
-                    PageAt::After(_) => (rows, true, beyond),
-                    PageAt::Before(_) => (rows, beyond, true),
-                    PageAt::Last => (rows, totals.more || totals.total > last_rows, false),
-                }
+                let (before, after) = match at {
+                    PageAt::First => (false, beyond),
+                    PageAt::After(_) => (true, beyond),
+                    PageAt::Before(_) => (beyond, true),
+                    PageAt::Last => (totals.more || totals.total > last_rows, false),
+                };
+                (PageRead::Rows(rows), before, after)
             }
         };
-        let keys = rows.first().zip(rows.last()).map(|(f, l)| PageKeys {
-            first: sort_key(f, sort),
-            last: sort_key(l, sort),
+        let keys = read.ends(sort).map(|(first, last)| PageKeys {
+            first,
+            last,
             before,
             after,
         });
-        let branch = query.is_branch();
         let mut link_header = None;
         let body = match query.format {
             Format::GeoJson => {
@@ -248,11 +346,22 @@ impl App {
                 let base = LinkBase::under(req.origin, req.path);
                 let links = geo.links(Links::new(&base, &query, &pagination));
                 link_header = Some(crate::geojson::link_header(&links));
+                let PageRead::Rows(rows) = read else {
+                    return Err(AppError::Internal {
+                        context: "a GeoJSON page was read already written".into(),
+                        cause: None,
+                    });
+                };
                 let mut out = Vec::with_capacity(rows.len() * 512 + 1024);
                 geo.begin(&meta, &plan, &links, &mut out);
                 let mut first = true;
                 for row in &rows {
-                    geo.push(&plan, &row_view(row, branch), &mut first, &mut out);
+                    geo.push(
+                        &plan,
+                        &row_view(&row.as_ref(), branch),
+                        &mut first,
+                        &mut out,
+                    );
                 }
                 out.extend_from_slice(b"]}");
                 out
@@ -262,10 +371,8 @@ impl App {
                 let meta = Meta::new(pagination, totals.newest, totals.oldest, now_millis());
                 let base = LinkBase::under(req.origin, req.path);
                 let links = Links::new(&base, &query, &pagination);
-                let parts = in_parts(&rows, |part| {
-                    let mut out = Vec::with_capacity(part.len() * 640);
-                    plan.write_json_rows(part.iter().map(|row| row_view(row, branch)), &mut out);
-                    out
+                let parts = read.into_parts(sort, &|rows| {
+                    PagePart::new(plan.clone(), branch, Format::Json, rows)
                 });
                 let mut page = JsonPage::begin(&meta, slug);
                 page.reserve_bytes(parts.iter().map(|(_, bytes)| bytes.len() + 1).sum());
@@ -282,12 +389,8 @@ impl App {
                 if query.headers {
                     plan.write_csv_header(&mut csv);
                 }
-                let parts = in_parts(&rows, |part| {
-                    let mut csv = CsvWriter::with_capacity(part.len() * 320);
-                    for row in part {
-                        plan.write_csv(&row_view(row, branch), &mut csv);
-                    }
-                    csv.into_bytes()
+                let parts = read.into_parts(sort, &|rows| {
+                    PagePart::new(plan.clone(), branch, Format::Csv, rows)
                 });
                 let mut body = csv.into_bytes();
                 body.reserve(parts.iter().map(|(_, bytes)| bytes.len()).sum());
@@ -415,13 +518,13 @@ impl App {
             let rows = self.store.export_chunk(&sel, after, STREAM_CHUNK).await?;
             for row in &rows {
                 if opts.csv {
-                    plan.write_csv(&row_view(row, branch), &mut csv);
+                    plan.write_csv(&row_view(&row.as_ref(), branch), &mut csv);
                 } else {
                     if done > 0 {
                         json.push(b',');
                     }
                     json.push(b'\n');
-                    plan.write_json(&row_view(row, branch), &mut json);
+                    plan.write_json(&row_view(&row.as_ref(), branch), &mut json);
                 }
                 done += 1;
             }
@@ -475,7 +578,7 @@ impl App {
             let rows = self.store.export_chunk(sel, after, STREAM_CHUNK).await?;
             for row in &rows {
                 buf.push(b'\n');
-                geo.push(plan, &row_view(row, branch), &mut first, &mut buf);
+                geo.push(plan, &row_view(&row.as_ref(), branch), &mut first, &mut buf);
                 done += 1;
             }
             out.write_all(&buf).map_err(io)?;

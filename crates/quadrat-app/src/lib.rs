@@ -24,7 +24,6 @@ pub mod passwords;
 pub mod projects;
 pub mod ratelimit;
 pub mod readiness;
-mod render_parts;
 pub mod replace;
 pub mod sessions;
 pub mod structure_cache;

@@ -7,13 +7,16 @@
 //! deferred join). Pages past the middle are read from the other end, so the last page of a
 //! large form costs what the first does.
 
+use std::sync::Arc;
+
 use quadrat_core::export::keyset::{KeyValue, SortKey};
 use quadrat_core::export::params::{DateColumn, DateFilter, Selection, SortBy, SortOrder};
 
 use crate::page_marks::Mark;
-use crate::page_reader::Arg;
+use crate::page_parts::{self, PartWriter, RenderedPage};
+use crate::page_reader::{Arg, PageReader};
 use crate::title_search::{TitlePlan, fts_table};
-use crate::{Db, Engine, Result, Store, with_pool};
+use crate::{Db, Engine, Result, Store, StoreError, with_pool};
 
 /// What to read: the selection of a validated query, for one project.
 #[derive(Debug, Clone, Copy)]
@@ -41,8 +44,105 @@ pub struct Located<'a> {
     pub input_refs: &'a [String],
 }
 
+/// The statement of a part of a page (`Store::read_in_parts`): `w`'s rows in the sort
+/// `sort`/`order`, the part's size and its place in the read order bound after `w`'s arguments;
+/// `from_end`: read in the other order, from the end, and put back in order by id before the
+/// rows are joined. The outer ORDER BY names the page's own columns, so SQLite keeps the order
+/// of `page` (a co-routine): no temporary B-tree of whole rows (`store_export_parts` tests the
+/// plan). A time sort only.
+fn part_sql(
+    sel: &ExportSelect<'_>,
+    w: &Where,
+    engine: Engine,
+    sort: SortBy,
+    order: SortOrder,
+    from_end: bool,
+) -> String {
+    let column = match sort {
+        SortBy::UploadedAt => "uploaded_at",
+        _ => "created_at",
+    };
+    let n = w.args.len();
+    let (l, o) = (n + 1, n + 2);
+    let read_order = if from_end { reversed(order) } else { order };
+    let mut ids = format!(
+        "SELECT id, {column} FROM {table}{hint} WHERE {clause} ORDER BY {inner} \
+         LIMIT ${l} OFFSET ${o}",
+        hint = w.hint,
+        table = w.table,
+        clause = w.clause,
+        inner = order_by(engine, "", sort, read_order),
+    );
+    if from_end {
+        // The part's ids (not its rows) put back in the page's order.
+        ids = format!(
+            "SELECT id, {column} FROM ({ids}) ORDER BY {page} LIMIT ${l}",
+            page = order_by(engine, "", sort, order)
+        );
+    }
+    format!(
+        "SELECT {cols}, {version} FROM {table} e JOIN ({ids}) page ON page.id = e.id{users} \
+         ORDER BY {outer}",
+        cols = row_columns(sel),
+        version = DATA_VERSION,
+        table = w.table,
+        outer = order_by(engine, "page.", sort, order),
+        users = users_join(sel),
+    )
+}
+
+/// A part of a page as [`read_part`] read and wrote it.
+struct ReadPart {
+    rows: usize,
+    bytes: Vec<u8>,
+    first: Option<SortKey>,
+    last: Option<SortKey>,
+    version: Option<i64>,
+}
+
+/// Reads a part of a page (the last column of `sql` is [`DATA_VERSION`]) and writes each row
+/// with a writer of its own as SQLite hands it over, on this (blocking) thread.
+fn read_part<W: PartWriter>(
+    pages: &PageReader,
+    sql: &str,
+    args: &[Arg],
+    sort: SortBy,
+    size: usize,
+    writer: &(dyn Fn(usize) -> W + Sync),
+) -> Result<ReadPart> {
+    let mut w = writer(size);
+    let mut part = ReadPart {
+        rows: 0,
+        bytes: Vec::new(),
+        first: None,
+        last: None,
+        version: None,
+    };
+    let mut last = None;
+    pages.each_blocking(sql, args, |r| {
+        let row = sqlite_row_ref(r)?;
+        if part.rows == 0 {
+            part.first = Some(row_key(&row, sort));
+            part.version = r.get(9)?;
+        }
+        w.row(&row);
+        last = Some((row.created_at, row.uploaded_at, row.id));
+        part.rows += 1;
+        Ok(())
+    })?;
+    part.last = last.map(|(created_at, uploaded_at, id)| SortKey {
+        value: KeyValue::Time(match sort {
+            SortBy::UploadedAt => uploaded_at,
+            _ => created_at,
+        }),
+        id,
+    });
+    part.bytes = w.into_bytes();
+    Ok(part)
+}
+
 /// One exported row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExportRow {
     pub id: i64,
     pub uuid: String,
@@ -55,6 +155,58 @@ pub struct ExportRow {
     pub created_by: Option<String>,
     pub entry_data: String,
     pub branch_counts: Option<String>,
+}
+
+/// An [`ExportRow`] borrowed: from an owned row, or from the engine's buffers while a page is
+/// read (`page_parts.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExportRowRef<'a> {
+    pub id: i64,
+    pub uuid: &'a str,
+    pub related_uuid: &'a str,
+    pub created_at: i64,
+    pub uploaded_at: i64,
+    pub title: &'a str,
+    pub created_by: Option<&'a str>,
+    pub entry_data: &'a str,
+    pub branch_counts: Option<&'a str>,
+}
+
+impl ExportRow {
+    /// The row's key in the sort `sort`.
+    pub fn sort_key(&self, sort: SortBy) -> SortKey {
+        row_key(&self.as_ref(), sort)
+    }
+
+    pub fn as_ref(&self) -> ExportRowRef<'_> {
+        ExportRowRef {
+            id: self.id,
+            uuid: &self.uuid,
+            related_uuid: &self.related_uuid,
+            created_at: self.created_at,
+            uploaded_at: self.uploaded_at,
+            title: &self.title,
+            created_by: self.created_by.as_deref(),
+            entry_data: &self.entry_data,
+            branch_counts: self.branch_counts.as_deref(),
+        }
+    }
+}
+
+impl ExportRowRef<'_> {
+    pub fn to_owned(&self) -> ExportRow {
+        ExportRow {
+            id: self.id,
+            uuid: self.uuid.to_owned(),
+            related_uuid: self.related_uuid.to_owned(),
+            created_at: self.created_at,
+            uploaded_at: self.uploaded_at,
+            title: self.title.to_owned(),
+            created_by: self.created_by.map(str::to_owned),
+            entry_data: self.entry_data.to_owned(),
+            branch_counts: self.branch_counts.map(str::to_owned),
+        }
+    }
 }
 
 /// Count and newest/oldest `created_at` of a selection.
@@ -259,6 +411,23 @@ fn title_sort(engine: Engine, prefix: &str) -> String {
     }
 }
 
+/// What [`PageMarks`](crate::page_marks::PageMarks) knows a selection and its sort by.
+fn selection_key(w: &Where, sort: SortBy, order: SortOrder) -> String {
+    format!("{} {} {:?} {sort:?} {order:?}", w.table, w.clause, w.args)
+}
+
+/// A row's key in the sort `sort`.
+pub(crate) fn row_key(row: &ExportRowRef<'_>, sort: SortBy) -> SortKey {
+    SortKey {
+        value: match sort {
+            SortBy::CreatedAt => KeyValue::Time(row.created_at),
+            SortBy::UploadedAt => KeyValue::Time(row.uploaded_at),
+            SortBy::Title => KeyValue::Title(row.title.to_owned()),
+        },
+        id: row.id,
+    }
+}
+
 /// Puts the rows of a page in the order [`order_by`] gives. The inner query chose the page's
 /// ids in that order; ordering the joined rows in SQL as well would sort whole rows
 /// (`entry_data` included) through a temporary B-tree on SQLite. The rows mostly arrive in
@@ -366,6 +535,36 @@ fn to_row(r: RawRow) -> ExportRow {
         entry_data: r.7,
         branch_counts: r.8,
     }
+}
+
+/// A row of [`row_columns`] as SQLite holds it, borrowed.
+fn sqlite_row_ref<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<ExportRowRef<'r>> {
+    fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+        match r.get_ref(i)? {
+            rusqlite::types::ValueRef::Null => Ok(None),
+            value => value.as_str().map(Some).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(i, value.data_type(), Box::new(e))
+            }),
+        }
+    }
+    fn required<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+        text(r, i)?.ok_or(rusqlite::Error::InvalidColumnType(
+            i,
+            String::new(),
+            rusqlite::types::Type::Null,
+        ))
+    }
+    Ok(ExportRowRef {
+        id: r.get(0)?,
+        uuid: required(r, 1)?,
+        related_uuid: required(r, 2)?,
+        created_at: r.get(3)?,
+        uploaded_at: r.get(4)?,
+        title: required(r, 5)?,
+        created_by: text(r, 6)?,
+        entry_data: required(r, 7)?,
+        branch_counts: text(r, 8)?,
+    })
 }
 
 /// A row of [`row_columns`] as rusqlite reads it.
@@ -485,6 +684,179 @@ impl Store {
         })
     }
 
+    /// [`Store::export_page`] written by `writer`s in parts (`page_parts.rs`): on SQLite, a
+    /// page sorted by a time read part by part on connections of their own, each row written
+    /// as it is read. The parts' statements each read the data version: the page is theirs
+    /// only when all read the same one (and a seek past a mark only at the mark's), as one
+    /// statement's rows would be; otherwise it is read whole and written as rows are.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn export_page_rendered<W, F>(
+        &self,
+        sel: &ExportSelect<'_>,
+        sort: SortBy,
+        order: SortOrder,
+        offset: i64,
+        limit: i64,
+        total: i64,
+        writer: F,
+    ) -> Result<RenderedPage>
+    where
+        W: PartWriter,
+        F: Fn(usize) -> W + Send + Sync + 'static,
+    {
+        let writer = Arc::new(writer);
+        if let Some(page) = self
+            .read_in_parts(sel, sort, order, offset, limit, total, &writer)
+            .await?
+        {
+            return Ok(page);
+        }
+        let rows = self
+            .export_page(sel, sort, order, offset, limit, total)
+            .await?;
+        Ok(RenderedPage::from_rows(rows, sort, &*writer))
+    }
+
+    /// SQLite's plan (`EXPLAIN QUERY PLAN`: each step's parent, 0 at the top, and its text)
+    /// of the statement a part of a page is read with (feature `test-support`).
+    #[cfg(feature = "test-support")]
+    pub async fn export_part_plan(
+        &self,
+        sel: &ExportSelect<'_>,
+        sort: SortBy,
+        order: SortOrder,
+        from_end: bool,
+    ) -> Result<Vec<(i64, String)>> {
+        let Db::Sqlite {
+            pages: Some(pages), ..
+        } = &self.db
+        else {
+            return Err(StoreError::Sqlite("no page reader".into()));
+        };
+        let plan = self.title_plan(sel.table(), sel.title).await?;
+        let w = sel.conditions(self.engine(), &plan);
+        let sql = part_sql(sel, &w, self.engine(), sort, order, from_end);
+        pages
+            .query(format!("EXPLAIN QUERY PLAN {sql}"), w.args, |r| {
+                Ok((r.get(1)?, r.get(3)?))
+            })
+            .await
+    }
+
+    /// The SQLite side of [`Store::export_page_rendered`]; `None` when the page is not read
+    /// in parts (one part's worth of rows, a title sort) or the parts' data versions disagree.
+    #[allow(clippy::too_many_arguments)]
+    async fn read_in_parts<W, F>(
+        &self,
+        sel: &ExportSelect<'_>,
+        sort: SortBy,
+        order: SortOrder,
+        offset: i64,
+        limit: i64,
+        total: i64,
+        writer: &Arc<F>,
+    ) -> Result<Option<RenderedPage>>
+    where
+        W: PartWriter,
+        F: Fn(usize) -> W + Send + Sync + 'static,
+    {
+        let Db::Sqlite {
+            pages: Some(pages), ..
+        } = &self.db
+        else {
+            return Ok(None);
+        };
+        let column = match sort {
+            SortBy::CreatedAt => "created_at",
+            SortBy::UploadedAt => "uploaded_at",
+            SortBy::Title => return Ok(None),
+        };
+        if limit <= 0 || offset >= total {
+            return Ok(None);
+        }
+        let sizes = page_parts::part_sizes(limit.min(total - offset));
+        if sizes.len() < 2 {
+            return Ok(None);
+        }
+        let engine = self.engine();
+        let plan = self.title_plan(sel.table(), sel.title).await?;
+        let mut w = sel.conditions(engine, &plan);
+        let selection = selection_key(&w, sort, order);
+        let mark = self.marks.get(&selection, offset);
+        // Past the middle the parts are read from the end, as `export_page` reads a page.
+        let from_end = mark.is_none() && offset > total / 2;
+        let mut start = offset;
+        if let Some(mark) = mark {
+            w.args.push(Arg::Int(mark.key));
+            w.args.push(Arg::Int(mark.id));
+            let n = w.args.len();
+            let cmp = match order {
+                SortOrder::Asc => ">",
+                SortOrder::Desc => "<",
+            };
+            w.clause.push_str(&format!(
+                " AND ({column}, id) {cmp} (${k}, ${i})",
+                k = n - 1,
+                i = n
+            ));
+            start = 0;
+        }
+        let sql = Arc::new(part_sql(sel, &w, engine, sort, order, from_end));
+        let mut reads = Vec::with_capacity(sizes.len());
+        let mut before = 0;
+        for size in &sizes {
+            // The part's place in the read order: from the end, the page's last part first.
+            let skip = if from_end {
+                total - offset - before - size
+            } else {
+                start + before
+            };
+            before += size;
+            let mut args = w.args.clone();
+            args.push(Arg::Int(*size));
+            args.push(Arg::Int(skip));
+            let size = *size as usize;
+            let (pages, sql, writer) = (pages.clone(), sql.clone(), writer.clone());
+            reads.push(tokio::task::spawn_blocking(move || {
+                read_part(&pages, &sql, &args, sort, size, &*writer)
+            }));
+        }
+        let mut parts = Vec::with_capacity(reads.len());
+        for read in reads {
+            parts.push(
+                read.await
+                    .map_err(|e| StoreError::Sqlite(e.to_string()))??,
+            );
+        }
+        let version = parts.first().and_then(|p| p.version);
+        let agree = parts.iter().all(|p| p.rows > 0 && p.version == version)
+            && mark.is_none_or(|m| version == Some(m.version));
+        if !agree {
+            if mark.is_some() {
+                self.marks.forget(&selection);
+            }
+            return Ok(None);
+        }
+        let rows: usize = parts.iter().map(|p| p.rows).sum();
+        if let (Some(last), Some(version)) = (parts.last().and_then(|p| p.last.as_ref()), version)
+            && let KeyValue::Time(key) = last.value
+        {
+            let mark = Mark {
+                key,
+                id: last.id,
+                version,
+            };
+            self.marks.put(&selection, offset + rows as i64, mark);
+        }
+        let first = parts.first_mut().and_then(|p| p.first.take());
+        let last = parts.last_mut().and_then(|p| p.last.take());
+        Ok(Some(RenderedPage {
+            parts: parts.into_iter().map(|p| (p.rows, p.bytes)).collect(),
+            first,
+            last,
+        }))
+    }
+
     /// The rows `offset .. offset + limit` of a selection sorted by `sort`/`order` (then `id`),
     /// in that order. `total` is the selection's size (from [`Store::export_totals`]): pages in
     /// the second half are read from the end.
@@ -509,10 +881,7 @@ impl Store {
             SortBy::Title => None,
         };
         let plan = self.title_plan(sel.table(), sel.title).await?;
-        let selection = {
-            let w = sel.conditions(engine, &plan);
-            format!("{} {} {:?} {sort:?} {order:?}", w.table, w.clause, w.args)
-        };
+        let selection = selection_key(&sel.conditions(engine, &plan), sort, order);
         // A page after one already read: a seek past its last row (`page_marks.rs`).
         if let Some(column) = sort_column
             && let Some(mark) = self.marks.get(&selection, offset)

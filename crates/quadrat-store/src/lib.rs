@@ -13,6 +13,7 @@ mod mirror;
 mod oauth;
 mod ops;
 mod page_marks;
+mod page_parts;
 mod page_reader;
 mod projects;
 mod ratelimit;
@@ -44,7 +45,7 @@ pub use entries::{
     DeleteTarget, Deleted, EntryTx, NewBranchEntry, NewEntry, NewRecord, RecordEdit, RecordLookup,
     StoredBranchEntry, StoredEntry,
 };
-pub use export::{Cursor, ExportRow, ExportSelect, ExportTotals, Located};
+pub use export::{Cursor, ExportRow, ExportRowRef, ExportSelect, ExportTotals, Located};
 pub use media::{
     ByteStream, CopyProgress, CopyReport, LOGO_NAME, MAX_NAME_BYTES, MediaFile, MediaKey,
     MediaStore, S3Settings, TempUpload, UnsafeName, safe_name,
@@ -52,6 +53,7 @@ pub use media::{
 pub use mirror::MirrorSource;
 pub use oauth::{ClientRow, TokenRow};
 pub use ops::{DatabaseCounts, PoolUse};
+pub use page_parts::{PartWriter, RenderedPage};
 pub use projects::NewProject;
 pub use ratelimit::RedisRates;
 pub use rows::{CounterRow, MediaTotalsRow, ProjectRow, StructureRow, VersionedProjectRow};

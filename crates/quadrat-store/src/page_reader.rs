@@ -84,29 +84,43 @@ impl PageReader {
     where
         F: Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
     {
+        let mut out = Vec::new();
+        self.each_blocking(sql, args, |r| {
+            out.push(row(r)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Runs `sql` with `args` bound to `$1…$N` and hands each row, as SQLite holds it, to
+    /// `each`, on the calling thread (a blocking one): what `each` keeps of a row it copies.
+    pub(crate) fn each_blocking<F>(&self, sql: &str, args: &[Arg], each: F) -> Result<()>
+    where
+        F: FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<()>,
+    {
         let taken = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let conn = match taken {
             Some(conn) => conn,
             None => self.open().map_err(sqlite_error)?,
         };
-        let rows = read(&conn, sql, args, row).map_err(sqlite_error)?;
+        read(&conn, sql, args, each).map_err(sqlite_error)?;
         if let Ok(mut idle) = self.idle.lock()
             && idle.len() < IDLE
         {
             idle.push(conn);
         }
-        Ok(rows)
+        Ok(())
     }
 }
 
-fn read<T, F>(
+fn read<F>(
     conn: &rusqlite::Connection,
     sql: &str,
     args: &[Arg],
-    row: F,
-) -> rusqlite::Result<Vec<T>>
+    mut each: F,
+) -> rusqlite::Result<()>
 where
-    F: Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    F: FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<()>,
 {
     let mut stmt = conn.prepare_cached(sql)?;
     // `$N` is a named parameter to SQLite: bind each by its name, wherever and however often
@@ -121,11 +135,10 @@ where
         }
     }
     let mut rows = stmt.raw_query();
-    let mut out = Vec::new();
     while let Some(r) = rows.next()? {
-        out.push(row(r)?);
+        each(r)?;
     }
-    Ok(out)
+    Ok(())
 }
 
 fn sqlite_error(e: rusqlite::Error) -> StoreError {
