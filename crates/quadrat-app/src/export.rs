@@ -104,9 +104,9 @@ impl PagePart {
     /// A writer of a part of at most `rows` rows.
     fn new(plan: Arc<ExportPlan>, branch: bool, format: Format, rows: usize) -> PagePart {
         let out = match format {
-            Format::Csv => PartOut::Csv(CsvWriter::with_capacity(rows * 320)),
+            Format::Csv => PartOut::Csv(CsvWriter::with_capacity(rows * 512)),
             _ => PartOut::Json {
-                bytes: Vec::with_capacity(rows * 640),
+                bytes: Vec::with_capacity(rows * 1024),
                 rows: 0,
             },
         };
