@@ -195,8 +195,8 @@ async fn parts_join_to_the_page_read_whole(db: TestDb) {
 both_engines!(parts_join_to_the_page_read_whole);
 
 /// SQLite reads a part's rows in the order of its ids: the outer ORDER BY takes no temporary
-/// B-tree (which would copy whole rows, `entry_data` and all, into a sorter). Read from the end,
-/// only the part's ids are sorted, inside `page`.
+/// B-tree (which would copy whole rows, `entry_data` and all, into a sorter), nor does a page
+/// past the middle, whose first row is found on the index from the end.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_reads_a_part_in_the_order_of_its_ids() {
     let db = TestDb::sqlite().await;
@@ -218,9 +218,7 @@ async fn sqlite_reads_a_part_in_the_order_of_its_ids() {
                     "{what}"
                 );
                 assert!(
-                    !plan
-                        .iter()
-                        .any(|(parent, step)| *parent == 0 && step.contains("TEMP B-TREE")),
+                    !plan.iter().any(|(_, step)| step.contains("TEMP B-TREE")),
                     "{what}"
                 );
                 assert!(

@@ -45,10 +45,11 @@ pub struct Located<'a> {
 }
 
 /// The statement of a part of a page (`Store::read_in_parts`): `w`'s rows in the sort
-/// `sort`/`order`, the part's size and its place in the read order bound after `w`'s arguments;
-/// `from_end`: read in the other order, from the end, and put back in order by id before the
-/// rows are joined. The outer ORDER BY names the page's own columns, so SQLite keeps the order
-/// of `page` (a co-routine): no temporary B-tree of whole rows (`store_export_parts` tests the
+/// `sort`/`order`, from the part's place on; the part's size and place are bound after `w`'s
+/// arguments, and with `from_end` then the place of the page's first row counted from the end
+/// (a page past the middle starts at the row found there, read backwards on the index: no
+/// long `OFFSET`). The outer ORDER BY names the page's own columns, so SQLite keeps the order
+/// of `page` (a co-routine): no temporary B-tree of whole rows (`export_page_parts` tests the
 /// plan). A time sort only.
 fn part_sql(
     sel: &ExportSelect<'_>,
@@ -63,29 +64,33 @@ fn part_sql(
         _ => "created_at",
     };
     let n = w.args.len();
-    let (l, o) = (n + 1, n + 2);
-    let read_order = if from_end { reversed(order) } else { order };
-    let mut ids = format!(
-        "SELECT id, {column} FROM {table}{hint} WHERE {clause} ORDER BY {inner} \
-         LIMIT ${l} OFFSET ${o}",
-        hint = w.hint,
-        table = w.table,
-        clause = w.clause,
-        inner = order_by(engine, "", sort, read_order),
-    );
-    if from_end {
-        // The part's ids (not its rows) put back in the page's order.
-        ids = format!(
-            "SELECT id, {column} FROM ({ids}) ORDER BY {page} LIMIT ${l}",
-            page = order_by(engine, "", sort, order)
-        );
-    }
+    let (l, o, b) = (n + 1, n + 2, n + 3);
+    let start = if from_end {
+        let cmp = match order {
+            SortOrder::Asc => ">=",
+            SortOrder::Desc => "<=",
+        };
+        format!(
+            " AND ({column}, id) {cmp} (SELECT {column}, id FROM {table}{hint} WHERE {clause} \
+             ORDER BY {back} LIMIT 1 OFFSET ${b})",
+            table = w.table,
+            hint = w.hint,
+            clause = w.clause,
+            back = order_by(engine, "", sort, reversed(order)),
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "SELECT {cols}, {version} FROM {table} e JOIN ({ids}) page ON page.id = e.id{users} \
-         ORDER BY {outer}",
+        "SELECT {cols}, {version} FROM {table} e JOIN (SELECT id, {column} FROM {table}{hint} \
+         WHERE {clause}{start} ORDER BY {inner} LIMIT ${l} OFFSET ${o}) page ON page.id = e.id\
+         {users} ORDER BY {outer}",
         cols = row_columns(sel),
         version = DATA_VERSION,
         table = w.table,
+        hint = w.hint,
+        clause = w.clause,
+        inner = order_by(engine, "", sort, order),
         outer = order_by(engine, "page.", sort, order),
         users = users_join(sel),
     )
@@ -783,9 +788,11 @@ impl Store {
         let mut w = sel.conditions(engine, &plan);
         let selection = selection_key(&w, sort, order);
         let mark = self.marks.get(&selection, offset);
-        // Past the middle the parts are read from the end, as `export_page` reads a page.
+        // Past the middle the page starts at a row found from the end, as `export_page` reads
+        // such a page backwards (`OFFSET` would step through every row before it).
         let from_end = mark.is_none() && offset > total / 2;
-        let mut start = offset;
+        // Where the first part starts: from the mark, the row found from the end, or the start.
+        let mut start = if from_end { 0 } else { offset };
         if let Some(mark) = mark {
             w.args.push(Arg::Int(mark.key));
             w.args.push(Arg::Int(mark.id));
@@ -803,18 +810,14 @@ impl Store {
         }
         let sql = Arc::new(part_sql(sel, &w, engine, sort, order, from_end));
         let mut reads = Vec::with_capacity(sizes.len());
-        let mut before = 0;
         for size in &sizes {
-            // The part's place in the read order: from the end, the page's last part first.
-            let skip = if from_end {
-                total - offset - before - size
-            } else {
-                start + before
-            };
-            before += size;
             let mut args = w.args.clone();
             args.push(Arg::Int(*size));
-            args.push(Arg::Int(skip));
+            args.push(Arg::Int(start));
+            if from_end {
+                args.push(Arg::Int(total - 1 - offset));
+            }
+            start += size;
             let size = *size as usize;
             let (pages, sql, writer) = (pages.clone(), sql.clone(), writer.clone());
             reads.push(tokio::task::spawn_blocking(move || {
