@@ -63,6 +63,13 @@ enum PageRead {
 }
 
 impl PageRead {
+    fn len(&self) -> usize {
+        match self {
+            PageRead::Rows(rows) => rows.len(),
+            PageRead::Rendered(page) => page.rows(),
+        }
+    }
+
     /// The sort keys of the first and last rows.
     fn ends(&self, sort: SortBy) -> Option<(SortKey, SortKey)> {
         match self {
@@ -259,41 +266,36 @@ impl App {
         // A JSON or CSV page by number is written in parts while it is read (`PagePart`);
         // keyset pages and GeoJSON are written from their rows.
         let (read, before, after) = match (at, query.format) {
-            (None, Format::Json | Format::Csv) => {
-                let page = {
-                    let (plan, format) = (plan.clone(), query.format);
-                    self.store
-                        .export_page_rendered(
-                            &sel,
-                            sort,
-                            order,
-                            query.offset(),
-                            per_page,
-                            known_total,
-                            move |rows| PagePart::new(plan.clone(), branch, format, rows),
-                        )
-                        .await?
-                };
-                let end = query.offset() + page.rows() as i64;
-                let after = if totals.more {
-                    page.rows() as i64 == per_page
+            (None, format) => {
+                let read = if matches!(format, Format::Json | Format::Csv) {
+                    let plan = plan.clone();
+                    PageRead::Rendered(
+                        self.store
+                            .export_page_rendered(
+                                &sel,
+                                sort,
+                                order,
+                                query.offset(),
+                                per_page,
+                                known_total,
+                                move |rows| PagePart::new(plan.clone(), branch, format, rows),
+                            )
+                            .await?,
+                    )
                 } else {
-                    end < totals.total
+                    PageRead::Rows(
+                        self.store
+                            .export_page(&sel, sort, order, query.offset(), per_page, known_total)
+                            .await?,
+                    )
                 };
-                (PageRead::Rendered(page), query.offset() > 0, after)
-            }
-            (None, _) => {
-                let rows = self
-                    .store
-                    .export_page(&sel, sort, order, query.offset(), per_page, known_total)
-                    .await?;
-                let end = query.offset() + rows.len() as i64;
+                let rows = read.len() as i64;
                 let after = if totals.more {
-                    rows.len() as i64 == per_page
+                    rows == per_page
                 } else {
-                    end < totals.total
+                    query.offset() + rows < totals.total
                 };
-                (PageRead::Rows(rows), query.offset() > 0, after)
+                (read, query.offset() > 0, after)
             }
             (Some(at), _) => {
                 // The last page holds what whole pages leave (a full page when not known).

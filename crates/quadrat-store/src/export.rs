@@ -123,7 +123,6 @@ fn read_part<W: PartWriter>(
         last: None,
         version: None,
     };
-    let mut last = None;
     pages.each_blocking(sql, args, |r| {
         let row = sqlite_row_ref(r)?;
         if part.rows == 0 {
@@ -131,17 +130,11 @@ fn read_part<W: PartWriter>(
             part.version = r.get(9)?;
         }
         w.row(&row);
-        last = Some((row.created_at, row.uploaded_at, row.id));
+        // A time sort's key: no allocation.
+        part.last = Some(row_key(&row, sort));
         part.rows += 1;
         Ok(())
     })?;
-    part.last = last.map(|(created_at, uploaded_at, id)| SortKey {
-        value: KeyValue::Time(match sort {
-            SortBy::UploadedAt => uploaded_at,
-            _ => created_at,
-        }),
-        id,
-    });
     part.bytes = w.into_bytes();
     Ok(part)
 }
@@ -413,6 +406,25 @@ fn title_sort(engine: Engine, prefix: &str) -> String {
         Engine::Sqlite => {
             format!("printf('%010d', length(CAST({prefix}title AS BLOB))) || {prefix}title")
         }
+    }
+}
+
+impl Where {
+    /// Only the rows after `mark` in the sort `column`/`order` (then `id`).
+    fn seek_past(&mut self, column: &str, order: SortOrder, mark: Mark) {
+        self.args.push(Arg::Int(mark.key));
+        self.args.push(Arg::Int(mark.id));
+        let n = self.args.len();
+        let cmp = match order {
+            SortOrder::Asc => ">",
+            SortOrder::Desc => "<",
+        };
+        self.clause.push_str(&format!(
+            // A row value: both engines seek the index to it.
+            " AND ({column}, id) {cmp} (${k}, ${i})",
+            k = n - 1,
+            i = n
+        ));
     }
 }
 
@@ -794,18 +806,7 @@ impl Store {
         // Where the first part starts: from the mark, the row found from the end, or the start.
         let mut start = if from_end { 0 } else { offset };
         if let Some(mark) = mark {
-            w.args.push(Arg::Int(mark.key));
-            w.args.push(Arg::Int(mark.id));
-            let n = w.args.len();
-            let cmp = match order {
-                SortOrder::Asc => ">",
-                SortOrder::Desc => "<",
-            };
-            w.clause.push_str(&format!(
-                " AND ({column}, id) {cmp} (${k}, ${i})",
-                k = n - 1,
-                i = n
-            ));
+            w.seek_past(column, order, mark);
             start = 0;
         }
         let sql = Arc::new(part_sql(sel, &w, engine, sort, order, from_end));
@@ -890,19 +891,7 @@ impl Store {
             && let Some(mark) = self.marks.get(&selection, offset)
         {
             let mut w = sel.conditions(engine, &plan);
-            w.args.push(Arg::Int(mark.key));
-            w.args.push(Arg::Int(mark.id));
-            let n = w.args.len();
-            let cmp = match order {
-                SortOrder::Asc => ">",
-                SortOrder::Desc => "<",
-            };
-            w.clause.push_str(&format!(
-                // A row value: both engines seek the index to it.
-                " AND ({column}, id) {cmp} (${k}, ${i})",
-                k = n - 1,
-                i = n
-            ));
+            w.seek_past(column, order, mark);
             w.args.push(Arg::Int(limit));
             let sql = format!(
                 "SELECT {cols}, {version} FROM {table} e JOIN (SELECT id FROM {table}{hint} \

@@ -2,10 +2,10 @@
 //! `entry_data`, writing its answers) costs more than reading it, and a client reading page
 //! after page would leave the other cores idle. On SQLite each part is read on a connection of
 //! its own and each row rendered as soon as it is read, from SQLite's own buffers, so nothing of
-//! it is copied out and the parts' reads overlap the other parts' rendering (read all at once,
-//! the parts only contend for SQLite's page cache). Elsewhere the page's rows are read first,
-//! then rendered in the same parts. Either way the parts are joined in order, so the bytes are
-//! the ones a single pass writes.
+//! it is copied out and each part's reading overlaps the others' rendering (`export.rs`,
+//! `Store::read_in_parts`). Elsewhere the page's rows are read first, then rendered in the same
+//! parts ([`RenderedPage::from_rows`]). Either way the parts are joined in order, so the bytes
+//! are the ones a single pass writes.
 
 use std::num::NonZeroUsize;
 use std::sync::OnceLock;
