@@ -37,6 +37,16 @@ pub struct RenderedPage {
 }
 
 impl RenderedPage {
+    /// Rows already read, written in parts as a page read in parts is ([`part_sizes`]: one
+    /// per core), all but the first on scoped threads of their own.
+    pub fn from_rows<W: PartWriter>(
+        rows: Vec<ExportRow>,
+        sort: SortBy,
+        writer: &(dyn Fn(usize) -> W + Sync),
+    ) -> RenderedPage {
+        write_rows(rows, sort, writer)
+    }
+
     pub fn rows(&self) -> usize {
         self.parts.iter().map(|(n, _)| n).sum()
     }
@@ -70,18 +80,8 @@ fn part_sizes_for(rows: i64, cores: i64) -> Vec<i64> {
     sizes
 }
 
-impl RenderedPage {
-    /// Rows already read, written in [`part_sizes`] parts, all but the first on scoped threads
-    /// of their own.
-    pub fn from_rows<W: PartWriter>(
-        rows: Vec<ExportRow>,
-        sort: SortBy,
-        writer: &(dyn Fn(usize) -> W + Sync),
-    ) -> RenderedPage {
-        write_rows(rows, sort, writer)
-    }
-}
-
+/// Rows already read, written in [`part_sizes`] parts, all but the first on scoped threads of
+/// their own.
 fn write_rows<W: PartWriter>(
     rows: Vec<ExportRow>,
     sort: SortBy,
