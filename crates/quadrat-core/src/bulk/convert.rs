@@ -38,6 +38,20 @@ struct RowFields<'r> {
     locs: Vec<[&'r str; 3]>,
 }
 
+/// Column `i`'s answer: a location from its three fields, any other input from its text.
+fn column_answer(
+    col: &Column,
+    texts: &[Option<&str>],
+    locs: &[[&str; 3]],
+    i: usize,
+) -> Result<Value, Ec5Error> {
+    if col.kind == InputType::Location {
+        Ok(location(locs[i]))
+    } else {
+        convert(col, texts[i].unwrap_or_default())
+    }
+}
+
 impl Template {
     /// The fields of `row` as `binding` places them, or the error of a row whose field count is
     /// not the header's.
@@ -102,12 +116,7 @@ impl Template {
         // `json!`, which serialises every interpolated value again).
         let mut converted: Vec<Option<Value>> = Vec::with_capacity(self.columns.len());
         for (i, col) in self.columns.iter().enumerate() {
-            let value = if col.kind == InputType::Location {
-                Ok(location(locs[i]))
-            } else {
-                convert(col, texts[i].unwrap_or_default())
-            };
-            match value {
+            match column_answer(col, &texts, &locs, i) {
                 Ok(v) => converted.push(Some(v)),
                 Err(e) => {
                     errors.push(e);
@@ -402,12 +411,7 @@ mod tests {
         let mut errors = Vec::new();
         let mut converted: HashMap<&str, Value> = HashMap::new();
         for (i, col) in t.columns.iter().enumerate() {
-            let value = if col.kind == InputType::Location {
-                Ok(location(locs[i]))
-            } else {
-                convert(col, texts[i].unwrap_or_default())
-            };
-            match value {
+            match column_answer(col, &texts, &locs, i) {
                 Ok(v) => {
                     converted.insert(col.input_ref.as_str(), v);
                 }
