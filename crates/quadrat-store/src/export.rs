@@ -584,19 +584,9 @@ fn sqlite_row_ref<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<ExportRowRef
     })
 }
 
-/// A row of [`row_columns`] as rusqlite reads it.
+/// A row of [`row_columns`] as rusqlite reads it, copied out of SQLite.
 fn sqlite_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExportRow> {
-    Ok(ExportRow {
-        id: r.get(0)?,
-        uuid: r.get(1)?,
-        related_uuid: r.get(2)?,
-        created_at: r.get(3)?,
-        uploaded_at: r.get(4)?,
-        title: r.get(5)?,
-        created_by: r.get(6)?,
-        entry_data: r.get(7)?,
-        branch_counts: r.get(8)?,
-    })
+    sqlite_row_ref(r).map(|row| row.to_owned())
 }
 
 macro_rules! bind_all {
