@@ -55,3 +55,32 @@ async fn sqlite_and_postgres_schemas_have_same_tables_columns_and_indexes() {
     a.close().await;
     b.close().await;
 }
+
+/// Counting or walking one record's children seeks the parent's (or owner's) index: a plan
+/// on a `(project_id, …)` index walks every row of the project, which an edit or a deletion
+/// on a large project would pay each time (the counts come out right either way).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counting_a_records_children_seeks_its_parents_index() {
+    let db = TestDb::sqlite().await;
+    let store = db.store().await;
+    let plans = store.child_count_plans().await.expect("plans");
+    assert_eq!(plans.len(), 4);
+    // The recursive walk reads its own rows (`doomed`, alias `d`) in full; no table.
+    let walks = |l: &str| {
+        l.contains("(project_id=?")
+            || (l.starts_with("SCAN ") && l != "SCAN d" && l != "SCAN doomed")
+    };
+    for (name, lines) in plans {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("(parent_uuid=?") || l.contains("(owner_uuid=?")),
+            "{name}: {lines:?}"
+        );
+        assert!(
+            !lines.iter().any(|l| walks(l)),
+            "{name} walks the project: {lines:?}"
+        );
+    }
+    store.close().await;
+}

@@ -7,6 +7,12 @@ use serde_json::{Map, Value};
 use super::{EntryTx, with_tx};
 use crate::Result;
 
+/// `child_counts` of the entry `$2` := its direct children, counted on the parent's index
+/// (`+`: see [`super::lookups::CHILDREN_COUNT`]).
+pub(crate) const RECOUNT_CHILDREN: &str = "UPDATE entries SET child_counts = (SELECT COUNT(*) \
+     FROM entries c WHERE c.parent_uuid = $2 AND +c.project_id = $1) WHERE uuid = $2 AND \
+     project_id = $1";
+
 impl EntryTx {
     /// One more record in a form (`branch_ref` empty) or a branch.
     pub(super) async fn bump_counter(
@@ -133,19 +139,16 @@ impl EntryTx {
         Ok(())
     }
 
-    /// `child_counts` of `parent_uuid` := its direct children.
+    /// `child_counts` of `parent_uuid` := its direct children ([`RECOUNT_CHILDREN`]).
     pub(super) async fn recount_children(&mut self, parent_uuid: &str) -> Result<()> {
         let project_id = self.project_id;
         with_tx!(self, |conn| {
-            sqlx::query(
-                "UPDATE entries SET child_counts = (SELECT COUNT(*) FROM entries c WHERE \
-                 c.parent_uuid = $2 AND c.project_id = $1) WHERE uuid = $2 AND project_id = $1",
-            )
-            .bind(project_id)
-            .bind(parent_uuid)
-            .execute(&mut *conn)
-            .await
-            .map(drop)?
+            sqlx::query(RECOUNT_CHILDREN)
+                .bind(project_id)
+                .bind(parent_uuid)
+                .execute(&mut *conn)
+                .await
+                .map(drop)?
         });
         Ok(())
     }

@@ -25,11 +25,12 @@ pub struct Deleted {
     pub branch_entries: Vec<String>,
 }
 
-/// The entries the deletion starts from, then every descendant through `parent_uuid`.
-const DESCENDANTS: &str = "WITH RECURSIVE doomed(id, uuid) AS ( \
+/// The entries the deletion starts from, then every descendant through `parent_uuid`, each
+/// level found on the parent's index (`+`: see [`super::lookups::CHILDREN_COUNT`]).
+pub(crate) const DESCENDANTS: &str = "WITH RECURSIVE doomed(id, uuid) AS ( \
      SELECT id, uuid FROM entries WHERE project_id = $1 AND {start} \
      UNION SELECT e.id, e.uuid FROM entries e JOIN doomed d ON e.parent_uuid = d.uuid \
-     WHERE e.project_id = $1)";
+     WHERE +e.project_id = $1)";
 
 #[derive(sqlx::FromRow)]
 struct Doomed {

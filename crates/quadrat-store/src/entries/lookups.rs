@@ -37,6 +37,17 @@ pub(super) const STORED_ENTRY: &str =
 pub(super) const STORED_BRANCH: &str = "SELECT id, project_id, uuid, form_ref, owner_entry_id, \
      owner_uuid, owner_input_ref, user_id, device_id FROM branch_entries";
 
+/// Entries of a child form under one parent. The unary `+` keeps `project_id` from choosing
+/// the index: without statistics SQLite prefers a covering `(project_id, form_ref, …)` index,
+/// a walk over the whole form, to the parent's `(parent_uuid, form_ref, …)` seek.
+pub(crate) const CHILDREN_COUNT: &str = "SELECT COUNT(*) FROM entries WHERE parent_uuid = $1 \
+     AND form_ref = $2 AND +project_id = $3";
+
+/// Branch entries of one branch under one owner (`+` as in [`CHILDREN_COUNT`]: not a walk
+/// over the branch's entries of the whole project).
+pub(crate) const BRANCH_COUNT: &str = "SELECT COUNT(*) FROM branch_entries WHERE owner_uuid = \
+     $1 AND owner_input_ref = $2 AND +project_id = $3";
+
 impl EntryTx {
     /// The hierarchy entry with this uuid, in any project (uuids are globally unique).
     pub async fn entry_by_uuid(&mut self, uuid: &str) -> Result<Option<StoredEntry>> {
@@ -80,15 +91,12 @@ impl EntryTx {
     pub async fn children_count(&mut self, form_ref: &str, parent_uuid: &str) -> Result<i64> {
         let project_id = self.project_id;
         with_tx!(self, |conn| {
-            Ok(sqlx::query_scalar(
-                "SELECT COUNT(*) FROM entries WHERE parent_uuid = $1 AND form_ref = $2 AND \
-                 project_id = $3",
-            )
-            .bind(parent_uuid)
-            .bind(form_ref)
-            .bind(project_id)
-            .fetch_one(&mut *conn)
-            .await?)
+            Ok(sqlx::query_scalar(CHILDREN_COUNT)
+                .bind(parent_uuid)
+                .bind(form_ref)
+                .bind(project_id)
+                .fetch_one(&mut *conn)
+                .await?)
         })
     }
 
@@ -96,15 +104,12 @@ impl EntryTx {
     pub async fn branch_count(&mut self, owner_uuid: &str, branch_ref: &str) -> Result<i64> {
         let project_id = self.project_id;
         with_tx!(self, |conn| {
-            Ok(sqlx::query_scalar(
-                "SELECT COUNT(*) FROM branch_entries WHERE owner_uuid = $1 AND \
-                 owner_input_ref = $2 AND project_id = $3",
-            )
-            .bind(owner_uuid)
-            .bind(branch_ref)
-            .bind(project_id)
-            .fetch_one(&mut *conn)
-            .await?)
+            Ok(sqlx::query_scalar(BRANCH_COUNT)
+                .bind(owner_uuid)
+                .bind(branch_ref)
+                .bind(project_id)
+                .fetch_one(&mut *conn)
+                .await?)
         })
     }
 }

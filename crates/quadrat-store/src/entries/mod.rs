@@ -13,7 +13,8 @@
 //! - `write`: new records and edits, with the uniqueness index and the media totals;
 //! - `counters`: `entry_counters`, `child_counts` and `branch_counts` kept exact;
 //! - `delete`: entries with their descendants, or one branch entry;
-//! - `reads` (feature `test-support`): whole rows read back, for tests and benchmarks.
+//! - `reads` (feature `test-support`): whole rows read back, for tests and benchmarks;
+//! - `plans` (feature `test-support`): SQLite's plans of the statements counting children.
 
 mod batch;
 mod branch_batch;
@@ -21,6 +22,8 @@ mod counters;
 mod delete;
 mod group;
 mod lookups;
+#[cfg(feature = "test-support")]
+mod plans;
 #[cfg(feature = "test-support")]
 mod reads;
 mod write;
