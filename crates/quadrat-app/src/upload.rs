@@ -42,6 +42,11 @@ pub(crate) fn refuse(code: &str, source: impl Into<String>) -> Refusal {
 /// What a batch row came to.
 pub type RowOutcome = std::result::Result<(), Refusal>;
 
+/// A row past the checks made before its transaction ([`precheck_owned`]), or why not: what
+/// [`BatchSession::push_checked`] and [`App::ingest_checked`] take, so the bulk import can
+/// check rows on its reading thread, ahead of the writes.
+pub(crate) type CheckedRow = std::result::Result<Upload, Refusal>;
+
 /// The project and what every upload to it needs, prepared once per request or batch.
 pub(crate) struct Target<'a> {
     pub(crate) project: &'a ResolvedProject,
@@ -228,10 +233,11 @@ pub struct BatchSession<'a> {
 }
 
 impl BatchSession<'_> {
-    /// Checks and stores rows inside the batch, as [`App::ingest_batch`] does (on its batched
-    /// path); later rows, of this call and of the next ones, see them.
-    pub async fn push_rows(&mut self, rows: Vec<Value>) -> Result<Vec<RowOutcome>> {
-        crate::upload_batch::ingest_rows(&mut self.tx, &mut self.target, &self.actor, rows).await
+    /// Checks and stores prechecked rows inside the batch, as [`App::ingest_checked`] does;
+    /// later rows, of this call and of the next ones, see them.
+    pub(crate) async fn push_checked(&mut self, rows: Vec<CheckedRow>) -> Result<Vec<RowOutcome>> {
+        crate::upload_batch::ingest_checked_rows(&mut self.tx, &mut self.target, &self.actor, rows)
+            .await
     }
 
     pub async fn commit(self) -> Result<()> {

@@ -27,8 +27,8 @@ use serde_json::Value;
 
 use crate::projects::ResolvedProject;
 use crate::upload::{
-    Refusal, RowOutcome, Target, branch_unique_keys, commit, entry_unique_keys, hashed_device_id,
-    persist_error, precheck_owned, refuse, store_data, zero_branch_counts,
+    CheckedRow, Refusal, RowOutcome, Target, branch_unique_keys, commit, entry_unique_keys,
+    hashed_device_id, persist_error, precheck_owned, refuse, store_data, zero_branch_counts,
 };
 use crate::{App, Result};
 
@@ -49,28 +49,39 @@ impl App {
         actor: &Actor,
         rows: Vec<Value>,
     ) -> Result<Vec<RowOutcome>> {
+        let target = Target::new(project)?;
+        let checked = rows
+            .into_iter()
+            .map(|data| precheck_owned(&target, actor, data))
+            .collect();
+        self.ingest_checked(project, actor, checked).await
+    }
+
+    /// [`App::ingest_batch`] of rows checked already ([`precheck_owned`]).
+    pub(crate) async fn ingest_checked(
+        &self,
+        project: &ResolvedProject,
+        actor: &Actor,
+        rows: Vec<CheckedRow>,
+    ) -> Result<Vec<RowOutcome>> {
         self.refuse_locked_mirror(project)?;
         let mut target = Target::new(project)?;
         let mut tx = self.store.begin_entries(project.id).await?;
-        let outcomes = ingest_rows(&mut tx, &mut target, actor, rows).await?;
+        let outcomes = ingest_checked_rows(&mut tx, &mut target, actor, rows).await?;
         commit(tx).await?;
         Ok(outcomes)
     }
 }
 
-/// [`App::ingest_batch`]'s rows inside an open transaction, which stays open: the batched
+/// [`App::ingest_checked`]'s rows inside an open transaction, which stays open: the batched
 /// path of both the committed batches and the all-or-nothing session. The lookups are made
 /// here, inside `tx`, so they see what earlier calls on the same transaction wrote.
-pub(crate) async fn ingest_rows(
+pub(crate) async fn ingest_checked_rows(
     tx: &mut EntryTx,
     target: &mut Target<'_>,
     actor: &Actor,
-    rows: Vec<Value>,
+    checked: Vec<CheckedRow>,
 ) -> Result<Vec<RowOutcome>> {
-    let checked: Vec<_> = rows
-        .into_iter()
-        .map(|data| precheck_owned(target, actor, data))
-        .collect();
     let mut known = Some(Known::look_up(tx, &target.def, &checked).await?);
     let project_id = tx.project_id();
     let mut outcomes = Vec::with_capacity(checked.len());
@@ -125,7 +136,7 @@ enum ChunkEnd {
 /// each, until a chunk is staged, the rows end, or a row needs the one-row path. It yields
 /// every [`CHECK_STEP`] rows, so the writes it runs beside go on to their next statement.
 async fn check_chunk(
-    rows: &mut impl Iterator<Item = std::result::Result<Upload, Refusal>>,
+    rows: &mut impl Iterator<Item = CheckedRow>,
     known: &mut Option<Known>,
     target: &mut Target<'_>,
     (project_id, actor): (i64, &Actor),
@@ -313,11 +324,7 @@ fn sent_branch<'a>(def: &'a Definition, upload: &DataUpload) -> Option<&'a Input
 }
 
 impl Known {
-    async fn look_up(
-        tx: &mut EntryTx,
-        def: &Definition,
-        checked: &[std::result::Result<Upload, Refusal>],
-    ) -> Result<Known> {
+    async fn look_up(tx: &mut EntryTx, def: &Definition, checked: &[CheckedRow]) -> Result<Known> {
         let uploads = checked.iter().filter_map(|c| match c {
             Ok(Upload::Data(u)) => Some(u),
             _ => None,

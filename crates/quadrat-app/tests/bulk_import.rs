@@ -3,7 +3,7 @@
 //! stores nothing on any error, a wrong file is refused before anything is stored, and an input
 //! that breaks part-way keeps exactly the batches committed before.
 
-use std::io::Read;
+use std::io::{Cursor, Read};
 
 use quadrat_app::App;
 use quadrat_app::bulk::{BATCH_ROWS, BulkError, BulkFormat, BulkOptions, BulkReport};
@@ -33,7 +33,7 @@ fn sites_csv(rows: usize, broken: &[u64]) -> String {
 
 async fn import(
     app: &App,
-    input: impl Read,
+    input: impl Read + Send + 'static,
     format: BulkFormat,
     options: &BulkOptions,
 ) -> Result<BulkReport, BulkError> {
@@ -45,6 +45,11 @@ async fn import(
         assert!(read > 0, "progress was reported");
     }
     result
+}
+
+/// The bytes of `text`, owned, as the import's reading thread takes them.
+fn bytes(text: &str) -> Cursor<Vec<u8>> {
+    Cursor::new(text.as_bytes().to_vec())
 }
 
 async fn total_entries(app: &App) -> u64 {
@@ -62,14 +67,9 @@ async fn batches_store_accepted_rows_and_report_rejected_lines_across_batches(db
     let rows = BATCH_ROWS + 10;
     let broken = [3, BATCH_ROWS as u64 + 5];
     let csv = sites_csv(rows, &broken);
-    let report = import(
-        &app,
-        csv.as_bytes(),
-        BulkFormat::Csv,
-        &BulkOptions::default(),
-    )
-    .await
-    .unwrap();
+    let report = import(&app, bytes(&csv), BulkFormat::Csv, &BulkOptions::default())
+        .await
+        .unwrap();
     assert_eq!(report.accepted, rows as u64 - 2);
     assert_eq!(lines(&report), broken);
     assert_eq!(report.rejected[0].errors[0].code, "ec5_27");
@@ -85,7 +85,7 @@ async fn all_or_nothing_stores_nothing_when_a_row_is_rejected(db: TestDb) {
     };
     let report = import(
         &app,
-        sites_csv(20, &[12]).as_bytes(),
+        bytes(&sites_csv(20, &[12])),
         BulkFormat::Csv,
         &options,
     )
@@ -93,14 +93,9 @@ async fn all_or_nothing_stores_nothing_when_a_row_is_rejected(db: TestDb) {
     .unwrap();
     assert_eq!((report.accepted, lines(&report)), (0, vec![12]));
     assert_eq!(total_entries(&app).await, 0);
-    let report = import(
-        &app,
-        sites_csv(20, &[]).as_bytes(),
-        BulkFormat::Csv,
-        &options,
-    )
-    .await
-    .unwrap();
+    let report = import(&app, bytes(&sites_csv(20, &[])), BulkFormat::Csv, &options)
+        .await
+        .unwrap();
     assert_eq!((report.accepted, report.rejected.len()), (20, 0));
     assert_eq!(total_entries(&app).await, 20);
 }
@@ -146,7 +141,7 @@ async fn a_wrong_file_is_refused_before_anything_is_stored(db: TestDb) {
         ),
     ];
     for (code, text, options) in cases {
-        match import(&app, text.as_bytes(), BulkFormat::Csv, &options).await {
+        match import(&app, bytes(&text), BulkFormat::Csv, &options).await {
             Err(BulkError::Refused(errors)) => assert_eq!(errors[0].code, code, "{errors:?}"),
             other => panic!("{code}: {other:?}"),
         }
@@ -155,7 +150,7 @@ async fn a_wrong_file_is_refused_before_anything_is_stored(db: TestDb) {
         .bulk_import(
             "no-such-project",
             BulkFormat::Csv,
-            good.as_bytes(),
+            bytes(&good),
             &BulkOptions::default(),
             &mut |_| {},
         )
@@ -167,18 +162,15 @@ async fn a_wrong_file_is_refused_before_anything_is_stored(db: TestDb) {
     assert_eq!(total_entries(&app).await, 0);
 }
 
-/// Gives `text`, then fails as a broken disk or a cut connection would.
-struct BreaksAfter<'a>(&'a [u8]);
+/// Gives its text, then fails as a broken disk or a cut connection would.
+struct BreaksAfter(Cursor<Vec<u8>>);
 
-impl Read for BreaksAfter<'_> {
+impl Read for BreaksAfter {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.0.is_empty() {
-            return Err(std::io::Error::other("the disk went away"));
+        match self.0.read(buf)? {
+            0 => Err(std::io::Error::other("the disk went away")),
+            n => Ok(n),
         }
-        let n = self.0.len().min(buf.len());
-        buf[..n].copy_from_slice(&self.0[..n]);
-        self.0 = &self.0[n..];
-        Ok(n)
     }
 }
 
@@ -195,7 +187,7 @@ async fn an_input_that_breaks_keeps_only_committed_batches(db: TestDb) {
     }
     match import(
         &app,
-        BreaksAfter(text.as_bytes()),
+        BreaksAfter(bytes(&text)),
         BulkFormat::JsonLines,
         &BulkOptions::default(),
     )
@@ -214,7 +206,7 @@ async fn an_input_that_breaks_keeps_only_committed_batches(db: TestDb) {
         ..BulkOptions::default()
     };
     let csv = sites_csv(30, &[]);
-    match import(&app, BreaksAfter(csv.as_bytes()), BulkFormat::Csv, &options).await {
+    match import(&app, BreaksAfter(bytes(&csv)), BulkFormat::Csv, &options).await {
         Err(BulkError::Unreadable { stored, .. }) => assert_eq!(stored, 0),
         other => panic!("{other:?}"),
     }
@@ -248,7 +240,7 @@ async fn rows_of_one_batch_see_each_other_as_one_row_uploads_do(db: TestDb) {
     let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
     let report = import(
         &app,
-        text.as_bytes(),
+        bytes(&text),
         BulkFormat::JsonLines,
         &BulkOptions::default(),
     )
@@ -425,7 +417,7 @@ async fn batched_branch_rows_equal_the_one_row_path(db: TestDb) {
     let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
     let report = import(
         &app,
-        text.as_bytes(),
+        bytes(&text),
         BulkFormat::JsonLines,
         &BulkOptions::default(),
     )
@@ -477,7 +469,7 @@ async fn all_or_nothing_on_the_batched_path_equals_the_one_row_path(db: TestDb) 
         "T-x",
     ));
     let text: String = failing.iter().map(|r| format!("{r}\n")).collect();
-    let report = import(&app, text.as_bytes(), BulkFormat::JsonLines, &options)
+    let report = import(&app, bytes(&text), BulkFormat::JsonLines, &options)
         .await
         .unwrap();
     assert_eq!(
@@ -489,7 +481,7 @@ async fn all_or_nothing_on_the_batched_path_equals_the_one_row_path(db: TestDb) 
     let (rejected, expected) = one_by_one(&reference_db, many_rows).await;
     assert_eq!(rejected, Vec::<u64>::new());
     let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
-    let report = import(&app, text.as_bytes(), BulkFormat::JsonLines, &options)
+    let report = import(&app, bytes(&text), BulkFormat::JsonLines, &options)
         .await
         .unwrap();
     assert_eq!(
