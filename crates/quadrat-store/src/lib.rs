@@ -244,6 +244,19 @@ pub struct Store {
 /// The SQLite writer's page cache, KiB.
 const WRITER_CACHE_KIB: u32 = 16_384;
 
+/// WAL pages after which a commit of the writer checkpoints them into the database, by
+/// durability. Each checkpoint syncs the WAL and the database and stalls the commit that runs
+/// it: with `safe`, where every commit is synced anyway, ten times fewer than SQLite's default
+/// of 1,000 pages (about 4 MB), each copying once the pages rewritten meanwhile, made the bulk
+/// import about 13 % faster (the WAL file grows to about 40 MB). With `relaxed` the checkpoint
+/// is the only sync, so the default keeps what a power cut may take as small as documented.
+fn writer_checkpoint_pages(durability: Durability) -> u32 {
+    match durability {
+        Durability::Safe => 10_000,
+        Durability::Relaxed => 1_000,
+    }
+}
+
 impl Store {
     /// Opens the database named by `url` (`sqlite://PATH` creates the file; `postgres://…`)
     /// with the safe durability. Does not migrate: call [`Store::migrate`].
@@ -295,7 +308,11 @@ impl Store {
                 options
                     .clone()
                     .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
-                    .pragma("temp_store", "MEMORY"),
+                    .pragma("temp_store", "MEMORY")
+                    .pragma(
+                        "wal_autocheckpoint",
+                        writer_checkpoint_pages(durability).to_string(),
+                    ),
             )
             .await?;
         let read = SqlitePoolOptions::new()
