@@ -241,6 +241,12 @@ pub struct Store {
     pub(crate) marks: Arc<page_marks::PageMarks>,
 }
 
+/// The page size of a database Quadrat creates, bytes. An entry row of 2-3 KB filled SQLite's
+/// default 4 KiB page alone, half of it empty, so twice the pages were written and read; 8 KiB
+/// holds three (the bulk import about 20 % faster). 16 KiB writes four times the bytes of each
+/// index page an upload touches, and made uploads slower.
+const NEW_DATABASE_PAGE_BYTES: u32 = 8192;
+
 /// The SQLite writer's page cache, KiB.
 const WRITER_CACHE_KIB: u32 = 16_384;
 
@@ -286,6 +292,8 @@ impl Store {
         }
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
+            // Only a new file takes it: an existing database keeps its page size.
+            .page_size(NEW_DATABASE_PAGE_BYTES)
             .journal_mode(SqliteJournalMode::Wal)
             // Safe: the WAL is synced at every commit, so an acknowledged write survives a power
             // cut; relaxed: synced at checkpoints only (survives a killed process, not a power cut).

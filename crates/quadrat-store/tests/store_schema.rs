@@ -84,3 +84,22 @@ async fn counting_a_records_children_seeks_its_parents_index() {
     }
     store.close().await;
 }
+
+/// A database Quadrat creates has 8 KiB pages (an entry row fills a 4 KiB page alone); the
+/// pragma only takes when it runs before the WAL is set up, which a change of the connect
+/// options' order would silently undo.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_sqlite_database_has_8_kib_pages() {
+    let db = TestDb::sqlite().await;
+    let store = db.store().await;
+    store.close().await;
+    let conn = rusqlite::Connection::open(db.dir.path().join("quadrat.sqlite")).expect("open");
+    let page_size: i64 = conn
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .expect("page_size");
+    assert_eq!(page_size, 8192);
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .expect("journal_mode");
+    assert_eq!(mode, "wal");
+}
