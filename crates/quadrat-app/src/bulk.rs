@@ -1,6 +1,7 @@
 //! The bulk import (docs/protocol.md §5.10): a CSV file of the bulk-upload template or a JSON lines
-//! file of upload bodies, each row checked by the upload API's own validation
-//! ([`App::ingest_batch`], or an all-or-nothing [`crate::upload::BatchSession`]).
+//! file of upload bodies, each row checked by the upload API's own validation: its first checks
+//! on the reading thread, the rest as it is written (`App::ingest_checked`, or an
+//! all-or-nothing [`crate::upload::BatchSession`]).
 //!
 //! The rules live here, so the CLI and a web page import alike: rows are stored in batches of
 //! [`BATCH_ROWS`] (or in one transaction kept open to the end with `all_or_nothing`); a rejected

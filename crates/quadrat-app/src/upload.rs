@@ -94,9 +94,9 @@ impl App {
         }
     }
 
-    /// A batch kept open across calls (the all-or-nothing bulk import): rows go in with
-    /// [`BatchSession::push_rows`], each checked as [`App::ingest_batch`] checks it, and nothing is
-    /// kept unless [`BatchSession::commit`] is called.
+    /// A batch kept open across calls (the all-or-nothing bulk import): prechecked rows go in
+    /// with `BatchSession::push_checked`, each checked as [`App::ingest_batch`] checks it, and
+    /// nothing is kept unless [`BatchSession::commit`] is called.
     pub async fn begin_batch<'a>(
         &self,
         project: &'a ResolvedProject,

@@ -37,7 +37,7 @@ pub struct RenderedPage {
 }
 
 impl RenderedPage {
-    /// Rows already read, written in parts as a page read in parts is ([`part_sizes`]: one
+    /// Rows already read, written in parts as a page read in parts is (`part_sizes`: one
     /// per core), all but the first on scoped threads of their own.
     pub fn from_rows<W: PartWriter>(
         rows: Vec<ExportRow>,

@@ -89,24 +89,23 @@ impl EntryTx {
 
     /// Entries of a child form under one parent.
     pub async fn children_count(&mut self, form_ref: &str, parent_uuid: &str) -> Result<i64> {
-        let project_id = self.project_id;
-        with_tx!(self, |conn| {
-            Ok(sqlx::query_scalar(CHILDREN_COUNT)
-                .bind(parent_uuid)
-                .bind(form_ref)
-                .bind(project_id)
-                .fetch_one(&mut *conn)
-                .await?)
-        })
+        self.count_under(CHILDREN_COUNT, parent_uuid, form_ref)
+            .await
     }
 
     /// Branch entries of one branch under one owner.
     pub async fn branch_count(&mut self, owner_uuid: &str, branch_ref: &str) -> Result<i64> {
+        self.count_under(BRANCH_COUNT, owner_uuid, branch_ref).await
+    }
+
+    /// `sql` ([`CHILDREN_COUNT`] or [`BRANCH_COUNT`]) for one parent or owner and one form or
+    /// branch, in this project.
+    async fn count_under(&mut self, sql: &'static str, uuid: &str, reference: &str) -> Result<i64> {
         let project_id = self.project_id;
         with_tx!(self, |conn| {
-            Ok(sqlx::query_scalar(BRANCH_COUNT)
-                .bind(owner_uuid)
-                .bind(branch_ref)
+            Ok(sqlx::query_scalar(sql)
+                .bind(uuid)
+                .bind(reference)
                 .bind(project_id)
                 .fetch_one(&mut *conn)
                 .await?)
