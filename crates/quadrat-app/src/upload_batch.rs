@@ -49,12 +49,13 @@ impl App {
         actor: &Actor,
         rows: Vec<Value>,
     ) -> Result<Vec<RowOutcome>> {
-        let target = Target::new(project)?;
+        self.refuse_locked_mirror(project)?;
+        let mut target = Target::new(project)?;
         let checked = rows
             .into_iter()
             .map(|data| precheck_owned(&target, actor, data))
             .collect();
-        self.ingest_checked(project, actor, checked).await
+        self.store_checked(&mut target, actor, checked).await
     }
 
     /// [`App::ingest_batch`] of rows checked already ([`precheck_owned`]).
@@ -65,9 +66,19 @@ impl App {
         rows: Vec<CheckedRow>,
     ) -> Result<Vec<RowOutcome>> {
         self.refuse_locked_mirror(project)?;
-        let mut target = Target::new(project)?;
-        let mut tx = self.store.begin_entries(project.id).await?;
-        let outcomes = ingest_checked_rows(&mut tx, &mut target, actor, rows).await?;
+        self.store_checked(&mut Target::new(project)?, actor, rows)
+            .await
+    }
+
+    /// `rows` in one transaction of their own, committed.
+    async fn store_checked(
+        &self,
+        target: &mut Target<'_>,
+        actor: &Actor,
+        rows: Vec<CheckedRow>,
+    ) -> Result<Vec<RowOutcome>> {
+        let mut tx = self.store.begin_entries(target.project.id).await?;
+        let outcomes = ingest_checked_rows(&mut tx, target, actor, rows).await?;
         commit(tx).await?;
         Ok(outcomes)
     }

@@ -37,14 +37,50 @@ pub struct RenderedPage {
 }
 
 impl RenderedPage {
-    /// Rows already read, written in parts as a page read in parts is (`part_sizes`: one
-    /// per core), all but the first on scoped threads of their own.
+    /// Rows already read, written in parts as a page read in parts is (`part_sizes`: one per
+    /// core), all but the first on scoped threads of their own.
     pub fn from_rows<W: PartWriter>(
         rows: Vec<ExportRow>,
         sort: SortBy,
         writer: &(dyn Fn(usize) -> W + Sync),
     ) -> RenderedPage {
-        write_rows(rows, sort, writer)
+        let write = |part: &[ExportRow]| {
+            let mut w = writer(part.len());
+            for row in part {
+                w.row(&row.as_ref());
+            }
+            (part.len(), w.into_bytes())
+        };
+        let mut slices = Vec::new();
+        let mut rest = rows.as_slice();
+        for size in part_sizes(rows.len() as i64) {
+            let (part, after) = rest.split_at(size as usize);
+            slices.push(part);
+            rest = after;
+        }
+        let parts = match slices.as_slice() {
+            [] => Vec::new(),
+            [only] => vec![write(only)],
+            [head, others @ ..] => std::thread::scope(|scope| {
+                let write = &write;
+                let handles: Vec<_> = others
+                    .iter()
+                    .map(|&part| (part, scope.spawn(move || write(part))))
+                    .collect();
+                let mut out = vec![write(head)];
+                // A part whose thread panicked is written again here, where a panic is the
+                // caller's.
+                for (part, handle) in handles {
+                    out.push(handle.join().unwrap_or_else(|_| write(part)));
+                }
+                out
+            }),
+        };
+        RenderedPage {
+            parts,
+            first: rows.first().map(|r| row_key(&r.as_ref(), sort)),
+            last: rows.last().map(|r| row_key(&r.as_ref(), sort)),
+        }
     }
 
     pub fn rows(&self) -> usize {
@@ -78,52 +114,6 @@ fn part_sizes_for(rows: i64, cores: i64) -> Vec<i64> {
         left -= size;
     }
     sizes
-}
-
-/// Rows already read, written in [`part_sizes`] parts, all but the first on scoped threads of
-/// their own.
-fn write_rows<W: PartWriter>(
-    rows: Vec<ExportRow>,
-    sort: SortBy,
-    writer: &(dyn Fn(usize) -> W + Sync),
-) -> RenderedPage {
-    let write = |part: &[ExportRow]| {
-        let mut w = writer(part.len());
-        for row in part {
-            w.row(&row.as_ref());
-        }
-        (part.len(), w.into_bytes())
-    };
-    let mut slices = Vec::new();
-    let mut rest = rows.as_slice();
-    for size in part_sizes(rows.len() as i64) {
-        let (part, after) = rest.split_at(size as usize);
-        slices.push(part);
-        rest = after;
-    }
-    let parts = match slices.as_slice() {
-        [] => Vec::new(),
-        [only] => vec![write(only)],
-        [head, others @ ..] => std::thread::scope(|scope| {
-            let write = &write;
-            let handles: Vec<_> = others
-                .iter()
-                .map(|&part| (part, scope.spawn(move || write(part))))
-                .collect();
-            let mut out = vec![write(head)];
-            // A part whose thread panicked is written again here, where a panic is the
-            // caller's.
-            for (part, handle) in handles {
-                out.push(handle.join().unwrap_or_else(|_| write(part)));
-            }
-            out
-        }),
-    };
-    RenderedPage {
-        parts,
-        first: rows.first().map(|r| row_key(&r.as_ref(), sort)),
-        last: rows.last().map(|r| row_key(&r.as_ref(), sort)),
-    }
 }
 
 #[cfg(test)]
@@ -168,7 +158,8 @@ mod tests {
                     ..ExportRow::default()
                 })
                 .collect();
-            let page = write_rows(rows.clone(), SortBy::CreatedAt, &|_| Ids(Vec::new()));
+            let page =
+                RenderedPage::from_rows(rows.clone(), SortBy::CreatedAt, &|_| Ids(Vec::new()));
             assert_eq!(page.rows(), rows.len());
             let joined: Vec<u8> = page.parts.into_iter().flat_map(|p| p.1).collect();
             let single: String = (0..n).map(|id| format!("{id},")).collect();
