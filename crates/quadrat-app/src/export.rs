@@ -191,6 +191,20 @@ pub(crate) fn row_view<'a>(row: &ExportRowRef<'a>, branch: bool) -> StoredEntry<
     }
 }
 
+/// What a page's rows are written as ([`PagePart`]), as a key for the pages the store reads
+/// ahead: everything the plan is made of beside the rows (the stored structure's version
+/// covers the definition and the mappings). The selection is the store's part of the key.
+fn writer_key(project: &ResolvedProject, query: &EntriesQuery, origin: &str) -> String {
+    format!(
+        "{format:?} {version} {map} {private} {slug} {origin}",
+        format = query.format,
+        version = project.structure.version(),
+        map = query.map_index,
+        private = project.is_private(),
+        slug = project.slug,
+    )
+}
+
 fn select<'a>(project: &ResolvedProject, query: &'a EntriesQuery) -> ExportSelect<'a> {
     ExportSelect {
         project_id: project.id,
@@ -268,6 +282,7 @@ impl App {
         let (read, before, after) = match (at, query.format) {
             (None, format) => {
                 let read = if matches!(format, Format::Json | Format::Csv) {
+                    let writes = writer_key(project, &query, req.origin);
                     let plan = plan.clone();
                     PageRead::Rendered(
                         self.store
@@ -279,6 +294,7 @@ impl App {
                                 per_page,
                                 known_total,
                                 move |rows| PagePart::new(plan.clone(), branch, format, rows),
+                                Some(&writes),
                             )
                             .await?,
                     )

@@ -77,13 +77,32 @@ async fn rendered(
     order: SortOrder,
     offset: i64,
 ) -> RenderedPage {
+    rendered_as(store, project_id, sort, order, offset, None).await
+}
+
+/// A page written by writers known by `writes` (`None`: none read ahead).
+async fn rendered_as(
+    store: &Store,
+    project_id: i64,
+    sort: SortBy,
+    order: SortOrder,
+    offset: i64,
+    writes: Option<&str>,
+) -> RenderedPage {
     let whole = Selection::Form;
     let sel = selection(project_id, &whole);
     let total = store.export_totals(&sel, None).await.unwrap().total;
     store
-        .export_page_rendered(&sel, sort, order, offset, PER_PAGE, total, |_| {
-            Columns(Vec::new())
-        })
+        .export_page_rendered(
+            &sel,
+            sort,
+            order,
+            offset,
+            PER_PAGE,
+            total,
+            |_| Columns(Vec::new()),
+            writes,
+        )
         .await
         .unwrap()
 }
@@ -193,6 +212,82 @@ async fn parts_join_to_the_page_read_whole(db: TestDb) {
 }
 
 both_engines!(parts_join_to_the_page_read_whole);
+
+/// A walk's next pages, read ahead on SQLite (`quadrat-store/src/read_ahead.rs`), are the
+/// pages a read gives; one read ahead before rows were added, or for other writers, is not
+/// taken.
+async fn pages_read_ahead_are_the_pages_a_read_gives(db: TestDb) {
+    let app = db.app().await;
+    let project = import_tree_survey(&app).await;
+    let project_id = project.id;
+    let seed = |count, first| {
+        let store = app.store.clone();
+        async move {
+            store
+                .seed_entries_for_bench(
+                    project_id,
+                    SITES,
+                    "{\"id\":\"{uuid}\"}",
+                    "Site",
+                    count,
+                    first,
+                )
+                .await
+                .unwrap();
+        }
+    };
+    seed(3_000, 1_700_000_000_000).await;
+    let sqlite = db.store().await.engine() == quadrat_store::Engine::Sqlite;
+    let (sort, order) = (SortBy::CreatedAt, SortOrder::Asc);
+
+    // Five pages in order: the walk shows at the second, the third to fifth are read ahead.
+    let walker = db.store().await;
+    for n in 0..5 {
+        let offset = n * PER_PAGE;
+        let page = rendered_as(&walker, project_id, sort, order, offset, Some("w")).await;
+        let fresh = rows(&db.store().await, project_id, sort, order, offset).await;
+        check(page, &fresh, sort, &format!("walked page {n}"));
+    }
+    let taken = walker.pages_taken_from_read_ahead();
+    assert_eq!(taken, if sqlite { 3 } else { 0 }, "pages taken");
+
+    // Other writers: the page read ahead is not theirs.
+    let walker = db.store().await;
+    for n in 0..2 {
+        rendered_as(&walker, project_id, sort, order, n * PER_PAGE, Some("w")).await;
+    }
+    let page = rendered_as(&walker, project_id, sort, order, 2 * PER_PAGE, Some("v")).await;
+    let fresh = rows(&db.store().await, project_id, sort, order, 2 * PER_PAGE).await;
+    check(page, &fresh, sort, "another writer's page");
+    assert_eq!(walker.pages_taken_from_read_ahead(), 0, "another writer's");
+
+    // Rows added while the third page is read ahead: it is read again.
+    let walker = db.store().await;
+    for n in 0..2 {
+        rendered_as(&walker, project_id, sort, order, n * PER_PAGE, Some("w")).await;
+    }
+    seed(7, 1_600_000_000_000).await;
+    let page = rendered_as(&walker, project_id, sort, order, 2 * PER_PAGE, Some("w")).await;
+    let fresh = rows(&db.store().await, project_id, sort, order, 2 * PER_PAGE).await;
+    assert_eq!(
+        fresh.first().map(|r| r.created_at),
+        Some(1_700_000_000_000 + (2 * PER_PAGE - 7) * 1000),
+        "the new, older rows moved the page"
+    );
+    check(
+        page,
+        &fresh,
+        sort,
+        "a page read ahead before rows were added",
+    );
+    assert_eq!(
+        walker.pages_taken_from_read_ahead(),
+        0,
+        "taken after a change"
+    );
+}
+
+both_engines!(pages_read_ahead_are_the_pages_a_read_gives);
 
 /// SQLite reads a part's rows in the order of its ids: the outer ORDER BY takes no temporary
 /// B-tree (which would copy whole rows, `entry_data` and all, into a sorter), nor does a page

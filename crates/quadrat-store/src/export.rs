@@ -12,9 +12,10 @@ use std::sync::Arc;
 use quadrat_core::export::keyset::{KeyValue, SortKey};
 use quadrat_core::export::params::{DateColumn, DateFilter, Selection, SortBy, SortOrder};
 
-use crate::page_marks::Mark;
+use crate::page_marks::{Mark, PageMarks};
 use crate::page_parts::{self, PartWriter, RenderedPage};
 use crate::page_reader::{Arg, PageReader};
+use crate::read_ahead::AheadKey;
 use crate::title_search::{TitlePlan, fts_table};
 use crate::{Db, Engine, Result, Store, StoreError, with_pool};
 
@@ -137,6 +138,86 @@ fn read_part<W: PartWriter>(
     })?;
     part.bytes = w.into_bytes();
     Ok(part)
+}
+
+/// A page to read in parts, planned ([`Store::plan_parts`]): what its reads need, owned.
+struct PartsRead {
+    pages: Arc<PageReader>,
+    sql: Arc<String>,
+    /// Each part's size in rows and its statement's arguments.
+    parts: Vec<(usize, Vec<Arg>)>,
+    sort: SortBy,
+    /// The selection's key among the marks.
+    selection: String,
+    offset: i64,
+    /// The mark the page is read past.
+    mark: Option<Mark>,
+}
+
+/// Reads a planned page's parts, each on a blocking thread of its own, written by `writer`s:
+/// the page and the data version its rows were read at, or `None` when the parts' versions
+/// disagree (or a mark's does: the selection's marks are then dropped). The page's end is
+/// marked for the next.
+async fn read_parts<W, F>(
+    marks: &PageMarks,
+    read: PartsRead,
+    writer: Arc<F>,
+) -> Result<Option<(RenderedPage, Option<i64>)>>
+where
+    W: PartWriter,
+    F: Fn(usize) -> W + Send + Sync + 'static,
+{
+    let PartsRead {
+        pages,
+        sql,
+        parts: planned,
+        sort,
+        selection,
+        offset,
+        mark,
+    } = read;
+    let mut reads = Vec::with_capacity(planned.len());
+    for (size, args) in planned {
+        let (pages, sql, writer) = (pages.clone(), sql.clone(), writer.clone());
+        reads.push(tokio::task::spawn_blocking(move || {
+            read_part(&pages, &sql, &args, sort, size, &*writer)
+        }));
+    }
+    let mut parts = Vec::with_capacity(reads.len());
+    for read in reads {
+        parts.push(
+            read.await
+                .map_err(|e| StoreError::Sqlite(e.to_string()))??,
+        );
+    }
+    let version = parts.first().and_then(|p| p.version);
+    let agree = parts.iter().all(|p| p.rows > 0 && p.version == version)
+        && mark.is_none_or(|m| version == Some(m.version));
+    if !agree {
+        if mark.is_some() {
+            marks.forget(&selection);
+        }
+        return Ok(None);
+    }
+    let rows: usize = parts.iter().map(|p| p.rows).sum();
+    if let (Some(last), Some(version)) = (parts.last().and_then(|p| p.last.as_ref()), version)
+        && let KeyValue::Time(key) = last.value
+    {
+        let mark = Mark {
+            key,
+            id: last.id,
+            version,
+        };
+        marks.put(&selection, offset + rows as i64, mark);
+    }
+    let first = parts.first_mut().and_then(|p| p.first.take());
+    let last = parts.last_mut().and_then(|p| p.last.take());
+    let page = RenderedPage {
+        parts: parts.into_iter().map(|p| (p.rows, p.bytes)).collect(),
+        first,
+        last,
+    };
+    Ok(Some((page, version)))
 }
 
 /// One exported row.
@@ -696,6 +777,10 @@ impl Store {
     /// as it is read. The parts' statements each read the data version: the page is theirs
     /// only when all read the same one (and a seek past a mark only at the mark's), as one
     /// statement's rows would be; otherwise it is read whole and written as rows are.
+    ///
+    /// `read_ahead`: what the writers write, as a key (equal keys, equal bytes for equal
+    /// rows). With it, a walk's next page is read in the background once the walk shows, and
+    /// taken by its request while still fresh (`read_ahead.rs`).
     #[allow(clippy::too_many_arguments)]
     pub async fn export_page_rendered<W, F>(
         &self,
@@ -706,22 +791,122 @@ impl Store {
         limit: i64,
         total: i64,
         writer: F,
+        read_ahead: Option<&str>,
     ) -> Result<RenderedPage>
     where
         W: PartWriter,
         F: Fn(usize) -> W + Send + Sync + 'static,
     {
         let writer = Arc::new(writer);
-        if let Some(page) = self
-            .read_in_parts(sel, sort, order, offset, limit, total, &writer)
+        if let Some(read) = self
+            .plan_parts(sel, sort, order, offset, limit, total)
             .await?
         {
-            return Ok(page);
+            let key = read_ahead.map(|writer| AheadKey {
+                selection: read.selection.clone(),
+                writer: writer.to_string(),
+                offset,
+                limit,
+            });
+            // A walk: this page starts past the mark the page before it left.
+            let walking = read.mark.is_some();
+            let mut page = match &key {
+                Some(key) => self.page_read_ahead(key, sel.project_id, &read.pages).await,
+                None => None,
+            };
+            if page.is_none() {
+                page = read_parts(&self.marks, read, writer.clone())
+                    .await?
+                    .map(|(page, _)| page);
+            }
+            if let Some(page) = page {
+                if let Some(key) = key
+                    && walking
+                {
+                    self.read_next_ahead(sel, sort, order, key, total, page.rows(), writer)
+                        .await;
+                }
+                return Ok(page);
+            }
         }
         let rows = self
             .export_page(sel, sort, order, offset, limit, total)
             .await?;
         Ok(RenderedPage::from_rows(rows, sort, &*writer))
+    }
+
+    /// The page read ahead for `key`, when its reading was started and the project's data
+    /// version is still the one its rows were read at.
+    async fn page_read_ahead(
+        &self,
+        key: &AheadKey,
+        project_id: i64,
+        pages: &Arc<PageReader>,
+    ) -> Option<RenderedPage> {
+        let task = self.ahead.take(key)?;
+        let (page, version) = task.await.ok()?.ok()??;
+        let now = pages
+            .query(
+                "SELECT last_seq FROM change_counters WHERE project_id = $1".into(),
+                vec![Arg::Int(project_id)],
+                |r| r.get::<_, Option<i64>>(0),
+            )
+            .await
+            .ok()?
+            .into_iter()
+            .next()
+            .flatten();
+        if now != version {
+            return None;
+        }
+        self.ahead.count_taken();
+        Some(page)
+    }
+
+    /// Starts reading the page after `key`'s (which held `rows` rows) in the background, when
+    /// `key`'s page was full, another follows it and `key`'s page left its mark. Its parts are
+    /// planned here (the selection is borrowed), read in the background. A failure only means
+    /// no page is read ahead.
+    #[allow(clippy::too_many_arguments)]
+    async fn read_next_ahead<W, F>(
+        &self,
+        sel: &ExportSelect<'_>,
+        sort: SortBy,
+        order: SortOrder,
+        key: AheadKey,
+        total: i64,
+        rows: usize,
+        writer: Arc<F>,
+    ) where
+        W: PartWriter,
+        F: Fn(usize) -> W + Send + Sync + 'static,
+    {
+        let next = key.offset + rows as i64;
+        if rows as i64 != key.limit || next >= total {
+            return;
+        }
+        let Ok(Some(read)) = self
+            .plan_parts(sel, sort, order, next, key.limit, total)
+            .await
+        else {
+            return;
+        };
+        if read.mark.is_none() {
+            return;
+        }
+        let marks = self.marks.clone();
+        let key = AheadKey {
+            offset: next,
+            ..key
+        };
+        self.ahead
+            .start(key, async move { read_parts(&marks, read, writer).await });
+    }
+
+    /// How many pages requests took from those read ahead (feature `test-support`).
+    #[cfg(feature = "test-support")]
+    pub fn pages_taken_from_read_ahead(&self) -> u64 {
+        self.ahead.taken()
     }
 
     /// SQLite's plan (`EXPLAIN QUERY PLAN`: each step's parent, 0 at the top, and its text)
@@ -750,10 +935,9 @@ impl Store {
             .await
     }
 
-    /// The SQLite side of [`Store::export_page_rendered`]; `None` when the page is not read
-    /// in parts (one part's worth of rows, a title sort) or the parts' data versions disagree.
-    #[allow(clippy::too_many_arguments)]
-    async fn read_in_parts<W, F>(
+    /// How the page `offset .. offset + limit` is read in parts on SQLite; `None` when it is
+    /// not (another engine, one part's worth of rows, a title sort).
+    async fn plan_parts(
         &self,
         sel: &ExportSelect<'_>,
         sort: SortBy,
@@ -761,12 +945,7 @@ impl Store {
         offset: i64,
         limit: i64,
         total: i64,
-        writer: &Arc<F>,
-    ) -> Result<Option<RenderedPage>>
-    where
-        W: PartWriter,
-        F: Fn(usize) -> W + Send + Sync + 'static,
-    {
+    ) -> Result<Option<PartsRead>> {
         let Db::Sqlite {
             pages: Some(pages), ..
         } = &self.db
@@ -800,54 +979,25 @@ impl Store {
             start = 0;
         }
         let sql = Arc::new(part_sql(sel, &w, engine, sort, order, from_end));
-        let mut reads = Vec::with_capacity(sizes.len());
-        for size in &sizes {
+        let mut parts = Vec::with_capacity(sizes.len());
+        for size in sizes {
             let mut args = w.args.clone();
-            args.push(Arg::Int(*size));
+            args.push(Arg::Int(size));
             args.push(Arg::Int(start));
             if from_end {
                 args.push(Arg::Int(total - 1 - offset));
             }
             start += size;
-            let size = *size as usize;
-            let (pages, sql, writer) = (pages.clone(), sql.clone(), writer.clone());
-            reads.push(tokio::task::spawn_blocking(move || {
-                read_part(&pages, &sql, &args, sort, size, &*writer)
-            }));
+            parts.push((size as usize, args));
         }
-        let mut parts = Vec::with_capacity(reads.len());
-        for read in reads {
-            parts.push(
-                read.await
-                    .map_err(|e| StoreError::Sqlite(e.to_string()))??,
-            );
-        }
-        let version = parts.first().and_then(|p| p.version);
-        let agree = parts.iter().all(|p| p.rows > 0 && p.version == version)
-            && mark.is_none_or(|m| version == Some(m.version));
-        if !agree {
-            if mark.is_some() {
-                self.marks.forget(&selection);
-            }
-            return Ok(None);
-        }
-        let rows: usize = parts.iter().map(|p| p.rows).sum();
-        if let (Some(last), Some(version)) = (parts.last().and_then(|p| p.last.as_ref()), version)
-            && let KeyValue::Time(key) = last.value
-        {
-            let mark = Mark {
-                key,
-                id: last.id,
-                version,
-            };
-            self.marks.put(&selection, offset + rows as i64, mark);
-        }
-        let first = parts.first_mut().and_then(|p| p.first.take());
-        let last = parts.last_mut().and_then(|p| p.last.take());
-        Ok(Some(RenderedPage {
-            parts: parts.into_iter().map(|p| (p.rows, p.bytes)).collect(),
-            first,
-            last,
+        Ok(Some(PartsRead {
+            pages: pages.clone(),
+            sql,
+            parts,
+            sort,
+            selection,
+            offset,
+            mark,
         }))
     }
 

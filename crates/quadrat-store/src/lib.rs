@@ -17,6 +17,7 @@ mod page_parts;
 mod page_reader;
 mod projects;
 mod ratelimit;
+mod read_ahead;
 mod rows;
 #[cfg(feature = "test-support")]
 mod seed;
@@ -239,6 +240,8 @@ pub struct Store {
     pub(crate) db: Db,
     /// Where the export's next pages start (`page_marks.rs`).
     pub(crate) marks: Arc<page_marks::PageMarks>,
+    /// The next pages of walks, read before they are asked for (`read_ahead.rs`).
+    pub(crate) ahead: Arc<read_ahead::ReadAhead>,
 }
 
 /// The page size of a database Quadrat creates, bytes. An entry row of 2-3 KB filled SQLite's
@@ -285,6 +288,7 @@ impl Store {
                     pool,
                 },
                 marks: Arc::default(),
+                ahead: Arc::default(),
             });
         }
         if !url.starts_with("sqlite:") {
@@ -337,6 +341,7 @@ impl Store {
                 pages,
             },
             marks: Arc::default(),
+            ahead: Arc::default(),
         })
     }
 
