@@ -100,11 +100,8 @@ impl ExportPlan {
                     }
                 }
             }
-            Kind::Media { media_type, format } => {
-                w.field(
-                    self.media(answer, media_type, format, row.uploaded_at)
-                        .as_str(),
-                );
+            Kind::Media { url_head } => {
+                w.field(self.media(answer, url_head, row.uploaded_at).as_str());
             }
             Kind::BranchCount => w.field_with(|s| match parsed.branch_count(&col.input_ref) {
                 Some(v) => push_php_value(s, &v),

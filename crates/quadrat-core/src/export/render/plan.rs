@@ -11,7 +11,7 @@ use crate::export::dates::php_format_of;
 use crate::export::jsonw::key_bytes;
 use crate::export::params::EntriesQuery;
 use crate::mappings::MappingList;
-use crate::php::{array_get, foreach_pairs, strval_precision14, truthy};
+use crate::php::{array_get, foreach_pairs, push_urlencoded, strval_precision14, truthy};
 
 /// What the plan needs to know about the request.
 #[derive(Debug, Clone, Copy)]
@@ -43,9 +43,10 @@ pub(super) enum Kind {
     /// Checkbox and the search types: answer refs → labels.
     Multi(KeyMap<String>),
     Location,
+    /// Photo, audio and video: on public projects a URL of the media route, written from
+    /// `url_head` (the plan's media base, then `type=…&format=…&name=`, encoded once) on.
     Media {
-        media_type: &'static str,
-        format: &'static str,
+        url_head: String,
     },
     /// A branch input in form mode: how many branch entries the entry owns.
     BranchCount,
@@ -99,9 +100,7 @@ pub struct ExportPlan {
     /// Whether a column shows branch counts (the rows' `branch_counts` are read only then).
     pub(super) has_branch_counts: bool,
     pub(super) private: bool,
-    /// `{origin}/api/media/{slug}?`
-    pub(super) media_base: String,
-    /// `media_base` is written in JSON as it is (nothing in it to escape).
+    /// `{origin}/api/media/{slug}?` is written in JSON as it is (nothing in it to escape).
     pub(super) media_base_is_plain: bool,
     pub(super) map_name: String,
     pub(super) map_index: usize,
@@ -131,7 +130,8 @@ impl ExportPlan {
         }
         fixed.push(("title", Fixed::Title));
 
-        let mut columns = plan_columns(def, maps, opts);
+        let media_base = format!("{}/api/media/{}?", opts.origin, opts.slug);
+        let mut columns = plan_columns(def, maps, opts, &media_base);
         let mut answer_slots = AnswerSlots::default();
         for col in &mut columns {
             col.slot = answer_slots.insert(&col.input_ref);
@@ -178,7 +178,6 @@ impl ExportPlan {
         }
 
         let has_branch_counts = columns.iter().any(|c| matches!(c.kind, Kind::BranchCount));
-        let media_base = format!("{}/api/media/{}?", opts.origin, opts.slug);
         ExportPlan {
             has_branch_counts,
             fixed,
@@ -193,7 +192,6 @@ impl ExportPlan {
             answer_slots,
             private: opts.private,
             media_base_is_plain: crate::export::jsonw::is_plain_json(&media_base),
-            media_base,
             map_name: maps.name(opts.map_index).unwrap_or_default().to_string(),
             map_index: opts.map_index,
         }
@@ -239,7 +237,12 @@ impl ExportPlan {
 
 /// The inputs of the form (form mode) or of the branch (branch mode) in output order, groups
 /// replaced by their children, with what the selected map says about each.
-fn plan_columns(def: &Definition, maps: &MappingList, opts: &PlanOptions<'_>) -> Vec<Column> {
+fn plan_columns(
+    def: &Definition,
+    maps: &MappingList,
+    opts: &PlanOptions<'_>,
+    media_base: &str,
+) -> Vec<Column> {
     let Some(form) = def.form(opts.form_ref) else {
         return Vec::new();
     };
@@ -296,7 +299,7 @@ fn plan_columns(def: &Definition, maps: &MappingList, opts: &PlanOptions<'_>) ->
         columns.push(Column {
             input_ref: input.input_ref.0.clone(),
             map_to,
-            kind: kind_of(input, input_map),
+            kind: kind_of(input, input_map, media_base),
             slot: 0,
         });
     }
@@ -308,7 +311,7 @@ fn map_to_name(v: &Value) -> Option<String> {
     truthy(v).then(|| strval_precision14(v)).flatten()
 }
 
-fn kind_of(input: &Input, input_map: &Value) -> Kind {
+fn kind_of(input: &Input, input_map: &Value, media_base: &str) -> Kind {
     let labels = || -> KeyMap<String> {
         input_map
             .get("possible_answers")
@@ -335,19 +338,21 @@ fn kind_of(input: &Input, input_map: &Value) -> Kind {
             Kind::Multi(labels())
         }
         InputType::Location => Kind::Location,
-        InputType::Photo => Kind::Media {
-            media_type: "photo",
-            format: "entry_original",
-        },
-        InputType::Audio => Kind::Media {
-            media_type: "audio",
-            format: "audio",
-        },
-        InputType::Video => Kind::Media {
-            media_type: "video",
-            format: "video",
-        },
+        InputType::Photo => media_kind(media_base, "photo", "entry_original"),
+        InputType::Audio => media_kind(media_base, "audio", "audio"),
+        InputType::Video => media_kind(media_base, "video", "video"),
         InputType::Branch => Kind::BranchCount,
         _ => Kind::Plain,
     }
+}
+
+/// A media input's kind: its URLs' text up to the file name.
+fn media_kind(media_base: &str, media_type: &str, format: &str) -> Kind {
+    let mut url_head = String::from(media_base);
+    url_head.push_str("type=");
+    push_urlencoded(&mut url_head, media_type);
+    url_head.push_str("&format=");
+    push_urlencoded(&mut url_head, format);
+    url_head.push_str("&name=");
+    Kind::Media { url_head }
 }

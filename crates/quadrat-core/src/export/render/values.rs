@@ -11,14 +11,14 @@ use serde_json::Value;
 use super::StoredEntry;
 use super::plan::{Column, ExportPlan};
 use crate::export::dates::PhpDate;
-use crate::export::jsonw::{push_str, push_value};
+use crate::export::jsonw::{push_i64, push_str, push_value};
 use crate::export::row::{Read, RowAnswers, decode_raw, read_value};
 use crate::export::scan::{Scan, Scanned, Start};
 use crate::export::utm::{Utm, to_utm};
 use crate::json::to_php_json;
 use crate::php::{
     array_get, empty_str, floatval_str, foreach_values, intval_float, intval_str, is_numeric_str,
-    push_urlencoded, strval_precision14, truthy,
+    push_urlencoded, push_urlencoded_bytes, strval_precision14, truthy,
 };
 use crate::time::UnixMillis;
 
@@ -349,36 +349,60 @@ pub(super) fn as_float(v: &Value) -> Option<f64> {
 
 impl ExportPlan {
     /// A media answer: a URL of the old `/api/media` route on public projects (form encoded,
-    /// `v` = the Unix time of `uploaded_at`), the bare file name on private ones.
+    /// `v` = the Unix time of `uploaded_at`), the bare file name on private ones. `url_head`
+    /// is the column's URL up to the name ([`Kind::Media`](super::plan::Kind)).
     pub(super) fn media<'a>(
         &self,
         answer: Option<Answer<'a>>,
-        media_type: &str,
-        format: &str,
+        url_head: &str,
         uploaded_at: UnixMillis,
     ) -> Media<'a> {
-        let name: Cow<'a, str> = match answer {
-            Some(Answer::Text(s)) => Cow::Borrowed(s),
-            Some(Answer::Value(Value::String(s))) => Cow::Owned(s.clone()),
-            Some(Answer::Value(v @ (Value::Number(_) | Value::Bool(_)))) => {
-                Cow::Owned(strval_precision14(v).unwrap_or_default())
-            }
-            _ => Cow::Borrowed(""),
-        };
+        let name = media_name(answer);
         if self.private || empty_str(&name) {
             return Media::Name(name);
         }
-        let mut url = String::with_capacity(self.media_base.len() + name.len() + 64);
-        url.push_str(&self.media_base);
-        url.push_str("type=");
-        push_urlencoded(&mut url, media_type);
-        url.push_str("&format=");
-        push_urlencoded(&mut url, format);
-        url.push_str("&name=");
+        let mut url = String::with_capacity(url_head.len() + name.len() + 16);
+        url.push_str(url_head);
         push_urlencoded(&mut url, &name);
         url.push_str("&v=");
         let _ = write!(url, "{}", uploaded_at.div_euclid(1000));
         Media::Url(url)
+    }
+
+    /// [`ExportPlan::media`] written as a JSON string, straight into `out` when the URL needs
+    /// no escape (its head was checked, the rest is URL-encoded or digits).
+    pub(super) fn push_media_json(
+        &self,
+        answer: Option<Answer<'_>>,
+        url_head: &str,
+        uploaded_at: UnixMillis,
+        out: &mut Vec<u8>,
+    ) {
+        if !self.media_base_is_plain {
+            return push_str(out, self.media(answer, url_head, uploaded_at).as_str());
+        }
+        let name = media_name(answer);
+        if self.private || empty_str(&name) {
+            return push_str(out, &name);
+        }
+        out.push(b'"');
+        out.extend_from_slice(url_head.as_bytes());
+        push_urlencoded_bytes(out, &name);
+        out.extend_from_slice(b"&v=");
+        push_i64(out, uploaded_at.div_euclid(1000));
+        out.push(b'"');
+    }
+}
+
+/// A media answer's file name as PHP reads it into a string (`""` for anything else).
+fn media_name(answer: Option<Answer<'_>>) -> Cow<'_, str> {
+    match answer {
+        Some(Answer::Text(s)) => Cow::Borrowed(s),
+        Some(Answer::Value(Value::String(s))) => Cow::Owned(s.clone()),
+        Some(Answer::Value(v @ (Value::Number(_) | Value::Bool(_)))) => {
+            Cow::Owned(strval_precision14(v).unwrap_or_default())
+        }
+        _ => Cow::Borrowed(""),
     }
 }
 
