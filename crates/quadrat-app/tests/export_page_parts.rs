@@ -143,27 +143,26 @@ fn check(page: RenderedPage, expected: &[ExportRow], sort: SortBy, what: &str) {
     );
 }
 
+/// `count` sites, one a second from `first` (Unix ms) on.
+async fn seed(store: &Store, project_id: i64, count: usize, first: i64) {
+    store
+        .seed_entries_for_bench(
+            project_id,
+            SITES,
+            "{\"id\":\"{uuid}\"}",
+            "Site",
+            count,
+            first,
+        )
+        .await
+        .unwrap();
+}
+
 async fn parts_join_to_the_page_read_whole(db: TestDb) {
     let app = db.app().await;
     let project = import_tree_survey(&app).await;
     let project_id = project.id;
-    let seed = |count, first| {
-        let store = app.store.clone();
-        async move {
-            store
-                .seed_entries_for_bench(
-                    project_id,
-                    SITES,
-                    "{\"id\":\"{uuid}\"}",
-                    "Site",
-                    count,
-                    first,
-                )
-                .await
-                .unwrap();
-        }
-    };
-    seed(1_500, 1_700_000_000_000).await;
+    seed(&app.store, project_id, 1_500, 1_700_000_000_000).await;
     for (sort, order) in [
         (SortBy::CreatedAt, SortOrder::Asc),
         (SortBy::CreatedAt, SortOrder::Desc),
@@ -200,7 +199,7 @@ async fn parts_join_to_the_page_read_whole(db: TestDb) {
     let walker = db.store().await;
     let (sort, order) = (SortBy::CreatedAt, SortOrder::Asc);
     rendered(&walker, project_id, sort, order, 0).await;
-    seed(7, 1_600_000_000_000).await;
+    seed(&app.store, project_id, 7, 1_600_000_000_000).await;
     let page = rendered(&walker, project_id, sort, order, PER_PAGE).await;
     let fresh = rows(&db.store().await, project_id, sort, order, PER_PAGE).await;
     check(page, &fresh, sort, "after rows were added mid-walk");
@@ -220,23 +219,7 @@ async fn pages_read_ahead_are_the_pages_a_read_gives(db: TestDb) {
     let app = db.app().await;
     let project = import_tree_survey(&app).await;
     let project_id = project.id;
-    let seed = |count, first| {
-        let store = app.store.clone();
-        async move {
-            store
-                .seed_entries_for_bench(
-                    project_id,
-                    SITES,
-                    "{\"id\":\"{uuid}\"}",
-                    "Site",
-                    count,
-                    first,
-                )
-                .await
-                .unwrap();
-        }
-    };
-    seed(3_000, 1_700_000_000_000).await;
+    seed(&app.store, project_id, 3_000, 1_700_000_000_000).await;
     let sqlite = db.store().await.engine() == quadrat_store::Engine::Sqlite;
     let (sort, order) = (SortBy::CreatedAt, SortOrder::Asc);
 
@@ -266,7 +249,7 @@ async fn pages_read_ahead_are_the_pages_a_read_gives(db: TestDb) {
     for n in 0..2 {
         rendered_as(&walker, project_id, sort, order, n * PER_PAGE, Some("w")).await;
     }
-    seed(7, 1_600_000_000_000).await;
+    seed(&app.store, project_id, 7, 1_600_000_000_000).await;
     let page = rendered_as(&walker, project_id, sort, order, 2 * PER_PAGE, Some("w")).await;
     let fresh = rows(&db.store().await, project_id, sort, order, 2 * PER_PAGE).await;
     assert_eq!(
