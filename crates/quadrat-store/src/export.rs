@@ -152,6 +152,8 @@ struct PartsRead {
     offset: i64,
     /// The mark the page is read past.
     mark: Option<Mark>,
+    /// The selection's title plan, for the next page's.
+    title: TitlePlan,
 }
 
 /// Reads a planned page's parts, each on a blocking thread of its own, written by `writer`s:
@@ -175,6 +177,7 @@ where
         selection,
         offset,
         mark,
+        ..
     } = read;
     let mut reads = Vec::with_capacity(planned.len());
     for (size, args) in planned {
@@ -799,7 +802,7 @@ impl Store {
     {
         let writer = Arc::new(writer);
         if let Some(read) = self
-            .plan_parts(sel, sort, order, offset, limit, total)
+            .plan_parts(sel, None, sort, order, offset, limit, total)
             .await?
         {
             let key = read_ahead.map(|writer| AheadKey {
@@ -810,6 +813,7 @@ impl Store {
             });
             // A walk: this page starts past the mark the page before it left.
             let walking = read.mark.is_some();
+            let title = read.title.clone();
             let mut page = match &key {
                 Some(key) => self.page_read_ahead(key, sel.project_id, &read.pages).await,
                 None => None,
@@ -823,7 +827,7 @@ impl Store {
                 if let Some(key) = key
                     && walking
                 {
-                    self.read_next_ahead(sel, sort, order, key, total, page.rows(), writer)
+                    self.read_next_ahead(sel, title, sort, order, key, total, page.rows(), writer)
                         .await;
                 }
                 return Ok(page);
@@ -847,7 +851,7 @@ impl Store {
         let (page, version) = task.await.ok()?.ok()??;
         let now = pages
             .query(
-                "SELECT last_seq FROM change_counters WHERE project_id = $1".into(),
+                format!("SELECT {DATA_VERSION}"),
                 vec![Arg::Int(project_id)],
                 |r| r.get::<_, Option<i64>>(0),
             )
@@ -865,12 +869,13 @@ impl Store {
 
     /// Starts reading the page after `key`'s (which held `rows` rows) in the background, when
     /// `key`'s page was full, another follows it and `key`'s page left its mark. Its parts are
-    /// planned here (the selection is borrowed), read in the background. A failure only means
-    /// no page is read ahead.
+    /// planned here (the selection is borrowed) with the page's own title plan (`title`), read
+    /// in the background. A failure only means no page is read ahead.
     #[allow(clippy::too_many_arguments)]
     async fn read_next_ahead<W, F>(
         &self,
         sel: &ExportSelect<'_>,
+        title: TitlePlan,
         sort: SortBy,
         order: SortOrder,
         key: AheadKey,
@@ -886,7 +891,7 @@ impl Store {
             return;
         }
         let Ok(Some(read)) = self
-            .plan_parts(sel, sort, order, next, key.limit, total)
+            .plan_parts(sel, Some(title), sort, order, next, key.limit, total)
             .await
         else {
             return;
@@ -936,10 +941,13 @@ impl Store {
     }
 
     /// How the page `offset .. offset + limit` is read in parts on SQLite; `None` when it is
-    /// not (another engine, one part's worth of rows, a title sort).
+    /// not (another engine, one part's worth of rows, a title sort). `title`: the selection's
+    /// title plan when it is known already (a walk's next page), else it is made here.
+    #[allow(clippy::too_many_arguments)]
     async fn plan_parts(
         &self,
         sel: &ExportSelect<'_>,
+        title: Option<TitlePlan>,
         sort: SortBy,
         order: SortOrder,
         offset: i64,
@@ -965,7 +973,10 @@ impl Store {
             return Ok(None);
         }
         let engine = self.engine();
-        let plan = self.title_plan(sel.table(), sel.title).await?;
+        let plan = match title {
+            Some(plan) => plan,
+            None => self.title_plan(sel.table(), sel.title).await?,
+        };
         let mut w = sel.conditions(engine, &plan);
         let selection = selection_key(&w, sort, order);
         let mark = self.marks.get(&selection, offset);
@@ -998,6 +1009,7 @@ impl Store {
             selection,
             offset,
             mark,
+            title: plan,
         }))
     }
 
