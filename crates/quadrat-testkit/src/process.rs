@@ -122,6 +122,27 @@ impl Quadrat {
         }
     }
 
+    /// Runs `quadrat ARGS` with its standard output a pipe nobody reads (`quadrat … | head`
+    /// once `head` has had enough): the pipe's reading end is closed before the command writes.
+    /// Its standard output in the [`Run`] is empty.
+    pub fn run_reader_gone(&self, args: &[&str]) -> Run {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", self.bin.display()));
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("waiting for quadrat");
+        Run {
+            args: args.iter().map(|a| a.to_string()).collect(),
+            status: out.status,
+            stdout: String::new(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     /// Runs `quadrat ARGS`, which must succeed; its standard output.
     pub fn ok(&self, args: &[&str]) -> String {
         self.run(args).ok()

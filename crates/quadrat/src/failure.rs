@@ -3,6 +3,7 @@
 //! [`print`]: text on standard error, or with `--json` the Epicollect5 error envelope on
 //! standard output.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use quadrat_app::AppError;
@@ -91,7 +92,8 @@ pub fn print(err: &anyhow::Error, as_json: bool) -> ExitCode {
         } else {
             failure.errors.clone()
         };
-        println!("{}", json!({ "errors": errors }));
+        // Best effort: a reader that has gone needs no error.
+        let _ = writeln!(std::io::stdout().lock(), "{}", json!({ "errors": errors }));
     } else {
         eprint!("{}", text(failure));
     }

@@ -1,5 +1,9 @@
 //! `quadrat`: the server and its administration commands, in one binary.
 
+// First: its macro is used by the modules after it.
+#[macro_use]
+mod out;
+
 mod backup_archive;
 mod cli;
 mod commands;
@@ -22,6 +26,7 @@ fn main() -> ExitCode {
         .and_then(|runtime| runtime.block_on(commands::run(cli)));
     match result {
         Ok(code) => code,
+        Err(e) if out::reader_gone(&e) => ExitCode::SUCCESS,
         Err(e) => failure::print(&e, as_json),
     }
 }

@@ -111,7 +111,41 @@ async fn export_refusals_say_why_and_leave_no_file(db: TestDb) {
     assert_eq!(empty, "[]\n");
 }
 
+/// `quadrat … | head`: once the reader has gone, a command stops quietly, as `cat` would; no
+/// panic, no "internal error".
+async fn a_reader_that_has_gone_ends_a_command_quietly(db: TestDb) {
+    let app = db.app().await;
+    let project = import_tree_survey(&app).await;
+    let version = version_of(&project);
+    for i in 0..3 {
+        ingest_entry(
+            &app,
+            &project,
+            &another_site(&version, &new_uuid(), &format!("S{i}")),
+        )
+        .await;
+    }
+    let commands: [&[&str]; 5] = [
+        &["entries", "export", SLUG, "--format", "csv"],
+        &["entries", "export", SLUG, "--format", "json"],
+        &["project", "list"],
+        &["project", "list", "--json"],
+        &["mapping", "list", SLUG],
+    ];
+    for args in commands {
+        let run = Quadrat::on(env!("CARGO_BIN_EXE_quadrat"), &db).run_reader_gone(args);
+        assert!(
+            run.success(),
+            "quadrat {args:?}: {} {}",
+            run.status,
+            run.stderr
+        );
+        assert_eq!(run.stderr, "", "quadrat {args:?}");
+    }
+}
+
 both_engines!(
     export_whole_form_streams_every_entry_once_as_csv_and_json,
     export_refusals_say_why_and_leave_no_file,
+    a_reader_that_has_gone_ends_a_command_quietly,
 );

@@ -28,7 +28,7 @@ async fn run_one(app: &App, cmd: AppCommand) -> anyhow::Result<ExitCode> {
                 &secret,
                 json,
                 &format!("created client app for project {}", project.slug),
-            );
+            )?;
         }
         AppCommand::Show { slug, json } => {
             let project = app.find_project(&slug).await.map_err(cli_error)?;
@@ -40,7 +40,7 @@ async fn run_one(app: &App, cmd: AppCommand) -> anyhow::Result<ExitCode> {
                 );
             };
             if json {
-                println!(
+                outln!(
                     "{}",
                     json!({
                         "client_id": client.client_id,
@@ -51,11 +51,11 @@ async fn run_one(app: &App, cmd: AppCommand) -> anyhow::Result<ExitCode> {
                     })
                 );
             } else {
-                println!("project:     {}", project.slug);
-                println!("name:        {}", client.name);
-                println!("client id:   {}", client.client_id);
-                println!("created:     {} UTC", sql_datetime(client.created_at));
-                println!("live tokens: {}", client.live_tokens);
+                outln!("project:     {}", project.slug);
+                outln!("name:        {}", client.name);
+                outln!("client id:   {}", client.client_id);
+                outln!("created:     {} UTC", sql_datetime(client.created_at));
+                outln!("live tokens: {}", client.live_tokens);
             }
         }
         AppCommand::RevokeTokens { slug } => {
@@ -64,7 +64,7 @@ async fn run_one(app: &App, cmd: AppCommand) -> anyhow::Result<ExitCode> {
                 .revoke_client_tokens(&project)
                 .await
                 .map_err(cli_error)?;
-            println!(
+            outln!(
                 "revoked the tokens of the client app of {} ({revoked} were live)",
                 project.slug
             );
@@ -82,30 +82,34 @@ async fn run_one(app: &App, cmd: AppCommand) -> anyhow::Result<ExitCode> {
                     "new secret for the client app of {} (the old one no longer works; tokens already issued stay valid until revoked or expired)",
                     project.slug
                 ),
-            );
+            )?;
         }
         AppCommand::Delete { slug } => {
             let project = app.find_project(&slug).await.map_err(cli_error)?;
             let gone = app.delete_client_app(&project).await.map_err(cli_error)?;
-            println!(
+            outln!(
                 "deleted client app {} ({}) of {}; its {} live tokens no longer work",
-                gone.client_id, gone.name, project.slug, gone.live_tokens
+                gone.client_id,
+                gone.name,
+                project.slug,
+                gone.live_tokens
             );
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_secret(secret: &ClientSecret, as_json: bool, headline: &str) {
+fn print_secret(secret: &ClientSecret, as_json: bool, headline: &str) -> std::io::Result<()> {
     if as_json {
-        println!(
+        outln!(
             "{}",
             json!({"client_id": secret.client_id, "client_secret": secret.client_secret})
         );
-        return;
+        return Ok(());
     }
-    println!("{headline}");
-    println!("client id:     {}", secret.client_id);
-    println!("client secret: {}", secret.client_secret);
-    println!("The secret is shown only now and stored hashed: keep it somewhere safe.");
+    outln!("{headline}");
+    outln!("client id:     {}", secret.client_id);
+    outln!("client secret: {}", secret.client_secret);
+    outln!("The secret is shown only now and stored hashed: keep it somewhere safe.");
+    Ok(())
 }

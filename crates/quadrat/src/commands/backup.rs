@@ -104,7 +104,7 @@ pub async fn backup(config: &Config, output: &Path, media: bool) -> anyhow::Resu
         Some(m) => format!(", {} media files ({} bytes)", m.files, m.bytes),
         None => ", no media (add --media)".to_string(),
     };
-    println!(
+    outln!(
         "backup written to {}: {} projects, {} entries, {} branch entries, {} users{media_note}",
         output.display(),
         counts.projects,
@@ -247,7 +247,7 @@ pub async fn restore(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
         Some(m) => format!(", {} media files", m.files),
         None => String::new(),
     };
-    println!(
+    outln!(
         "restored into {}: {} projects, {} entries, {} branch entries, {} users{media_note} \
          (backup taken {}); integrity check ok; changes-feed cursors handed out before answer \
          410 (their clients walk again)",

@@ -39,21 +39,21 @@ async fn delete(app: &App, args: DeleteEntriesArgs) -> anyhow::Result<ExitCode> 
     };
     if args.json {
         let files: Vec<String> = report.files.iter().map(|f| f.name.clone()).collect();
-        println!(
+        outln!(
             "{}",
             json!({"entries": report.entries, "branch_entries": report.branch_entries, "files": files})
         );
         return Ok(ExitCode::SUCCESS);
     }
-    println!("deleted {} from {}", report.counts(), args.slug);
+    outln!("deleted {} from {}", report.counts(), args.slug);
     for uuid in &report.entries {
-        println!("  entry         {uuid}");
+        outln!("  entry         {uuid}");
     }
     for uuid in &report.branch_entries {
-        println!("  branch entry  {uuid}");
+        outln!("  branch entry  {uuid}");
     }
     for file in &report.files {
-        println!("  {:<13} {}", file.kind.as_str(), file.name);
+        outln!("  {:<13} {}", file.kind.as_str(), file.name);
     }
     Ok(ExitCode::SUCCESS)
 }

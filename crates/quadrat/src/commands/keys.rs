@@ -11,16 +11,16 @@ pub fn run(config: &Config, cmd: KeysCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         KeysCommand::Generate { force } => {
             let made = keys::generate(&config.key_settings(), force)?;
-            println!("generated signing key {}", made.kid);
-            println!("  private key: {} (mode 0600)", made.private_path.display());
-            println!("  public key:  {}", made.public_path.display());
+            outln!("generated signing key {}", made.kid);
+            outln!("  private key: {} (mode 0600)", made.private_path.display());
+            outln!("  public key:  {}", made.public_path.display());
             if let Some(old) = made.retired {
-                println!(
+                outln!(
                     "  the replaced public key is kept at {} so tokens it signed stay valid until they expire (2 hours); delete it after that",
                     old.display()
                 );
             }
-            println!(
+            outln!(
                 "A running server sharing this data directory uses the new key from its next request."
             );
             Ok(ExitCode::SUCCESS)

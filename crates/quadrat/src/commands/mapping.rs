@@ -19,14 +19,14 @@ pub async fn run(app: App, cmd: MappingCommand) -> anyhow::Result<ExitCode> {
                     .iter()
                     .map(|m| json!({"index": m.index, "name": m.name, "is_default": m.is_default}))
                     .collect();
-                println!("{}", Value::Array(items));
+                outln!("{}", Value::Array(items));
                 ExitCode::SUCCESS
             }
             Ok(maps) => {
-                println!("INDEX  DEFAULT  NAME");
+                outln!("INDEX  DEFAULT  NAME");
                 for m in maps {
                     let flag = if m.is_default { "*" } else { "" };
-                    println!("{:<5}  {:<7}  {}", m.index, flag, m.name);
+                    outln!("{:<5}  {:<7}  {}", m.index, flag, m.name);
                 }
                 ExitCode::SUCCESS
             }
@@ -47,11 +47,11 @@ pub async fn run(app: App, cmd: MappingCommand) -> anyhow::Result<ExitCode> {
             json,
         } => match app.create_mapping(&slug, &name, default).await {
             Ok(index) if json => {
-                println!("{}", json!({ "map_index": index }));
+                outln!("{}", json!({ "map_index": index }));
                 ExitCode::SUCCESS
             }
             Ok(index) => {
-                println!("created map {index} ({name}) of {slug}");
+                outln!("created map {index} ({name}) of {slug}");
                 ExitCode::SUCCESS
             }
             Err(e) => refuse(e)?,
@@ -63,7 +63,7 @@ pub async fn run(app: App, cmd: MappingCommand) -> anyhow::Result<ExitCode> {
             };
             match app.update_mapping(&slug, index, &map).await {
                 Ok(()) => {
-                    println!("updated map {index} of {slug}");
+                    outln!("updated map {index} of {slug}");
                     ExitCode::SUCCESS
                 }
                 Err(e) => refuse(e)?,
@@ -71,7 +71,7 @@ pub async fn run(app: App, cmd: MappingCommand) -> anyhow::Result<ExitCode> {
         }
         MappingCommand::Delete { slug, index } => match app.delete_mapping(&slug, index).await {
             Ok(()) => {
-                println!("deleted map {index} of {slug}");
+                outln!("deleted map {index} of {slug}");
                 ExitCode::SUCCESS
             }
             Err(e) => refuse(e)?,
@@ -79,7 +79,7 @@ pub async fn run(app: App, cmd: MappingCommand) -> anyhow::Result<ExitCode> {
         MappingCommand::SetDefault { slug, index } => {
             match app.set_default_mapping(&slug, index).await {
                 Ok(()) => {
-                    println!("map {index} is now the default of {slug}");
+                    outln!("map {index} is now the default of {slug}");
                     ExitCode::SUCCESS
                 }
                 Err(e) => refuse(e)?,

@@ -31,7 +31,7 @@ async fn migrate_to_bucket(config: &Config) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("copying {} to {}", from.describe(), to.describe()))?;
     bar.finish_and_clear();
-    println!(
+    outln!(
         "{} files copied, {} already there ({} bytes in all) from {} to {}",
         report.copied,
         report.skipped,

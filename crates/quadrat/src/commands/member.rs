@@ -61,18 +61,18 @@ pub async fn run(app: &App, cmd: MemberCommand) -> anyhow::Result<ExitCode> {
             let email = &added.user.email;
             match added.previous_role {
                 Some(previous) if previous == added.role => {
-                    println!("{email} already is {} of {slug}", added.role)
+                    outln!("{email} already is {} of {slug}", added.role)
                 }
                 Some(previous) => {
-                    println!("{email} is now {} of {slug} (was {previous})", added.role)
+                    outln!("{email} is now {} of {slug} (was {previous})", added.role)
                 }
-                None => println!("{email} is now {} of {slug}", added.role),
+                None => outln!("{email} is now {} of {slug}", added.role),
             }
             if let Some(former) = &added.former_creator {
-                println!("{former} is now manager of {slug}");
+                outln!("{former} is now manager of {slug}");
             }
             if added.placeholder_created {
-                println!(
+                outln!(
                     "{email} had no account: created a placeholder user, who cannot log in until \
                      `quadrat user set-password {email} --password-stdin`"
                 );
@@ -80,7 +80,7 @@ pub async fn run(app: &App, cmd: MemberCommand) -> anyhow::Result<ExitCode> {
         }
         MemberCommand::Remove { slug, email } => {
             let (user, role) = app.remove_member(&slug, &email).await.map_err(cli_error)?;
-            println!("{} is no longer {role} of {slug}", user.email);
+            outln!("{} is no longer {role} of {slug}", user.email);
         }
         MemberCommand::List { slug, json } => {
             let (project, members) = app.list_members(&slug).await.map_err(cli_error)?;
@@ -91,11 +91,12 @@ pub async fn run(app: &App, cmd: MemberCommand) -> anyhow::Result<ExitCode> {
                         json!({"user_id": m.user_id, "email": m.email, "name": m.name, "role": m.role.as_str()})
                     })
                     .collect();
-                println!("{}", Value::Array(items));
+                outln!("{}", Value::Array(items));
             } else if members.is_empty() {
-                println!(
+                outln!(
                     "{} has no members yet: add one with `quadrat project member add {} EMAIL ROLE`",
-                    project.slug, project.slug
+                    project.slug,
+                    project.slug
                 );
             } else {
                 let width = members
@@ -104,9 +105,9 @@ pub async fn run(app: &App, cmd: MemberCommand) -> anyhow::Result<ExitCode> {
                     .max()
                     .unwrap_or(5)
                     .max(5);
-                println!("{:9}  {:width$}  NAME", "ROLE", "EMAIL");
+                outln!("{:9}  {:width$}  NAME", "ROLE", "EMAIL");
                 for m in members {
-                    println!("{:9}  {:width$}  {}", m.role.as_str(), m.email, m.name);
+                    outln!("{:9}  {:width$}  {}", m.role.as_str(), m.email, m.name);
                 }
             }
         }

@@ -95,7 +95,9 @@ async fn mirror(app: &App, args: MirrorArgs) -> anyhow::Result<ExitCode> {
     progress.clear();
     match outcome {
         Ok(report) => {
-            print_summary(&report);
+            // Nobody reading the summary changes nothing: the report file and the exit code
+            // are still written and told.
+            let _ = print_summary(&report);
             if let Some(path) = &args.report {
                 let text = serde_json::to_string_pretty(&report)? + "\n";
                 std::fs::write(path, text)
@@ -142,7 +144,7 @@ async fn status(app: &App, slug: Option<&str>) -> anyhow::Result<ExitCode> {
         } else {
             quadrat_core::time::iso_zero_millis(source.last_run)
         };
-        println!(
+        outln!(
             "{slug} ← {}/project/{} ({}, last run {last}, {}, {pending} media file(s) not stored)",
             source.remote_base,
             source.remote_slug,
@@ -162,7 +164,7 @@ async fn status(app: &App, slug: Option<&str>) -> anyhow::Result<ExitCode> {
             Some(s) => format!("{s} is not a mirrored project"),
             None => "no mirrored projects".to_string(),
         };
-        println!("{what}");
+        outln!("{what}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -295,13 +297,13 @@ impl MirrorProgress for Bars {
     }
 }
 
-fn print_summary(r: &MirrorReport) {
+fn print_summary(r: &MirrorReport) -> std::io::Result<()> {
     if let Some(plan) = &r.plan {
-        println!("{} → {}", r.source, plan);
-        return;
+        outln!("{} → {}", r.source, plan);
+        return Ok(());
     }
     let secs = r.duration_ms / 1000;
-    println!(
+    outln!(
         "Mirrored {} → {} ({}, {}, {}m{:02}s)",
         r.source,
         r.local_slug,
@@ -317,7 +319,7 @@ fn print_summary(r: &MirrorReport) {
         .map(|(k, v)| format!("{k} {v}"))
         .collect();
     let q = &r.requests;
-    println!(
+    outln!(
         "  requests        {} · 429s {} (waited {} s) · paced {} s · retried {} (backed off {} s)",
         requests.join(" · "),
         q.rate_limited,
@@ -327,29 +329,40 @@ fn print_summary(r: &MirrorReport) {
         q.backoff_ms / 1000
     );
     for (name, s) in &r.streams {
-        println!(
+        outln!(
             "  {name:<15} {:>7} read {:>7} new {:>5} updated {:>5} deleted {:>7} unchanged",
-            s.read, s.new, s.updated, s.deleted, s.unchanged
+            s.read,
+            s.new,
+            s.updated,
+            s.deleted,
+            s.unchanged
         );
     }
     let m = &r.media;
-    println!(
+    outln!(
         "  media           {} downloaded ({} bytes) · {} missing on remote · {} failed · {} left",
-        m.downloaded, m.bytes, m.missing, m.failed, m.left
+        m.downloaded,
+        m.bytes,
+        m.missing,
+        m.failed,
+        m.left
     );
     let lost = &r.reconstruction;
-    println!(
+    outln!(
         "  reconstruction  {} ambiguous labels · {} partial dates (MM/YYYY, dd/MM) · {} placeholder users",
-        lost.ambiguous_labels, lost.partial_dates, r.users_created
+        lost.ambiguous_labels,
+        lost.partial_dates,
+        r.users_created
     );
     for row in &r.refused {
         let errors: Vec<String> = row.errors.iter().map(ToString::to_string).collect();
-        println!("  refused         {}: {}", row.uuid, errors.join("; "));
+        outln!("  refused         {}: {}", row.uuid, errors.join("; "));
     }
     for w in &r.warnings {
-        println!("  warning         {w}");
+        outln!("  warning         {w}");
     }
-    println!("  next run        {}", r.next_run);
+    outln!("  next run        {}", r.next_run);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -90,7 +90,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate => {
             let app = open(&config).await?;
             app.store.close().await;
-            println!("database is up to date");
+            outln!("database is up to date");
             Ok(ExitCode::SUCCESS)
         }
         Command::Project(cmd) => project::run(open(&config).await?, cmd).await,
@@ -110,7 +110,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let reset = app.reset_change_epochs(project.as_deref()).await;
             app.store.close().await;
             let n = reset.map_err(crate::failure::cli_error)?;
-            println!(
+            outln!(
                 "changes feed reset for {n} project{}: cursors handed out before now answer 410 \
                  (clients walk the feed again)",
                 if n == 1 { "" } else { "s" }

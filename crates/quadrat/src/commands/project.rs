@@ -52,7 +52,7 @@ pub async fn run(app: App, cmd: ProjectCommand) -> anyhow::Result<ExitCode> {
                 .and_then(|f| f.sync_all())
                 .with_context(|| format!("writing {}", output.display()))?;
             let files = quadrat_app::download::download_files(&project, json).map_err(cli_error)?;
-            println!(
+            outln!(
                 "wrote {} ({} files{})",
                 output.display(),
                 files.len(),
@@ -66,12 +66,12 @@ pub async fn run(app: App, cmd: ProjectCommand) -> anyhow::Result<ExitCode> {
             app.set_project_setting(&slug, setting)
                 .await
                 .map_err(cli_error)?;
-            println!("{field} of {slug} set to {value}");
+            outln!("{field} of {slug} set to {value}");
             ExitCode::SUCCESS
         }
         ProjectCommand::Delete { slug } => {
             let row = app.delete_project(&slug).await.map_err(cli_error)?;
-            println!("deleted project {} ({})", row.name, row.slug);
+            outln!("deleted project {} ({})", row.name, row.slug);
             ExitCode::SUCCESS
         }
         ProjectCommand::Member(cmd) => super::member::run(&app, cmd).await?,
@@ -89,11 +89,11 @@ async fn logo(app: &App, args: LogoArgs) -> anyhow::Result<ExitCode> {
             app.set_project_logo(&project, bytes)
                 .await
                 .map_err(|e| cli_error(e).context(format!("{} as a logo", path.display())))?;
-            println!("logo of {} set from {}", project.slug, path.display());
+            outln!("logo of {} set from {}", project.slug, path.display());
         }
         _ => {
             app.remove_project_logo(&project).await.map_err(cli_error)?;
-            println!("logo of {} removed", project.slug);
+            outln!("logo of {} removed", project.slug);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -127,11 +127,13 @@ async fn import(app: &App, args: ImportArgs) -> anyhow::Result<ExitCode> {
     match app.import_project(&file, &opts).await {
         Ok(done) => {
             if args.json {
-                println!("{}", json!({"slug": done.slug, "ref": done.project_ref}));
+                outln!("{}", json!({"slug": done.slug, "ref": done.project_ref}));
             } else {
-                println!(
+                outln!(
                     "imported {} as {} (ref {})",
-                    done.name, done.slug, done.project_ref
+                    done.name,
+                    done.slug,
+                    done.project_ref
                 );
             }
             Ok(ExitCode::SUCCESS)
@@ -165,20 +167,23 @@ async fn list(app: &App, as_json: bool) -> anyhow::Result<ExitCode> {
                        "status": r.status.as_str()})
             })
             .collect();
-        println!("{}", Value::Array(items));
+        outln!("{}", Value::Array(items));
         return Ok(ExitCode::SUCCESS);
     }
     if rows.is_empty() {
-        println!("no projects yet: import one with `quadrat project import FILE`");
+        outln!("no projects yet: import one with `quadrat project import FILE`");
         return Ok(ExitCode::SUCCESS);
     }
     let width = rows.iter().map(|r| r.slug.len()).max().unwrap_or(4).max(4);
-    println!(
+    outln!(
         "{:width$}  {:7}  {:10}  {:7}  NAME",
-        "SLUG", "ACCESS", "VISIBILITY", "STATUS"
+        "SLUG",
+        "ACCESS",
+        "VISIBILITY",
+        "STATUS"
     );
     for r in rows {
-        println!(
+        outln!(
             "{:width$}  {:7}  {:10}  {:7}  {}",
             r.slug,
             r.access.as_str(),

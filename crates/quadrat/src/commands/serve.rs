@@ -1,6 +1,6 @@
 //! `quadrat serve`
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use std::sync::Arc;
@@ -141,11 +141,16 @@ async fn seed_demo(app: &App, base: &str) -> anyhow::Result<()> {
     } else {
         tracing::info!("demo project {} already there", seed.slug);
     }
-    println!("Try the demo project:");
+    say(format_args!("Try the demo project:"));
     for line in try_lines(base, &seed.slug) {
-        println!("  {line}");
+        say(format_args!("  {line}"));
     }
     Ok(())
+}
+
+/// A line on standard output; the server runs on when nobody reads it (no panic, no error).
+fn say(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
 
 /// The web pages' first start: with `--demo` a demo administrator (its password new on every
@@ -156,9 +161,9 @@ async fn announce_web(app: &App, public_url: &str, demo: bool) -> anyhow::Result
             .ensure_demo_admin()
             .await
             .context("creating the demo administrator")?;
-        println!(
+        say(format_args!(
             "Log in to the web pages at {public_url}/login as {email} with password {password}"
-        );
+        ));
     }
     if let Some(token) = app.setup_token().await.context("reading the setup token")? {
         tracing::info!(

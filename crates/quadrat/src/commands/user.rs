@@ -72,15 +72,16 @@ pub async fn run(app: &App, cmd: UserCommand) -> anyhow::Result<ExitCode> {
                 .map_err(cli_error)?;
             let role = if admin { " (server admin)" } else { "" };
             if has_password {
-                println!(
+                outln!(
                     "created user {}{role}; they can log in from the mobile app",
                     user.email
                 );
             } else {
-                println!(
+                outln!(
                     "created user {}{role} without a password: they cannot log in until \
                      `quadrat user set-password {} --password-stdin`",
-                    user.email, user.email
+                    user.email,
+                    user.email
                 );
             }
         }
@@ -91,7 +92,7 @@ pub async fn run(app: &App, cmd: UserCommand) -> anyhow::Result<ExitCode> {
                 .set_user_password(&email, password)
                 .await
                 .map_err(cli_error)?;
-            println!(
+            outln!(
                 "password of {} set; any earlier login in the app has ended",
                 user.email
             );
@@ -101,7 +102,7 @@ pub async fn run(app: &App, cmd: UserCommand) -> anyhow::Result<ExitCode> {
                 .set_user_state(&email, UserState::Disabled)
                 .await
                 .map_err(cli_error)?;
-            println!(
+            outln!(
                 "disabled {}: their login has ended and new ones are refused",
                 user.email
             );
@@ -111,11 +112,11 @@ pub async fn run(app: &App, cmd: UserCommand) -> anyhow::Result<ExitCode> {
                 .set_user_state(&email, UserState::Active)
                 .await
                 .map_err(cli_error)?;
-            println!("enabled {}", user.email);
+            outln!("enabled {}", user.email);
         }
         UserCommand::Delete { email } => {
             let user = app.delete_user(&email).await.map_err(cli_error)?;
-            println!(
+            outln!(
                 "deleted user {} and their project roles (their entries stay)",
                 user.email
             );
@@ -155,11 +156,11 @@ fn user_json(u: &User) -> Value {
 async fn list(app: &App, as_json: bool) -> anyhow::Result<()> {
     let users = app.list_users().await.map_err(cli_error)?;
     if as_json {
-        println!("{}", Value::Array(users.iter().map(user_json).collect()));
+        outln!("{}", Value::Array(users.iter().map(user_json).collect()));
         return Ok(());
     }
     if users.is_empty() {
-        println!("no users yet: create one with `quadrat user create EMAIL --password-stdin`");
+        outln!("no users yet: create one with `quadrat user create EMAIL --password-stdin`");
         return Ok(());
     }
     let width = users
@@ -168,12 +169,15 @@ async fn list(app: &App, as_json: bool) -> anyhow::Result<()> {
         .max()
         .unwrap_or(5)
         .max(5);
-    println!(
+    outln!(
         "{:width$}  {:11}  {:8}  {:8}  NAME",
-        "EMAIL", "SERVER_ROLE", "STATE", "PASSWORD"
+        "EMAIL",
+        "SERVER_ROLE",
+        "STATE",
+        "PASSWORD"
     );
     for u in users {
-        println!(
+        outln!(
             "{:width$}  {:11}  {:8}  {:8}  {}",
             u.email,
             u.server_role.as_str(),
