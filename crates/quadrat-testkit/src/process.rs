@@ -87,6 +87,16 @@ impl Quadrat {
         command
     }
 
+    /// Starts `quadrat ARGS` with `stdin`, its standard output and error piped.
+    fn spawn(&self, args: &[&str], stdin: Stdio) -> Child {
+        self.command(args)
+            .stdin(stdin)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", self.bin.display()))
+    }
+
     /// Runs `quadrat ARGS` with nothing on standard input and waits for it.
     pub fn run(&self, args: &[&str]) -> Run {
         self.run_with_stdin(args, "")
@@ -94,13 +104,7 @@ impl Quadrat {
 
     /// Runs `quadrat ARGS` with `stdin` on standard input (then closed) and waits for it.
     pub fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Run {
-        let mut child = self
-            .command(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e}", self.bin.display()));
+        let mut child = self.spawn(args, Stdio::piped());
         let mut pipe = child.stdin.take().expect("piped stdin");
         let input = stdin.to_string();
         // Written from a thread: a child that prints before it reads cannot block on a full pipe.
@@ -126,13 +130,7 @@ impl Quadrat {
     /// once `head` has had enough): the pipe's reading end is closed before the command writes.
     /// Its standard output in the [`Run`] is empty.
     pub fn run_reader_gone(&self, args: &[&str]) -> Run {
-        let mut child = self
-            .command(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e}", self.bin.display()));
+        let mut child = self.spawn(args, Stdio::null());
         drop(child.stdout.take());
         let out = child.wait_with_output().expect("waiting for quadrat");
         Run {

@@ -79,7 +79,7 @@ async fn export(app: &App, args: ExportEntriesArgs) -> anyhow::Result<ExitCode> 
                 .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
             Box::new(BufWriter::with_capacity(1 << 16, file))
         }
-        None => Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout().lock())),
+        None => Box::new(BufWriter::with_capacity(1 << 16, crate::out::stdout())),
     };
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(0);
@@ -139,7 +139,7 @@ async fn changes(app: &App, args: &ExportEntriesArgs, since: &str) -> anyhow::Re
                 .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
             Box::new(BufWriter::with_capacity(1 << 16, file))
         }
-        None => Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout().lock())),
+        None => Box::new(BufWriter::with_capacity(1 << 16, crate::out::stdout())),
     };
     match app.stream_changes(&opts, &mut out).await {
         Ok(cursor) => {

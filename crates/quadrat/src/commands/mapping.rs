@@ -35,7 +35,7 @@ pub async fn run(app: App, cmd: MappingCommand) -> anyhow::Result<ExitCode> {
         MappingCommand::Show { slug, index } => match app.show_mapping(&slug, index).await {
             Ok(map) => {
                 let text = serde_json::to_string_pretty(&map)? + "\n";
-                std::io::stdout().write_all(text.as_bytes())?;
+                crate::out::stdout().write_all(text.as_bytes())?;
                 ExitCode::SUCCESS
             }
             Err(e) => refuse(e)?,

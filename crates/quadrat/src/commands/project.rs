@@ -23,7 +23,7 @@ pub async fn run(app: App, cmd: ProjectCommand) -> anyhow::Result<ExitCode> {
             match output {
                 Some(path) => std::fs::write(&path, text)
                     .with_context(|| format!("writing {}", path.display()))?,
-                None => std::io::stdout().write_all(text.as_bytes())?,
+                None => crate::out::stdout().write_all(text.as_bytes())?,
             }
             ExitCode::SUCCESS
         }
