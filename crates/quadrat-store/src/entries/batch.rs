@@ -15,6 +15,28 @@ use crate::{Result, conflict_as};
 
 /// Values per `IN (…)` list.
 pub(super) const IN_LIST: usize = 500;
+
+/// [`EntryTx::answer_holders`] on SQLite, for `n` answers: the index's four columns sought
+/// for each answer of the `IN` list.
+pub(super) fn holders_sqlite(n: usize) -> String {
+    format!(
+        "SELECT answer_key, entry_uuid FROM unique_answers WHERE project_id = ? AND input_ref = ? \
+         AND scope = ? AND answer_key IN ({})",
+        vec!["?"; n].join(", ")
+    )
+}
+
+/// [`EntryTx::answer_holders`] on PostgreSQL: one index probe per answer, whatever the
+/// table's statistics say. `answer_key = ANY($4)` was planned as a scan of every answer of
+/// the input and scope with the array as a filter whenever the table had no statistics yet
+/// (a new project, or one filled faster than autovacuum analyses it: the bulk import into a
+/// new project), since the planner then expects one row per input and scope; each batch of
+/// an import read every answer stored before it. `OFFSET 0` keeps the subquery from being
+/// flattened into a join the planner could cost the same way.
+pub(super) const HOLDERS_POSTGRES: &str = "SELECT k.answer_key, u.entry_uuid \
+     FROM unnest($4::text[]) AS k(answer_key) CROSS JOIN LATERAL (SELECT entry_uuid \
+     FROM unique_answers WHERE project_id = $1 AND input_ref = $2 AND scope = $3 \
+     AND answer_key = k.answer_key OFFSET 0) u";
 /// Rows per multi-row `INSERT` (their parameters are anonymous on SQLite, see
 /// [`EntryTx::params`], so a long statement binds in linear time).
 pub(super) const INSERT_ROWS: usize = 100;
@@ -106,11 +128,8 @@ impl EntryTx {
         Ok(out)
     }
 
-    /// The stored `(answer_key, entry_uuid)` of distinct `answers` of one input and scope. On
-    /// PostgreSQL the statement is not kept prepared, so it is planned with the answers it is
-    /// given: a kept statement's generic plan (estimating one row per input and scope) read
-    /// every answer of the input through a filter, 60,000 rows per batch in a project of
-    /// that size, a cost that grew with the project.
+    /// The stored `(answer_key, entry_uuid)` of distinct `answers` of one input and scope
+    /// ([`HOLDERS_SQLITE`], [`HOLDERS_POSTGRES`]).
     async fn holders_of(
         &mut self,
         input_ref: &str,
@@ -120,11 +139,7 @@ impl EntryTx {
         let project_id = self.project_id;
         Ok(match &mut self.inner {
             super::TxInner::Sqlite(t) => {
-                let sql = format!(
-                    "SELECT answer_key, entry_uuid FROM unique_answers WHERE project_id = ? AND \
-                     input_ref = ? AND scope = ? AND answer_key IN ({})",
-                    vec!["?"; answers.len()].join(", ")
-                );
+                let sql = holders_sqlite(answers.len());
                 let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(project_id)
                     .bind(input_ref)
@@ -135,17 +150,13 @@ impl EntryTx {
                 q.fetch_all(t.conn()).await?
             }
             super::TxInner::Postgres(t) => {
-                sqlx::query_as(
-                    "SELECT answer_key, entry_uuid FROM unique_answers WHERE project_id = $1 AND \
-                     input_ref = $2 AND scope = $3 AND answer_key = ANY($4)",
-                )
-                .persistent(false)
-                .bind(project_id)
-                .bind(input_ref)
-                .bind(scope)
-                .bind(answers)
-                .fetch_all(t.conn())
-                .await?
+                sqlx::query_as(HOLDERS_POSTGRES)
+                    .bind(project_id)
+                    .bind(input_ref)
+                    .bind(scope)
+                    .bind(answers)
+                    .fetch_all(t.conn())
+                    .await?
             }
         })
     }

@@ -14,7 +14,8 @@
 //! - `counters`: `entry_counters`, `child_counts` and `branch_counts` kept exact;
 //! - `delete`: entries with their descendants, or one branch entry;
 //! - `reads` (feature `test-support`): whole rows read back, for tests and benchmarks;
-//! - `plans` (feature `test-support`): SQLite's plans of the statements counting children.
+//! - `plans` (feature `test-support`): the plans of the statements counting children (SQLite)
+//!   and of the import's lookup of unique answers.
 
 mod batch;
 mod branch_batch;
