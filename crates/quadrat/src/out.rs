@@ -33,6 +33,7 @@ pub fn stdout() -> Stdout {
     Stdout(io::stdout().lock())
 }
 
+/// Standard output, locked for the writer's life; see [`stdout`].
 pub struct Stdout(io::StdoutLock<'static>);
 
 fn mark(e: io::Error) -> io::Error {

@@ -37,6 +37,7 @@ pub(super) const HOLDERS_POSTGRES: &str = "SELECT k.answer_key, u.entry_uuid \
      FROM unnest($4::text[]) AS k(answer_key) CROSS JOIN LATERAL (SELECT entry_uuid \
      FROM unique_answers WHERE project_id = $1 AND input_ref = $2 AND scope = $3 \
      AND answer_key = k.answer_key OFFSET 0) u";
+
 /// Rows per multi-row `INSERT` (their parameters are anonymous on SQLite, see
 /// [`EntryTx::params`], so a long statement binds in linear time).
 pub(super) const INSERT_ROWS: usize = 100;
@@ -129,7 +130,7 @@ impl EntryTx {
     }
 
     /// The stored `(answer_key, entry_uuid)` of distinct `answers` of one input and scope
-    /// ([`HOLDERS_SQLITE`], [`HOLDERS_POSTGRES`]).
+    /// ([`holders_sqlite`], [`HOLDERS_POSTGRES`]).
     async fn holders_of(
         &mut self,
         input_ref: &str,
