@@ -40,14 +40,7 @@ async fn migration_numbers_existing_rows_densely_in_upload_order(db: TestDb) {
     ingest_entry(&app, &project, &site_entry(&version)).await;
     ingest_entry(&app, &project, &tree_entry(&version)).await;
     ingest_entry(&app, &project, &visit_entry(&version)).await;
-    for i in 0..4 {
-        ingest_entry(
-            &app,
-            &project,
-            &another_site(&version, &new_uuid(), &format!("S{i}")),
-        )
-        .await;
-    }
+    ingest_sites(&app, &project, 4).await;
     app.store.execute_admin(UNDO_0011).await.unwrap();
     let applied = app.store.migrate().await.unwrap();
     assert_eq!(applied, ["0011_changes_feed"]);

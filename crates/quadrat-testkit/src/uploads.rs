@@ -547,6 +547,19 @@ pub async fn ingest_file(app: &App, project: &ResolvedProject, data: &Value, byt
     .expect("storing the file");
 }
 
+/// Stores `n` more Sites entries (named `S0`, `S1`, …, each with a new uuid); their uuids.
+pub async fn ingest_sites(app: &App, project: &ResolvedProject, n: usize) -> Vec<String> {
+    let version = version_of(project);
+    let mut uuids = Vec::with_capacity(n);
+    for i in 0..n {
+        let uuid = new_uuid();
+        let site = another_site(&version, &uuid, &format!("S{i}"));
+        ingest_entry(app, project, &site).await;
+        uuids.push(uuid);
+    }
+    uuids
+}
+
 /// Stores an entry or branch entry through the upload use-case, as an anonymous app user.
 pub async fn ingest_entry(app: &App, project: &ResolvedProject, data: &Value) {
     app.ingest(

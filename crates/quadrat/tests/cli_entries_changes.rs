@@ -113,14 +113,7 @@ async fn geojson_streams_one_feature_collection(db: TestDb) {
     blank["entry"]["answers"][LOCATION]["answer"] =
         serde_json::json!({"latitude": "", "longitude": "", "accuracy": ""});
     ingest_entry(&app, &project, &blank).await;
-    for i in 0..1001 {
-        ingest_entry(
-            &app,
-            &project,
-            &another_site(&version, &new_uuid(), &format!("S{i}")),
-        )
-        .await;
-    }
+    ingest_sites(&app, &project, 1001).await;
     let text = quadrat(&db, &["entries", "export", SLUG, "--format", "geojson"]).ok();
     let doc: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(doc["type"], "FeatureCollection");

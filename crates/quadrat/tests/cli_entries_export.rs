@@ -116,15 +116,7 @@ async fn export_refusals_say_why_and_leave_no_file(db: TestDb) {
 async fn a_reader_that_has_gone_ends_a_command_quietly(db: TestDb) {
     let app = db.app().await;
     let project = import_tree_survey(&app).await;
-    let version = version_of(&project);
-    for i in 0..3 {
-        ingest_entry(
-            &app,
-            &project,
-            &another_site(&version, &new_uuid(), &format!("S{i}")),
-        )
-        .await;
-    }
+    ingest_sites(&app, &project, 3).await;
     let commands: [&[&str]; 5] = [
         &["entries", "export", SLUG, "--format", "csv"],
         &["entries", "export", SLUG, "--format", "json"],
