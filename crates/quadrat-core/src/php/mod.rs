@@ -30,5 +30,5 @@ pub use strval::{
     strval_float_precision14, strval_float_serialize_precision, strval_plain_decimal,
     strval_precision14, strval_scalar_serialize_precision,
 };
-pub use url::{push_rawurlencoded, push_urlencoded, push_urlencoded_bytes};
+pub use url::{push_rawurlencoded, push_urlencoded};
 pub use values::{empty, empty_str, trim, truthy};

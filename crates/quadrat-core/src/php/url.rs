@@ -10,37 +10,7 @@ pub fn push_urlencoded(out: &mut String, s: &str) {
     push_encoded(out, s, true);
 }
 
-/// `urlencode` into bytes: [`push_urlencoded`] for a buffer that is not a `String` (the
-/// export's JSON, which a media URL is written into where it is needed).
-pub fn push_urlencoded_bytes(out: &mut Vec<u8>, s: &str) {
-    push_encoded(out, s, true);
-}
-
-/// Where encoded text goes: it is ASCII, so a `String` and bytes take it alike.
-trait Encoded {
-    fn put(&mut self, ascii: &str);
-    fn put_byte(&mut self, ascii: u8);
-}
-
-impl Encoded for String {
-    fn put(&mut self, ascii: &str) {
-        self.push_str(ascii);
-    }
-    fn put_byte(&mut self, ascii: u8) {
-        self.push(char::from(ascii));
-    }
-}
-
-impl Encoded for Vec<u8> {
-    fn put(&mut self, ascii: &str) {
-        self.extend_from_slice(ascii.as_bytes());
-    }
-    fn put_byte(&mut self, ascii: u8) {
-        self.push(ascii);
-    }
-}
-
-fn push_encoded(out: &mut impl Encoded, s: &str, form: bool) {
+fn push_encoded(out: &mut String, s: &str, form: bool) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     // Runs of kept bytes are copied whole (media names are mostly such a run).
     let mut start = 0;
@@ -52,19 +22,19 @@ fn push_encoded(out: &mut impl Encoded, s: &str, form: bool) {
         }
         if start < i {
             // Kept bytes are ASCII: the run starts and ends on character boundaries.
-            out.put(&s[start..i]);
+            out.push_str(&s[start..i]);
         }
         start = i + 1;
         if form && b == b' ' {
-            out.put_byte(b'+');
+            out.push('+');
         } else {
-            out.put_byte(b'%');
-            out.put_byte(HEX[usize::from(b >> 4)]);
-            out.put_byte(HEX[usize::from(b & 15)]);
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
         }
     }
     if start < s.len() {
-        out.put(&s[start..]);
+        out.push_str(&s[start..]);
     }
 }
 

@@ -2,7 +2,9 @@
 
 use super::StoredEntry;
 use super::plan::{Column, ExportPlan, Fixed, Kind, Source};
-use super::values::{Answer, ParsedRow, date_time, decimal, integer, label, location, push_answer};
+use super::values::{
+    Answer, Media, ParsedRow, date_time, decimal, integer, label, location, push_answer,
+};
 use crate::export::jsonw::{push_f64, push_i64, push_str, push_value};
 use crate::export::links::{Links, Meta};
 use crate::time::push_iso_zero_millis;
@@ -124,9 +126,15 @@ impl ExportPlan {
                 }
                 out.push(b'}');
             }
-            Kind::Media { url_head } => {
-                self.push_media_json(answer, url_head, row.uploaded_at, out)
-            }
+            Kind::Media { url_head } => match self.media(answer, url_head, row.uploaded_at) {
+                // Its parts need no JSON escape: URL-encoded, after a checked base.
+                Media::Url(url) if self.media_base_is_plain => {
+                    out.push(b'"');
+                    out.extend_from_slice(url.as_bytes());
+                    out.push(b'"');
+                }
+                media => push_str(out, media.as_str()),
+            },
             Kind::BranchCount => match parsed.branch_count(&col.input_ref) {
                 Some(v) => push_value(out, &v),
                 None => push_i64(out, 0),

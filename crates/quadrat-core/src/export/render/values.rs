@@ -11,14 +11,14 @@ use serde_json::Value;
 use super::StoredEntry;
 use super::plan::{Column, ExportPlan};
 use crate::export::dates::PhpDate;
-use crate::export::jsonw::{push_i64, push_str, push_value};
+use crate::export::jsonw::{push_str, push_value};
 use crate::export::row::{Read, RowAnswers, decode_raw, read_value};
 use crate::export::scan::{Scan, Scanned, Start};
 use crate::export::utm::{Utm, to_utm};
 use crate::json::to_php_json;
 use crate::php::{
     array_get, empty_str, floatval_str, foreach_values, intval_float, intval_str, is_numeric_str,
-    push_urlencoded, push_urlencoded_bytes, strval_precision14, truthy,
+    push_urlencoded, strval_precision14, truthy,
 };
 use crate::time::UnixMillis;
 
@@ -367,30 +367,6 @@ impl ExportPlan {
         url.push_str("&v=");
         let _ = write!(url, "{}", uploaded_at.div_euclid(1000));
         Media::Url(url)
-    }
-
-    /// [`ExportPlan::media`] written as a JSON string, straight into `out` when the URL needs
-    /// no escape (its head was checked, the rest is URL-encoded or digits).
-    pub(super) fn push_media_json(
-        &self,
-        answer: Option<Answer<'_>>,
-        url_head: &str,
-        uploaded_at: UnixMillis,
-        out: &mut Vec<u8>,
-    ) {
-        if !self.media_base_is_plain {
-            return push_str(out, self.media(answer, url_head, uploaded_at).as_str());
-        }
-        let name = media_name(answer);
-        if self.private || empty_str(&name) {
-            return push_str(out, &name);
-        }
-        out.push(b'"');
-        out.extend_from_slice(url_head.as_bytes());
-        push_urlencoded_bytes(out, &name);
-        out.extend_from_slice(b"&v=");
-        push_i64(out, uploaded_at.div_euclid(1000));
-        out.push(b'"');
     }
 }
 
