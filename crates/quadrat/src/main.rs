@@ -16,6 +16,11 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 
+/// mimalloc instead of the system allocator: glibc's malloc and free (with its consolidation
+/// of freed chunks) took about a quarter of a bulk import's time and a tenth of an upload's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let as_json = commands::prints_json(&cli.command);
