@@ -2,7 +2,9 @@
 //! more of them than one PostgreSQL batch takes): each is all or nothing on its own.
 //! Transactions that wrote rows and counters and were then abandoned (a refusal after writing,
 //! a request cancelled mid-way) leave nothing behind and fail none of their neighbours; every
-//! committed one is there, and the counters match the rows exactly.
+//! committed one is there, and the counters match the rows exactly. Half of them read first,
+//! as an upload does (on SQLite the job's savepoint goes with that read); some only read, and
+//! some are cancelled at whatever point they reached, the read in flight included.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -42,14 +44,29 @@ enum Ending {
     Abandon,
     /// The task is aborted while it holds the transaction.
     Cancelled,
+    /// Reads, writes nothing, commits.
+    ReadOnly,
+    /// Reads, then is aborted while it holds the transaction, before writing.
+    CancelledAfterRead,
+    /// Aborted from outside after a short, varying delay, wherever it is by then (it never
+    /// commits).
+    CancelledAnywhere,
 }
 
 fn ending(i: usize) -> Ending {
-    match i % 4 {
-        0 | 1 => Ending::Commit,
-        2 => Ending::Abandon,
-        _ => Ending::Cancelled,
+    match i % 8 {
+        0..=2 => Ending::Commit,
+        3 => Ending::Abandon,
+        4 => Ending::Cancelled,
+        5 => Ending::ReadOnly,
+        6 => Ending::CancelledAfterRead,
+        _ => Ending::CancelledAnywhere,
     }
+}
+
+/// Whether the task reads (the upload's lookup) before writing.
+fn reads_first(i: usize) -> bool {
+    (i / 8).is_multiple_of(2) || matches!(ending(i), Ending::ReadOnly | Ending::CancelledAfterRead)
 }
 
 async fn write_one(
@@ -57,11 +74,34 @@ async fn write_one(
     project_id: i64,
     i: usize,
     start: Arc<Barrier>,
-    holding: Option<oneshot::Sender<()>>,
+    mut holding: Option<oneshot::Sender<()>>,
 ) -> String {
     let uuid = format!("00000000-0000-4000-8000-{i:012}");
     start.wait().await;
+    if ending(i) == Ending::CancelledAnywhere
+        && let Some(started) = holding.take()
+    {
+        // Its delay runs from here: every task has passed the barrier.
+        let _ = started.send(());
+    }
     let mut tx = store.begin_entries(project_id).await.expect("begin");
+    if reads_first(i) {
+        let found = tx.look_up_entry(&uuid, None, &[]).await.expect("lookup");
+        assert!(found.stored.is_none());
+        match ending(i) {
+            Ending::ReadOnly => {
+                tx.commit().await.expect("commit");
+                return uuid;
+            }
+            Ending::CancelledAfterRead => {
+                if let Some(holding) = holding.take() {
+                    let _ = holding.send(());
+                }
+                std::future::pending::<()>().await;
+            }
+            _ => {}
+        }
+    }
     let record = NewRecord {
         uuid: &uuid,
         form_ref: FORM,
@@ -81,13 +121,14 @@ async fn write_one(
     match ending(i) {
         Ending::Commit => tx.commit().await.expect("commit"),
         Ending::Abandon => drop(tx),
-        Ending::Cancelled => {
+        Ending::Cancelled | Ending::CancelledAnywhere => {
             // Held (with its writes) until the task is aborted from outside.
             if let Some(holding) = holding {
                 let _ = holding.send(());
             }
             std::future::pending::<()>().await;
         }
+        Ending::ReadOnly | Ending::CancelledAfterRead => unreachable!("they end after reading"),
     }
     uuid
 }
@@ -106,13 +147,24 @@ async fn abandoned_and_cancelled_transactions_leave_nothing_and_fail_no_neighbou
             start.clone(),
             Some(holding),
         ));
-        if ending(i) == Ending::Cancelled {
-            // Aborted as soon as it holds its transaction: the client went away mid-upload.
-            let abort = task.abort_handle();
-            tokio::spawn(async move {
-                let _ = held.await;
-                abort.abort();
-            });
+        let abort = task.abort_handle();
+        match ending(i) {
+            Ending::Cancelled | Ending::CancelledAfterRead => {
+                // Aborted as soon as it holds its transaction: the client went away mid-upload.
+                tokio::spawn(async move {
+                    let _ = held.await;
+                    abort.abort();
+                });
+            }
+            Ending::CancelledAnywhere => {
+                let delay = std::time::Duration::from_micros(100 * (i % 23) as u64);
+                tokio::spawn(async move {
+                    let _ = held.await;
+                    tokio::time::sleep(delay).await;
+                    abort.abort();
+                });
+            }
+            _ => {}
         }
         tasks.push((i, task));
     }
@@ -120,12 +172,14 @@ async fn abandoned_and_cancelled_transactions_leave_nothing_and_fail_no_neighbou
     for (i, task) in tasks {
         let outcome = task.await;
         match ending(i) {
-            Ending::Cancelled => assert!(outcome.is_err_and(|e| e.is_cancelled())),
+            Ending::Cancelled | Ending::CancelledAfterRead | Ending::CancelledAnywhere => {
+                assert!(outcome.is_err_and(|e| e.is_cancelled()))
+            }
             Ending::Commit => {
                 committed.insert(outcome.expect("a committed task"));
             }
-            Ending::Abandon => {
-                outcome.expect("an abandoned task");
+            Ending::Abandon | Ending::ReadOnly => {
+                outcome.expect("an abandoned or read-only task");
             }
         }
     }

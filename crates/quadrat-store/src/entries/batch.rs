@@ -148,7 +148,7 @@ impl EntryTx {
                 for answer in answers {
                     q = q.bind(*answer);
                 }
-                q.fetch_all(t.conn()).await?
+                q.fetch_all(t.conn().await?).await?
             }
             super::TxInner::Postgres(t) => {
                 sqlx::query_as(HOLDERS_POSTGRES)
@@ -156,7 +156,7 @@ impl EntryTx {
                     .bind(input_ref)
                     .bind(scope)
                     .bind(answers)
-                    .fetch_all(t.conn())
+                    .fetch_all(t.conn().await?)
                     .await?
             }
         })

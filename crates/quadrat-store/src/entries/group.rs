@@ -6,7 +6,12 @@
 //!
 //! A job takes the writer (a fair lock, so jobs run in arrival order), opens the batch if none
 //! is open (`BEGIN IMMEDIATE`; on PostgreSQL `BEGIN` and the lock), works inside `SAVEPOINT job`,
-//! and on success waits for the batch's commit. Refused or abandoned, its savepoint is rolled
+//! and on success waits for the batch's commit. The savepoint is opened with the job's first
+//! statement: on SQLite, when that statement is a read, `SAVEPOINT job` is sent with it in one
+//! call (a crossing to the driver's thread less per job); otherwise before it, on its own. A read
+//! changes nothing, so whether a failed or abandoned call opened the savepoint does not matter:
+//! an empty savepoint left open is released by the batch's `COMMIT`, and the job's next
+//! statement opens one of its own. Refused or abandoned, its savepoint is rolled
 //! back and the batch goes on without it: a refused upload changes nothing and does not fail
 //! its neighbours. The first job to finish schedules a committer task, which queues for the
 //! writer behind the jobs waiting at that moment, so they all join the batch; it then commits
@@ -51,12 +56,16 @@ pub(crate) trait BatchConn: DerefMut + Debug + Send + Sized + 'static {
     /// failed part-way, so the connection goes back to the pool clean).
     fn open(pool: &Self::Pool, begin: &str) -> impl Future<Output = sqlx::Result<Self>> + Send;
     fn run(&mut self, sql: &'static str) -> impl Future<Output = sqlx::Result<()>> + Send;
+    /// `SAVEPOINT job` may be sent in one call with the statement after it (SQLite runs a
+    /// query text of several statements; PostgreSQL prepares one statement per query).
+    const SAVEPOINT_WITH_READ: bool;
 }
 
 macro_rules! batch_conn {
-    ($db:ty, $pool:ty) => {
+    ($db:ty, $pool:ty, $with_read:expr) => {
         impl BatchConn for PoolConnection<$db> {
             type Pool = $pool;
+            const SAVEPOINT_WITH_READ: bool = $with_read;
             async fn open(pool: &$pool, begin: &str) -> sqlx::Result<Self> {
                 let mut conn = pool.acquire().await?;
                 let begun = sqlx::raw_sql(sqlx::AssertSqlSafe(begin.to_owned()))
@@ -75,8 +84,8 @@ macro_rules! batch_conn {
         }
     };
 }
-batch_conn!(Sqlite, SqlitePool);
-batch_conn!(Postgres, PgPool);
+batch_conn!(Sqlite, SqlitePool, true);
+batch_conn!(Postgres, PgPool, false);
 
 /// The writer of one SQLite store, or of one project on PostgreSQL.
 #[derive(Debug)]
@@ -98,6 +107,8 @@ struct Batch<C> {
     outcome: watch::Sender<Outcome>,
     /// A job left without committing: roll its savepoint back before anything else runs.
     dirty: bool,
+    /// The job holding the writer has not opened its savepoint yet (nothing of it to undo).
+    pending: bool,
     /// The job holding the writer opened the batch and has no savepoint.
     bare: bool,
     /// A committer is queued for this batch.
@@ -184,6 +195,7 @@ impl<C: BatchConn> GroupCommit<C> {
                 jobs: 1,
                 outcome: watch::channel(None).0,
                 dirty: true,
+                pending: false,
                 bare: true,
                 committer: false,
             });
@@ -193,13 +205,7 @@ impl<C: BatchConn> GroupCommit<C> {
             });
         }
         let batch = guard.as_mut().expect("a batch is open");
-        if let Err(e) = batch.conn.run("SAVEPOINT job").await {
-            fail(&mut guard, e).await;
-            return Err(StoreError::Db(sqlx::Error::Protocol(
-                "the write batch failed".into(),
-            )));
-        }
-        batch.dirty = true;
+        batch.pending = true;
         batch.jobs += 1;
         Ok(GroupJob {
             guard: Some(guard),
@@ -208,26 +214,67 @@ impl<C: BatchConn> GroupCommit<C> {
     }
 }
 
+/// What a read sends before its own text: `SAVEPOINT job`, when the job's savepoint goes with it.
+pub(crate) const SAVEPOINT_PREFIX: &str = "SAVEPOINT job; ";
+
 impl<C: BatchConn> GroupJob<C> {
-    /// The writer connection, inside this job's savepoint.
-    pub(crate) fn conn(&mut self) -> &mut C::Target {
-        let batch = self
-            .guard
+    /// The open batch; gone once a failed `SAVEPOINT` failed it (the job can only end).
+    fn batch(&mut self) -> Result<&mut Batch<C>> {
+        self.guard
             .as_mut()
             .and_then(|g| g.as_mut())
-            .expect("a job holds an open batch");
-        &mut batch.conn
+            .ok_or_else(batch_failed)
+    }
+
+    /// The writer connection, inside this job's savepoint (opened now if it was not yet).
+    pub(crate) async fn conn(&mut self) -> Result<&mut C::Target> {
+        let batch = self.batch()?;
+        if batch.pending {
+            if let Err(e) = batch.conn.run("SAVEPOINT job").await {
+                if let Some(guard) = self.guard.as_mut() {
+                    fail(guard, e).await;
+                }
+                return Err(batch_failed());
+            }
+            self.savepoint_opened();
+        }
+        Ok(&mut self.batch()?.conn)
+    }
+
+    /// The writer connection for a read, and what to send before the read's text: the
+    /// job's `SAVEPOINT`, when it is still to be opened and may go with a statement. After the
+    /// read succeeded, [`GroupJob::read_done`] with that prefix.
+    pub(crate) async fn read_conn(&mut self) -> Result<(&mut C::Target, &'static str)> {
+        if C::SAVEPOINT_WITH_READ && self.batch()?.pending {
+            return Ok((&mut self.batch()?.conn, SAVEPOINT_PREFIX));
+        }
+        Ok((self.conn().await?, ""))
+    }
+
+    /// A read sent with `prefix` (from [`GroupJob::read_conn`]) succeeded.
+    pub(crate) fn read_done(&mut self, prefix: &str) {
+        if !prefix.is_empty() {
+            self.savepoint_opened();
+        }
+    }
+
+    fn savepoint_opened(&mut self) {
+        if let Ok(batch) = self.batch() {
+            batch.pending = false;
+            batch.dirty = true;
+        }
     }
 
     /// Keeps the job's work: leaves its savepoint to the batch's `COMMIT`, lets the next job
     /// in, and returns once the batch holding it is committed (or failed).
     pub(crate) async fn commit(mut self) -> Result<()> {
-        let mut guard = self.guard.take().expect("a job holds the writer");
-        let batch = guard.as_mut().expect("a job holds an open batch");
+        let mut guard = self.guard.take().ok_or_else(batch_failed)?;
+        let batch = guard.as_mut().ok_or_else(batch_failed)?;
         // The savepoint is not released (a round trip less): the next job's nests inside it,
         // `ROLLBACK TO job` still rolls back only the latest, and `COMMIT` ends them all.
         batch.bare = false;
         batch.dirty = false;
+        batch.pending = false;
         let mut outcome = batch.outcome.subscribe();
         schedule_committer(batch, &self.state);
         drop(guard);
@@ -321,6 +368,11 @@ async fn fail<C: BatchConn>(guard: &mut OwnedMutexGuard<Option<Batch<C>>>, error
     // SQLite may have rolled back already; then ROLLBACK fails, harmlessly.
     let _ = batch.conn.run("ROLLBACK").await;
     batch.outcome.send_replace(Some(Err(Arc::new(error))));
+}
+
+/// A job's error when its batch failed before it could commit (the cause is in the log).
+fn batch_failed() -> StoreError {
+    StoreError::Db(sqlx::Error::Protocol("the write batch failed".into()))
 }
 
 /// The batch's error for one of its jobs (the error itself is shared, so its kind is kept).

@@ -3,7 +3,7 @@
 
 use quadrat_core::entry::UniqueKey;
 
-use super::{EntryTx, with_tx};
+use super::{EntryTx, with_tx_read};
 use crate::Result;
 
 /// A hierarchy entry as stored, the columns the upload rules read.
@@ -52,33 +52,37 @@ impl EntryTx {
     /// The hierarchy entry with this uuid, in any project (uuids are globally unique).
     pub async fn entry_by_uuid(&mut self, uuid: &str) -> Result<Option<StoredEntry>> {
         let sql = format!("{STORED_ENTRY} WHERE uuid = $1");
-        with_tx!(self, |conn| {
-            Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(uuid)
-                .fetch_optional(&mut *conn)
-                .await?)
+        with_tx_read!(self, |conn, prefix| {
+            Ok(
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("{prefix}{sql}")))
+                    .bind(uuid)
+                    .fetch_optional(&mut *conn)
+                    .await?,
+            )
         })
     }
 
     /// The branch entry with this uuid, in any project.
     pub async fn branch_entry_by_uuid(&mut self, uuid: &str) -> Result<Option<StoredBranchEntry>> {
         let sql = format!("{STORED_BRANCH} WHERE uuid = $1");
-        with_tx!(self, |conn| {
-            Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(uuid)
-                .fetch_optional(&mut *conn)
-                .await?)
+        with_tx_read!(self, |conn, prefix| {
+            Ok(
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("{prefix}{sql}")))
+                    .bind(uuid)
+                    .fetch_optional(&mut *conn)
+                    .await?,
+            )
         })
     }
 
     /// Entries of a form (all of them: the form's counter).
     pub async fn form_count(&mut self, form_ref: &str) -> Result<i64> {
         let project_id = self.project_id;
-        let n: Option<i64> = with_tx!(self, |conn| {
-            sqlx::query_scalar(
-                "SELECT entry_count FROM entry_counters WHERE project_id = $1 AND form_ref = $2 \
-                 AND branch_ref = ''",
-            )
+        let n: Option<i64> = with_tx_read!(self, |conn, prefix| {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "{prefix}SELECT entry_count FROM entry_counters WHERE project_id = $1 AND \
+                 form_ref = $2 AND branch_ref = ''"
+            )))
             .bind(project_id)
             .bind(form_ref)
             .fetch_optional(&mut *conn)
@@ -102,13 +106,15 @@ impl EntryTx {
     /// branch, in this project.
     async fn count_under(&mut self, sql: &'static str, uuid: &str, reference: &str) -> Result<i64> {
         let project_id = self.project_id;
-        with_tx!(self, |conn| {
-            Ok(sqlx::query_scalar(sql)
-                .bind(uuid)
-                .bind(reference)
-                .bind(project_id)
-                .fetch_one(&mut *conn)
-                .await?)
+        with_tx_read!(self, |conn, prefix| {
+            Ok(
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("{prefix}{sql}")))
+                    .bind(uuid)
+                    .bind(reference)
+                    .bind(project_id)
+                    .fetch_one(&mut *conn)
+                    .await?,
+            )
         })
     }
 }
@@ -226,8 +232,8 @@ impl EntryTx {
             );
             next += 3;
         }
-        let mut rows: Vec<LookupRow> = with_tx!(self, |conn| {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let mut rows: Vec<LookupRow> = with_tx_read!(self, |conn, prefix| {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(format!("{prefix}{sql}")))
                 .bind(uuid)
                 .bind(project_id);
             if let Some((related_uuid, form_ref)) = related {

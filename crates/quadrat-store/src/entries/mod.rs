@@ -59,17 +59,39 @@ macro_rules! with_tx {
     ($tx:expr, |$conn:ident| $body:block) => {
         match &mut $tx.inner {
             $crate::entries::TxInner::Sqlite(t) => {
-                let $conn = t.conn();
+                let $conn = t.conn().await?;
                 $body
             }
             $crate::entries::TxInner::Postgres(t) => {
-                let $conn = t.conn();
+                let $conn = t.conn().await?;
                 $body
             }
         }
     };
 }
 pub(crate) use with_tx;
+
+/// [`with_tx`] for a statement that only reads: `$prefix` is what its text must start with
+/// (the job's savepoint, when it goes with this statement; else empty).
+macro_rules! with_tx_read {
+    ($tx:expr, |$conn:ident, $prefix:ident| $body:block) => {
+        match &mut $tx.inner {
+            $crate::entries::TxInner::Sqlite(t) => {
+                let ($conn, $prefix) = t.read_conn().await?;
+                let value = $body;
+                t.read_done($prefix);
+                value
+            }
+            $crate::entries::TxInner::Postgres(t) => {
+                let ($conn, $prefix) = t.read_conn().await?;
+                let value = $body;
+                t.read_done($prefix);
+                value
+            }
+        }
+    };
+}
+pub(crate) use with_tx_read;
 
 /// A write transaction on one project's entries. Dropped without [`EntryTx::commit`], nothing
 /// it did stays.
