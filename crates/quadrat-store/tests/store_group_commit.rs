@@ -209,3 +209,74 @@ async fn abandoned_and_cancelled_transactions_leave_nothing_and_fail_no_neighbou
 }
 
 both_engines!(abandoned_and_cancelled_transactions_leave_nothing_and_fail_no_neighbour);
+
+/// One job at a time, so each opens its batch (on SQLite its first statement opens the batch's
+/// transaction): jobs that run nothing, only read, read and write, or write without reading,
+/// committed or dropped. Exactly the committed writes are kept, and the writer stays usable.
+async fn batch_opening_jobs_of_every_shape_keep_exactly_their_committed_writes(db: TestDb) {
+    let store = db.store().await;
+    let project_id = store.insert_project(&project()).await.unwrap();
+    let uuid = |i: usize| format!("00000000-0000-4000-8000-{i:012}");
+    fn record(uuid: &str) -> NewRecord<'_> {
+        NewRecord {
+            uuid,
+            form_ref: FORM,
+            user_id: 0,
+            platform: "Android",
+            device_id: "device",
+            created_at: 1_717_237_233_000,
+            uploaded_at: 1_717_237_234_000,
+            title: "entry",
+            entry_data: "{}",
+            geo_json_data: None,
+            unique: &[],
+        }
+    }
+    let mut kept = BTreeSet::new();
+    for (i, (read, write, commit)) in [
+        (false, false, true),
+        (true, false, true),
+        (true, true, false),
+        (false, true, true),
+        (true, true, true),
+        (false, false, false),
+        (true, false, false),
+        (false, true, false),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = uuid(i);
+        let mut tx = store.begin_entries(project_id).await.expect("begin");
+        if read {
+            let found = tx.look_up_entry(&id, None, &[]).await.expect("lookup");
+            assert!(found.stored.is_none(), "job {i}");
+        }
+        if write {
+            tx.insert_entry(&record(&id), "", "", None)
+                .await
+                .expect("insert");
+        }
+        if commit {
+            tx.commit().await.unwrap_or_else(|e| panic!("job {i}: {e}"));
+            if write {
+                kept.insert(id);
+            }
+        }
+    }
+    let rows: BTreeSet<String> = store
+        .entry_rows(project_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.uuid)
+        .collect();
+    assert_eq!(rows, kept, "exactly the committed writes are stored");
+    assert_eq!(
+        store.entry_totals(project_id).await.unwrap(),
+        (kept.len() as i64, 0)
+    );
+    store.close().await;
+}
+
+both_engines!(batch_opening_jobs_of_every_shape_keep_exactly_their_committed_writes);

@@ -6,12 +6,13 @@
 //!
 //! A job takes the writer (a fair lock, so jobs run in arrival order), opens the batch if none
 //! is open (`BEGIN IMMEDIATE`; on PostgreSQL `BEGIN` and the lock), works inside `SAVEPOINT job`,
-//! and on success waits for the batch's commit. The savepoint is opened with the job's first
-//! statement: on SQLite, when that statement is a read, `SAVEPOINT job` is sent with it in one
-//! call (a crossing to the driver's thread less per job); otherwise before it, on its own. A read
-//! changes nothing, so whether a failed or abandoned call opened the savepoint does not matter:
-//! an empty savepoint left open is released by the batch's `COMMIT`, and the job's next
-//! statement opens one of its own. Refused or abandoned, its savepoint is rolled
+//! and on success waits for the batch's commit. The savepoint (and on SQLite the batch's
+//! transaction) is opened with the job's first statement: on SQLite, when that statement is a
+//! read, `SAVEPOINT job` (or `BEGIN IMMEDIATE`) is sent with it in one call, a crossing to the
+//! driver's thread less; otherwise before it, on its own. A read changes nothing, so whether a
+//! failed or abandoned call opened the savepoint does not matter: an empty savepoint left open is
+//! released by the batch's `COMMIT`, and the job's next statement opens one of its own (a
+//! transaction in doubt is rolled back, as any abandoned batch-opening job's is). Refused or abandoned, its savepoint is rolled
 //! back and the batch goes on without it: a refused upload changes nothing and does not fail
 //! its neighbours. The first job to finish schedules a committer task, which queues for the
 //! writer behind the jobs waiting at that moment, so they all join the batch; it then commits
@@ -55,17 +56,23 @@ pub(crate) trait BatchConn: DerefMut + Debug + Send + Sized + 'static {
     /// A connection of `pool` inside a transaction opened by `begin` (rolled back if `begin`
     /// failed part-way, so the connection goes back to the pool clean).
     fn open(pool: &Self::Pool, begin: &str) -> impl Future<Output = sqlx::Result<Self>> + Send;
+    /// A connection of `pool`, its transaction not opened yet.
+    fn acquire(pool: &Self::Pool) -> impl Future<Output = sqlx::Result<Self>> + Send;
     fn run(&mut self, sql: &'static str) -> impl Future<Output = sqlx::Result<()>> + Send;
-    /// `SAVEPOINT job` may be sent in one call with the statement after it (SQLite runs a
-    /// query text of several statements; PostgreSQL prepares one statement per query).
-    const SAVEPOINT_WITH_READ: bool;
+    /// `BEGIN` and `SAVEPOINT job` may be sent in one call with the statement after them
+    /// (SQLite runs a query text of several statements in order; PostgreSQL prepares one
+    /// statement per query).
+    const OPEN_WITH_READ: bool;
 }
 
 macro_rules! batch_conn {
     ($db:ty, $pool:ty, $with_read:expr) => {
         impl BatchConn for PoolConnection<$db> {
             type Pool = $pool;
-            const SAVEPOINT_WITH_READ: bool = $with_read;
+            const OPEN_WITH_READ: bool = $with_read;
+            async fn acquire(pool: &$pool) -> sqlx::Result<Self> {
+                pool.acquire().await
+            }
             async fn open(pool: &$pool, begin: &str) -> sqlx::Result<Self> {
                 let mut conn = pool.acquire().await?;
                 let begun = sqlx::raw_sql(sqlx::AssertSqlSafe(begin.to_owned()))
@@ -107,8 +114,8 @@ struct Batch<C> {
     outcome: watch::Sender<Outcome>,
     /// A job left without committing: roll its savepoint back before anything else runs.
     dirty: bool,
-    /// The job holding the writer has not opened its savepoint yet (nothing of it to undo).
-    pending: bool,
+    /// What the job holding the writer has still to open (nothing of it to undo until then).
+    pending: Opening,
     /// The job holding the writer opened the batch and has no savepoint.
     bare: bool,
     /// A committer is queued for this batch.
@@ -125,7 +132,46 @@ pub(crate) struct GroupJob<C: BatchConn> {
 impl GroupCommit<PoolConnection<Sqlite>> {
     /// SQLite's writer: one group, batches as large as the jobs waiting.
     pub(crate) fn sqlite(pool: SqlitePool) -> Self {
-        GroupCommit::new(pool, "BEGIN IMMEDIATE".into(), usize::MAX)
+        GroupCommit::new(pool, SQLITE_BEGIN.into(), usize::MAX)
+    }
+}
+
+/// What opens a SQLite batch: the writer's lock at once, not at the first write.
+const SQLITE_BEGIN: &str = "BEGIN IMMEDIATE";
+
+/// What a job must open before its first statement runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Opening {
+    Nothing,
+    /// The batch's transaction (SQLite's: a batch opened there waits for its first statement).
+    Transaction,
+    Savepoint,
+}
+
+impl Opening {
+    /// Sent before a statement's own text, in the same call.
+    fn prefix(self) -> &'static str {
+        match self {
+            Opening::Nothing => "",
+            Opening::Transaction => "BEGIN IMMEDIATE; ",
+            Opening::Savepoint => "SAVEPOINT job; ",
+        }
+    }
+
+    /// Sent on its own.
+    fn statement(self) -> &'static str {
+        match self {
+            Opening::Nothing => "",
+            Opening::Transaction => SQLITE_BEGIN,
+            Opening::Savepoint => "SAVEPOINT job",
+        }
+    }
+}
+
+/// A read's text starts with it.
+impl std::fmt::Display for Opening {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.prefix())
     }
 }
 
@@ -189,13 +235,17 @@ impl<C: BatchConn> GroupCommit<C> {
             commit(&mut guard).await;
         }
         if guard.is_none() {
-            let conn = C::open(&self.pool, &self.begin).await?;
+            let (conn, pending) = if C::OPEN_WITH_READ {
+                (C::acquire(&self.pool).await?, Opening::Transaction)
+            } else {
+                (C::open(&self.pool, &self.begin).await?, Opening::Nothing)
+            };
             *guard = Some(Batch {
                 conn,
                 jobs: 1,
                 outcome: watch::channel(None).0,
                 dirty: true,
-                pending: false,
+                pending,
                 bare: true,
                 committer: false,
             });
@@ -205,7 +255,7 @@ impl<C: BatchConn> GroupCommit<C> {
             });
         }
         let batch = guard.as_mut().expect("a batch is open");
-        batch.pending = true;
+        batch.pending = Opening::Savepoint;
         batch.jobs += 1;
         Ok(GroupJob {
             guard: Some(guard),
@@ -213,9 +263,6 @@ impl<C: BatchConn> GroupCommit<C> {
         })
     }
 }
-
-/// What a read sends before its own text: `SAVEPOINT job`, when the job's savepoint goes with it.
-pub(crate) const SAVEPOINT_PREFIX: &str = "SAVEPOINT job; ";
 
 impl<C: BatchConn> GroupJob<C> {
     /// The open batch; gone once a failed `SAVEPOINT` failed it (the job can only end).
@@ -229,39 +276,47 @@ impl<C: BatchConn> GroupJob<C> {
     /// The writer connection, inside this job's savepoint (opened now if it was not yet).
     pub(crate) async fn conn(&mut self) -> Result<&mut C::Target> {
         let batch = self.batch()?;
-        if batch.pending {
-            if let Err(e) = batch.conn.run("SAVEPOINT job").await {
+        let pending = batch.pending;
+        if pending != Opening::Nothing {
+            if let Err(e) = batch.conn.run(pending.statement()).await {
                 if let Some(guard) = self.guard.as_mut() {
                     fail(guard, e).await;
                 }
                 return Err(batch_failed());
             }
-            self.savepoint_opened();
+            self.opened(pending);
         }
         Ok(&mut self.batch()?.conn)
     }
 
-    /// The writer connection for a read, and what to send before the read's text: the
-    /// job's `SAVEPOINT`, when it is still to be opened and may go with a statement. After the
-    /// read succeeded, [`GroupJob::read_done`] with that prefix.
-    pub(crate) async fn read_conn(&mut self) -> Result<(&mut C::Target, &'static str)> {
-        if C::SAVEPOINT_WITH_READ && self.batch()?.pending {
-            return Ok((&mut self.batch()?.conn, SAVEPOINT_PREFIX));
+    /// The writer connection for a read, and what the read's text must start with: what the
+    /// job has still to open, when it may go with a statement. After the read succeeded,
+    /// [`GroupJob::read_done`] with it.
+    pub(crate) async fn read_conn(&mut self) -> Result<(&mut C::Target, Opening)> {
+        let pending = self.batch()?.pending;
+        if C::OPEN_WITH_READ && pending != Opening::Nothing {
+            return Ok((&mut self.batch()?.conn, pending));
         }
-        Ok((self.conn().await?, ""))
+        Ok((self.conn().await?, Opening::Nothing))
     }
 
-    /// A read sent with `prefix` (from [`GroupJob::read_conn`]) succeeded.
-    pub(crate) fn read_done(&mut self, prefix: &str) {
-        if !prefix.is_empty() {
-            self.savepoint_opened();
-        }
+    /// A read sent with `sent` (from [`GroupJob::read_conn`]) succeeded.
+    pub(crate) fn read_done(&mut self, sent: Opening) {
+        self.opened(sent);
     }
 
-    fn savepoint_opened(&mut self) {
+    fn opened(&mut self, what: Opening) {
         if let Ok(batch) = self.batch() {
-            batch.pending = false;
-            batch.dirty = true;
+            match what {
+                Opening::Nothing => {}
+                // The batch-opening job works in the transaction itself: it is dirty from the
+                // start (rolled back whole if it leaves without commit).
+                Opening::Transaction => batch.pending = Opening::Nothing,
+                Opening::Savepoint => {
+                    batch.pending = Opening::Nothing;
+                    batch.dirty = true;
+                }
+            }
         }
     }
 
@@ -270,11 +325,20 @@ impl<C: BatchConn> GroupJob<C> {
     pub(crate) async fn commit(mut self) -> Result<()> {
         let mut guard = self.guard.take().ok_or_else(batch_failed)?;
         let batch = guard.as_mut().ok_or_else(batch_failed)?;
+        if batch.pending == Opening::Transaction {
+            // The job opened the batch and ran nothing: there is nothing to commit. (A read that
+            // failed may have left the transaction open: ROLLBACK, harmless if not.)
+            if let Some(mut batch) = guard.take() {
+                let _ = batch.conn.run("ROLLBACK").await;
+                batch.outcome.send_replace(Some(Ok(())));
+            }
+            return Ok(());
+        }
         // The savepoint is not released (a round trip less): the next job's nests inside it,
         // `ROLLBACK TO job` still rolls back only the latest, and `COMMIT` ends them all.
         batch.bare = false;
         batch.dirty = false;
-        batch.pending = false;
+        batch.pending = Opening::Nothing;
         let mut outcome = batch.outcome.subscribe();
         schedule_committer(batch, &self.state);
         drop(guard);

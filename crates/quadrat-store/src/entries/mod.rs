@@ -71,8 +71,9 @@ macro_rules! with_tx {
 }
 pub(crate) use with_tx;
 
-/// [`with_tx`] for a statement that only reads: `$prefix` is what its text must start with
-/// (the job's savepoint, when it goes with this statement; else empty).
+/// [`with_tx`] for a statement that only reads: its text must start with `$prefix` (what the
+/// job has still to open, its savepoint or the batch's transaction, when that goes with this
+/// statement; else nothing).
 macro_rules! with_tx_read {
     ($tx:expr, |$conn:ident, $prefix:ident| $body:block) => {
         match &mut $tx.inner {
