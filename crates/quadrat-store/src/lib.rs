@@ -314,8 +314,11 @@ impl Store {
         // The writer's page cache holds a batch's index pages (SQLite's default of 2 MB spills
         // them to the WAL mid-transaction and reads them back), and the group commit's
         // savepoint journals stay in memory instead of a temporary file.
+        // A connection to a local file does not go stale as a network one does: no ping (a
+        // round trip to the driver's thread) before each use. sqlx still pings on release.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .connect_with(
                 options
                     .clone()
@@ -329,6 +332,7 @@ impl Store {
             .await?;
         let read = SqlitePoolOptions::new()
             .max_connections(8)
+            .test_before_acquire(false)
             .connect_with(options.clone().read_only(false))
             .await?;
         let group = Arc::new(entries::GroupCommit::sqlite(write.clone()));
