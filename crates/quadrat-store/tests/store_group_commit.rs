@@ -187,14 +187,11 @@ async fn abandoned_and_cancelled_transactions_leave_nothing_and_fail_no_neighbou
     let last = Arc::new(Barrier::new(1));
     committed.insert(write_one(store.clone(), project_id, TASKS * 4, last, None).await);
 
-    let rows: BTreeSet<String> = store
-        .entry_rows(project_id)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.uuid)
-        .collect();
-    assert_eq!(rows, committed, "exactly the committed entries are stored");
+    assert_eq!(
+        stored_uuids(&store, project_id).await,
+        committed,
+        "exactly the committed entries are stored"
+    );
     let counters = store.counters(project_id).await.unwrap();
     let form = counters
         .iter()
@@ -209,6 +206,17 @@ async fn abandoned_and_cancelled_transactions_leave_nothing_and_fail_no_neighbou
 }
 
 both_engines!(abandoned_and_cancelled_transactions_leave_nothing_and_fail_no_neighbour);
+
+/// The uuids of the project's stored entries.
+async fn stored_uuids(store: &Store, project_id: i64) -> BTreeSet<String> {
+    store
+        .entry_rows(project_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.uuid)
+        .collect()
+}
 
 /// One job at a time, so each opens its batch (on SQLite its first statement opens the batch's
 /// transaction): jobs that run nothing, only read, read and write, or write without reading,
@@ -264,14 +272,11 @@ async fn batch_opening_jobs_of_every_shape_keep_exactly_their_committed_writes(d
             }
         }
     }
-    let rows: BTreeSet<String> = store
-        .entry_rows(project_id)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.uuid)
-        .collect();
-    assert_eq!(rows, kept, "exactly the committed writes are stored");
+    assert_eq!(
+        stored_uuids(&store, project_id).await,
+        kept,
+        "exactly the committed writes are stored"
+    );
     assert_eq!(
         store.entry_totals(project_id).await.unwrap(),
         (kept.len() as i64, 0)

@@ -51,27 +51,29 @@ pub(crate) const BRANCH_COUNT: &str = "SELECT COUNT(*) FROM branch_entries WHERE
 impl EntryTx {
     /// The hierarchy entry with this uuid, in any project (uuids are globally unique).
     pub async fn entry_by_uuid(&mut self, uuid: &str) -> Result<Option<StoredEntry>> {
-        let sql = format!("{STORED_ENTRY} WHERE uuid = $1");
-        with_tx_read!(self, |conn, prefix| {
-            Ok(
-                sqlx::query_as(sqlx::AssertSqlSafe(format!("{prefix}{sql}")))
-                    .bind(uuid)
-                    .fetch_optional(&mut *conn)
-                    .await?,
-            )
-        })
+        self.record_by_uuid(STORED_ENTRY, uuid).await
     }
 
     /// The branch entry with this uuid, in any project.
     pub async fn branch_entry_by_uuid(&mut self, uuid: &str) -> Result<Option<StoredBranchEntry>> {
-        let sql = format!("{STORED_BRANCH} WHERE uuid = $1");
+        self.record_by_uuid(STORED_BRANCH, uuid).await
+    }
+
+    /// The row of `select` ([`STORED_ENTRY`] or [`STORED_BRANCH`]) with this uuid.
+    async fn record_by_uuid<T>(&mut self, select: &str, uuid: &str) -> Result<Option<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
         with_tx_read!(self, |conn, prefix| {
-            Ok(
-                sqlx::query_as(sqlx::AssertSqlSafe(format!("{prefix}{sql}")))
-                    .bind(uuid)
-                    .fetch_optional(&mut *conn)
-                    .await?,
-            )
+            Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{prefix}{select} WHERE uuid = $1"
+            )))
+            .bind(uuid)
+            .fetch_optional(&mut *conn)
+            .await?)
         })
     }
 
