@@ -12,11 +12,11 @@
 //! driver's thread less; otherwise before it, on its own. A read changes nothing, so whether a
 //! failed or abandoned call opened the savepoint does not matter: an empty savepoint left open is
 //! released by the batch's `COMMIT`, and the job's next statement opens one of its own (a
-//! transaction in doubt is rolled back, as any abandoned batch-opening job's is). Refused or abandoned, its savepoint is rolled
-//! back and the batch goes on without it: a refused upload changes nothing and does not fail
-//! its neighbours. The first job to finish schedules a committer task, which queues for the
-//! writer behind the jobs waiting at that moment, so they all join the batch; it then commits
-//! and tells every job of the batch the outcome. A job is acknowledged only after that commit
+//! transaction in doubt is rolled back, as any abandoned batch-opening job's is). Refused or
+//! abandoned, its savepoint is rolled back and the batch goes on without it: a refused upload
+//! changes nothing and does not fail its neighbours. The first job to finish schedules a
+//! committer task, which queues for the writer behind the jobs waiting at that moment, so they
+//! all join the batch; it then commits and tells every job of the batch the outcome. A job is acknowledged only after that commit
 //! returned. The committer is a task of its own, so a client that goes away mid-upload cannot
 //! leave a batch open.
 //!
