@@ -16,9 +16,9 @@
 //! abandoned, its savepoint is rolled back and the batch goes on without it: a refused upload
 //! changes nothing and does not fail its neighbours. The first job to finish schedules a
 //! committer task, which queues for the writer behind the jobs waiting at that moment, so they
-//! all join the batch; it then commits and tells every job of the batch the outcome. A job is acknowledged only after that commit
-//! returned. The committer is a task of its own, so a client that goes away mid-upload cannot
-//! leave a batch open.
+//! all join the batch; it then commits and tells every job of the batch the outcome. A job is
+//! acknowledged only after that commit returned. The committer is a task of its own, so a
+//! client that goes away mid-upload cannot leave a batch open.
 //!
 //! The job that opens a batch works in the transaction itself, without a savepoint: nothing of
 //! another job is there to keep, so leaving without commit rolls the whole transaction back.
