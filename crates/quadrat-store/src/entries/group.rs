@@ -149,16 +149,7 @@ pub(crate) enum Opening {
 }
 
 impl Opening {
-    /// Sent before a statement's own text, in the same call.
-    fn prefix(self) -> &'static str {
-        match self {
-            Opening::Nothing => "",
-            Opening::Transaction => "BEGIN IMMEDIATE; ",
-            Opening::Savepoint => "SAVEPOINT job; ",
-        }
-    }
-
-    /// Sent on its own.
+    /// Sent on its own, or before a read's text in the same call.
     fn statement(self) -> &'static str {
         match self {
             Opening::Nothing => "",
@@ -168,10 +159,13 @@ impl Opening {
     }
 }
 
-/// A read's text starts with it.
+/// A read's text starts with it: the statement and its `;`, or nothing.
 impl std::fmt::Display for Opening {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.prefix())
+        match self {
+            Opening::Nothing => Ok(()),
+            _ => write!(f, "{}; ", self.statement()),
+        }
     }
 }
 
