@@ -12,6 +12,7 @@ use std::sync::Arc;
 use quadrat_core::export::keyset::{KeyValue, SortKey};
 use quadrat_core::export::params::{DateColumn, DateFilter, Selection, SortBy, SortOrder};
 
+use crate::core_pin;
 use crate::page_marks::{Mark, PageMarks};
 use crate::page_parts::{self, PartWriter, RenderedPage};
 use crate::page_reader::{Arg, PageReader};
@@ -156,10 +157,34 @@ struct PartsRead {
     title: TitlePlan,
 }
 
-/// Reads a planned page's parts, each on a blocking thread of its own, written by `writer`s:
-/// the page and the data version its rows were read at, or `None` when the parts' versions
-/// disagree (or a mark's does: the selection's marks are then dropped). The page's end is
-/// marked for the next.
+/// A planned page's parts being read ([`spawn_parts`]); [`gather_parts`] waits for them.
+type PartReads = Vec<tokio::task::JoinHandle<Result<ReadPart>>>;
+
+/// Starts reading a planned page's parts on the blocking pool, part `i` held to core `i`
+/// (`core_pin.rs`), written by `writer`s. They start at once: a page read ahead starts while
+/// its request is still writing the page before it (a task spawned from that request would
+/// only run once the request yields, after its answer is written).
+fn spawn_parts<W, F>(read: &PartsRead, writer: Arc<F>) -> PartReads
+where
+    W: PartWriter,
+    F: Fn(usize) -> W + Send + Sync + 'static,
+{
+    let sort = read.sort;
+    read.parts
+        .iter()
+        .enumerate()
+        .map(|(index, (size, args))| {
+            let (pages, sql, writer) = (read.pages.clone(), read.sql.clone(), writer.clone());
+            let (size, args) = (*size, args.clone());
+            tokio::task::spawn_blocking(move || {
+                let _on_core = core_pin::hold_to_core(index);
+                read_part(&pages, &sql, &args, sort, size, &*writer)
+            })
+        })
+        .collect()
+}
+
+/// Reads a planned page's parts ([`spawn_parts`], then [`gather_parts`]).
 async fn read_parts<W, F>(
     marks: &PageMarks,
     read: PartsRead,
@@ -169,23 +194,24 @@ where
     W: PartWriter,
     F: Fn(usize) -> W + Send + Sync + 'static,
 {
+    let reads = spawn_parts(&read, writer);
+    gather_parts(marks, read, reads).await
+}
+
+/// A planned page's parts, read: the page and the data version its rows were read at, or
+/// `None` when the parts' versions disagree (or a mark's does: the selection's marks are then
+/// dropped). The page's end is marked for the next.
+async fn gather_parts(
+    marks: &PageMarks,
+    read: PartsRead,
+    reads: PartReads,
+) -> Result<Option<(RenderedPage, Option<i64>)>> {
     let PartsRead {
-        pages,
-        sql,
-        parts: planned,
-        sort,
         selection,
         offset,
         mark,
         ..
     } = read;
-    let mut reads = Vec::with_capacity(planned.len());
-    for (size, args) in planned {
-        let (pages, sql, writer) = (pages.clone(), sql.clone(), writer.clone());
-        reads.push(tokio::task::spawn_blocking(move || {
-            read_part(&pages, &sql, &args, sort, size, &*writer)
-        }));
-    }
     let mut parts = Vec::with_capacity(reads.len());
     for read in reads {
         parts.push(
@@ -904,8 +930,10 @@ impl Store {
             offset: next,
             ..key
         };
-        self.ahead
-            .start(key, async move { read_parts(&marks, read, writer).await });
+        self.ahead.start(key, || {
+            let reads = spawn_parts(&read, writer);
+            async move { gather_parts(&marks, read, reads).await }
+        });
     }
 
     /// How many pages requests took from those read ahead (feature `test-support`).

@@ -2,6 +2,7 @@
 //! PostgreSQL, chosen by the database URL. Engine-specific SQL lives only where it must differ.
 
 mod changes;
+mod core_pin;
 mod durability;
 mod entries;
 mod export;

@@ -69,9 +69,10 @@ impl ReadAhead {
         Some(ahead.task)
     }
 
-    /// Starts `read`, the reading of `key`'s page, unless it is being read already or every
-    /// slot is taken (pages older than [`FRESH`] are dropped first).
-    pub(crate) fn start<R>(&self, key: AheadKey, read: R)
+    /// Starts the reading of `key`'s page (`read()` begins it and returns what finishes it),
+    /// unless it is being read already or every slot is taken (pages older than [`FRESH`] are
+    /// dropped first): then `read` is not called.
+    pub(crate) fn start<R>(&self, key: AheadKey, read: impl FnOnce() -> R)
     where
         R: Future<Output = Result<VersionedPage>> + Send + 'static,
     {
@@ -86,7 +87,7 @@ impl ReadAhead {
         if pages.len() >= SLOTS || pages.contains_key(&key) {
             return;
         }
-        let task = tokio::spawn(read);
+        let task = tokio::spawn(read());
         pages.insert(
             key,
             Ahead {
