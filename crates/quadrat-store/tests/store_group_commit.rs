@@ -285,3 +285,55 @@ async fn batch_opening_jobs_of_every_shape_keep_exactly_their_committed_writes(d
 }
 
 both_engines!(batch_opening_jobs_of_every_shape_keep_exactly_their_committed_writes);
+
+/// A writer cancelled while it waits to open its batch, because another instance holds the
+/// project's writer (on PostgreSQL its `BEGIN` and the project lock are in flight, on SQLite its
+/// first read waits for the database's lock), leaves nothing open behind it: once the other
+/// instance is done, the next write here goes through.
+async fn a_writer_cancelled_while_opening_its_batch_leaves_no_lock_behind(db: TestDb) {
+    let store = db.store().await;
+    let other = db.store().await;
+    let project_id = store.insert_project(&project()).await.unwrap();
+    let nobody = "00000000-0000-4000-8000-999999999999";
+    let mut held = other
+        .begin_entries(project_id)
+        .await
+        .expect("the other's writer");
+    held.look_up_entry(nobody, None, &[])
+        .await
+        .expect("the other's read");
+
+    let waiting = tokio::spawn({
+        let store = store.clone();
+        async move {
+            let mut tx = store.begin_entries(project_id).await?;
+            tx.look_up_entry(nobody, None, &[]).await.map(drop)
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "it waits for the other instance");
+    waiting.abort();
+    assert!(waiting.await.is_err_and(|e| e.is_cancelled()));
+    drop(held);
+
+    let next = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        write_one(
+            store.clone(),
+            project_id,
+            1,
+            Arc::new(Barrier::new(1)),
+            None,
+        ),
+    )
+    .await
+    .expect("the next write waited for a lock the cancelled writer left held");
+    assert_eq!(
+        stored_uuids(&store, project_id).await,
+        BTreeSet::from([next])
+    );
+    other.close().await;
+    store.close().await;
+}
+
+both_engines!(a_writer_cancelled_while_opening_its_batch_leaves_no_lock_behind);

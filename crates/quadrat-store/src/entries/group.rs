@@ -17,8 +17,9 @@
 //! changes nothing and does not fail its neighbours. The first job to finish schedules a
 //! committer task, which queues for the writer behind the jobs waiting at that moment, so they
 //! all join the batch; it then commits and tells every job of the batch the outcome. A job is
-//! acknowledged only after that commit returned. The committer is a task of its own, so a
-//! client that goes away mid-upload cannot leave a batch open.
+//! acknowledged only after that commit returned. The committer is a task of its own, and so is
+//! what a job does to the batch before it starts (opening it, rolling back or committing what
+//! came before), so a client that goes away mid-upload cannot leave a batch open.
 //!
 //! The job that opens a batch works in the transaction itself, without a savepoint: nothing of
 //! another job is there to keep, so leaving without commit rolls the whole transaction back.
@@ -52,7 +53,7 @@ type Outcome = Option<std::result::Result<(), Arc<sqlx::Error>>>;
 
 /// A connection a batch runs on: SQLite's writer, or a PostgreSQL connection.
 pub(crate) trait BatchConn: DerefMut + Debug + Send + Sized + 'static {
-    type Pool: Debug + Send + Sync + 'static;
+    type Pool: Clone + Debug + Send + Sync + 'static;
     /// A connection of `pool` inside a transaction opened by `begin` (rolled back if `begin`
     /// failed part-way, so the connection goes back to the pool clean).
     fn open(pool: &Self::Pool, begin: &str) -> impl Future<Output = sqlx::Result<Self>> + Send;
@@ -220,14 +221,48 @@ impl<C: BatchConn> GroupCommit<C> {
     }
 
     /// Takes the writer and opens this job's savepoint (and the batch, when none is open).
+    ///
+    /// What runs before the job can start (rolling back the job before it, committing a full
+    /// batch, PostgreSQL's `BEGIN` and project lock) changes the batch's transaction, so it
+    /// runs as a task of its own: a caller cancelled while it ran (a client gone) would
+    /// otherwise drop the connection half-way, and a transaction it had opened, holding the
+    /// project's lock, would go back to the pool with no one to end it while the next batch
+    /// waited for that lock forever. A job no one takes is dropped as any abandoned job is.
     pub(crate) async fn begin(&self) -> Result<GroupJob<C>> {
-        let mut guard = self.state.clone().lock_owned().await;
+        let guard = self.state.clone().lock_owned().await;
+        let settled = match guard.as_ref() {
+            // Only SQLite's connection to take (its transaction opens with the job's first
+            // statement, inside the job).
+            None => C::OPEN_WITH_READ,
+            Some(batch) => !batch.dirty && batch.jobs < self.max_jobs,
+        };
+        if settled {
+            return self.join(guard).await;
+        }
+        let opener = GroupCommit {
+            pool: self.pool.clone(),
+            begin: self.begin.clone(),
+            max_jobs: self.max_jobs,
+            state: self.state.clone(),
+        };
+        tokio::spawn(async move { opener.prepare(guard).await })
+            .await
+            .map_err(|e| StoreError::Db(sqlx::Error::Protocol(format!("a write batch: {e}"))))?
+    }
+
+    /// Ends what the job before left (its rollback, a full batch's commit), then joins.
+    async fn prepare(&self, mut guard: OwnedMutexGuard<Option<Batch<C>>>) -> Result<GroupJob<C>> {
         clean_up(&mut guard).await;
         if guard.as_ref().is_some_and(|b| b.jobs >= self.max_jobs) {
             // A full batch is committed by the job that would overflow it (its jobs were all
             // done: this job holds the writer); the committer scheduled for it finds the next.
             commit(&mut guard).await;
         }
+        self.join(guard).await
+    }
+
+    /// Joins the open batch, or opens one.
+    async fn join(&self, mut guard: OwnedMutexGuard<Option<Batch<C>>>) -> Result<GroupJob<C>> {
         if guard.is_none() {
             let (conn, pending) = if C::OPEN_WITH_READ {
                 (C::acquire(&self.pool).await?, Opening::Transaction)
