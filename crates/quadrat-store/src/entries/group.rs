@@ -53,7 +53,7 @@ type Outcome = Option<std::result::Result<(), Arc<sqlx::Error>>>;
 
 /// A connection a batch runs on: SQLite's writer, or a PostgreSQL connection.
 pub(crate) trait BatchConn: DerefMut + Debug + Send + Sized + 'static {
-    type Pool: Clone + Debug + Send + Sync + 'static;
+    type Pool: Debug + Send + Sync + 'static;
     /// A connection of `pool` inside a transaction opened by `begin` (rolled back if `begin`
     /// failed part-way, so the connection goes back to the pool clean).
     fn open(pool: &Self::Pool, begin: &str) -> impl Future<Output = sqlx::Result<Self>> + Send;
@@ -228,7 +228,7 @@ impl<C: BatchConn> GroupCommit<C> {
     /// otherwise drop the connection half-way, and a transaction it had opened, holding the
     /// project's lock, would go back to the pool with no one to end it while the next batch
     /// waited for that lock forever. A job no one takes is dropped as any abandoned job is.
-    pub(crate) async fn begin(&self) -> Result<GroupJob<C>> {
+    pub(crate) async fn begin(self: &Arc<Self>) -> Result<GroupJob<C>> {
         let guard = self.state.clone().lock_owned().await;
         let settled = match guard.as_ref() {
             // Only SQLite's connection to take (its transaction opens with the job's first
@@ -239,13 +239,8 @@ impl<C: BatchConn> GroupCommit<C> {
         if settled {
             return self.join(guard).await;
         }
-        let opener = GroupCommit {
-            pool: self.pool.clone(),
-            begin: self.begin.clone(),
-            max_jobs: self.max_jobs,
-            state: self.state.clone(),
-        };
-        tokio::spawn(async move { opener.prepare(guard).await })
+        let group = self.clone();
+        tokio::spawn(async move { group.prepare(guard).await })
             .await
             .map_err(|e| StoreError::Db(sqlx::Error::Protocol(format!("a write batch: {e}"))))?
     }
