@@ -3,12 +3,13 @@
 
 use std::io::Write;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use quadrat_core::export::csv::CsvWriter;
 use quadrat_core::export::keyset::{PageAt, SortKey};
 use quadrat_core::export::links::{LinkBase, Links, Meta, Pagination};
 use quadrat_core::export::params::{EntriesQuery, Format, Selection, SortBy};
-use quadrat_core::export::render::{ExportPlan, JsonPage, StoredEntry};
+use quadrat_core::export::render::{ExportPlan, JsonPage, StoredEntry, push_rendered_ahead};
 use quadrat_core::time::now_millis;
 use quadrat_store::{Cursor, ExportRow, ExportRowRef, ExportSelect, PartWriter, RenderedPage};
 
@@ -100,6 +101,34 @@ struct PagePart {
     plan: Arc<ExportPlan>,
     branch: bool,
     out: PartOut,
+    /// A JSON page's: the entries rendered ahead it may take.
+    ahead: Option<Arc<TakeAhead>>,
+}
+
+/// What the writers of a JSON page need to take entries rendered ahead
+/// (`render_ahead.rs`): the key of the page's plan, the origin its media URLs point to, and
+/// whether a row of the page had to be rendered (its entry's object was missing or stale).
+pub(crate) struct TakeAhead {
+    key: i64,
+    origin: String,
+    missed: AtomicBool,
+}
+
+impl TakeAhead {
+    /// For a page of `plan`, `None` when the plan renders every row.
+    fn new(
+        plan: &ExportPlan,
+        project: &ResolvedProject,
+        query: &EntriesQuery,
+        origin: &str,
+    ) -> Option<Arc<TakeAhead>> {
+        let key = plan.ahead_key(project.structure.version(), &query.form_ref, &project.slug)?;
+        Some(Arc::new(TakeAhead {
+            key,
+            origin: origin.to_string(),
+            missed: AtomicBool::new(false),
+        }))
+    }
 }
 
 enum PartOut {
@@ -109,19 +138,53 @@ enum PartOut {
 
 impl PagePart {
     /// A writer of a part of at most `rows` rows.
-    fn new(plan: Arc<ExportPlan>, branch: bool, format: Format, rows: usize) -> PagePart {
-        let out = match format {
-            Format::Csv => PartOut::Csv(CsvWriter::with_capacity(rows * 512)),
-            _ => PartOut::Json {
-                bytes: Vec::with_capacity(rows * 1024),
-                rows: 0,
-            },
+    fn new(
+        plan: Arc<ExportPlan>,
+        branch: bool,
+        format: Format,
+        rows: usize,
+        ahead: Option<Arc<TakeAhead>>,
+    ) -> PagePart {
+        let (out, ahead) = match format {
+            Format::Csv => (PartOut::Csv(CsvWriter::with_capacity(rows * 512)), None),
+            _ => (
+                PartOut::Json {
+                    bytes: Vec::with_capacity(rows * 1024),
+                    rows: 0,
+                },
+                ahead,
+            ),
         };
-        PagePart { plan, branch, out }
+        PagePart {
+            plan,
+            branch,
+            out,
+            ahead,
+        }
     }
 }
 
 impl PartWriter for PagePart {
+    fn ahead_key(&self) -> Option<i64> {
+        self.ahead.as_ref().map(|a| a.key)
+    }
+
+    fn rendered(&mut self, stored: &str) {
+        if let (PartOut::Json { bytes, rows }, Some(ahead)) = (&mut self.out, &self.ahead) {
+            if *rows > 0 {
+                bytes.push(b',');
+            }
+            push_rendered_ahead(bytes, stored, &ahead.origin);
+            *rows += 1;
+        }
+    }
+
+    fn missed(&mut self) {
+        if let Some(ahead) = &self.ahead {
+            ahead.missed.store(true, Ordering::Relaxed);
+        }
+    }
+
     fn row(&mut self, row: &ExportRowRef<'_>) {
         let entry = row_view(row, self.branch);
         match &mut self.out {
@@ -283,21 +346,32 @@ impl App {
             (None, format) => {
                 let read = if matches!(format, Format::Json | Format::Csv) {
                     let writes = writer_key(project, &query, req.origin);
-                    let plan = plan.clone();
-                    PageRead::Rendered(
-                        self.store
-                            .export_page_rendered(
-                                &sel,
-                                sort,
-                                order,
-                                query.offset(),
-                                per_page,
-                                known_total,
-                                move |rows| PagePart::new(plan.clone(), branch, format, rows),
-                                Some(&writes),
-                            )
-                            .await?,
-                    )
+                    let ahead = match format {
+                        Format::Json if self.store.reads_rendered_ahead() => {
+                            TakeAhead::new(&plan, project, &query, req.origin)
+                        }
+                        _ => None,
+                    };
+                    let (plan, taking) = (plan.clone(), ahead.clone());
+                    let page = self
+                        .store
+                        .export_page_rendered(
+                            &sel,
+                            sort,
+                            order,
+                            query.offset(),
+                            per_page,
+                            known_total,
+                            move |rows| {
+                                PagePart::new(plan.clone(), branch, format, rows, taking.clone())
+                            },
+                            Some(&writes),
+                        )
+                        .await?;
+                    if ahead.is_some_and(|a| a.missed.load(Ordering::Relaxed)) {
+                        self.render_ahead_later(&project.slug, true);
+                    }
+                    PageRead::Rendered(page)
                 } else {
                     PageRead::Rows(
                         self.store
@@ -390,7 +464,7 @@ impl App {
                 let base = LinkBase::under(req.origin, req.path);
                 let links = Links::new(&base, &query, &pagination);
                 let parts = read.into_parts(sort, &|rows| {
-                    PagePart::new(plan.clone(), branch, Format::Json, rows)
+                    PagePart::new(plan.clone(), branch, Format::Json, rows, None)
                 });
                 let mut page = JsonPage::begin(&meta, slug);
                 page.reserve_bytes(parts.iter().map(|(_, bytes)| bytes.len() + 1).sum());
@@ -408,7 +482,7 @@ impl App {
                     plan.write_csv_header(&mut csv);
                 }
                 let parts = read.into_parts(sort, &|rows| {
-                    PagePart::new(plan.clone(), branch, Format::Csv, rows)
+                    PagePart::new(plan.clone(), branch, Format::Csv, rows, None)
                 });
                 let mut body = csv.into_bytes();
                 body.reserve(parts.iter().map(|(_, bytes)| bytes.len()).sum());

@@ -24,6 +24,7 @@ pub mod passwords;
 pub mod projects;
 pub mod ratelimit;
 pub mod readiness;
+pub mod render_ahead;
 pub mod replace;
 pub mod sessions;
 pub mod structure_cache;
@@ -164,6 +165,8 @@ pub struct App {
     derivative_locks: media::SharedLocks,
     /// Projects' structures parsed once per stored version (shared by every clone).
     structures: structure_cache::StructureCache,
+    /// Projects whose entries wait to be rendered ahead (shared by every clone).
+    ahead_queue: Arc<render_ahead::AheadQueue>,
 }
 
 impl App {
@@ -179,6 +182,7 @@ impl App {
             media,
             derivative_locks: Arc::default(),
             structures: structure_cache::StructureCache::default(),
+            ahead_queue: Arc::default(),
         }
     }
 

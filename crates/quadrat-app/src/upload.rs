@@ -86,7 +86,11 @@ impl App {
             Upload::Data(upload) => {
                 let mut tx = self.store.begin_entries(project.id).await?;
                 match store_data(&mut tx, &mut target, actor, &upload).await? {
-                    Ok(()) => commit(tx).await,
+                    Ok(()) => {
+                        commit(tx).await?;
+                        self.entries_written(project);
+                        Ok(())
+                    }
                     Err(errors) => Err(AppError::invalid(errors)),
                 }
             }

@@ -80,6 +80,7 @@ impl App {
         let mut tx = self.store.begin_entries(target.project.id).await?;
         let outcomes = ingest_checked_rows(&mut tx, target, actor, rows).await?;
         commit(tx).await?;
+        self.entries_written(target.project);
         Ok(outcomes)
     }
 }

@@ -36,6 +36,13 @@ impl PartWriter for Columns {
     fn row(&mut self, row: &ExportRowRef<'_>) {
         write_row(&mut self.0, row);
     }
+    fn ahead_key(&self) -> Option<i64> {
+        None
+    }
+    fn rendered(&mut self, stored: &str) {
+        self.0.extend_from_slice(stored.as_bytes());
+    }
+    fn missed(&mut self) {}
     fn into_bytes(self) -> Vec<u8> {
         self.0
     }

@@ -8,6 +8,7 @@
 //! large form costs what the first does.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use quadrat_core::export::keyset::{KeyValue, SortKey};
 use quadrat_core::export::params::{DateColumn, DateFilter, Selection, SortBy, SortOrder};
@@ -15,7 +16,7 @@ use quadrat_core::export::params::{DateColumn, DateFilter, Selection, SortBy, So
 use crate::core_pin;
 use crate::page_marks::{Mark, PageMarks};
 use crate::page_parts::{self, PartWriter, RenderedPage};
-use crate::page_reader::{Arg, PageReader};
+use crate::page_reader::{self, Arg, PageReader};
 use crate::read_ahead::AheadKey;
 use crate::title_search::{TitlePlan, fts_table};
 use crate::{Db, Engine, Result, Store, StoreError, with_pool};
@@ -61,10 +62,73 @@ fn part_sql(
     order: SortOrder,
     from_end: bool,
 ) -> String {
-    let column = match sort {
+    format!(
+        "SELECT {cols}, {version} FROM {table} e JOIN {page} ON page.id = e.id{users} \
+         ORDER BY {outer}",
+        cols = row_columns(sel),
+        version = DATA_VERSION,
+        table = w.table,
+        page = part_page(w, engine, sort, order, from_end),
+        outer = order_by(engine, "page.", sort, order),
+        users = users_join(sel),
+    )
+}
+
+/// The statements of a part of a form's page whose writer takes entries rendered ahead
+/// (`entry_renders`, [`PartWriter::ahead_key`]).
+struct AheadSql {
+    /// The part's ids and sort values through the index, with each entry's stored object when
+    /// it is of the writer's key (bound last, after [`part_sql`]'s arguments), and the data
+    /// version: the entries' own rows are not read.
+    page: String,
+    /// One entry's row (`$2`) with the data version, for an entry without such an object.
+    row: String,
+}
+
+impl AheadSql {
+    /// `args`: how many arguments [`part_sql`]'s statement takes with these `w` and
+    /// `from_end`.
+    fn new(
+        sel: &ExportSelect<'_>,
+        w: &Where,
+        engine: Engine,
+        sort: SortBy,
+        order: SortOrder,
+        from_end: bool,
+    ) -> AheadSql {
+        let column = sort_column(sort);
+        let key = w.args.len() + 3 + usize::from(from_end);
+        AheadSql {
+            page: format!(
+                "SELECT page.id, page.{column}, r.json, {version} FROM {page} \
+                 LEFT JOIN entry_renders r ON r.entry_id = page.id AND r.plan_key = ${key} \
+                 ORDER BY {outer}",
+                version = DATA_VERSION,
+                page = part_page(w, engine, sort, order, from_end),
+                outer = order_by(engine, "page.", sort, order),
+            ),
+            row: format!(
+                "SELECT {cols}, {version} FROM {table} e{users} WHERE e.id = $2",
+                cols = row_columns(sel),
+                version = DATA_VERSION,
+                table = w.table,
+                users = users_join(sel),
+            ),
+        }
+    }
+}
+
+fn sort_column(sort: SortBy) -> &'static str {
+    match sort {
         SortBy::UploadedAt => "uploaded_at",
         _ => "created_at",
-    };
+    }
+}
+
+/// `(SELECT id, {column} …) page`: the ids and sort values of a part of a page through the
+/// covering index (see [`part_sql`]).
+fn part_page(w: &Where, engine: Engine, sort: SortBy, order: SortOrder, from_end: bool) -> String {
+    let column = sort_column(sort);
     let n = w.args.len();
     let (l, o, b) = (n + 1, n + 2, n + 3);
     let start = if from_end {
@@ -84,17 +148,12 @@ fn part_sql(
         String::new()
     };
     format!(
-        "SELECT {cols}, {version} FROM {table} e JOIN (SELECT id, {column} FROM {table}{hint} \
-         WHERE {clause}{start} ORDER BY {inner} LIMIT ${l} OFFSET ${o}) page ON page.id = e.id\
-         {users} ORDER BY {outer}",
-        cols = row_columns(sel),
-        version = DATA_VERSION,
+        "(SELECT id, {column} FROM {table}{hint} WHERE {clause}{start} ORDER BY {inner} \
+         LIMIT ${l} OFFSET ${o}) page",
         table = w.table,
         hint = w.hint,
         clause = w.clause,
         inner = order_by(engine, "", sort, order),
-        outer = order_by(engine, "page.", sort, order),
-        users = users_join(sel),
     )
 }
 
@@ -107,11 +166,21 @@ struct ReadPart {
     version: Option<i64>,
 }
 
-/// Reads a part of a page (the last column of `sql` is [`DATA_VERSION`]) and writes each row
-/// with a writer of its own as SQLite hands it over, on this (blocking) thread.
+/// The statements a part of a page is read with.
+struct PartSql {
+    /// [`part_sql`]: the part's rows (the last column is [`DATA_VERSION`]).
+    rows: String,
+    /// A form's page (not a private project's: `created_by` is not rendered ahead).
+    ahead: Option<AheadSql>,
+    project_id: i64,
+}
+
+/// Reads a part of a page and writes each row with a writer of its own as SQLite hands it
+/// over, on this (blocking) thread. A writer that takes entries rendered ahead gets those of
+/// its key as they are stored, and the rows of the others.
 fn read_part<W: PartWriter>(
     pages: &PageReader,
-    sql: &str,
+    sql: &PartSql,
     args: &[Arg],
     sort: SortBy,
     size: usize,
@@ -125,26 +194,85 @@ fn read_part<W: PartWriter>(
         last: None,
         version: None,
     };
-    pages.each_blocking(sql, args, |r| {
-        let row = sqlite_row_ref(r)?;
-        if part.rows == 0 {
-            part.first = Some(row_key(&row, sort));
-            part.version = r.get(9)?;
+    match (w.ahead_key(), &sql.ahead) {
+        (Some(key), Some(ahead)) => {
+            let mut args = args.to_vec();
+            args.push(Arg::Int(key));
+            let whole = read_part_ahead(pages, ahead, sql.project_id, &args, &mut w, &mut part)?;
+            if !whole {
+                // Not the page: its parts disagree, and it is read again whole.
+                return Ok(ReadPart { rows: 0, ..part });
+            }
         }
-        w.row(&row);
-        // A time sort's key: no allocation.
-        part.last = Some(row_key(&row, sort));
-        part.rows += 1;
-        Ok(())
-    })?;
+        _ => pages.each_blocking(&sql.rows, args, |r| {
+            let row = sqlite_row_ref(r)?;
+            if part.rows == 0 {
+                part.first = Some(row_key(&row, sort));
+                part.version = r.get(9)?;
+            }
+            w.row(&row);
+            // A time sort's key: no allocation.
+            part.last = Some(row_key(&row, sort));
+            part.rows += 1;
+            Ok(())
+        })?,
+    }
     part.bytes = w.into_bytes();
     Ok(part)
+}
+
+/// [`read_part`] through [`AheadSql`]: each entry's stored object, or its row read on the
+/// same connection within the page's statement (so in its snapshot). `false` when an entry
+/// of the page had no row there (which the snapshot rules out).
+fn read_part_ahead<W: PartWriter>(
+    pages: &PageReader,
+    sql: &AheadSql,
+    project_id: i64,
+    args: &[Arg],
+    w: &mut W,
+    part: &mut ReadPart,
+) -> Result<bool> {
+    let (mut whole, mut taken) = (true, 0);
+    pages.with_connection(|conn| {
+        page_reader::read(conn, &sql.page, args, |r| {
+            let key = SortKey {
+                value: KeyValue::Time(r.get(1)?),
+                id: r.get(0)?,
+            };
+            if part.rows == 0 {
+                part.first = Some(key.clone());
+                part.version = r.get(3)?;
+            }
+            match r.get_ref(2)?.as_str_or_null() {
+                Ok(Some(stored)) => {
+                    w.rendered(stored);
+                    taken += 1;
+                }
+                _ => {
+                    w.missed();
+                    let mut found = false;
+                    let row_args = [Arg::Int(project_id), Arg::Int(key.id)];
+                    page_reader::read(conn, &sql.row, &row_args, |r| {
+                        w.row(&sqlite_row_ref(r)?);
+                        found = true;
+                        Ok(())
+                    })?;
+                    whole &= found;
+                }
+            }
+            part.last = Some(key);
+            part.rows += 1;
+            Ok(())
+        })
+    })?;
+    pages.taken_ahead.fetch_add(taken, Ordering::Relaxed);
+    Ok(whole)
 }
 
 /// A page to read in parts, planned ([`Store::plan_parts`]): what its reads need, owned.
 struct PartsRead {
     pages: Arc<PageReader>,
-    sql: Arc<String>,
+    sql: Arc<PartSql>,
     /// Each part's size in rows and its statement's arguments.
     parts: Vec<(usize, Vec<Arg>)>,
     sort: SortBy,
@@ -619,7 +747,7 @@ fn users_join(sel: &ExportSelect<'_>) -> &'static str {
     }
 }
 
-type RawRow = (
+pub(crate) type RawRow = (
     i64,
     String,
     String,
@@ -650,7 +778,7 @@ type VersionedRawRow = (
 const DATA_VERSION: &str =
     "(SELECT last_seq FROM change_counters WHERE project_id = $1) AS data_version";
 
-fn to_row(r: RawRow) -> ExportRow {
+pub(crate) fn to_row(r: RawRow) -> ExportRow {
     ExportRow {
         id: r.0,
         uuid: r.1,
@@ -937,6 +1065,23 @@ impl Store {
     }
 
     /// How many pages requests took from those read ahead (feature `test-support`).
+    /// Rows pages took as they were rendered ahead (feature `test-support`).
+    #[cfg(feature = "test-support")]
+    pub fn rows_taken_rendered_ahead(&self) -> u64 {
+        match &self.db {
+            Db::Sqlite {
+                pages: Some(pages), ..
+            } => pages.taken_ahead.load(Ordering::Relaxed),
+            _ => 0,
+        }
+    }
+
+    /// Whether pages take entries rendered ahead (SQLite's pages read in parts do; elsewhere
+    /// each row is rendered).
+    pub fn reads_rendered_ahead(&self) -> bool {
+        matches!(&self.db, Db::Sqlite { pages: Some(_), .. })
+    }
+
     #[cfg(feature = "test-support")]
     pub fn pages_taken_from_read_ahead(&self) -> u64 {
         self.ahead.taken()
@@ -1017,7 +1162,15 @@ impl Store {
             w.seek_past(column, order, mark);
             start = 0;
         }
-        let sql = Arc::new(part_sql(sel, &w, engine, sort, order, from_end));
+        // Private projects' pages write `created_by` (not rendered ahead), branch pages the
+        // owner (a form's entries only are).
+        let ahead = (sel.branch_ref.is_none() && !sel.with_created_by && sel.located.is_none())
+            .then(|| AheadSql::new(sel, &w, engine, sort, order, from_end));
+        let sql = Arc::new(PartSql {
+            rows: part_sql(sel, &w, engine, sort, order, from_end),
+            ahead,
+            project_id: sel.project_id,
+        });
         let mut parts = Vec::with_capacity(sizes.len());
         for size in sizes {
             let mut args = w.args.clone();

@@ -5,6 +5,7 @@ mod changes;
 mod core_pin;
 mod durability;
 mod entries;
+mod entry_renders;
 mod export;
 mod files;
 mod mappings;
@@ -47,6 +48,7 @@ pub use entries::{
     DeleteTarget, Deleted, EntryTx, NewBranchEntry, NewEntry, NewRecord, RecordEdit, RecordLookup,
     StoredBranchEntry, StoredEntry,
 };
+pub use entry_renders::{RenderScan, ToRender};
 pub use export::{Cursor, ExportRow, ExportRowRef, ExportSelect, ExportTotals, Located};
 pub use media::{
     ByteStream, CopyProgress, CopyReport, LOGO_NAME, MAX_NAME_BYTES, MediaFile, MediaKey,

@@ -38,6 +38,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(13, "0013_structure_version"),
     migration!(14, "0014_title_search"),
     migration!(15, "0015_mirror"),
+    migration!(16, "0016_entry_renders"),
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

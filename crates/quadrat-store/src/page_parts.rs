@@ -23,6 +23,14 @@ const MIN_ROWS_PER_PART: i64 = 250;
 /// The writers of a page come from one function given the part's size in rows (at most).
 pub trait PartWriter: Send + 'static {
     fn row(&mut self, row: &ExportRowRef<'_>);
+    /// The key of the entries rendered ahead (`entry_renders.plan_key`) this writer takes as
+    /// its own rows' bytes ([`PartWriter::rendered`]); `None`: it writes every row itself.
+    fn ahead_key(&self) -> Option<i64>;
+    /// A row rendered ahead under [`PartWriter::ahead_key`], as it was stored.
+    fn rendered(&mut self, stored: &str);
+    /// A row read for [`PartWriter::ahead_key`] had no object of that key; its row is written
+    /// next ([`PartWriter::row`]).
+    fn missed(&mut self);
     /// The part's bytes.
     fn into_bytes(self) -> Vec<u8>;
 }
@@ -144,6 +152,13 @@ mod tests {
         fn row(&mut self, row: &ExportRowRef<'_>) {
             self.0.extend_from_slice(format!("{},", row.id).as_bytes());
         }
+        fn ahead_key(&self) -> Option<i64> {
+            None
+        }
+        fn rendered(&mut self, stored: &str) {
+            self.0.extend_from_slice(stored.as_bytes());
+        }
+        fn missed(&mut self) {}
         fn into_bytes(self) -> Vec<u8> {
             self.0
         }

@@ -16,6 +16,7 @@
 //! not on values (Quadrat keeps no statistics), and its plan tests run on these connections.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -40,6 +41,8 @@ pub(crate) enum Arg {
 pub(crate) struct PageReader {
     path: PathBuf,
     idle: Mutex<Vec<rusqlite::Connection>>,
+    /// Rows whose bytes a page took as they were rendered ahead (`export.rs`, `AheadSql`).
+    pub(crate) taken_ahead: AtomicU64,
 }
 
 impl PageReader {
@@ -53,6 +56,7 @@ impl PageReader {
         Some(Arc::new(PageReader {
             path: path.to_path_buf(),
             idle: Mutex::new(Vec::new()),
+            taken_ahead: AtomicU64::new(0),
         }))
     }
 
@@ -109,22 +113,32 @@ impl PageReader {
     where
         F: FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<()>,
     {
+        self.with_connection(|conn| read(conn, sql, args, each))
+    }
+
+    /// Runs `reads` on a connection of the reader, on the calling thread (a blocking one).
+    /// Statements run by [`read`] inside another's rows see the same snapshot.
+    pub(crate) fn with_connection<T>(
+        &self,
+        reads: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+    ) -> Result<T> {
         let taken = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let conn = match taken {
             Some(conn) => conn,
             None => self.open().map_err(sqlite_error)?,
         };
-        read(&conn, sql, args, each).map_err(sqlite_error)?;
+        let out = reads(&conn).map_err(sqlite_error)?;
         if let Ok(mut idle) = self.idle.lock()
             && idle.len() < IDLE
         {
             idle.push(conn);
         }
-        Ok(())
+        Ok(out)
     }
 }
 
-fn read<F>(
+/// Runs `sql` with `args` bound to `$1…$N` on `conn` and hands each row to `each`.
+pub(crate) fn read<F>(
     conn: &rusqlite::Connection,
     sql: &str,
     args: &[Arg],

@@ -70,6 +70,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     announce_web(&app, &web_base, args.demo).await?;
     app.spawn_tombstone_retention(config.sync.retention());
+    app.start_render_ahead();
     let options = ServeOptions {
         metrics: Arc::new(Metrics::new()),
         metrics_token,

@@ -7,17 +7,21 @@
 //! header. Each row then costs one parse of its `entry_data` and writes into the caller's buffer.
 //!
 //! - `plan`: the [`ExportPlan`] of a request (columns, keys, header);
+//! - `ahead`: entries rendered ahead of the requests, with the key that says which plan may
+//!   use them;
 //! - `json_page`: a row as a JSON entry, and the [`JsonPage`] around them;
 //! - `csv_record`: a row as a CSV record, and the header row;
 //! - `values`: one answer as each input type renders it (PHP's casts, labels, dates,
 //!   locations with UTM, media URLs).
 
+mod ahead;
 mod csv_record;
 mod geojson;
 mod json_page;
 mod plan;
 mod values;
 
+pub use ahead::{ORIGIN_MARK, push_rendered_ahead};
 pub use geojson::{LocationInput, point};
 pub use json_page::JsonPage;
 pub use plan::{ExportPlan, PlanOptions};
