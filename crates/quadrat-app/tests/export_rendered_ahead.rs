@@ -149,6 +149,21 @@ async fn pages_taking_entries_rendered_ahead_write_what_rendering_each_row_write
         );
     }
 
+    // A page of one part's worth of rows takes them too.
+    let taken = app.store.rows_taken_rendered_ahead();
+    let query = format!("form_ref={SITES}&per_page=50&page=3");
+    let body = app
+        .export_entries(&project, &request(&query, origins[1]))
+        .await
+        .unwrap()
+        .body;
+    assert_eq!(
+        app.store.rows_taken_rendered_ahead() - taken,
+        50,
+        "a small page"
+    );
+    assert_eq!(entries_of(&body), expected[1][100..150].to_vec());
+
     // A child entry (a visit) moves the site's `child_counts`, which is not written out: its
     // object stays. A branch entry (a tree) moves its `branch_counts`, which is: its object
     // goes.

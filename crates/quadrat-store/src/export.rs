@@ -954,9 +954,10 @@ impl Store {
         W: PartWriter,
         F: Fn(usize) -> W + Send + Sync + 'static,
     {
+        let takes_ahead = writer(0).ahead_key().is_some();
         let writer = Arc::new(writer);
         if let Some(read) = self
-            .plan_parts(sel, None, sort, order, offset, limit, total)
+            .plan_parts(sel, None, sort, order, offset, limit, total, takes_ahead)
             .await?
         {
             let key = read_ahead.map(|writer| AheadKey {
@@ -1044,8 +1045,18 @@ impl Store {
         if rows as i64 != key.limit || next >= total {
             return;
         }
+        let takes_ahead = (*writer)(0).ahead_key().is_some();
         let Ok(Some(read)) = self
-            .plan_parts(sel, Some(title), sort, order, next, key.limit, total)
+            .plan_parts(
+                sel,
+                Some(title),
+                sort,
+                order,
+                next,
+                key.limit,
+                total,
+                takes_ahead,
+            )
             .await
         else {
             return;
@@ -1116,6 +1127,8 @@ impl Store {
     /// How the page `offset .. offset + limit` is read in parts on SQLite; `None` when it is
     /// not (another engine, one part's worth of rows, a title sort). `title`: the selection's
     /// title plan when it is known already (a walk's next page), else it is made here.
+    /// `takes_ahead`: the page's writers take entries rendered ahead, so a form's page of one
+    /// part's worth of rows is read as one part too (through [`AheadSql`]).
     #[allow(clippy::too_many_arguments)]
     async fn plan_parts(
         &self,
@@ -1126,6 +1139,7 @@ impl Store {
         offset: i64,
         limit: i64,
         total: i64,
+        takes_ahead: bool,
     ) -> Result<Option<PartsRead>> {
         let Db::Sqlite {
             pages: Some(pages), ..
@@ -1141,8 +1155,14 @@ impl Store {
         if limit <= 0 || offset >= total {
             return Ok(None);
         }
+        // Private projects' pages write `created_by` (not rendered ahead), branch pages the
+        // owner (a form's entries only are).
+        let ahead = takes_ahead
+            && sel.branch_ref.is_none()
+            && !sel.with_created_by
+            && sel.located.is_none();
         let sizes = page_parts::part_sizes(limit.min(total - offset));
-        if sizes.len() < 2 {
+        if sizes.len() < 2 && !ahead {
             return Ok(None);
         }
         let engine = self.engine();
@@ -1162,10 +1182,7 @@ impl Store {
             w.seek_past(column, order, mark);
             start = 0;
         }
-        // Private projects' pages write `created_by` (not rendered ahead), branch pages the
-        // owner (a form's entries only are).
-        let ahead = (sel.branch_ref.is_none() && !sel.with_created_by && sel.located.is_none())
-            .then(|| AheadSql::new(sel, &w, engine, sort, order, from_end));
+        let ahead = ahead.then(|| AheadSql::new(sel, &w, engine, sort, order, from_end));
         let sql = Arc::new(PartSql {
             rows: part_sql(sel, &w, engine, sort, order, from_end),
             ahead,
