@@ -11,7 +11,7 @@ use quadrat_app::export::{EntriesRequest, StreamOptions};
 use quadrat_app::{App, AppConfig};
 use quadrat_store::Store;
 use quadrat_testkit::uploads::{
-    SITE_UUID, SITES, SLUG, import_tree_survey, ingest_entry, site_entry, version_of,
+    SITES, SLUG, import_tree_survey, ingest_entry, site_entry, site_template, version_of,
 };
 
 /// Counts bytes instead of keeping them.
@@ -67,14 +67,7 @@ async fn run(entries: usize) {
     let project = import_tree_survey(&app).await;
     ingest_entry(&app, &project, &site_entry(&version_of(&project))).await;
     // Every seeded entry is the worked example's site (all its input types) under a new uuid.
-    let template = app
-        .store
-        .entry_row(project.id, SITE_UUID)
-        .await
-        .unwrap()
-        .unwrap()
-        .entry_data
-        .replace(SITE_UUID, "{uuid}");
+    let template = site_template(&app, &project).await;
     let t = Instant::now();
     app.store
         .seed_entries_for_bench(

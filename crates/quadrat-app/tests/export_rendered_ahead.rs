@@ -9,8 +9,8 @@ use quadrat_core::export::keyset::PageAt;
 use quadrat_core::export::render::ExportPlan;
 use quadrat_store::{RenderScan, Store};
 use quadrat_testkit::uploads::{
-    SITE_UUID, SITES, SLUG, import_tree_survey, ingest_entry, site_entry, tree_entry, version_of,
-    visit_entry,
+    SITE_UUID, SITES, SLUG, import_tree_survey, ingest_entry, site_entry, site_template,
+    tree_entry, version_of, visit_entry,
 };
 use quadrat_testkit::{TestDb, both_engines};
 use serde_json::Value;
@@ -75,6 +75,14 @@ async fn rendered_from_rows(app: &App, project: &ResolvedProject, origin: &str) 
     }
 }
 
+/// How many sites have an object of `key`.
+async fn stored(app: &App, project_id: i64, key: i64) -> i64 {
+    app.store
+        .rendered_ahead(project_id, SITES, key)
+        .await
+        .expect("counting the objects")
+}
+
 fn ahead_key(project: &ResolvedProject) -> i64 {
     let def = project.shared_definition().unwrap();
     let maps = project.mappings().unwrap();
@@ -92,14 +100,7 @@ async fn pages_taking_entries_rendered_ahead_write_what_rendering_each_row_write
     let version = version_of(&project);
     ingest_entry(&app, &project, &site_entry(&version)).await;
     // The worked example's site (every input type, media and a location) under new uuids.
-    let template = app
-        .store
-        .entry_row(project.id, SITE_UUID)
-        .await
-        .unwrap()
-        .expect("the site")
-        .entry_data
-        .replace(SITE_UUID, "{uuid}");
+    let template = site_template(&app, &project).await;
     app.store
         .seed_entries_for_bench(
             project.id,
@@ -127,12 +128,8 @@ async fn pages_taking_entries_rendered_ahead_write_what_rendering_each_row_write
     app.render_entries_ahead(SLUG)
         .await
         .expect("rendered ahead");
-    let stored = app
-        .store
-        .rendered_ahead(project.id, SITES, key)
-        .await
-        .unwrap();
-    assert_eq!(stored, SITES_STORED as i64, "every site has its object");
+    let objects = stored(&app, project.id, key).await;
+    assert_eq!(objects, SITES_STORED as i64, "every site has its object");
     for (origin, rows) in origins.iter().zip(&expected) {
         let taken = app.store.rows_taken_rendered_ahead();
         let (pages, bytes) = by_page(&app, &project, origin).await;
@@ -168,20 +165,12 @@ async fn pages_taking_entries_rendered_ahead_write_what_rendering_each_row_write
     // object stays. A branch entry (a tree) moves its `branch_counts`, which is: its object
     // goes.
     ingest_entry(&app, &project, &visit_entry(&version)).await;
-    let stored = app
-        .store
-        .rendered_ahead(project.id, SITES, key)
-        .await
-        .unwrap();
-    assert_eq!(stored, SITES_STORED as i64, "kept after a child entry");
+    let objects = stored(&app, project.id, key).await;
+    assert_eq!(objects, SITES_STORED as i64, "kept after a child entry");
     ingest_entry(&app, &project, &tree_entry(&version)).await;
-    let stored = app
-        .store
-        .rendered_ahead(project.id, SITES, key)
-        .await
-        .unwrap();
+    let objects = stored(&app, project.id, key).await;
     assert!(
-        stored < SITES_STORED as i64,
+        objects < SITES_STORED as i64,
         "the site's object went with its branch count (unless rendered again already)"
     );
     let rows = rendered_from_rows(&app, &project, origins[0]).await;
@@ -200,25 +189,15 @@ async fn pages_taking_entries_rendered_ahead_write_what_rendering_each_row_write
             .unwrap()
     );
 
-    // The job renders it again after the upload.
+    // The job renders it again: the pages just read missed it.
     for _ in 0..100 {
-        if app
-            .store
-            .rendered_ahead(project.id, SITES, key)
-            .await
-            .unwrap()
-            == SITES_STORED as i64
-        {
+        if stored(&app, project.id, key).await == SITES_STORED as i64 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let stored = app
-        .store
-        .rendered_ahead(project.id, SITES, key)
-        .await
-        .unwrap();
-    assert_eq!(stored, SITES_STORED as i64, "rendered again by the job");
+    let objects = stored(&app, project.id, key).await;
+    assert_eq!(objects, SITES_STORED as i64, "rendered again by the job");
     let (pages, _) = by_page(&app, &project, origins[0]).await;
     assert_eq!(pages, rows, "from the object rendered again");
 }

@@ -86,8 +86,8 @@ struct AheadSql {
 }
 
 impl AheadSql {
-    /// `args`: how many arguments [`part_sql`]'s statement takes with these `w` and
-    /// `from_end`.
+    /// The key's placeholder follows [`part_sql`]'s arguments: `w`'s, the part's size and
+    /// place, and with `from_end` the page's place counted from the end.
     fn new(
         sel: &ExportSelect<'_>,
         w: &Where,

@@ -571,3 +571,15 @@ pub async fn ingest_entry(app: &App, project: &ResolvedProject, data: &Value) {
     .await
     .unwrap_or_else(|e| panic!("storing {data}: {e}"));
 }
+
+/// The stored `entry_data` of the worked example's site (every input type), with `{uuid}` in
+/// place of its uuid: the template of `Store::seed_entries_for_bench`. The site must be stored.
+pub async fn site_template(app: &App, project: &ResolvedProject) -> String {
+    app.store
+        .entry_row(project.id, SITE_UUID)
+        .await
+        .expect("reading the site")
+        .expect("the worked example's site is stored")
+        .entry_data
+        .replace(SITE_UUID, "{uuid}")
+}
