@@ -108,7 +108,7 @@ struct PagePart {
 /// What the writers of a JSON page need to take entries rendered ahead
 /// (`render_ahead.rs`): the key of the page's plan, the origin its media URLs point to, and
 /// whether a row of the page had to be rendered (its entry's object was missing or stale).
-pub(crate) struct TakeAhead {
+struct TakeAhead {
     key: i64,
     origin: String,
     missed: AtomicBool,

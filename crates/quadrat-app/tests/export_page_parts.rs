@@ -280,8 +280,9 @@ async fn pages_read_ahead_are_the_pages_a_read_gives(db: TestDb) {
 both_engines!(pages_read_ahead_are_the_pages_a_read_gives);
 
 /// SQLite reads a part's rows in the order of its ids: the outer ORDER BY takes no temporary
-/// B-tree (which would copy whole rows, `entry_data` and all, into a sorter), nor does a page
-/// past the middle, whose first row is found on the index from the end.
+/// B-tree (which would copy whole rows, `entry_data` and all, or the entries' objects rendered
+/// ahead, into a sorter), nor does a page past the middle, whose first row is found on the
+/// index from the end.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_reads_a_part_in_the_order_of_its_ids() {
     let db = TestDb::sqlite().await;
@@ -291,13 +292,14 @@ async fn sqlite_reads_a_part_in_the_order_of_its_ids() {
     let sel = selection(project.id, &whole);
     for sort in [SortBy::CreatedAt, SortBy::UploadedAt] {
         for order in [SortOrder::Asc, SortOrder::Desc] {
-            for from_end in [false, true] {
+            for (from_end, ahead) in [(false, false), (true, false), (false, true), (true, true)] {
                 let plan = app
                     .store
-                    .export_part_plan(&sel, sort, order, from_end)
+                    .export_part_plan(&sel, sort, order, from_end, ahead)
                     .await
                     .unwrap();
-                let what = format!("{sort:?} {order:?} from_end={from_end}: {plan:?}");
+                let what =
+                    format!("{sort:?} {order:?} from_end={from_end} ahead={ahead}: {plan:?}");
                 assert!(
                     plan.iter().any(|(_, step)| step.starts_with("SCAN page")),
                     "{what}"

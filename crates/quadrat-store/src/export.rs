@@ -1099,7 +1099,8 @@ impl Store {
     }
 
     /// SQLite's plan (`EXPLAIN QUERY PLAN`: each step's parent, 0 at the top, and its text)
-    /// of the statement a part of a page is read with (feature `test-support`).
+    /// of the statement a part of a page is read with, or with `ahead` the one of a part whose
+    /// writer takes entries rendered ahead (feature `test-support`).
     #[cfg(feature = "test-support")]
     pub async fn export_part_plan(
         &self,
@@ -1107,6 +1108,7 @@ impl Store {
         sort: SortBy,
         order: SortOrder,
         from_end: bool,
+        ahead: bool,
     ) -> Result<Vec<(i64, String)>> {
         let Db::Sqlite {
             pages: Some(pages), ..
@@ -1116,7 +1118,10 @@ impl Store {
         };
         let plan = self.title_plan(sel.table(), sel.title).await?;
         let w = sel.conditions(self.engine(), &plan);
-        let sql = part_sql(sel, &w, self.engine(), sort, order, from_end);
+        let sql = match ahead {
+            true => AheadSql::new(sel, &w, self.engine(), sort, order, from_end).page,
+            false => part_sql(sel, &w, self.engine(), sort, order, from_end),
+        };
         pages
             .query(format!("EXPLAIN QUERY PLAN {sql}"), w.args, |r| {
                 Ok((r.get(1)?, r.get(3)?))

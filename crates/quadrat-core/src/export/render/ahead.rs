@@ -5,8 +5,9 @@
 //! An object is only ever used by a request whose plan writes the same bytes for the same row:
 //! its key ([`ExportPlan::ahead_key`]) names everything the plan is made of besides the rows
 //! (the structure's version covers the definition and the mappings; then the map, the form,
-//! the slug and the render code). Requests on private projects (their `created_by` comes from
-//! the users table) and in branch mode have no key: they always render.
+//! the slug, and the source of this crate, which holds the rendering). Requests on private
+//! projects (their `created_by` comes from the users table) and in branch mode have no key:
+//! they always render.
 //!
 //! The one part of an object that varies with the request is the origin of its media URLs:
 //! objects are written with [`ORIGIN_MARK`] in its place, and [`push_rendered_ahead`] writes
@@ -23,9 +24,9 @@ use crate::mappings::MappingList;
 /// text, so this raw byte is never part of a written value.
 pub const ORIGIN_MARK: &str = "\u{1}";
 
-/// Changed whenever the render code writes other bytes for the same row and plan, so objects
-/// rendered by an older build are rendered again instead of served.
-const RENDER_CODE: u32 = 1;
+/// The source of this crate, which holds all of the rendering (a hash made by `build.rs`):
+/// objects rendered by another build are rendered again instead of served.
+const RENDER_CODE: &str = env!("QUADRAT_CORE_SOURCE");
 
 impl ExportPlan {
     /// The plan a form's entries are rendered ahead with: its default map, as a public
@@ -60,7 +61,7 @@ impl ExportPlan {
         // Fixed keys: the same hash in every process of a build. A hash that changes with a
         // Rust release only makes the stored objects miss and be rendered again.
         let mut h = std::hash::DefaultHasher::new();
-        (RENDER_CODE, env!("CARGO_PKG_VERSION")).hash(&mut h);
+        RENDER_CODE.hash(&mut h);
         (structure_version, self.map_index, form_ref, slug).hash(&mut h);
         Some(h.finish() as i64)
     }
