@@ -47,15 +47,15 @@ pub(crate) struct AheadQueue {
 impl App {
     /// After a write of the project's entries: the new ones are rendered in the background.
     pub(crate) fn entries_written(&self, project: &ResolvedProject) {
-        if !project.is_private() && self.store.reads_rendered_ahead() {
+        if !project.is_private() {
             self.render_ahead_later(&project.slug, false);
         }
     }
 
     /// Has the background job render the project's entries that have no current object:
     /// those of its whole forms when `whole` (a page had to render rows itself, after an
-    /// edit or a change of the structure), else those stored since its last visit. The job
-    /// starts with the first call.
+    /// edit or a change of the structure), else those stored since its last visit. Nothing
+    /// when the job does not run ([`App::start_render_ahead`]: only where pages take them).
     pub(crate) fn render_ahead_later(&self, slug: &str, whole: bool) {
         let queue = &self.ahead_queue;
         if !queue.running.load(Ordering::Acquire) {
